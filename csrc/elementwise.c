@@ -1,0 +1,32 @@
+/* elementwise.c: ReLU forward and backward (see elementwise.h). */
+#include "elementwise.h"
+
+#define TDL_PARALLEL_MIN 32768 /* below this many elements a thread team costs more than it saves */
+
+void tdl_relu_f32_forward(const float *x, float *out, tdl_index n)
+{
+#pragma omp parallel for schedule(static) if (n > TDL_PARALLEL_MIN)
+    for (tdl_index i = 0; i < n; i++)
+        out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void tdl_relu_f64_forward(const double *x, double *out, tdl_index n)
+{
+#pragma omp parallel for schedule(static) if (n > TDL_PARALLEL_MIN)
+    for (tdl_index i = 0; i < n; i++)
+        out[i] = x[i] > 0.0 ? x[i] : 0.0;
+}
+
+void tdl_relu_f32_backward(const float *y, const float *dy, float *dx, tdl_index n)
+{
+#pragma omp parallel for schedule(static) if (n > TDL_PARALLEL_MIN)
+    for (tdl_index i = 0; i < n; i++)
+        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void tdl_relu_f64_backward(const double *y, const double *dy, double *dx, tdl_index n)
+{
+#pragma omp parallel for schedule(static) if (n > TDL_PARALLEL_MIN)
+    for (tdl_index i = 0; i < n; i++)
+        dx[i] = y[i] > 0.0 ? dy[i] : 0.0;
+}

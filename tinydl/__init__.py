@@ -1,0 +1,1 @@
+"""tinydl: a small deep-learning framework."""
