@@ -1,0 +1,361 @@
+"""The one dispatch point between ops and kernels: validate, then run reference or native.
+
+Ops call the functions here (never a kernel module directly). Each function checks
+its arguments (dtypes, shapes, contiguity, label ranges), makes them C-contiguous,
+and runs the kernel of the selected backend:
+
+- 'reference': tinydl.kernels.reference, readable NumPy (the teaching version);
+- 'native': tinydl.kernels.native, our C kernels through the Cython extension. A kernel
+  the native module does not provide yet runs from the reference module, and
+  backend_info() says which ones do.
+
+Select with set_backend('native' | 'reference') or the TINYDL_BACKEND environment
+variable (read once, at import). The default is 'native' when the extension is built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+
+from tinydl.kernels import reference
+
+BACKENDS = ("reference", "native")
+KERNELS = (
+    "gemm", "conv2d_forward", "conv2d_backward_input", "conv2d_backward_kernel",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "softmax_xent_forward", "softmax_xent_backward", "relu_forward", "relu_backward",
+)
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _import_native():
+    """Return (module, None) when the native kernels import, else (None, the reason)."""
+    try:
+        from tinydl.kernels import native
+    except ImportError as exc:  # extension not built, or built for another Python
+        return None, str(exc)
+    return native, None
+
+
+_native, _native_error = _import_native()
+_state = {"backend": None, "checks": None}
+
+
+# ----------------------------------------------------------------------------- selection
+
+def set_backend(name: str) -> None:
+    """Choose the kernels every op uses from now on: 'native' or 'reference'.
+
+    Raises:
+        ValueError: for an unknown name.
+        ImportError: for 'native' when the extension is not built.
+    """
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
+    if name == "native" and _native is None:
+        raise ImportError(
+            "the native backend is not available: the C extension tinydl._native did not import "
+            f"({_native_error}). Build it with `pip install -e .`, or use set_backend('reference')."
+        )
+    _state["backend"] = name
+
+
+def get_backend() -> str:
+    """The name of the backend in use: 'native' or 'reference'."""
+    return _state["backend"]
+
+
+@contextlib.contextmanager
+def use_backend(name: str):
+    """Context manager that runs the block with another backend, then restores the previous one."""
+    previous = get_backend()
+    set_backend(name)
+    try:
+        yield
+    finally:
+        set_backend(previous)
+
+
+def native_kernels() -> list[str]:
+    """Names of the kernels the native module implements (empty without the extension)."""
+    if _native is None:
+        return []
+    return [k for k in KERNELS if hasattr(_native, k)]
+
+
+def set_num_threads(n: int) -> None:
+    """Use n threads in the native kernels (OpenMP). Without OpenMP this has no effect."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"number of threads must be a positive int, got {n!r}")
+    if _native is not None:
+        _native.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """Threads the native kernels use: the machine's cores by default, or OMP_NUM_THREADS."""
+    return _native.get_num_threads() if _native is not None else 1
+
+
+def backend_info() -> dict:
+    """What runs where: the backend, which kernels are native, CPU features and threads."""
+    info = {
+        "backend": get_backend(),
+        "native_available": _native is not None,
+        "native_kernels": native_kernels(),
+        "reference_kernels": [k for k in KERNELS if k not in native_kernels()]
+        if get_backend() == "native" else list(KERNELS),
+        "threads": get_num_threads(),
+    }
+    if _native is None:
+        info["native_error"] = _native_error
+    else:
+        info.update(_native.info())
+    return info
+
+
+# ----------------------------------------------------------------------------- checking both
+
+@contextlib.contextmanager
+def check_backends():
+    """While active, every kernel call runs both native and reference and records their gap.
+
+    Yields a dict {kernel name: largest relative difference seen}, filled as kernels run.
+    The native result is the one returned. Without the extension, the dict stays empty.
+
+    Example:
+        >>> with tinydl.check_backends() as gaps:
+        ...     model.train_on_batch(x, y)
+        >>> max(gaps.values()) < 1e-4
+        True
+    """
+    previous = _state["checks"]
+    gaps: dict = {}
+    _state["checks"] = gaps
+    try:
+        yield gaps
+    finally:
+        _state["checks"] = previous
+
+
+def _relative_gap(ours, oracle) -> float:
+    if isinstance(ours, tuple):
+        return max((_relative_gap(a, b) for a, b in zip(ours, oracle) if a is not None), default=0.0)
+    ours, oracle = np.asarray(ours), np.asarray(oracle)
+    if ours.size == 0:
+        return 0.0
+    scale = max(float(np.max(np.abs(oracle))), np.finfo(np.float32).tiny)
+    return float(np.max(np.abs(ours.astype(np.float64) - oracle))) / scale
+
+
+def _run(kernel: str, *args):
+    """Run one kernel on the selected backend (and the reference too, while checking)."""
+    use_native = _state["backend"] == "native" and hasattr(_native, kernel)
+    if not use_native:
+        return getattr(reference, kernel)(*args)
+    result = getattr(_native, kernel)(*args)
+    checks = _state["checks"]
+    if checks is not None:
+        gap = _relative_gap(result, getattr(reference, kernel)(*args))
+        checks[kernel] = max(checks.get(kernel, 0.0), gap)
+    return result
+
+
+# ----------------------------------------------------------------------------- validation helpers
+
+def _float_arrays(where: str, **arrays):
+    """Check that the arrays are float32/float64 of one dtype; return them C-contiguous."""
+    dtypes = {name: np.asarray(a).dtype for name, a in arrays.items() if a is not None}
+    for name, dtype in dtypes.items():
+        if dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{where}: {name} must be float32 or float64, got {dtype}")
+    if len(set(dtypes.values())) > 1:
+        found = ", ".join(f"{n}={d}" for n, d in dtypes.items())
+        raise TypeError(f"{where}: arrays must share one dtype, got {found}")
+    return [None if a is None else np.ascontiguousarray(a) for a in arrays.values()]
+
+
+def _check_ndim(where: str, name: str, array, ndim: int, layout: str) -> None:
+    if array.ndim != ndim:
+        raise ValueError(f"{where}: {name} must have shape {layout}, got {array.shape}")
+
+
+def _check_shape(where: str, name: str, array, expected: tuple) -> None:
+    if tuple(array.shape) != tuple(expected):
+        raise ValueError(f"{where}: {name} must have shape {tuple(expected)}, got {array.shape}")
+
+
+def _check_labels(where: str, labels, n: int, classes: int):
+    """Integer labels of shape (n,) in [0, classes); returned as contiguous int64."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{where}: labels must be integers (class indices), got dtype {labels.dtype}")
+    if labels.shape != (n,):
+        raise ValueError(f"{where}: labels must have shape ({n},), got {labels.shape}")
+    if n and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)][0]
+        raise ValueError(f"{where}: labels must be in [0, {classes}), got {bad}")
+    return np.ascontiguousarray(labels, dtype=np.int64)
+
+
+def _check_window(where, x_hw, window, strides, pads) -> None:
+    for axis, name in ((0, "height"), (1, "width")):
+        padded = x_hw[axis] + pads[2 * axis] + pads[2 * axis + 1]
+        if window[axis] > padded:
+            raise ValueError(
+                f"{where}: window {tuple(window)} is larger than the padded input "
+                f"{name} {padded} (input {tuple(x_hw)}, pads {tuple(pads)})"
+            )
+        if strides[axis] < 1:
+            raise ValueError(f"{where}: strides must be positive, got {tuple(strides)}")
+
+
+# ----------------------------------------------------------------------------- kernels
+
+def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=None, relu=False):
+    """relu(alpha * op(a) @ op(b) + beta * c + bias); see tinydl.kernels.reference.gemm."""
+    a, b, c, bias = _float_arrays("gemm", a=a, b=b, c=c, bias=bias)
+    _check_ndim("gemm", "a", a, 2, "(M, K)")
+    _check_ndim("gemm", "b", b, 2, "(K, N)")
+    m, k = a.shape[::-1] if trans_a else a.shape
+    k2, n = b.shape[::-1] if trans_b else b.shape
+    if k != k2:
+        raise ValueError(f"gemm: inner dimensions differ: op(a) is {(m, k)}, op(b) is {(k2, n)}")
+    if c is not None:
+        _check_shape("gemm", "c", c, (m, n))
+    if bias is not None:
+        _check_shape("gemm", "bias", bias, (n,))
+    return _run("gemm", a, b, bool(trans_a), bool(trans_b), float(alpha), float(beta), c, bias,
+                bool(relu))
+
+
+def _conv_checks(where, x_shape, w_shape, strides, pads):
+    if x_shape[3] != w_shape[2]:
+        raise ValueError(
+            f"{where}: kernel expects {w_shape[2]} input channels (kernel shape (KH, KW, C, F) = "
+            f"{tuple(w_shape)}), but the input has {x_shape[3]} (input shape {tuple(x_shape)})"
+        )
+    _check_window(where, x_shape[1:3], w_shape[:2], strides, pads)
+
+
+def conv2d_forward(x, w, bias, strides, pads, relu=False):
+    """NHWC convolution with an HWIO kernel; see tinydl.kernels.reference.conv2d_forward."""
+    x, w, bias = _float_arrays("conv2d", x=x, w=w, bias=bias)
+    _check_ndim("conv2d", "x", x, 4, "(N, H, W, C)")
+    _check_ndim("conv2d", "kernel", w, 4, "(KH, KW, C, F)")
+    _conv_checks("conv2d", x.shape, w.shape, strides, pads)
+    if bias is not None:
+        _check_shape("conv2d", "bias", bias, (w.shape[3],))
+    return _run("conv2d_forward", x, w, bias, tuple(strides), tuple(pads), bool(relu))
+
+
+def _conv_out_shape(x_shape, window, strides, pads, channels):
+    oh = (x_shape[1] + pads[0] + pads[1] - window[0]) // strides[0] + 1
+    ow = (x_shape[2] + pads[2] + pads[3] - window[1]) // strides[1] + 1
+    return (x_shape[0], oh, ow, channels)
+
+
+def conv2d_backward_input(dy, w, x_shape, strides, pads):
+    """Gradient of conv2d with respect to x: (N, H, W, C)."""
+    dy, w = _float_arrays("conv2d_backward_input", dy=dy, w=w)
+    x_shape = tuple(int(s) for s in x_shape)
+    _conv_checks("conv2d_backward_input", x_shape, w.shape, strides, pads)
+    _check_shape("conv2d_backward_input", "dy", dy,
+                 _conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[3]))
+    return _run("conv2d_backward_input", dy, w, x_shape, tuple(strides), tuple(pads))
+
+
+def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias):
+    """Gradients of conv2d with respect to kernel (KH, KW, C, F) and bias (F,) or None."""
+    dy, x = _float_arrays("conv2d_backward_kernel", dy=dy, x=x)
+    kernel_hw = tuple(int(s) for s in kernel_hw)
+    _check_ndim("conv2d_backward_kernel", "x", x, 4, "(N, H, W, C)")
+    _check_window("conv2d_backward_kernel", x.shape[1:3], kernel_hw, strides, pads)
+    _check_shape("conv2d_backward_kernel", "dy", dy,
+                 _conv_out_shape(x.shape, kernel_hw, strides, pads, dy.shape[-1]))
+    return _run("conv2d_backward_kernel", dy, x, kernel_hw, tuple(strides), tuple(pads),
+                bool(with_bias))
+
+
+def _pool_checks(where, x, pool, strides, pads):
+    _check_ndim(where, "x", x, 4, "(N, H, W, C)")
+    _check_window(where, x.shape[1:3], pool, strides, pads)
+    if pads[0] >= pool[0] or pads[1] >= pool[0] or pads[2] >= pool[1] or pads[3] >= pool[1]:
+        raise ValueError(f"{where}: pads {tuple(pads)} must be smaller than the window {tuple(pool)}")
+
+
+def max_pool2d_forward(x, pool, strides, pads):
+    """Max pooling: (y (N, OH, OW, C), argmax int32 (N, OH, OW, C))."""
+    (x,) = _float_arrays("max_pool2d", x=x)
+    _pool_checks("max_pool2d", x, pool, strides, pads)
+    return _run("max_pool2d_forward", x, tuple(pool), tuple(strides), tuple(pads))
+
+
+def max_pool2d_backward(dy, argmax, x_shape):
+    """Gradient of max pooling: (N, H, W, C)."""
+    (dy,) = _float_arrays("max_pool2d_backward", dy=dy)
+    argmax = np.asarray(argmax)
+    if argmax.dtype != np.int32 or argmax.shape != dy.shape:
+        raise ValueError(f"max_pool2d_backward: argmax must be int32 of shape {dy.shape}, "
+                         f"got {argmax.dtype} {argmax.shape}")
+    x_shape = tuple(int(s) for s in x_shape)
+    if argmax.size and (argmax.min() < 0 or argmax.max() >= x_shape[1] * x_shape[2]):
+        raise ValueError("max_pool2d_backward: argmax holds indices outside the input plane")
+    return _run("max_pool2d_backward", dy, np.ascontiguousarray(argmax), x_shape)
+
+
+def avg_pool2d_forward(x, pool, strides, pads):
+    """Average pooling (padding not counted): (N, OH, OW, C)."""
+    (x,) = _float_arrays("avg_pool2d", x=x)
+    _pool_checks("avg_pool2d", x, pool, strides, pads)
+    return _run("avg_pool2d_forward", x, tuple(pool), tuple(strides), tuple(pads))
+
+
+def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
+    """Gradient of average pooling: (N, H, W, C)."""
+    (dy,) = _float_arrays("avg_pool2d_backward", dy=dy)
+    x_shape = tuple(int(s) for s in x_shape)
+    _check_shape("avg_pool2d_backward", "dy", dy,
+                 _conv_out_shape(x_shape, pool, strides, pads, x_shape[3]))
+    return _run("avg_pool2d_backward", dy, x_shape, tuple(pool), tuple(strides), tuple(pads))
+
+
+def softmax_xent_forward(logits, labels):
+    """Per-sample cross-entropy and softmax: (losses (N,), probs (N, K))."""
+    (logits,) = _float_arrays("softmax_cross_entropy", logits=logits)
+    _check_ndim("softmax_cross_entropy", "logits", logits, 2, "(N, K)")
+    labels = _check_labels("softmax_cross_entropy", labels, *logits.shape)
+    return _run("softmax_xent_forward", logits, labels)
+
+
+def softmax_xent_backward(probs, labels, scale):
+    """(probs - onehot(labels)) * scale: (N, K)."""
+    (probs,) = _float_arrays("softmax_cross_entropy_backward", probs=probs)
+    _check_ndim("softmax_cross_entropy_backward", "probs", probs, 2, "(N, K)")
+    labels = _check_labels("softmax_cross_entropy_backward", labels, *probs.shape)
+    return _run("softmax_xent_backward", probs, labels, float(scale))
+
+
+def relu_forward(x):
+    """max(x, 0) elementwise, any shape."""
+    (x,) = _float_arrays("relu", x=x)
+    return _run("relu_forward", x)
+
+
+def relu_backward(y, dy):
+    """dy where y > 0, else 0; y and dy of one shape."""
+    y, dy = _float_arrays("relu_backward", y=y, dy=dy)
+    _check_shape("relu_backward", "dy", dy, y.shape)
+    return _run("relu_backward", y, dy)
+
+
+def _initial_backend() -> str:
+    requested = os.environ.get("TINYDL_BACKEND", "").strip().lower()
+    if requested:
+        return requested
+    return "native" if _native is not None else "reference"
+
+
+set_backend(_initial_backend())

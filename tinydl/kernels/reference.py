@@ -1,0 +1,255 @@
+"""Reference kernels: readable NumPy versions of every hot loop, and the oracle for the native ones.
+
+Each function here has a twin of the same name and signature in tinydl.kernels.native.
+Arguments arrive already checked by tinydl.backend (dtypes agree, shapes fit, arrays are
+C-contiguous), so these functions only compute. Letters used for shapes everywhere:
+N batch, H/W input height/width, C input channels, KH/KW kernel or pool window,
+F filters (output channels), OH/OW output height/width, K classes.
+`pads` is always (top, bottom, left, right); `strides` is (SH, SW).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+# ----------------------------------------------------------------------------- matmul
+
+def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=None, relu=False):
+    """General matrix multiply: relu(alpha * op(a) @ op(b) + beta * c + bias).
+
+    Args:
+        a: (M, K), or (K, M) when trans_a.
+        b: (K, N), or (N, K) when trans_b.
+        c: (M, N) or None; read only when beta != 0.
+        bias: (N,) or None, added to every row.
+        relu: apply max(., 0) at the end (a fused epilogue in the native kernel).
+
+    Returns:
+        A new (M, N) array.
+    """
+    op_a = a.T if trans_a else a
+    op_b = b.T if trans_b else b
+    out = op_a @ op_b
+    if alpha != 1.0:
+        out *= alpha
+    if c is not None and beta != 0.0:
+        out += beta * c
+    if bias is not None:
+        out += bias
+    if relu:
+        np.maximum(out, 0, out=out)
+    return out
+
+
+# ----------------------------------------------------------------------------- conv2d
+
+def _pad(x, pads, value=0.0):
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+
+def _windows(xp, window, strides, out_hw):
+    """View of every window of a padded NHWC array: (N, OH, OW, KH, KW, C), no copy."""
+    win = sliding_window_view(xp, window, axis=(1, 2))           # (N, H', W', C, KH, KW)
+    win = win[:, ::strides[0], ::strides[1]][:, :out_hw[0], :out_hw[1]]
+    return win.transpose(0, 1, 2, 4, 5, 3)
+
+
+def _out_hw(hw, window, strides, pads):
+    oh = (hw[0] + pads[0] + pads[1] - window[0]) // strides[0] + 1
+    ow = (hw[1] + pads[2] + pads[3] - window[1]) // strides[1] + 1
+    return oh, ow
+
+
+def im2col(x, window, strides, pads):
+    """Gather every receptive field of x into one row: (N*OH*OW, KH*KW*C), and (OH, OW)."""
+    out_hw = _out_hw(x.shape[1:3], window, strides, pads)
+    cols = _windows(_pad(x, pads), window, strides, out_hw)
+    return cols.reshape(-1, window[0] * window[1] * x.shape[3]), out_hw
+
+
+def col2im(cols, x_shape, window, strides, pads):
+    """Scatter-add rows of patches back to an image: the adjoint of im2col.
+
+    Args:
+        cols: (N*OH*OW, KH*KW*C).
+    Returns:
+        (N, H, W, C).
+    """
+    n, h, w, c = x_shape
+    (kh, kw), (sh, sw) = window, strides
+    oh, ow = _out_hw((h, w), window, strides, pads)
+    cols = cols.reshape(n, oh, ow, kh, kw, c)
+    top, bottom, left, right = pads
+    xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            xp[:, i:i + sh * oh:sh, j:j + sw * ow:sw, :] += cols[:, :, :, i, j, :]
+    return np.ascontiguousarray(xp[:, top:top + h, left:left + w, :])
+
+
+def conv2d_forward(x, w, bias, strides, pads, relu=False):
+    """2-D convolution (cross-correlation, as in Keras), by im2col and one matrix multiply.
+
+    Args:
+        x: (N, H, W, C). w: (KH, KW, C, F). bias: (F,) or None.
+    Returns:
+        (N, OH, OW, F), with max(., 0) applied when relu.
+    """
+    kh, kw, c, f = w.shape
+    cols, (oh, ow) = im2col(x, (kh, kw), strides, pads)
+    y = gemm(cols, w.reshape(kh * kw * c, f), bias=bias, relu=relu)
+    return y.reshape(x.shape[0], oh, ow, f)
+
+
+def conv2d_backward_input(dy, w, x_shape, strides, pads):
+    """Gradient of conv2d with respect to its input.
+
+    Args:
+        dy: (N, OH, OW, F). w: (KH, KW, C, F). x_shape: (N, H, W, C).
+    Returns:
+        dx: (N, H, W, C).
+    """
+    kh, kw, c, f = w.shape
+    dcols = gemm(dy.reshape(-1, f), w.reshape(kh * kw * c, f), trans_b=True)
+    return col2im(dcols, x_shape, (kh, kw), strides, pads)
+
+
+def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias):
+    """Gradients of conv2d with respect to its kernel and bias.
+
+    Args:
+        dy: (N, OH, OW, F). x: (N, H, W, C). kernel_hw: (KH, KW).
+    Returns:
+        (dw, db): dw (KH, KW, C, F); db (F,), or None when not with_bias.
+    """
+    f = dy.shape[3]
+    cols, _ = im2col(x, kernel_hw, strides, pads)
+    dy2 = dy.reshape(-1, f)
+    dw = gemm(cols, dy2, trans_a=True).reshape(kernel_hw[0], kernel_hw[1], x.shape[3], f)
+    db = dy2.sum(axis=0) if with_bias else None
+    return dw, db
+
+
+# ----------------------------------------------------------------------------- pooling
+
+def max_pool2d_forward(x, pool, strides, pads):
+    """Max pooling. Padded positions never win (they hold -inf).
+
+    Args:
+        x: (N, H, W, C).
+    Returns:
+        (y, argmax): y (N, OH, OW, C); argmax int32 (N, OH, OW, C), the flat index h*W + w
+        in x's plane of the element that won.
+    """
+    n, h, w, c = x.shape
+    out_hw = _out_hw((h, w), pool, strides, pads)
+    win = _windows(_pad(x, pads, -np.inf), pool, strides, out_hw)   # (N, OH, OW, KH, KW, C)
+    win = win.reshape(n, out_hw[0], out_hw[1], pool[0] * pool[1], c)
+    local = win.argmax(axis=3)                                       # (N, OH, OW, C)
+    y = np.take_along_axis(win, local[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+    # local index -> row and column in x
+    oh_idx = np.arange(out_hw[0])[None, :, None, None]
+    ow_idx = np.arange(out_hw[1])[None, None, :, None]
+    row = oh_idx * strides[0] - pads[0] + local // pool[1]
+    col = ow_idx * strides[1] - pads[2] + local % pool[1]
+    return np.ascontiguousarray(y), (row * w + col).astype(np.int32)
+
+
+def max_pool2d_backward(dy, argmax, x_shape):
+    """Send each output gradient back to the input element that won its window.
+
+    Args:
+        dy: (N, OH, OW, C). argmax: int32 (N, OH, OW, C) from max_pool2d_forward.
+    Returns:
+        dx: (N, H, W, C); overlapping windows add up.
+    """
+    n, h, w, c = x_shape
+    dx = np.zeros((n, h * w, c), dtype=dy.dtype)
+    batch = np.arange(n)[:, None, None, None]
+    chan = np.arange(c)[None, None, None, :]
+    np.add.at(dx, (np.broadcast_to(batch, dy.shape), argmax, np.broadcast_to(chan, dy.shape)), dy)
+    return dx.reshape(x_shape)
+
+
+def _avg_counts(x_shape, pool, strides, pads, dtype):
+    """How many real (unpadded) inputs each window covers: (1, OH, OW, 1)."""
+    ones = np.ones((1, x_shape[1], x_shape[2], 1), dtype=dtype)
+    out_hw = _out_hw(x_shape[1:3], pool, strides, pads)
+    return _windows(_pad(ones, pads), pool, strides, out_hw).sum(axis=(3, 4))
+
+
+def avg_pool2d_forward(x, pool, strides, pads):
+    """Average pooling over the real inputs of each window (padding is not counted, as in Keras).
+
+    Args:
+        x: (N, H, W, C).
+    Returns:
+        (N, OH, OW, C).
+    """
+    out_hw = _out_hw(x.shape[1:3], pool, strides, pads)
+    sums = _windows(_pad(x, pads), pool, strides, out_hw).sum(axis=(3, 4))
+    return sums / _avg_counts(x.shape, pool, strides, pads, x.dtype)
+
+
+def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
+    """Spread each output gradient evenly over the real inputs of its window.
+
+    Args:
+        dy: (N, OH, OW, C).
+    Returns:
+        dx: (N, H, W, C).
+    """
+    share = dy / _avg_counts(x_shape, pool, strides, pads, dy.dtype)
+    n, oh, ow, c = dy.shape
+    cols = np.broadcast_to(share[:, :, :, None, None, :], (n, oh, ow, pool[0], pool[1], c))
+    return col2im(np.ascontiguousarray(cols), x_shape, pool, strides, pads)
+
+
+# ----------------------------------------------------------------------------- softmax cross-entropy
+
+def softmax_xent_forward(logits, labels):
+    """Softmax and cross-entropy in one stable pass (log-sum-exp with the row max subtracted).
+
+    Args:
+        logits: (N, K). labels: int64 (N,), each in [0, K).
+    Returns:
+        (losses, probs): losses (N,) = logsumexp(row) - row[label]; probs (N, K) = softmax(row).
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = shifted - log_norm
+    losses = -log_probs[np.arange(len(labels)), labels]
+    return losses, np.exp(log_probs)
+
+
+def softmax_xent_backward(probs, labels, scale):
+    """Gradient of scale * sum(losses) with respect to the logits: (probs - onehot) * scale.
+
+    For the mean loss over a batch of N, scale = upstream_gradient / N.
+
+    Args:
+        probs: (N, K) from softmax_xent_forward. labels: int64 (N,). scale: a float.
+    Returns:
+        (N, K).
+    """
+    grad = probs.copy()
+    grad[np.arange(len(labels)), labels] -= 1.0
+    grad *= scale
+    return grad
+
+
+# ----------------------------------------------------------------------------- relu
+
+def relu_forward(x):
+    """max(x, 0), elementwise. Any shape."""
+    return np.maximum(x, 0)
+
+
+def relu_backward(y, dy):
+    """dy where the forward output y was positive, else 0. Any shape (y and dy alike)."""
+    return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)

@@ -1,0 +1,61 @@
+"""Output sizes and padding for windowed ops (convolution, pooling), by Keras' rules."""
+
+from __future__ import annotations
+
+PADDINGS = ("valid", "same")
+
+
+def normalize_pair(value, name: str) -> tuple[int, int]:
+    """Turn an int or a pair of ints into a pair of positive ints.
+
+    Raises:
+        ValueError: if the value is not a positive int or a pair of them.
+    """
+    if isinstance(value, (int,)) and not isinstance(value, bool):
+        pair = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        pair = tuple(value)
+    else:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
+        raise ValueError(f"{name} must hold positive ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def normalize_padding(padding) -> str:
+    """Check that padding is 'valid' or 'same' (any case) and return it in lower case."""
+    if not isinstance(padding, str) or padding.lower() not in PADDINGS:
+        raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
+    return padding.lower()
+
+
+def window_output(size: int, window: int, stride: int, padding: str) -> tuple[int, int, int]:
+    """Output length and padding along one axis, as Keras (and TensorFlow) compute them.
+
+    'valid': out = (size - window) // stride + 1, no padding.
+    'same':  out = ceil(size / stride); the total padding max((out-1)*stride + window - size, 0)
+             is split with the smaller half before and the larger half after.
+
+    Returns:
+        (out, pad_before, pad_after)
+
+    Raises:
+        ValueError: if a 'valid' window is larger than the input.
+    """
+    if padding == "valid":
+        if window > size:
+            raise ValueError(
+                f"window of size {window} is larger than the input size {size} with padding='valid'"
+            )
+        return (size - window) // stride + 1, 0, 0
+    out = -(-size // stride)
+    total = max((out - 1) * stride + window - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def window_geometry(hw: tuple[int, int], window: tuple[int, int], strides: tuple[int, int],
+                    padding: str) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
+    """Output (OH, OW) and explicit pads (top, bottom, left, right) for a 2-D window op."""
+    oh, top, bottom = window_output(hw[0], window[0], strides[0], padding)
+    ow, left, right = window_output(hw[1], window[1], strides[1], padding)
+    return (oh, ow), (top, bottom, left, right)
