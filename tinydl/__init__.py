@@ -1,1 +1,19 @@
-"""tinydl: a small deep-learning framework."""
+"""tinydl: a small deep-learning framework: autograd over NumPy, native C kernels, a Keras-style API.
+
+    import tinydl
+    x = tinydl.Tensor([[1.0, 2.0]], requires_grad=True)
+    (x * x).sum().backward()          # x.grad == [[2., 4.]]
+"""
+
+from tinydl.autograd import Function, no_grad
+from tinydl.backend import (backend_info, check_backends, get_backend, get_num_threads, set_backend,
+                            set_num_threads, use_backend)
+from tinydl.tensor import Tensor
+from tinydl import functional, utils  # noqa: E402,F401
+
+__version__ = "0.1.0"
+__all__ = [
+    "Tensor", "Function", "no_grad", "functional", "utils",
+    "set_backend", "get_backend", "use_backend", "backend_info", "check_backends",
+    "set_num_threads", "get_num_threads",
+]

@@ -1,0 +1,118 @@
+"""Neural-network functions on Tensors: softmax, cross-entropy, convolution, pooling, dropout.
+
+Layouts are Keras': images are NHWC (N, H, W, C), a convolution kernel is (KH, KW, C, F).
+padding is 'valid' (no padding) or 'same' (output size ceil(H / stride)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl.kernels.shapes import normalize_padding, normalize_pair, window_geometry
+from tinydl.ops import relu, sigmoid, tanh  # noqa: F401  (re-exported: activations live here too)
+from tinydl.ops.conv import Conv2d
+from tinydl.ops.elementwise import Dropout
+from tinydl.ops.loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
+from tinydl.ops.pool import AvgPool2d, MaxPool2d
+from tinydl.rng import get_rng
+from tinydl.tensor import Tensor
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along axis, computed stably."""
+    return Softmax.apply(_as_tensor(x), axis)
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along axis, without forming softmax (stable for large logits)."""
+    return LogSoftmax.apply(_as_tensor(x), axis)
+
+
+def softmax_cross_entropy(logits, labels) -> Tensor:
+    """Mean cross-entropy between softmax(logits) and integer class labels.
+
+    Args:
+        logits: (N, K) unnormalized scores.
+        labels: (N,) integers in [0, K) (a NumPy array or list, not a Tensor).
+
+    Returns:
+        A scalar Tensor. Its gradient with respect to logits is (softmax - onehot) / N.
+
+    Raises:
+        TypeError: labels are not integers. ValueError: shapes differ or a label is out of range.
+    """
+    if isinstance(labels, Tensor):
+        labels = labels.data
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    return SoftmaxCrossEntropy.apply(_as_tensor(logits), labels)
+
+
+def _check_nhwc(x: Tensor, where: str) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{where} expects input of shape (batch, H, W, C), got {x.shape}")
+
+
+def conv2d(x, kernel, bias=None, strides=1, padding: str = "valid", fused_relu: bool = False):
+    """2-D convolution (cross-correlation, as in Keras and PyTorch).
+
+    Args:
+        x: (N, H, W, C). kernel: (KH, KW, C, F). bias: (F,) or None.
+        strides: int or (SH, SW). padding: 'valid' or 'same'.
+        fused_relu: apply max(., 0) inside the kernel (what Conv2D(activation='relu') uses).
+
+    Returns:
+        (N, OH, OW, F).
+
+    Example:
+        >>> conv2d(Tensor(np.ones((1, 5, 5, 3))), Tensor(np.ones((3, 3, 3, 8)))).shape
+        (1, 3, 3, 8)
+    """
+    x, kernel = _as_tensor(x), _as_tensor(kernel)
+    _check_nhwc(x, "conv2d")
+    if kernel.ndim != 4:
+        raise ValueError(f"conv2d expects a kernel of shape (KH, KW, C, F), got {kernel.shape}")
+    if kernel.shape[2] != x.shape[3]:
+        raise ValueError(f"conv2d: the kernel {kernel.shape} expects C={kernel.shape[2]} input "
+                         f"channels, but the input of shape {x.shape} has C={x.shape[3]}")
+    strides = normalize_pair(strides, "strides")
+    _, pads = window_geometry(x.shape[1:3], kernel.shape[:2], strides, normalize_padding(padding))
+    bias = None if bias is None else _as_tensor(bias)
+    return Conv2d.apply(x, kernel, bias, strides, pads, fused_relu)
+
+
+def _pool(function, x, pool_size, strides, padding, where):
+    x = _as_tensor(x)
+    _check_nhwc(x, where)
+    pool = normalize_pair(pool_size, "pool_size")
+    strides = pool if strides is None else normalize_pair(strides, "strides")
+    _, pads = window_geometry(x.shape[1:3], pool, strides, normalize_padding(padding))
+    return function.apply(x, pool, strides, pads)
+
+
+def max_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
+    """Max over each (PH, PW) window of an NHWC tensor; strides default to pool_size (Keras)."""
+    return _pool(MaxPool2d, x, pool_size, strides, padding, "max_pool2d")
+
+
+def avg_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
+    """Mean over each window (padding not counted); strides default to pool_size (Keras)."""
+    return _pool(AvgPool2d, x, pool_size, strides, padding, "avg_pool2d")
+
+
+def dropout(x, rate: float, training: bool, rng=None) -> Tensor:
+    """Zero each element with probability rate during training and scale the rest by 1/(1-rate).
+
+    At inference (training=False) it returns x unchanged.
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+    x = _as_tensor(x)
+    if not training or rate == 0.0:
+        return x
+    return Dropout.apply(x, rate, rng if rng is not None else get_rng())

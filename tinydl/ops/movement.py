@@ -1,0 +1,74 @@
+"""Ops that move data without arithmetic: reshape, transpose, indexing, concatenate, stack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl.autograd import Function
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(f"cannot reshape a tensor of shape {a.shape} ({a.size} elements) "
+                             f"into shape {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, a, axes):
+        if axes is not None and sorted(a_ % a.ndim for a_ in axes) != list(range(a.ndim)):
+            raise ValueError(f"axes must be a permutation of 0..{a.ndim - 1}, got {axes}")
+        ctx.axes = axes
+        return a.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = None if ctx.axes is None else np.argsort([a % grad.ndim for a in ctx.axes])
+        return grad.transpose(inverse), None
+
+
+class GetItem(Function):
+    """x[index] for slices, ints, integer arrays and boolean masks. Repeated indices add up."""
+
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        return np.asarray(a[index])
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, dtype=ctx.dtype)
+        np.add.at(out, ctx.index, grad)
+        return out, None
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *np.split(grad, ctx.bounds, axis=ctx.axis))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *(np.take(grad, i, axis=ctx.axis) for i in range(grad.shape[ctx.axis])))

@@ -1,0 +1,66 @@
+"""Reductions: sum, mean and max over axes, with their backward (spreading the gradient back)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl.autograd import Function
+
+
+def _normalize_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted(a % ndim for a in axes))
+
+
+def _expand(grad, shape, axes, keepdims):
+    """Give grad back the reduced axes (as size 1) so it broadcasts against the input."""
+    if not keepdims:
+        for a in axes:
+            grad = np.expand_dims(grad, a)
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdims=False):
+        ctx.shape, ctx.axes, ctx.keepdims = a.shape, _normalize_axes(axis, a.ndim), keepdims
+        return np.asarray(a.sum(axis=ctx.axes, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _expand(grad, ctx.shape, ctx.axes, ctx.keepdims)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdims=False):
+        ctx.shape, ctx.axes, ctx.keepdims = a.shape, _normalize_axes(axis, a.ndim), keepdims
+        ctx.count = int(np.prod([a.shape[i] for i in ctx.axes]))
+        return np.asarray(a.mean(axis=ctx.axes, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _expand(grad / grad.dtype.type(ctx.count), ctx.shape, ctx.axes, ctx.keepdims)
+
+
+class Max(Function):
+    """Max over axes; ties share the gradient equally (so the gradient check holds)."""
+
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdims=False):
+        axes = _normalize_axes(axis, a.ndim)
+        out = a.max(axis=axes, keepdims=True)
+        winners = (a == out)
+        ctx.save_for_backward(winners / winners.sum(axis=axes, keepdims=True))
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return np.asarray(out if keepdims else out.squeeze(axis=axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share,) = ctx.saved
+        return _expand(grad, share.shape, ctx.axes, ctx.keepdims) * share

@@ -1,0 +1,24 @@
+"""The one random generator tinydl draws from (initializers, shuffling, dropout, augmentation)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+_generator = [np.random.default_rng()]
+
+
+def get_rng() -> np.random.Generator:
+    """The generator every random choice in tinydl uses."""
+    return _generator[0]
+
+
+def set_random_seed(seed: int) -> None:
+    """Make initialization, shuffling and dropout repeatable (also seeds Python's and NumPy's
+    global generators, as Keras' set_random_seed does)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    _generator[0] = np.random.default_rng(int(seed))
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)

@@ -1,0 +1,114 @@
+"""Helpers for users and students: gradient checking, one-hot labels, seeding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl.autograd import no_grad
+from tinydl.rng import set_random_seed  # noqa: F401  (part of the public utils API, as in Keras)
+from tinydl.tensor import Tensor
+
+
+def _checked_inputs(inputs):
+    """float64 leaf copies of every Tensor or float array; other arguments pass through."""
+    out = []
+    for x in inputs:
+        if isinstance(x, Tensor) or (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+            data = x.data if isinstance(x, Tensor) else x
+            out.append(Tensor(np.array(data, dtype=np.float64), requires_grad=True))
+        else:
+            out.append(x)
+    return out
+
+
+def _scalar_of(output, projection):
+    """Reduce fn's output to a scalar: itself, or a fixed random projection of it."""
+    if output.size == 1:
+        return output.sum()
+    return (output * projection).sum()
+
+
+def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+    """Check fn's analytic gradients against central finite differences, in float64.
+
+    For every Tensor (or float array) input x and every element i, the numerical slope
+    (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) must match the gradient that backward()
+    computed, within atol + rtol * |numerical|. A non-scalar output is first reduced to a
+    scalar by a fixed random projection sum(output * R), which checks all of it at once.
+
+    This is the main tool for debugging a new op: write forward and backward, then call
+    gradcheck on small random inputs.
+
+    Args:
+        fn: a function of the inputs that returns a Tensor.
+        *inputs: Tensors or float arrays to check; other arguments (e.g. integer labels) are
+            passed to fn unchanged.
+
+    Returns:
+        True when every gradient matches.
+
+    Raises:
+        AssertionError: naming the input, the element, the analytic and numerical values.
+
+    Example:
+        >>> gradcheck(lambda x: (x * x).sum(), Tensor(np.random.randn(3, 4)))
+        True
+    """
+    inputs = _checked_inputs(inputs)
+    first = fn(*inputs)
+    projection = np.random.default_rng(0).standard_normal(first.shape)
+    _scalar_of(first, projection).backward()
+    for position, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            continue
+        analytic = x.grad if x.grad is not None else np.zeros_like(x.data)
+        numeric = _numeric_gradient(fn, inputs, x, projection, eps)
+        bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise AssertionError(
+                f"gradcheck: input {position} (shape {x.shape}) at index {index}: "
+                f"analytic gradient {analytic[index]:.6g}, numerical {numeric[index]:.6g} "
+                f"({int(bad.sum())} of {bad.size} elements differ). Check this op's backward."
+            )
+    return True
+
+
+def _numeric_gradient(fn, inputs, x, projection, eps):
+    grad = np.zeros_like(x.data)
+    flat, flat_grad = x.data.reshape(-1), grad.reshape(-1)
+    with no_grad():
+        for i in range(flat.size):
+            saved = flat[i]
+            flat[i] = saved + eps
+            plus = _scalar_of(fn(*inputs), projection).item()
+            flat[i] = saved - eps
+            minus = _scalar_of(fn(*inputs), projection).item()
+            flat[i] = saved
+            flat_grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:
+    """One-hot encode integer class labels, as keras.utils.to_categorical does.
+
+    Args:
+        y: integer labels of shape (N,) (or (N, 1)).
+        num_classes: number of classes; max(y) + 1 when None.
+
+    Returns:
+        (N, num_classes) array of 0 and 1.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
+        raise TypeError(f"to_categorical expects integer class labels, got dtype {y.dtype}")
+    y = y.astype(np.int64)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if num_classes is None:
+        num_classes = int(y.max()) + 1 if y.size else 0
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"labels must be in [0, {num_classes}), got values from {y.min()} to {y.max()}")
+    out = np.zeros(y.shape + (num_classes,), dtype=dtype)
+    np.put_along_axis(out, y[..., None], 1, axis=-1)
+    return out
