@@ -1,0 +1,200 @@
+"""Layer, the base of every layer (Keras' contract), and Variable, a named weight.
+
+A layer is configured in __init__, creates its weights in build(input_shape) the first
+time it sees an input, and computes in call(inputs, training). Subclass it the same way
+the built-in layers do:
+
+    class Scale(Layer):
+        def build(self, input_shape):
+            self.alpha = self.add_weight("alpha", (input_shape[-1],), initializer="ones")
+
+        def call(self, inputs, training=None):
+            return inputs * self.alpha
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl import initializers, regularizers
+from tinydl.autograd import no_grad
+from tinydl.tensor import Tensor
+
+LAYER_CLASSES: dict = {}  # class name -> class; the only classes a saved model may name
+
+
+class Variable(Tensor):
+    """A named weight: a Tensor that an optimizer updates in place.
+
+    Attributes:
+        name: e.g. 'kernel', 'bias', 'moving_mean'.
+        trainable: whether the weight is learned at all (moving statistics are not); it gets
+            gradients (requires_grad) when it is trainable and its layer is too.
+        regularizer: a callable weight -> scalar Tensor penalty, or None.
+    """
+
+    def __init__(self, value, name: str, trainable: bool = True, regularizer=None):
+        super().__init__(np.array(value, dtype=np.float32), requires_grad=trainable)
+        self.name, self.trainable, self.regularizer = name, bool(trainable), regularizer
+
+    def assign(self, value) -> None:
+        """Overwrite the value in place (same shape), as Keras' Variable.assign."""
+        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if value.shape != self.shape:
+            raise ValueError(f"cannot assign a value of shape {value.shape} to weight "
+                             f"'{self.name}' of shape {self.shape}")
+        self.data[...] = value
+
+    def __repr__(self):
+        return f"<Variable '{self.name}' shape={self.shape} trainable={self.trainable}>"
+
+
+def _to_shape(input_shape) -> tuple:
+    return tuple(None if d is None else int(d) for d in input_shape)
+
+
+class Layer:
+    """Base class of all layers, with Keras' contract.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: a unique name; one is made from the class name when omitted.
+        input_shape: shape of one sample (without the batch axis), for a first layer.
+    """
+
+    _name_counts: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        LAYER_CLASSES[cls.__name__] = cls
+
+    def __init__(self, trainable: bool = True, name: str | None = None, input_shape=None,
+                 dtype=None, **kwargs):
+        if "batch_input_shape" in kwargs:
+            input_shape = tuple(kwargs.pop("batch_input_shape"))[1:]
+        if "input_dim" in kwargs:
+            dim = kwargs.pop("input_dim")
+            input_shape = input_shape if input_shape is not None else (dim,)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: "
+                            f"{sorted(kwargs)}")
+        self.name = name or self._unique_name()
+        self._trainable = bool(trainable)
+        self.input_shape_arg = None if input_shape is None else _to_shape(input_shape)
+        self.built = False
+        self._weights: list[Variable] = []
+        self.input_shape = self.output_shape = None
+
+    def _unique_name(self) -> str:
+        base = "".join("_" + c.lower() if c.isupper() else c for c in type(self).__name__)
+        base = base.lstrip("_").replace("_2_d", "2d").replace("_1_d", "1d")
+        count = Layer._name_counts.get(base, 0)
+        Layer._name_counts[base] = count + 1
+        return base if count == 0 else f"{base}_{count}"
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, name: str, shape, initializer="glorot_uniform", trainable: bool = True,
+                   regularizer=None, dtype="float32") -> Variable:
+        """Create a weight, initialize it and track it. Call from build()."""
+        shape = tuple(int(s) for s in shape)
+        value = initializers.get(initializer)(shape, dtype=np.dtype(dtype))
+        weight = Variable(value, name, trainable=trainable, regularizer=regularizers.get(regularizer))
+        weight.requires_grad = weight.trainable and self._trainable
+        self._weights.append(weight)
+        return weight
+
+    @property
+    def weights(self) -> list:
+        """All weights: trainable first, then non-trainable (Keras' order)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self) -> list:
+        return [w for w in self._weights if w.trainable] if self._trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return [w for w in self._weights if not (w.trainable and self._trainable)]
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for w in self._weights:
+            w.requires_grad = self._trainable and w.trainable
+
+    def get_weights(self) -> list:
+        """Copies of the weights' values, in the order of `weights`."""
+        return [w.data.copy() for w in self.weights]
+
+    def set_weights(self, values) -> None:
+        """Set every weight from a list of arrays in the order of `weights`."""
+        weights = self.weights
+        if len(values) != len(weights):
+            raise ValueError(f"layer '{self.name}' expects {len(weights)} weight arrays "
+                             f"({[w.name for w in weights]}), got {len(values)}")
+        for w, v in zip(weights, values):
+            w.assign(v)
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights (trainable or not)."""
+        return int(sum(w.size for w in self._weights))
+
+    @property
+    def losses(self) -> list:
+        """Regularization penalties of this layer's weights, as scalar Tensors (fresh each call)."""
+        return [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+
+    # ------------------------------------------------------------------ building and calling
+    def build(self, input_shape) -> None:
+        """Create the weights for inputs of input_shape (batch axis first, may be None)."""
+        self.built = True
+
+    def call(self, inputs, training=None):
+        raise NotImplementedError(f"{type(self).__name__} must define call(inputs, training=None)")
+
+    def __call__(self, inputs, training=None):
+        if not isinstance(inputs, Tensor):
+            inputs = Tensor(inputs)
+        if not self.built:
+            self.build_for((None,) + tuple(inputs.shape[1:]))
+        return self.call(inputs, training=training)
+
+    def build_for(self, input_shape) -> tuple:
+        """Build once for input_shape and record input and output shapes; return the output shape."""
+        input_shape = _to_shape(input_shape)
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+        self.input_shape = input_shape
+        self.output_shape = _to_shape(self.compute_output_shape(input_shape))
+        return self.output_shape
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        """Output shape for input_shape. By default found by running call on one zero sample."""
+        probe = np.zeros((1,) + tuple(1 if d is None else d for d in input_shape[1:]), np.float32)
+        with no_grad():
+            out = self.call(Tensor(probe), training=False)
+        return (input_shape[0],) + tuple(out.shape[1:])
+
+    def macs_per_sample(self, input_shape) -> int:
+        """Multiply-accumulates per sample for inputs of input_shape (0 when negligible)."""
+        return 0
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        """The constructor arguments that rebuild this layer (JSON-serializable)."""
+        config = {"name": self.name, "trainable": self._trainable}
+        if self.input_shape_arg is not None:
+            config["input_shape"] = list(self.input_shape_arg)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
