@@ -1,4 +1,4 @@
-"""Fixtures for the dataset tests: an isolated data folder, no network, writers of tiny real-format files."""
+"""Dataset test fixtures: an isolated data folder, no network, tiny official-format files."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def write_idx_gz() -> Callable[[Path, np.ndarray], str]:
 
 @pytest.fixture
 def write_cifar_tar() -> Callable[[Path, dict[str, bytes]], str]:
-    """Returns a function writing members {name: bytes} into a .tar.gz; it returns the file's md5."""
+    """Returns a function writing {name: bytes} members into a .tar.gz; it returns the md5."""
 
     def write(path: Path, members: dict[str, bytes]) -> str:
         buffer = io.BytesIO()

@@ -135,7 +135,7 @@ def test_download_writes_verified_file_and_draws_progress(
     assert sorted(p.name for p in isolated.iterdir()) == ["file.bin"]
 
 
-def test_found_file_is_used_without_network(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_found_file_is_used_without_network(isolated: Path, monkeypatch) -> None:
     isolated.mkdir()
     (isolated / "file.bin").write_bytes(PAYLOAD)
     requested = serve(monkeypatch, {})
@@ -143,14 +143,14 @@ def test_found_file_is_used_without_network(isolated: Path, monkeypatch: pytest.
     assert requested == []
 
 
-def test_mirror_is_tried_when_first_url_fails(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mirror_is_tried_when_first_url_fails(isolated: Path, monkeypatch) -> None:
     requested = serve(monkeypatch, {MIRROR: PAYLOAD})
     _files.fetch("file.bin", [URL, MIRROR], sha256(PAYLOAD), isolated)
     assert requested == [URL, MIRROR]
     assert (isolated / "file.bin").read_bytes() == PAYLOAD
 
 
-def test_interrupted_download_leaves_no_file(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_download_leaves_no_file(isolated: Path, monkeypatch) -> None:
     monkeypatch.setattr(_files, "open_url", lambda url: BrokenStream(PAYLOAD))
     with pytest.raises(DatasetUnavailableError, match="connection reset"):
         _files.fetch("file.bin", [URL], sha256(PAYLOAD), isolated)
@@ -171,7 +171,8 @@ def test_short_body_against_content_length_is_a_failed_download(
 
 def test_downloaded_bad_file_is_deleted(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     serve(monkeypatch, {URL: b"not the data"})
-    with pytest.raises(ValueError, match="Checksum mismatch"):
+    expected = f"Checksum mismatch for {isolated / 'file.bin'} downloaded from {URL}"
+    with pytest.raises(ValueError, match=expected):
         _files.fetch("file.bin", [URL], sha256(PAYLOAD), isolated)
     assert list(isolated.iterdir()) == []
 

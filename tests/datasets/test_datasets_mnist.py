@@ -1,4 +1,4 @@
-"""Tests of the MNIST and Fashion-MNIST loaders on small IDX files the tests write, and on the real files if present."""
+"""Tests of the MNIST and Fashion-MNIST loaders on tiny IDX files written here and on real MNIST."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def test_checksum_mismatch_is_refused(isolated: Path, write_idx_gz, monkeypatch)
     tiny_mnist(isolated, write_idx_gz, mnist, monkeypatch)
     monkeypatch.setitem(mnist.CHECKSUMS, mnist.TEST_LABELS,
                         Checksum("sha256", "ab" * 32, decompressed=True))
-    with pytest.raises(ValueError, match=f"{mnist.TEST_LABELS}: expected sha256 .* = {'ab' * 32}, got"):
+    expected = f"{mnist.TEST_LABELS}: expected sha256 .* = {'ab' * 32}, got"
+    with pytest.raises(ValueError, match=expected):
         mnist.load_data()
     assert (isolated / mnist.TEST_LABELS).exists()  # refused, not deleted
 
@@ -107,4 +108,5 @@ def test_real_mnist_from_shared_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     assert x_train.shape == (60000, 28, 28) and y_train.shape == (60000,)
     assert x_test.shape == (10000, 28, 28) and y_test.shape == (10000,)
     assert x_train.dtype == y_train.dtype == np.uint8
-    assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    train_counts = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(y_train).tolist() == train_counts

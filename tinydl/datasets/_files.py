@@ -118,13 +118,14 @@ def file_digest(path: Path, algorithm: str, decompressed: bool = False) -> str:
     return hasher.hexdigest()
 
 
-def verify(path: Path, checksum: Checksum, advice: str = "") -> None:
+def verify(path: Path, checksum: Checksum, advice: str = "", label: str | None = None) -> None:
     """Checks a file against its published checksum.
 
     Args:
         path: the file to check.
         checksum: the expected digest.
         advice: a sentence appended to the error, saying what to do about a bad file.
+        label: how the error names the file; defaults to `path`.
 
     Raises:
         ValueError: the digest differs (the message names the file, the expected and the
@@ -133,7 +134,7 @@ def verify(path: Path, checksum: Checksum, advice: str = "") -> None:
     got = file_digest(path, checksum.algorithm, checksum.decompressed)
     if got != checksum.hexdigest.lower():
         raise ValueError(
-            f"Checksum mismatch for {path}: expected {checksum.describe()} = "
+            f"Checksum mismatch for {label or path}: expected {checksum.describe()} = "
             f"{checksum.hexdigest}, got {got}. {advice}".rstrip()
         )
 
@@ -164,11 +165,13 @@ def _copy_with_progress(response: BinaryIO, out: BinaryIO, url: str, label: str)
     length = getattr(response, "headers", {}).get("Content-Length")
     total = int(length) if length else None
     done = 0
-    for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
-        out.write(chunk)
-        done += len(chunk)
-        _progress(label, done, total)
-    sys.stderr.write("\n")
+    try:
+        for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
+            out.write(chunk)
+            done += len(chunk)
+            _progress(label, done, total)
+    finally:
+        sys.stderr.write("\n")
     if total is not None and done != total:
         raise OSError(f"Download of {url} stopped after {done} of {total} bytes.")
 
@@ -199,7 +202,8 @@ def download(url: str, destination: Path, checksum: Checksum) -> None:
     try:
         with os.fdopen(handle, "wb") as out, open_url(url) as response:
             _copy_with_progress(response, out, url, destination.name)
-        verify(temporary, checksum, advice=f"The download from {url} was deleted.")
+        verify(temporary, checksum, advice="The download was deleted.",
+               label=f"{destination} downloaded from {url}")
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a cache file is world-readable
         os.replace(temporary, destination)
     finally:
@@ -282,11 +286,13 @@ def parse_idx(data: bytes, expected_magic: int, name: str) -> np.ndarray:
     """
     ndim = expected_magic & 0xFF
     header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"{name}: expected an IDX header of {header} bytes, got {len(data)} bytes.")
-    (magic,) = struct.unpack_from(">I", data)
+    magic = struct.unpack_from(">I", data)[0] if len(data) >= 4 else None
     if magic != expected_magic:
         raise ValueError(f"{name}: expected IDX magic number {expected_magic}, got {magic}.")
+    if len(data) < header:
+        raise ValueError(
+            f"{name}: expected an IDX header of {header} bytes, got {len(data)} bytes."
+        )
     dims = struct.unpack_from(f">{ndim}I", data, 4)
     expected_size = int(np.prod(dims))
     if len(data) - header != expected_size:

@@ -1,4 +1,4 @@
-"""CIFAR-10: 50,000 train and 10,000 test color images, 32x32 RGB, 10 classes, read from the binary version.
+"""CIFAR-10 from its binary version: 50,000 train and 10,000 test 32x32 RGB images, 10 classes.
 
 Dataset by Alex Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", 2009,
 https://www.cs.toronto.edu/~kriz/cifar.html (no formal license; please cite the report).
@@ -6,6 +6,7 @@ https://www.cs.toronto.edu/~kriz/cifar.html (no formal license; please cite the 
 
 from __future__ import annotations
 
+import gzip
 import tarfile
 import zlib
 from pathlib import Path
@@ -92,7 +93,7 @@ def read_members(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
             for member in archive:
                 if member.name in names and member.isfile():
                     found[member.name] = archive.extractfile(member).read()
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ValueError(f"{path} is not a readable .tar.gz archive: {error}.") from error
     missing = [name for name in names if name not in found]
     if missing:

@@ -14,7 +14,9 @@ from tinydl.datasets._files import Checksum
 
 FILENAME = "cifar10_subset.npz"
 CHECKSUMS: dict[str, Checksum] = {
-    FILENAME: Checksum("sha256", "15f222b480d947d73a418f28244aecd90653b61f3f610b8189bb6fb0bf6d4bc0"),
+    FILENAME: Checksum(
+        "sha256", "15f222b480d947d73a418f28244aecd90653b61f3f610b8189bb6fb0bf6d4bc0"
+    ),
 }
 LABEL_NAMES = cifar10.LABEL_NAMES
 

@@ -17,7 +17,9 @@ from tinydl.datasets._files import Checksum
 FILENAME = "digits.csv.gz"
 # SHA-256 of the .gz, equal to the RECORD entry of the scikit-learn 1.9.1 wheel it came from.
 CHECKSUMS: dict[str, Checksum] = {
-    FILENAME: Checksum("sha256", "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"),
+    FILENAME: Checksum(
+        "sha256", "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+    ),
 }
 NUM_TRAIN = 1437  # first 1,437 rows (80%); the last 360 are the test set
 PIXELS = 64  # columns 0..63 are the 8x8 image row-major, column 64 is the label
