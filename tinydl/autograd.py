@@ -112,18 +112,25 @@ class Function:
 
 
 def _topological_order(root):
-    """Nodes reachable from root, each after every tensor that uses it (iterative DFS, no recursion)."""
-    order, visited = [], {id(root)}
+    """Tensors reachable from root, each before every tensor it was made from.
+
+    Iterative depth-first search (no recursion limit on deep graphs): a tensor is appended
+    after all its inputs were, then the list is reversed. Inputs are visited in argument
+    order, so the order (and every floating-point sum) is the same on every run.
+    """
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
         tensor, expanded = stack.pop()
         if expanded:
             order.append(tensor)
             continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
         stack.append((tensor, True))
         for parent in tensor._node.inputs if tensor._node else ():
             if parent is not None and parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
                 stack.append((parent, False))
     return order[::-1]
 

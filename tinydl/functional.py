@@ -46,7 +46,8 @@ def softmax_cross_entropy(logits, labels) -> Tensor:
         TypeError: labels are not integers. ValueError: shapes differ or a label is out of range.
     """
     if isinstance(labels, Tensor):
-        labels = labels.data
+        raise TypeError("softmax_cross_entropy: labels must be a NumPy integer array or a list, "
+                        "not a Tensor (Tensors hold floats)")
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]

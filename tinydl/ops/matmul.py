@@ -40,6 +40,8 @@ class MatMul(Function):
             grad_a = backend.gemm(grad, b, trans_b=True) if ctx.needs_input_grad[0] else None
             grad_b = backend.gemm(a, grad, trans_a=True) if ctx.needs_input_grad[1] else None
             return grad_a, grad_b
+        if a.ndim == 1 and b.ndim == 1:  # a dot product
+            return grad * b, grad * a
         # 1-D operands: view them as a row (a) or a column (b), as matmul does
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b

@@ -1,0 +1,272 @@
+"""Autograd semantics: no_grad, accumulation, broadcasting in backward, graph release, deep
+graphs, explicit gradients, detach, user-defined Functions; and Tensor basics (dtypes, repr)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import tinydl
+from tinydl import Function, Tensor
+from tinydl.utils import gradcheck
+
+
+# ----------------------------------------------------------------------------- no_grad
+
+def test_no_grad_records_no_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with tinydl.no_grad():
+        y = (x * x).sum()
+    assert y.requires_grad is False
+    assert y._node is None
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+    # recording resumes after the block
+    z = (x * x).sum()
+    assert z.requires_grad
+    z.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+
+
+def test_no_grad_restores_the_previous_state_after_an_exception():
+    from tinydl.autograd import is_grad_enabled
+    with pytest.raises(KeyError):
+        with tinydl.no_grad():
+            raise KeyError("boom")
+    assert is_grad_enabled()
+
+
+def test_ops_on_tensors_without_requires_grad_record_nothing():
+    y = Tensor([1.0]) * 2 + 1
+    assert y.requires_grad is False and y._node is None
+
+
+# ----------------------------------------------------------------------------- accumulation
+
+def test_tensor_used_twice_accumulates_x_times_x_plus_x():
+    x = Tensor(np.array([0.5, -1.0, 3.0]), requires_grad=True)
+    (x * x + x).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data + 1)
+
+
+def test_tensor_used_twice_in_either_order():
+    """x + x*x and x + exp(x): the direct use of x comes first among the inputs."""
+    x = Tensor(np.array([0.5, -1.0, 3.0]), requires_grad=True)
+    (x + x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data + 1)
+    x.zero_grad()
+    (x + x.exp()).sum().backward()
+    np.testing.assert_allclose(x.grad, 1 + np.exp(x.data))
+
+
+def test_diamond_graph_with_a_shared_intermediate():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 3
+    y = h + h.tanh() * h   # h feeds the add directly and through tanh
+    y.sum().backward()
+    t = np.tanh(3 * x.data)
+    np.testing.assert_allclose(x.grad, 3 * (1 + t + (1 - t * t) * 3 * x.data))
+
+
+def test_gradients_accumulate_across_backward_calls_until_zero_grad():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+    x.zero_grad()
+    assert x.grad is None
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+
+
+# ----------------------------------------------------------------------------- broadcasting
+
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((3, 1), (4,)), ((4,), (3, 1)), ((2, 3, 4), (3, 1)), ((1, 3), (2, 1)), ((), (2, 3)), ((2, 3), ()),
+])
+def test_broadcasting_is_undone_in_backward(a_shape, b_shape):
+    a = Tensor(np.ones(a_shape), requires_grad=True)
+    b = Tensor(np.full(b_shape, 2.0), requires_grad=True)
+    out = a * b
+    out.sum().backward()
+    assert a.grad.shape == a_shape and b.grad.shape == b_shape
+    out_size = out.size
+    # each element of a is used out_size / a.size times, each time with slope b = 2
+    np.testing.assert_allclose(a.grad, np.full(a_shape, 2.0 * out_size / max(a.size, 1)))
+    np.testing.assert_allclose(b.grad, np.full(b_shape, 1.0 * out_size / max(b.size, 1)))
+
+
+# ----------------------------------------------------------------------------- graph lifetime
+
+def test_graph_is_released_after_backward():
+    x = Tensor(np.ones(3), requires_grad=True)
+    hidden = x * 2
+    ref = weakref.ref(hidden)
+    loss = (hidden * 3).sum()
+    loss.backward()
+    del hidden
+    gc.collect()
+    assert ref() is None, "the loss still holds the intermediate tensor after backward"
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0, 6.0])
+
+
+def test_graph_is_kept_before_backward_and_with_retain_graph():
+    x = Tensor(np.ones(3), requires_grad=True)
+    hidden = x * 2
+    ref = weakref.ref(hidden)
+    loss = (hidden * 3).sum()
+    loss.backward(retain_graph=True)
+    del hidden
+    gc.collect()
+    assert ref() is not None
+
+
+def test_deep_graph_backward_has_no_recursion_error():
+    x = Tensor(np.array(2.0), requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y + 1.0
+    (y * x).backward()                     # d/dx (x + 5000) * x = 2x + 5000
+    assert x.grad.item() == pytest.approx(5004.0)
+    w = Tensor(np.array(1.0), requires_grad=True)
+    z = w
+    for _ in range(5000):
+        z = z + w                          # 5001 * w
+    z.backward()
+    assert w.grad.item() == pytest.approx(5001.0)
+
+
+# ----------------------------------------------------------------------------- backward arguments
+
+def test_backward_on_non_scalar_without_grad_raises():
+    y = Tensor(np.ones((2, 3)), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"needs a scalar.*shape \(2, 3\).*pass grad="):
+        y.backward()
+
+
+def test_backward_with_explicit_grad():
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = x * x
+    y.backward(np.array([1.0, 0.0, -1.0]))
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0, -6.0])
+
+
+def test_backward_with_grad_of_the_wrong_shape_raises():
+    y = Tensor(np.ones(3), requires_grad=True) * 2
+    with pytest.raises(ValueError, match=r"grad must have this tensor's shape \(3,\), got \(2,\)"):
+        y.backward(np.ones(2))
+
+
+def test_detach_cuts_the_graph():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    d = (x * 2).detach()
+    assert d.requires_grad is False and d._node is None
+    np.testing.assert_array_equal(d.data, [2.0, 4.0])
+    y = (x * d).sum()   # d is a constant now: dy/dx = d
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+
+
+# ----------------------------------------------------------------------------- user-defined Function
+
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return 3 * x * x * grad
+
+
+class ScaledAdd(Function):
+    """a + scale * b, with a non-tensor argument."""
+
+    @staticmethod
+    def forward(ctx, a, b, scale):
+        ctx.scale = scale
+        return a + scale * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, ctx.scale * grad, None
+
+
+def test_user_function_apply_and_backward():
+    x = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    y = Cube.apply(x)
+    assert isinstance(y, Tensor) and y.requires_grad
+    np.testing.assert_array_equal(y.data, [1.0, -8.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 12.0])
+
+
+def test_user_function_gradcheck():
+    rng = np.random.default_rng(0)
+    assert gradcheck(lambda t: Cube.apply(t), Tensor(rng.standard_normal((3, 4))))
+    assert gradcheck(lambda a, b: ScaledAdd.apply(a, b, 2.5),
+                     Tensor(rng.standard_normal((2, 3))), Tensor(rng.standard_normal((3,))))
+
+
+def test_user_function_without_backward_raises_not_implemented():
+    class NoBackward(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+    y = NoBackward.apply(Tensor([1.0], requires_grad=True))
+    with pytest.raises(NotImplementedError, match="backward"):
+        y.sum().backward()
+
+
+# ----------------------------------------------------------------------------- Tensor basics
+
+def test_dtypes_float32_default_float64_kept_ints_converted():
+    assert Tensor([1.0, 2.0]).dtype == np.float32
+    assert Tensor(np.array([1.0, 2.0], dtype=np.float64)).dtype == np.float64
+    assert Tensor(np.array([1.0], dtype=np.float32)).dtype == np.float32
+    assert Tensor([1, 2]).dtype == np.float32
+    assert Tensor(np.arange(3)).dtype == np.float32
+    assert Tensor(np.array([1, 2], dtype=np.int64), dtype=np.float64).dtype == np.float64
+    assert Tensor(Tensor(np.ones(2))).dtype == np.float64
+    # ops keep float64 end to end, and gradients share the leaf's dtype
+    x = Tensor(np.ones(3), requires_grad=True)
+    (x.exp() * 2).sum().backward()
+    assert x.grad.dtype == np.float64
+    x32 = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    (x32.exp() * 2).sum().backward()
+    assert x32.grad.dtype == np.float32
+
+
+def test_tensor_rejects_non_float_dtype_request():
+    with pytest.raises(TypeError, match="float32 or float64, got int32"):
+        Tensor([1, 2], dtype=np.int32)
+
+
+def test_repr_is_readable():
+    assert repr(Tensor([[1.0, 2.0]], requires_grad=True)) == "Tensor([[1., 2.]], requires_grad=True)"
+    assert repr(Tensor(np.array([0.5]))) == "Tensor([0.5], dtype=float64)"
+    assert repr(Tensor([1.0 / 3])) == "Tensor([0.3333])"
+
+
+def test_array_facts_and_numpy_interop():
+    t = Tensor(np.arange(6.0).reshape(2, 3))
+    assert (t.shape, t.ndim, t.size, len(t)) == ((2, 3), 2, 6, 2)
+    assert t.numpy() is t.data
+    assert Tensor([[4.0]]).item() == 4.0
+    out = np.ones((2, 3)) + t   # ndarray on the left still gives a Tensor
+    assert isinstance(out, Tensor)
+    np.testing.assert_array_equal(out.data, np.arange(6.0).reshape(2, 3) + 1)
