@@ -22,6 +22,15 @@ class L1L2:
     def get_config(self) -> dict:
         return {"l1": self.l1, "l2": self.l2}
 
+    def __eq__(self, other):
+        return isinstance(other, L1L2) and (self.l1, self.l2) == (other.l1, other.l2)
+
+    def __hash__(self):
+        return hash((self.l1, self.l2))
+
+    def __repr__(self):
+        return f"L1L2(l1={self.l1}, l2={self.l2})"
+
 
 def l1(l1: float = 0.01) -> L1L2:  # noqa: E741
     """L1 penalty l1 * sum(|w|); Keras' default factor 0.01."""
@@ -34,17 +43,44 @@ def l2(l2: float = 0.01) -> L1L2:
 
 
 def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:  # noqa: E741
+    """Both penalties; Keras' default factors 0.01 and 0.01."""
     return L1L2(l1=l1, l2=l2)
 
 
 L1, L2 = l1, l2
 
 
+def serialize(regularizer) -> dict | None:
+    """A JSON-ready config of a regularizer: {'class': 'L1L2', 'l1': ..., 'l2': ...}.
+
+    None stays None. A custom callable that is not an L1L2 has no config and gives None:
+    it cannot be saved with a model (recreate it in code after loading).
+    """
+    if isinstance(regularizer, L1L2):
+        return {"class": "L1L2", **regularizer.get_config()}
+    return None
+
+
+def deserialize(config) -> L1L2 | None:
+    """The inverse of serialize: None or {'class': 'L1L2', 'l1': ..., 'l2': ...} -> L1L2."""
+    if config is None:
+        return None
+    if not isinstance(config, dict) or config.get("class") != "L1L2":
+        raise ValueError("a regularizer config must be None or {'class': 'L1L2', 'l1': float, "
+                         f"'l2': float}}. Received: {config!r}")
+    return L1L2(l1=config.get("l1", 0.0), l2=config.get("l2", 0.0))
+
+
+_BY_NAME = {"l1": l1, "l2": l2, "l1_l2": l1_l2}
+
+
 def get(identifier):
-    """None, a callable, or one of 'l1', 'l2', 'l1_l2'."""
+    """None, a callable, one of 'l1', 'l2', 'l1_l2' (default factors), or a serialize() dict."""
     if identifier is None or callable(identifier):
         return identifier
-    names = {"l1": l1, "l2": l2, "l1_l2": l1_l2}
-    if isinstance(identifier, str) and identifier in names:
-        return names[identifier]()
-    raise ValueError(f"unknown regularizer {identifier!r}; valid: None, a callable, {sorted(names)}")
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    raise ValueError(f"unknown regularizer {identifier!r}; valid: None, a callable, a config "
+                     f"dict from serialize(), or one of {sorted(_BY_NAME)}")

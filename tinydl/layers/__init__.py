@@ -1,4 +1,28 @@
-"""Layers with Keras' names, arguments and defaults; Layer is the base for your own."""
+"""Layers with Keras' names, arguments and defaults; Layer is the base for your own.
+
+    from tinydl.layers import Conv2D, MaxPooling2D, Flatten, Dense
+
+One family per module: core (Dense, Activation, Flatten, Dropout, Lambda), activation (ReLU,
+Softmax), convolutional (Conv2D), pooling, normalization (BatchNormalization), preprocessing
+(Rescaling, Normalization), augmentation (RandomFlip, RandomCrop, RandomTranslation) and
+input_layer (Input, InputLayer). LAYER_CLASSES maps every layer class name, your own
+subclasses included, to its class (what a saved model may name).
+"""
 
 from tinydl.layers.base import LAYER_CLASSES, Layer, Variable
-from tinydl.layers.core import Activation, Dense, Dropout, Flatten
+from tinydl.layers.activation import ReLU, Softmax
+from tinydl.layers.augmentation import RandomCrop, RandomFlip, RandomTranslation
+from tinydl.layers.convolutional import Conv2D
+from tinydl.layers.core import Activation, Dense, Dropout, Flatten, Lambda
+from tinydl.layers.input_layer import Input, InputLayer
+from tinydl.layers.normalization import BatchNormalization
+from tinydl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from tinydl.layers.preprocessing import Normalization, Rescaling
+
+__all__ = [
+    "Layer", "Variable", "LAYER_CLASSES",
+    "Dense", "Activation", "Flatten", "Dropout", "Lambda", "ReLU", "Softmax",
+    "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+    "BatchNormalization", "Rescaling", "Normalization",
+    "RandomFlip", "RandomCrop", "RandomTranslation", "Input", "InputLayer",
+]

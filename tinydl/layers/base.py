@@ -14,6 +14,9 @@ the built-in layers do:
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import numpy as np
 
 from tinydl import initializers, regularizers
@@ -63,10 +66,15 @@ class Layer:
     """
 
     _name_counts: dict = {}
+    _call_takes_training = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        LAYER_CLASSES[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):  # private helpers (e.g. _Pooling2D) are not saved
+            LAYER_CLASSES[cls.__name__] = cls
+        parameters = inspect.signature(cls.call).parameters
+        cls._call_takes_training = "training" in parameters or any(
+            p.kind is p.VAR_KEYWORD for p in parameters.values())
 
     def __init__(self, trainable: bool = True, name: str | None = None, input_shape=None,
                  dtype=None, **kwargs):
@@ -86,16 +94,31 @@ class Layer:
         self.input_shape = self.output_shape = None
 
     def _unique_name(self) -> str:
-        base = "".join("_" + c.lower() if c.isupper() else c for c in type(self).__name__)
-        base = base.lstrip("_").replace("_2_d", "2d").replace("_1_d", "1d")
+        # Keras' snake case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu
+        base = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", type(self).__name__)
+        base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
         count = Layer._name_counts.get(base, 0)
         Layer._name_counts[base] = count + 1
         return base if count == 0 else f"{base}_{count}"
 
     # ------------------------------------------------------------------ weights
-    def add_weight(self, name: str, shape, initializer="glorot_uniform", trainable: bool = True,
-                   regularizer=None, dtype="float32") -> Variable:
-        """Create a weight, initialize it and track it. Call from build()."""
+    def add_weight(self, name: str | None = None, shape=None, initializer="glorot_uniform",
+                   trainable: bool = True, regularizer=None, dtype="float32") -> Variable:
+        """Create a weight, initialize it and track it. Call from build().
+
+        Args:
+            name: e.g. 'kernel'; 'variable', 'variable_1', ... when omitted (as Keras 3).
+            shape: a tuple of ints, e.g. (KH, KW, C, F) for a conv kernel.
+            initializer: a name from tinydl.initializers or a callable (shape, dtype) -> array.
+            trainable: False for statistics such as BatchNormalization's moving_mean.
+            regularizer: None, a name ('l1', 'l2', 'l1_l2'), a config dict or a callable.
+        """
+        if shape is None:
+            raise TypeError(f"{type(self).__name__}.add_weight needs a shape, e.g. "
+                            f"add_weight(name='kernel', shape=(in, units)). Received: shape=None")
+        if name is None:
+            count = sum(w.name.startswith("variable") for w in self._weights)
+            name = "variable" if count == 0 else f"variable_{count}"
         shape = tuple(int(s) for s in shape)
         value = initializers.get(initializer)(shape, dtype=np.dtype(dtype))
         weight = Variable(value, name, trainable=trainable, regularizer=regularizers.get(regularizer))
@@ -160,8 +183,17 @@ class Layer:
         if not isinstance(inputs, Tensor):
             inputs = Tensor(inputs)
         if not self.built:
-            self.build_for((None,) + tuple(inputs.shape[1:]))
-        return self.call(inputs, training=training)
+            declared = self.input_shape_arg  # a declared input_shape wins: wrong inputs raise
+            sample = declared if declared is not None else tuple(inputs.shape[1:])
+            self.build_for((None,) + tuple(sample))
+        return self._call(inputs, training)
+
+    def _call(self, inputs, training):
+        """call(inputs, training=...), or call(inputs) for a subclass whose call has no training
+        argument (Keras allows both)."""
+        if type(self)._call_takes_training:
+            return self.call(inputs, training=training)
+        return self.call(inputs)
 
     def build_for(self, input_shape) -> tuple:
         """Build once for input_shape and record input and output shapes; return the output shape."""
@@ -177,7 +209,7 @@ class Layer:
         """Output shape for input_shape. By default found by running call on one zero sample."""
         probe = np.zeros((1,) + tuple(1 if d is None else d for d in input_shape[1:]), np.float32)
         with no_grad():
-            out = self.call(Tensor(probe), training=False)
+            out = self._call(Tensor(probe), False)
         return (input_shape[0],) + tuple(out.shape[1:])
 
     def macs_per_sample(self, input_shape) -> int:

@@ -1,10 +1,11 @@
-"""Core layers: Dense, Activation, Flatten, Dropout."""
+"""Core layers: Dense, Activation, Flatten, Dropout and Lambda (your own function as a layer)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinydl import activations, functional as F, initializers, ops
+from tinydl import activations, functional as F, ops
+from tinydl.layers import _args
 from tinydl.layers.base import Layer
 
 
@@ -20,24 +21,31 @@ class Dense(Layer):
 
     Shapes:
         inputs (N, ..., in) -> outputs (N, ..., units); kernel (in, units), bias (units,).
+        Parameters: in * units + units, e.g. Dense(10) on (None, 5) has 60.
+
+    Example:
+        >>> Dense(10)(np.ones((2, 5), np.float32)).shape
+        (2, 10)
     """
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
-            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
-        self.units = int(units)
+        self.units = _args.positive_int(units, "units", "Dense")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
+        _args.check_weight_options(kernel_initializer=kernel_initializer,
+                                   bias_initializer=bias_initializer,
+                                   kernel_regularizer=kernel_regularizer,
+                                   bias_regularizer=bias_regularizer)
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
-        initializers.get(kernel_initializer), initializers.get(bias_initializer)  # validate now
 
     def build(self, input_shape):
-        if input_shape[-1] is None:
-            raise ValueError(f"Dense needs a known last input dimension, got shape {input_shape}")
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"Dense expects input of shape (batch, ..., in) with a known last "
+                             f"dimension, got {tuple(input_shape)}")
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
                                       self.kernel_initializer, regularizer=self.kernel_regularizer)
         self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
@@ -45,8 +53,8 @@ class Dense(Layer):
 
     def call(self, inputs, training=None):
         if inputs.shape[-1] != self.kernel.shape[0]:
-            raise ValueError(f"Dense '{self.name}' expects inputs with last dimension "
-                             f"{self.kernel.shape[0]}, got shape {inputs.shape}")
+            raise ValueError(f"Dense expects input of shape (batch, ..., in) with "
+                             f"in={self.kernel.shape[0]}, got {inputs.shape}")
         y = inputs @ self.kernel
         if self.bias is not None:
             y = y + self.bias
@@ -56,18 +64,20 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def macs_per_sample(self, input_shape):
+        """in * units for each position: one multiply-accumulate per kernel entry."""
         return int(np.prod(input_shape[1:])) * self.units
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.name_of(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.name_of(self.kernel_initializer),
-                "bias_initializer": initializers.name_of(self.bias_initializer)}
+                "use_bias": self.use_bias, **_args.weight_options_config(self, "kernel", "bias")}
 
 
 class Activation(Layer):
-    """Apply an activation function by name or callable."""
+    """Apply an activation function by name ('relu', 'softmax', ...) or callable.
+
+    A custom callable is saved as None in get_config: it cannot be saved with a model.
+    """
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -84,7 +94,7 @@ class Activation(Layer):
 
 
 class Flatten(Layer):
-    """(N, d1, d2, ...) -> (N, d1*d2*...), keeping the batch axis."""
+    """(N, d1, d2, ...) -> (N, d1*d2*...), keeping the batch axis. No weights, no MACs."""
 
     def call(self, inputs, training=None):
         return ops.flatten(inputs, 1)
@@ -97,13 +107,18 @@ class Flatten(Layer):
 class Dropout(Layer):
     """Randomly zero a fraction `rate` of inputs during training, scaling the rest by 1/(1-rate).
 
-    At inference (training=False, as in evaluate and predict) it passes inputs unchanged.
+    At inference (training=False or None, as in evaluate and predict) it passes inputs unchanged.
+
+    Args:
+        rate: the fraction to drop, in [0, 1).
+        seed: an int gives this layer its own generator (repeatable masks); None draws from
+            tinydl.rng.get_rng(), which tinydl.utils.set_random_seed seeds.
     """
 
     def __init__(self, rate: float, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout: rate must be a float in [0, 1). Received: rate={rate!r}")
         self.rate, self.seed = float(rate), seed
         self._rng = None if seed is None else np.random.default_rng(seed)
 
@@ -115,3 +130,48 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class Lambda(Layer):
+    """Wrap a function of Tensors as a layer, e.g. Lambda(lambda x: x * 2).
+
+    Args:
+        function: a callable Tensor -> Tensor built from tinydl ops (so gradients flow).
+        output_shape: the output shape of one sample (without the batch axis), or a callable
+            input_shape -> output_shape (with the batch axis). When None it is found by
+            running the function on one zero sample.
+
+    A function is code, not data: get_config stores only its __name__, and from_config needs
+    it back through custom_objects={name: function} (as Keras' custom_objects).
+    """
+
+    def __init__(self, function, output_shape=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: function must be callable. Received: function={function!r}")
+        if output_shape is not None and not callable(output_shape):
+            output_shape = tuple(output_shape)
+        self.function, self.output_shape_arg = function, output_shape
+
+    def call(self, inputs, training=None):
+        return self.function(inputs)
+
+    def compute_output_shape(self, input_shape):
+        if self.output_shape_arg is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self.output_shape_arg):
+            return tuple(self.output_shape_arg(tuple(input_shape)))
+        return (input_shape[0],) + self.output_shape_arg
+
+    def get_config(self):
+        shape = self.output_shape_arg
+        return {**super().get_config(), "function": getattr(self.function, "__name__", None),
+                "output_shape": list(shape) if isinstance(shape, tuple) else None}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        name = config.get("function")
+        if not custom_objects or name not in custom_objects:
+            raise ValueError(f"Lambda's function {name!r} is code and cannot be loaded from a "
+                             f"config: pass custom_objects={{{name!r}: your_function}}")
+        return cls(**{**config, "function": custom_objects[name]})

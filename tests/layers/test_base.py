@@ -1,0 +1,109 @@
+"""Layer and Variable: Keras-style custom layers, the registry, trainable, weights, names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinydl import Tensor
+from tinydl.layers import (LAYER_CLASSES, BatchNormalization, Conv2D, Dense,
+                           GlobalAveragePooling2D, Layer, MaxPooling2D, ReLU, Variable)
+
+
+class Linear(Layer):
+    """The custom layer of Keras' guide 'Making new layers and models via subclassing'."""
+
+    def __init__(self, units=32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
+                                 trainable=True)
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
+
+    def call(self, inputs):                      # no training argument: allowed, as in Keras
+        return inputs @ self.w + self.b
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+class Scale(Layer):
+    def build(self, input_shape):
+        self.alpha = self.add_weight("alpha", (input_shape[-1],), initializer="ones")
+        self.count = self.add_weight("count", (), initializer="zeros", trainable=False)
+
+    def call(self, inputs, training=None):
+        return inputs * self.alpha
+
+
+def test_custom_layer_works_and_is_registered():
+    assert LAYER_CLASSES["Linear"] is Linear and LAYER_CLASSES["Scale"] is Scale
+    layer = Linear(4)
+    x = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    y = layer(x)
+    assert y.shape == (2, 4) and layer.built
+    assert [w.name for w in layer.weights] == ["variable", "variable_1"]
+    assert layer.count_params() == 16
+    assert layer.compute_output_shape((None, 3)) == (None, 4)   # found by running call
+    y.sum().backward()
+    np.testing.assert_allclose(layer.w.grad, np.full((3, 4), 2.0))
+    clone = Linear.from_config(layer.get_config())
+    assert clone.units == 4 and clone.name == layer.name
+
+
+def test_trainable_false_freezes():
+    layer = Scale()
+    layer.build_for((None, 3))
+    assert [w.name for w in layer.trainable_weights] == ["alpha"]
+    assert [w.name for w in layer.non_trainable_weights] == ["count"]
+    layer.trainable = False
+    assert layer.trainable_weights == [] and not layer.alpha.requires_grad
+    assert [w.name for w in layer.weights] == ["alpha", "count"]
+    x = Tensor(np.ones((1, 3), np.float32), requires_grad=True)
+    layer(x).sum().backward()
+    assert layer.alpha.grad is None and x.grad is not None
+    layer.trainable = True
+    assert layer.alpha.requires_grad and not layer.count.requires_grad
+
+
+def test_declared_input_shape_is_used_to_build():
+    layer = Dense(2, input_shape=(3,))
+    with pytest.raises(ValueError, match=r"in=3, got \(4, 5\)"):
+        layer(np.ones((4, 5), np.float32))
+    assert Dense(2, input_dim=3).input_shape_arg == (3,)
+    assert Dense(2, batch_input_shape=(None, 7)).input_shape_arg == (7,)
+
+
+def test_weights_round_trip_and_errors():
+    layer = Dense(2)
+    layer.build_for((None, 3))
+    values = [np.arange(6, dtype=np.float32).reshape(3, 2), np.array([1, 2], np.float32)]
+    layer.set_weights(values)
+    for got, want in zip(layer.get_weights(), values):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match=r"2 weight arrays \(\['kernel', 'bias'\]\), got 1"):
+        layer.set_weights(values[:1])
+    with pytest.raises(ValueError, match=r"shape \(2,\) to weight 'kernel' of shape \(3, 2\)"):
+        layer.kernel.assign(np.zeros(2))
+    with pytest.raises(TypeError, match="needs a shape"):
+        Layer().add_weight("w")
+    with pytest.raises(TypeError, match="unexpected keyword arguments: \\['units2'\\]"):
+        Dense(2, units2=3)
+
+
+def test_variable_and_names():
+    v = Variable(np.ones(3), "gamma", trainable=False)
+    assert v.dtype == np.float32 and not v.requires_grad and "gamma" in repr(v)
+    a, b = Dense(1), Dense(1)
+    assert a.name != b.name and a.name.startswith("dense")
+
+
+@pytest.mark.parametrize("layer, keras_name", [
+    (lambda: Dense(1), "dense"), (lambda: Conv2D(1, 1), "conv2d"),
+    (lambda: MaxPooling2D(), "max_pooling2d"), (lambda: BatchNormalization(), "batch_normalization"),
+    (lambda: GlobalAveragePooling2D(), "global_average_pooling2d"), (lambda: ReLU(), "re_lu")])
+def test_default_names_follow_keras_snake_case(layer, keras_name):
+    name = layer().name
+    assert name == keras_name or name.startswith(keras_name + "_")

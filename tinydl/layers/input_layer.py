@@ -1,0 +1,59 @@
+"""Input / InputLayer: declare the shape of one sample at the front of a model. No weights."""
+
+from __future__ import annotations
+
+from tinydl.layers.base import Layer, _to_shape
+
+
+class InputLayer(Layer):
+    """The entry of a model: passes inputs through after checking their shape.
+
+    Args:
+        shape: the shape of one sample, without the batch axis, e.g. (32, 32, 3).
+            Keras' older spelling input_shape=... is accepted too (and batch_shape /
+            batch_input_shape with the batch axis first).
+        batch_size: a fixed batch size, or None (any).
+
+    Shapes:
+        inputs (N, *shape) -> the same; output shape (batch_size, *shape).
+
+    Example:
+        >>> InputLayer(shape=(32, 32, 3)).output_shape
+        (None, 32, 32, 3)
+    """
+
+    def __init__(self, shape=None, batch_size=None, input_shape=None, batch_shape=None, **kwargs):
+        if batch_shape is not None:
+            batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ValueError("InputLayer needs the shape of one sample, e.g. "
+                             "InputLayer(shape=(32, 32, 3)). Received: shape=None")
+        if isinstance(shape, int):
+            shape = (shape,)
+        super().__init__(input_shape=shape, **kwargs)
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.build_for((self.batch_size,) + self.input_shape_arg)
+
+    def call(self, inputs, training=None):
+        expected = self.output_shape
+        if len(inputs.shape) != len(expected) or any(
+                e is not None and e != g for e, g in zip(expected, inputs.shape)):
+            raise ValueError(f"InputLayer '{self.name}' expects input of shape {expected} "
+                             f"(None: any size), got {inputs.shape}")
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return (self.batch_size,) + _to_shape(input_shape[1:])
+
+    def get_config(self):
+        config = super().get_config()
+        config["shape"] = config.pop("input_shape")
+        return {**config, "batch_size": self.batch_size}
+
+
+def Input(shape=None, batch_size=None, name: str | None = None, batch_shape=None) -> InputLayer:
+    """Keras' Input(shape=...): here it returns an InputLayer, to be the first entry of a
+    Sequential list, e.g. Sequential([Input(shape=(32, 32, 3)), Conv2D(32, 3), ...]).
+    """
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, batch_shape=batch_shape)

@@ -1,0 +1,121 @@
+"""BatchNormalization: normalize each channel with batch statistics (training) or moving ones."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl.autograd import no_grad
+from tinydl.layers.base import Layer
+from tinydl.layers import _args
+from tinydl.ops.normalization import batch_norm_train
+
+
+class BatchNormalization(Layer):
+    """Batch normalization (Ioffe & Szegedy, 2015) with Keras 3's rules.
+
+    Training (training=True and layer.trainable), per channel over all other axes:
+        y = gamma * (x - mean(x)) / sqrt(var(x) + epsilon) + beta     (var biased: / M)
+        moving_mean     = moving_mean * momentum     + mean(x) * (1 - momentum)
+        moving_variance = moving_variance * momentum + var(x)  * (1 - momentum)
+    (Keras 3 feeds the same biased batch variance to the moving average, without the
+    M / (M - 1) correction; so does tinydl.)
+
+    Inference (training False or None, or layer.trainable False, as in Keras >= 2.0 when
+    fine-tuning): y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.
+
+    Args:
+        axis: the channel axis (default -1, the C of NHWC).
+        momentum: of the moving averages (default 0.99).
+        epsilon: added to the variance (default 1e-3).
+        center, scale: learn beta / gamma (default True).
+        beta_initializer, gamma_initializer, moving_mean_initializer,
+        moving_variance_initializer: default 'zeros', 'ones', 'zeros', 'ones'.
+        beta_regularizer, gamma_regularizer: as Dense's regularizers.
+
+    Shapes:
+        inputs (N, ..., C) -> the same; gamma, beta, moving_mean, moving_variance (C,).
+        Parameters: 4C, of which 2C trainable (16 channels: 64, 32 trainable).
+    """
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer="zeros",
+                 gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"BatchNormalization: axis must be an int. Received: axis={axis!r}")
+        if not 0.0 <= momentum <= 1.0 or epsilon <= 0:
+            raise ValueError("BatchNormalization: momentum must be in [0, 1] and epsilon > 0. "
+                             f"Received: momentum={momentum!r}, epsilon={epsilon!r}")
+        _args.check_weight_options(
+            beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+            moving_mean_initializer=moving_mean_initializer,
+            moving_variance_initializer=moving_variance_initializer,
+            beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer)
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        self.moving_mean_initializer = moving_mean_initializer
+        self.moving_variance_initializer = moving_variance_initializer
+        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        if not -ndim <= self.axis < ndim or self.axis % ndim == 0:
+            raise ValueError(f"BatchNormalization: axis {self.axis} must name a non-batch axis "
+                             f"of the input shape {tuple(input_shape)}")
+        channels = input_shape[self.axis]
+        if channels is None:
+            raise ValueError(f"BatchNormalization needs a known size on axis {self.axis}, got "
+                             f"input shape {tuple(input_shape)}")
+        self.gamma = self.add_weight("gamma", (channels,), self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer) if self.scale else None
+        self.beta = self.add_weight("beta", (channels,), self.beta_initializer,
+                                    regularizer=self.beta_regularizer) if self.center else None
+        self.moving_mean = self.add_weight("moving_mean", (channels,),
+                                           self.moving_mean_initializer, trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", (channels,),
+                                               self.moving_variance_initializer, trainable=False)
+        self._ndim = ndim
+
+    def call(self, inputs, training=None):
+        channels = self.moving_mean.shape[0]
+        if inputs.ndim != self._ndim or inputs.shape[self.axis] != channels:
+            raise ValueError(f"BatchNormalization expects input with {channels} channels on axis "
+                             f"{self.axis}, got {inputs.shape}")
+        if training and self.trainable:
+            y, mean, var = batch_norm_train(inputs, self.gamma, self.beta, self.axis, self.epsilon)
+            with no_grad():
+                self._update_moving(mean, var)
+            return y
+        return self._normalize_with_moving(inputs)
+
+    def _update_moving(self, mean, var):
+        m = self.momentum
+        self.moving_mean.assign(self.moving_mean.data * m + mean * (1.0 - m))
+        self.moving_variance.assign(self.moving_variance.data * m + var * (1.0 - m))
+
+    def _normalize_with_moving(self, inputs):
+        shape = [1] * inputs.ndim
+        shape[self.axis] = -1
+        inv = 1.0 / np.sqrt(self.moving_variance.data + self.epsilon)
+        y = (inputs - self.moving_mean.data.reshape(shape)) * inv.reshape(shape)
+        if self.gamma is not None:
+            y = y * self.gamma.reshape(shape)
+        return y if self.beta is None else y + self.beta.reshape(shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def macs_per_sample(self, input_shape):
+        """One multiply-add per element (x * scale + shift, with folded statistics)."""
+        return 0 if None in input_shape[1:] else int(np.prod(input_shape[1:]))
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                **_args.weight_options_config(self, "beta", "gamma"),
+                **_args.weight_options_config(self, "moving_mean", "moving_variance")}

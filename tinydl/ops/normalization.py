@@ -1,0 +1,70 @@
+"""Batch normalization with batch statistics, as one op: forward beside its fused backward.
+
+Composing it from mean, sub, div and sqrt would also be differentiable, but the fused
+backward is the classic three-term formula, cheaper and a good thing to read:
+
+    xhat = (x - mean) * inv,  inv = 1 / sqrt(var + epsilon),  y = gamma * xhat + beta
+    dxhat = dy * gamma
+    dx = inv / M * (M * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+    dgamma = sum(dy * xhat),  dbeta = sum(dy)
+
+the sums running over the M = N*H*W values of each channel (all axes but the channel axis).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl.autograd import Function
+
+
+class BatchNormTrain(Function):
+    """forward(x (N, ..., C), gamma (C,) or None, beta (C,) or None, mean, var, axes, epsilon).
+
+    mean and var are x's own batch statistics over axes, with keepdims (shape (1, ..., C)):
+    the backward differentiates through them, so they must not come from anywhere else
+    (use batch_norm_train, which computes them).
+    """
+
+    @staticmethod
+    def forward(ctx, x, gamma, beta, mean, var, axes, epsilon):
+        inv = (1.0 / np.sqrt(var + epsilon)).astype(x.dtype)
+        xhat = (x - mean) * inv
+        ctx.save_for_backward(xhat, inv, gamma)
+        ctx.axes = axes
+        y = xhat if gamma is None else xhat * gamma.reshape(mean.shape)
+        return y if beta is None else y + beta.reshape(mean.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, inv, gamma = ctx.saved
+        axes = ctx.axes
+        count = xhat.size // inv.size
+        dxhat = grad if gamma is None else grad * gamma.reshape(inv.shape)
+        dx = inv / count * (count * dxhat - dxhat.sum(axes, keepdims=True)
+                            - xhat * (dxhat * xhat).sum(axes, keepdims=True))
+        dgamma = None if gamma is None else (grad * xhat).sum(axes).reshape(gamma.shape)
+        dbeta = grad.sum(axes).reshape(-1) if ctx.needs_input_grad[2] else None
+        return dx, dgamma, dbeta
+
+
+def batch_norm_train(x, gamma, beta, axis: int, epsilon: float):
+    """Normalize x with its own statistics over every axis but `axis`.
+
+    Args:
+        x: Tensor (N, ..., C) (C at `axis`). gamma, beta: Tensors (C,) or None.
+        axis: the channel axis. epsilon: added to the variance.
+
+    Returns:
+        (y, mean, var): y a Tensor of x's shape; mean and var NumPy arrays (C,), the batch
+        mean and the biased batch variance (divided by M, not M - 1), as Keras uses them.
+
+    Example:
+        >>> y, mean, var = batch_norm_train(Tensor(np.ones((4, 3))), None, None, -1, 1e-3)
+    """
+    axis = axis % x.ndim
+    axes = tuple(i for i in range(x.ndim) if i != axis)
+    mean = x.data.mean(axis=axes, keepdims=True)
+    var = x.data.var(axis=axes, keepdims=True)
+    y = BatchNormTrain.apply(x, gamma, beta, mean, var, axes, epsilon)
+    return y, mean.reshape(-1), var.reshape(-1)
