@@ -1,0 +1,409 @@
+"""Callbacks: code that fit() runs at fixed points of training, with Keras' hook names.
+
+    fit:      on_train_begin, then per epoch on_epoch_begin(epoch), per batch
+              on_train_batch_begin(batch) / on_train_batch_end(batch, logs), then
+              on_epoch_end(epoch, logs) with the validation values ('val_loss', ...), on_train_end
+    evaluate: on_test_begin, on_test_batch_begin / _end, on_test_end
+    predict:  on_predict_begin, on_predict_batch_begin / _end, on_predict_end
+
+logs hold the running means of the epoch so far ('loss', 'accuracy', ...). A callback sees the
+model as self.model and may stop training by setting self.model.stop_training = True.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from tinydl.progbar import Progbar
+
+
+class Callback:
+    """Base class: override the hooks you need; each gets (index, logs) or (logs)."""
+
+    def __init__(self):
+        self.model, self.params = None, {}
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def set_params(self, params: dict) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): pass
+    def on_train_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
+
+
+class CallbackList:
+    """Calls a hook on every callback in order: the progress bar first, History last (Keras)."""
+
+    def __init__(self, callbacks=None, model=None, add_history=False, add_progbar=False,
+                 verbose=1, **params):
+        callbacks = list(callbacks or [])
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be tinydl.callbacks.Callback instances, got "
+                                f"{type(cb).__name__}: {cb!r}")
+        if add_progbar:
+            callbacks.insert(0, ProgbarLogger())
+        self.history = None
+        if add_history:
+            self.history = History()
+            callbacks.append(self.history)
+        self.callbacks = callbacks
+        params = {"verbose": verbose, **params}
+        for cb in callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call(*args):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args)
+        return call
+
+
+class History(Callback):
+    """Records every epoch's logs: history.history['loss'][i] is epoch i's loss.
+
+    Attributes:
+        history: {name: [value per epoch]}. epoch: the epoch indices. params: fit's settings.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history, self.epoch = {}, []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(value)
+        self.model.history = self
+
+
+class ProgbarLogger(Callback):
+    """Prints 'Epoch i/n' and a Progbar per epoch (verbose 1), or one line per epoch (verbose 2).
+
+    On a terminal the bar is redrawn in place; elsewhere (log files, CI, captured output) each
+    epoch prints exactly one line: 'Epoch 3/10 - 32/32 [====...] - 1s 30ms/step - loss: ...'.
+    In evaluate and predict (outside fit) it draws one bar over all the batches.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.bar, self.seen, self.in_fit = None, 0, False
+
+    def _new_bar(self, prefix=""):
+        self.bar = Progbar(self.params.get("steps"), verbose=self.params.get("verbose", 1),
+                           stream=sys.stdout, prefix=prefix)
+        self.seen = 0
+        return self.bar
+
+    def _step(self, batch, logs=None):
+        self.seen = batch + 1
+        self.bar.update(self.seen, logs, finalize=False)  # the end-of-epoch logs finalize
+
+    def on_train_begin(self, logs=None):
+        self.in_fit = True
+
+    def on_train_end(self, logs=None):
+        self.in_fit = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        header = f"Epoch {epoch + 1}/{self.params.get('epochs')}"
+        bar = self._new_bar(prefix=header + " - ")
+        if bar.dynamic and bar.verbose:
+            sys.stdout.write(header + "\n")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.update(self.seen, logs, finalize=True)
+
+    def on_test_begin(self, logs=None):
+        if not self.in_fit:
+            self._new_bar()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self.in_fit:
+            self._step(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if not self.in_fit:
+            self.bar.update(self.seen, logs, finalize=True)
+
+    def on_predict_begin(self, logs=None):
+        self._new_bar()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._step(batch)
+
+    def on_predict_end(self, logs=None):
+        self.bar.update(self.seen, None, finalize=True)
+
+
+def _monitor_mode(mode: str, monitor: str, owner: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
+    if mode == "auto":
+        return "max" if "acc" in monitor else "min"
+    return mode
+
+
+class EarlyStopping(Callback):
+    """Stop training when `monitor` has not improved for `patience` epochs (Keras 3 semantics).
+
+    An epoch improves when its value beats the best so far by more than min_delta ('min' mode:
+    value < best - min_delta). mode 'auto' is 'max' for names containing 'acc', else 'min'.
+
+    Args:
+        monitor: a key of the epoch logs, e.g. 'val_loss', 'val_accuracy', 'loss'.
+        min_delta: smallest change that counts as an improvement.
+        patience: epochs without improvement after which training stops.
+        verbose: 1 prints the epoch where it stopped.
+        mode: 'auto', 'min' or 'max'.
+        baseline: training stops unless the value beats this within `patience` epochs.
+        restore_best_weights: at the end of training, put back the weights of the best epoch.
+        start_from_epoch: epochs to wait before watching (a warm-up).
+
+    Attributes:
+        stopped_epoch: the epoch (0-based) at which training stopped, 0 if it did not.
+        best_epoch: the epoch with the best value.
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0,
+                 verbose: int = 0, mode: str = "auto", baseline=None,
+                 restore_best_weights: bool = False, start_from_epoch: int = 0):
+        super().__init__()
+        self.monitor, self.patience, self.verbose = monitor, int(patience), verbose
+        self.mode = _monitor_mode(mode, monitor, "EarlyStopping")
+        self.min_delta = abs(float(min_delta))
+        self.baseline, self.restore_best_weights = baseline, restore_best_weights
+        self.start_from_epoch = int(start_from_epoch)
+
+    def _better(self, value, reference) -> bool:
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return value + self.min_delta < reference
+        return value - self.min_delta > reference
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best, self.best_weights = None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(f"EarlyStopping: '{self.monitor}' is not in the logs (available: "
+                          f"{sorted(logs or {})}); it does nothing", stacklevel=2)
+            return
+        if epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()
+        self.wait += 1
+        if self._better(value, self.best):
+            self.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._better(value, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or its weights) after each epoch, or only when `monitor` improves.
+
+    Args:
+        filepath: may hold format fields filled from the epoch (1-based) and the logs, e.g.
+            'ckpt-{epoch:02d}-{val_loss:.2f}.weights.npz'.
+        monitor, mode: as EarlyStopping, for save_best_only.
+        save_best_only: save only when the monitored value is the best so far.
+        save_weights_only: call model.save_weights(path); otherwise model.save(path) when the
+            model has it, else save_weights.
+    """
+
+    def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
+                 save_freq="epoch"):
+        super().__init__()
+        if save_freq != "epoch":
+            raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported. "
+                             f"Received: save_freq={save_freq!r}")
+        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.mode = _monitor_mode(mode, monitor, "ModelCheckpoint")
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                warnings.warn(f"ModelCheckpoint: '{self.monitor}' is not in the logs (available: "
+                              f"{sorted(logs)}); skipping", stacklevel=2)
+                return
+            better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
+            if not better:
+                return
+            if self.verbose > 0:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to {value}, "
+                      f"saving model to {path}")
+            self.best = value
+        save = getattr(self.model, "save", None)
+        if self.save_weights_only or save is None:
+            self.model.save_weights(path)
+        else:
+            save(path)
+
+
+class LearningRateScheduler(Callback):
+    """At each epoch's start set the optimizer's learning rate to schedule(epoch, lr).
+
+    schedule may also take only the epoch. The rate is logged as 'learning_rate'.
+    """
+
+    def __init__(self, schedule, verbose: int = 0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = float(self.model.optimizer.learning_rate)
+        try:
+            new = self.schedule(epoch, lr)
+        except TypeError:
+            new = self.schedule(epoch)
+        if not isinstance(new, (int, float, np.floating)):
+            raise ValueError(f"LearningRateScheduler: schedule must return a float, got {new!r}")
+        self.model.optimizer.learning_rate = float(new)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as a batch's loss is NaN or infinite."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class CSVLogger(Callback):
+    """Write each epoch's logs as a CSV row: 'epoch', then the log names sorted.
+
+    Args:
+        filename: the CSV file. separator: the field separator.
+        append: add to an existing file (no second header) instead of overwriting it.
+    """
+
+    def __init__(self, filename, separator: str = ",", append: bool = False):
+        super().__init__()
+        self.filename, self.separator, self.append = os.fspath(filename), separator, append
+        self.keys, self.file, self.writer = None, None, None
+
+    def on_train_begin(self, logs=None):
+        has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self.file = open(self.filename, "a" if self.append else "w", newline="")
+        self.keys, self.writer, self._header = None, None, not has_rows
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            self.writer = csv.DictWriter(self.file, fieldnames=["epoch"] + self.keys,
+                                         delimiter=self.separator)
+            if self._header:
+                self.writer.writeheader()
+        self.writer.writerow({"epoch": epoch, **{k: logs.get(k, "NA") for k in self.keys}})
+        self.file.flush()
+
+    def on_train_end(self, logs=None):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by `factor` when `monitor` stops improving for `patience` epochs.
+
+    Keras' defaults: factor 0.1, patience 10, min_delta 1e-4, cooldown 0, min_lr 0.
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0,
+                 min_lr: float = 0.0):
+        super().__init__()
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be < 1. Received: factor={factor}")
+        self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
+        self.mode = _monitor_mode(mode, monitor, "ReduceLROnPlateau")
+        self.min_delta, self.cooldown, self.min_lr = abs(min_delta), cooldown, min_lr
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        value = logs.get(self.monitor)
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.best is None or (value < self.best - self.min_delta if self.mode == "min"
+                                 else value > self.best + self.min_delta):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(self.model.optimizer.learning_rate)
+                if old > self.min_lr:
+                    new = max(old * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}.")
+                    self.cooldown_counter, self.wait = self.cooldown, 0

@@ -1,0 +1,210 @@
+"""Where fit, evaluate and predict get their batches: arrays, generators, or PyDataset-like objects.
+
+Every source yields (x, y) batches for one epoch at a time, with x converted to float32 only
+batch by batch (so a uint8 image set is not copied to float32 as a whole):
+
+    ArraySource      x, y NumPy arrays (or lists): batches of batch_size, reshuffled each epoch
+    IteratorSource   a Python generator / iterator of (x, y) batches, steps_per_epoch per epoch
+    SequenceSource   an object with __len__ and __getitem__(i) -> (x, y), and optionally
+                     on_epoch_end() (Keras' PyDataset / Sequence): for data that doesn't fit in memory
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from tinydl.rng import get_rng
+from tinydl.tensor import Tensor
+
+
+def as_array(data, name: str) -> np.ndarray:
+    """data as a NumPy array of numbers, or a TypeError naming the argument and the dtype."""
+    array = np.asarray(data.data if isinstance(data, Tensor) else data)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers (uint8, int or float), got dtype {array.dtype}")
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have a batch axis first, got a scalar")
+    return array
+
+
+def to_float32(x: np.ndarray) -> np.ndarray:
+    return x if x.dtype == np.float32 else x.astype(np.float32)
+
+
+def check_batch_size(batch_size, name: str = "batch_size") -> int:
+    """None -> 32 (Keras' default); otherwise a positive int."""
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"{name} must be a positive int or None. Received: {name}={batch_size!r}")
+    return int(batch_size)
+
+
+def _is_sequence(x) -> bool:
+    return (hasattr(x, "__getitem__") and hasattr(x, "__len__")
+            and not isinstance(x, (np.ndarray, list, tuple, Tensor)))
+
+
+def _is_iterator(x) -> bool:
+    return hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(
+        x, (np.ndarray, list, tuple, Tensor)) and not _is_sequence(x))
+
+
+def _split_batch(batch, where: str, need_y: bool):
+    """A batch from a generator or a PyDataset as (x, y); y may be None when not needed."""
+    if isinstance(batch, (tuple, list)) and len(batch) in (1, 2, 3):
+        if len(batch) == 3:
+            raise ValueError(f"{where} yielded (x, y, sample_weight); sample weights are not "
+                             "supported: yield (x, y)")
+        x, y = batch[0], batch[1] if len(batch) == 2 else None
+    else:
+        x, y = batch, None
+    if need_y and y is None:
+        raise ValueError(f"{where} must yield (x, y) batches, got {type(batch).__name__}")
+    return x, y
+
+
+class ArraySource:
+    """Batches of in-memory arrays. y may be None (predict)."""
+
+    def __init__(self, x, y, batch_size: int, shuffle: bool = False, steps: int | None = None):
+        self.x, self.y = x, y
+        self.batch_size, self.shuffle, self.steps = batch_size, shuffle, steps
+        self.size = len(x)
+
+    @property
+    def num_batches(self) -> int:
+        n = math.ceil(self.size / self.batch_size)
+        return n if self.steps is None else min(n, self.steps)
+
+    def first(self):
+        """The arrays themselves: all of the data is checked before training starts."""
+        return self.x, self.y
+
+    def epoch(self):
+        order = get_rng().permutation(self.size) if self.shuffle else None
+        for i in range(self.num_batches):
+            part = slice(i * self.batch_size, (i + 1) * self.batch_size)
+            index = part if order is None else order[part]
+            xb = to_float32(self.x[index])
+            yb = None if self.y is None else self.y[index]
+            yield xb, yb
+
+
+class IteratorSource:
+    """Batches pulled from one Python iterator, `steps` per epoch (all of it when None)."""
+
+    checks_each_batch = True
+
+    def __init__(self, iterator, steps: int | None, need_y: bool, where: str):
+        self.iterator, self.steps, self.need_y, self.where = iter(iterator), steps, need_y, where
+        self._stash = []
+        self.exhausted = False
+
+    @property
+    def num_batches(self):
+        return self.steps
+
+    def _next(self):
+        if self._stash:
+            return self._stash.pop()
+        return next(self.iterator)
+
+    def first(self):
+        """The first batch (kept, and yielded again by the next epoch)."""
+        try:
+            batch = self._next()
+        except StopIteration:
+            raise ValueError(f"{self.where} yielded no batches") from None
+        self._stash.append(batch)
+        return _split_batch(batch, self.where, self.need_y)
+
+    def epoch(self):
+        step = 0
+        while self.steps is None or step < self.steps:
+            try:
+                batch = self._next()
+            except StopIteration:
+                self.exhausted = self.steps is not None or step == 0
+                if self.exhausted:
+                    warnings.warn(f"{self.where} ran out of data after {step} batches of this "
+                                  "epoch; give a generator that loops forever, or steps_per_epoch "
+                                  "no larger than what it yields for all epochs", stacklevel=4)
+                return
+            x, y = _split_batch(batch, self.where, self.need_y)
+            yield to_float32(as_array(x, "x")), None if y is None else as_array(y, "y")
+            step += 1
+
+
+class SequenceSource:
+    """Batches ds[0], ds[1], ... of a PyDataset-like object; calls on_epoch_end() after each epoch."""
+
+    checks_each_batch = True
+
+    def __init__(self, dataset, steps: int | None, need_y: bool, where: str):
+        self.dataset, self.need_y, self.where = dataset, need_y, where
+        self.steps = len(dataset) if steps is None else min(int(steps), len(dataset))
+        self.exhausted = False
+        if self.steps == 0:
+            raise ValueError(f"{where} has no batches (len() is 0)")
+
+    @property
+    def num_batches(self) -> int:
+        return self.steps
+
+    def first(self):
+        return _split_batch(self.dataset[0], self.where, self.need_y)
+
+    def epoch(self):
+        for i in range(self.steps):
+            x, y = _split_batch(self.dataset[i], self.where, self.need_y)
+            yield to_float32(as_array(x, "x")), None if y is None else as_array(y, "y")
+        if hasattr(self.dataset, "on_epoch_end"):
+            self.dataset.on_epoch_end()
+
+
+def make_source(x, y, batch_size: int, shuffle: bool, steps, need_y: bool, where: str):
+    """The right source for x (and y), after checking the arguments that go with it."""
+    if x is None:
+        raise ValueError(f"{where}: x is required. Received: x=None")
+    if _is_sequence(x) or _is_iterator(x):
+        if y is not None:
+            raise ValueError(f"{where}: when x is a generator or a dataset object it must give "
+                             f"the targets too, so y must be None. Received y of type {type(y).__name__}")
+        if _is_sequence(x):
+            return SequenceSource(x, steps, need_y, f"{where}: the dataset")
+        return IteratorSource(x, steps, need_y, f"{where}: the generator")
+    x = as_array(x, "x")
+    if y is None:
+        if need_y:
+            raise ValueError(f"{where}: y is required when x is an array. Received: y=None")
+    else:
+        y = as_array(y, "y")
+        if len(y) != len(x):
+            raise ValueError(f"{where}: x and y must have the same number of samples, got x with "
+                             f"{len(x)} (shape {x.shape}) and y with {len(y)} (shape {y.shape})")
+    if len(x) == 0:
+        raise ValueError(f"{where}: x is empty (shape {x.shape})")
+    return ArraySource(x, y, batch_size, shuffle, steps)
+
+
+def split_validation(x, y, validation_split: float):
+    """(x_train, y_train), (x_val, y_val): the LAST fraction of the arrays, before shuffling (Keras)."""
+    if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be a float in [0, 1). "
+                         f"Received: validation_split={validation_split!r}")
+    if _is_sequence(x) or _is_iterator(x):
+        raise ValueError("validation_split is only supported when x and y are arrays, got a "
+                         f"{type(x).__name__}; pass validation_data= instead")
+    x = as_array(x, "x")
+    y = None if y is None else as_array(y, "y")
+    split_at = int(math.floor(len(x) * (1.0 - validation_split)))
+    if split_at == 0 or split_at == len(x):
+        raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves "
+                         f"{split_at} for training and {len(x) - split_at} for validation; "
+                         "both must be non-empty")
+    return (x[:split_at], None if y is None else y[:split_at]), (
+        x[split_at:], None if y is None else y[split_at:])

@@ -1,0 +1,236 @@
+"""Sequential: a stack of layers, each feeding the next, with Keras' training API.
+
+    model = Sequential([
+        Dense(64, activation="relu", input_shape=(64,)),
+        Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=10, validation_split=0.1)
+
+The input shape comes from, in order: an Input / InputLayer first in the list, the first
+layer's input_shape= argument, model.build(input_shape), or the first data the model sees.
+Layers are then built in order, each with the output shape of the one before (build_for).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl.layers.base import LAYER_CLASSES, Layer
+from tinydl.models import summary as summary_module, weights_file
+from tinydl.models.training import TrainingMixin
+from tinydl.tensor import Tensor
+
+
+def _is_input_layer(layer) -> bool:
+    return type(layer).__name__ == "InputLayer"
+
+
+class Sequential(TrainingMixin, Layer):
+    """A linear stack of layers (Keras' Sequential model).
+
+    Args:
+        layers: a list of Layer instances, or None to add them later with add().
+        name: the model's name ('sequential', 'sequential_1', ... by default).
+        trainable: whether the weights of all layers are trained.
+
+    Attributes:
+        layers: the layers, without an InputLayer at the front (as Keras 3).
+        input_shape, output_shape: with the batch axis as None, once built.
+        optimizer, loss: set by compile. history: the History of the last fit.
+    """
+
+    def __init__(self, layers=None, name: str | None = None, trainable: bool = True):
+        super().__init__(trainable=trainable, name=name)
+        self._layers: list = []
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            raise TypeError(f"Sequential expects a list of layers, got {type(layers).__name__}")
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ the stack
+    @property
+    def layers(self) -> list:
+        """The layers in order, without a leading InputLayer."""
+        return [layer for layer in self._layers if not _is_input_layer(layer)]
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer; it is built at once when the model's input shape is known.
+
+        Raises:
+            TypeError: layer is not a Layer instance (e.g. the class itself).
+            ValueError: an InputLayer anywhere but first.
+        """
+        if isinstance(layer, type) and issubclass(layer, Layer):
+            raise TypeError(f"Sequential.add expects a layer instance, got the class "
+                            f"{layer.__name__}; write {layer.__name__}(...)")
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a tinydl Layer, got {type(layer).__name__}: "
+                            f"{layer!r}")
+        if _is_input_layer(layer) and self._layers:
+            raise ValueError("an InputLayer / Input can only be the first layer of a Sequential "
+                             f"model, but the model already has {len(self._layers)} layers")
+        self._layers.append(layer)
+        self._fused = "unknown"
+        if self.built:
+            self.output_shape = layer.build_for(self.output_shape)
+        elif self._declared_input_shape() is not None:
+            self.build()
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self.layers:
+            raise TypeError("There are no layers in the model to pop")
+        layer = self._layers.pop()
+        self._fused = "unknown"
+        if self.built:
+            self.output_shape = self._layers[-1].output_shape if self._layers else self.input_shape
+        return layer
+
+    def _declared_input_shape(self):
+        """(None, *sample_shape) from an InputLayer or the first layer's input_shape, else None."""
+        if not self._layers:
+            return None
+        first = self._layers[0]
+        if _is_input_layer(first) and first.output_shape is not None:
+            return tuple(first.output_shape)
+        if first.input_shape_arg is not None:
+            return (None,) + tuple(first.input_shape_arg)
+        return None
+
+    def _input_shape_for_data(self):
+        return self.input_shape if self.built else self._declared_input_shape()
+
+    # ------------------------------------------------------------------ building and calling
+    def build(self, input_shape=None) -> None:
+        """Build every layer in order for inputs of input_shape (batch axis first, e.g. (None, 64)).
+
+        Raises:
+            ValueError: no input shape is known, or the model has no layers.
+        """
+        if not self._layers:
+            raise ValueError(f"Sequential model '{self.name}' has no layers to build; add some first")
+        if input_shape is None:
+            input_shape = self._declared_input_shape()
+        if input_shape is None:
+            raise ValueError(f"cannot build Sequential model '{self.name}' without an input shape: "
+                             "call model.build((None, *sample_shape)), give the first layer "
+                             "input_shape=..., or start with tinydl.layers.Input(shape=...)")
+        shape = tuple(None if d is None else int(d) for d in input_shape)
+        self.input_shape = shape
+        for layer in self._layers:
+            shape = layer.build_for(shape)
+        self.output_shape = shape
+        self.built = True
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            shape = layer.build_for(shape)
+        return shape
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    def __call__(self, inputs, training=None) -> Tensor:
+        """Run all layers on inputs (N, ...) and return the output Tensor."""
+        if not isinstance(inputs, Tensor):
+            inputs = Tensor(np.asarray(inputs, dtype=np.float32))
+        if not self.built:
+            self.build(self._declared_input_shape() or (None,) + tuple(inputs.shape[1:]))
+        return self.call(inputs, training=training)
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def weights(self) -> list:
+        """All weights, layer by layer (each layer's trainable then non-trainable), as Keras."""
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list:
+        return [w for layer in self._layers for w in layer.trainable_weights] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list:
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in getattr(self, "_layers", []):
+            layer.trainable = value
+
+    @property
+    def losses(self) -> list:
+        """The regularization penalties of all layers (scalar Tensors)."""
+        return [penalty for layer in self._layers for penalty in layer.losses]
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights (trainable or not)."""
+        if not self.built:
+            raise ValueError(f"model '{self.name}' is not built yet, so it has no parameters to "
+                             "count: call model.build(input_shape) or fit it first")
+        return int(sum(layer.count_params() for layer in self._layers))
+
+    def macs_per_sample(self, input_shape=None) -> int:
+        """Multiply-accumulates of one forward pass on one sample, summed over the layers."""
+        if input_shape is not None and not self.built:
+            self.build(input_shape)
+        return int(sum(layer.macs_per_sample(layer.input_shape) for layer in self._layers
+                       if layer.input_shape is not None))
+
+    def save_weights(self, filepath) -> None:
+        """Write the weights to filepath (an .npz archive, written atomically)."""
+        weights_file.save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        """Read weights written by save_weights; counts and shapes are checked first."""
+        weights_file.load_weights(self, filepath)
+
+    # ------------------------------------------------------------------ summary and config
+    def summary(self, line_length: int | None = None, print_fn=None) -> None:
+        """Print Keras' table of layers, output shapes and parameter counts, plus MACs per sample.
+
+        Raises:
+            ValueError: the model is not built (its shapes are unknown).
+        """
+        if not self.built:
+            raise ValueError(f"model '{self.name}' has not been built yet: call "
+                             "model.build(input_shape), give the first layer input_shape=..., "
+                             "or fit / call the model on data first")
+        print_fn = print_fn or print
+        for line in summary_module.summary_lines(self, line_length):
+            print_fn(line)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self._trainable,
+                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                           for layer in self._layers]}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        layers = []
+        for entry in config.get("layers", []):
+            layer_cls = LAYER_CLASSES.get(entry["class_name"])
+            if layer_cls is None:
+                raise ValueError(f"unknown layer class {entry['class_name']!r}; known: "
+                                 f"{sorted(LAYER_CLASSES)}")
+            layers.append(layer_cls.from_config(entry["config"]))
+        return cls(layers, name=config.get("name"), trainable=config.get("trainable", True))
+
+    def __repr__(self):
+        return f"<Sequential name={self.name}, layers={len(self.layers)}, built={self.built}>"
+
+
+# Layer.__init_subclass__ registered Sequential as a layer class. Models are not layer configs
+# yet: the persistence issue decides how a saved model names a nested Sequential.
+LAYER_CLASSES.pop("Sequential", None)
