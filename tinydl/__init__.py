@@ -10,10 +10,14 @@ from tinydl.backend import (backend_info, check_backends, get_backend, get_num_t
                             set_num_threads, use_backend)
 from tinydl.tensor import Tensor
 from tinydl import functional, utils  # noqa: E402,F401
+from tinydl import (activations, callbacks, datasets, initializers, layers, losses,  # noqa: E402,F401
+                    metrics, models, optimizers, regularizers)
 
 __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Function", "no_grad", "functional", "utils",
+    "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
+    "optimizers", "regularizers",
     "set_backend", "get_backend", "use_backend", "backend_info", "check_backends",
     "set_num_threads", "get_num_threads",
 ]

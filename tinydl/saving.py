@@ -57,7 +57,7 @@ def atomic_write(path, write) -> None:
 
 def _npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)
     return buffer.getvalue()
 
 
@@ -104,8 +104,12 @@ def write_archive(path, document: dict, arrays: dict) -> None:
     atomic_write(path, write)
 
 
-def _fail(path, what: str):
+def invalid(path, what: str) -> ValueError:
+    """The error for a file that cannot be loaded: it names the file and what is wrong."""
     return ValueError(f"cannot load '{os.fspath(path)}': {what}")
+
+
+_fail = invalid
 
 
 def _read_document(path, archive: zipfile.ZipFile) -> dict:
@@ -188,3 +192,46 @@ def read_archive(path) -> tuple[dict, dict]:
             raise
         raise _fail(path, f"it could not be read ({type(exc).__name__}: {exc})") from None
     return document, arrays
+
+
+# ----------------------------------------------------------------------------- by file name
+
+NATIVE_SUFFIXES = (".tinydl", ".keras")
+H5_SUFFIXES = (".h5", ".hdf5")
+
+
+def _format_of(path) -> str:
+    name = os.fspath(path).lower()
+    if name.endswith(NATIVE_SUFFIXES):
+        return "zip"
+    if name.endswith(H5_SUFFIXES):
+        return "h5"
+    raise ValueError(f"unsupported file name '{os.fspath(path)}': use one of the suffixes "
+                     f"{NATIVE_SUFFIXES + H5_SUFFIXES} ('.tinydl' is the native format; "
+                     "'.h5' needs h5py)")
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("saving or loading '.h5' files needs h5py: pip install h5py "
+                          "(or pip install 'tinydl[h5]'), or use a '.tinydl' file name") from None
+    return h5py
+
+
+def save(path, document: dict, arrays: dict) -> None:
+    """Write document and arrays to path in the format its suffix names, atomically."""
+    if _format_of(path) == "zip":
+        write_archive(path, document, arrays)
+    else:
+        from tinydl import saving_h5
+        saving_h5.write(_h5py(), path, document, arrays)
+
+
+def load(path) -> tuple[dict, dict]:
+    """Read and verify a file written by save: (document, {name: array})."""
+    if _format_of(path) == "zip":
+        return read_archive(path)
+    from tinydl import saving_h5
+    return saving_h5.read(_h5py(), path)

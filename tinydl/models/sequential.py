@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinydl.layers.base import LAYER_CLASSES, Layer
-from tinydl.models import summary as summary_module, weights_file
+from tinydl import model_io
+from tinydl.models import summary as summary_module
 from tinydl.models.training import TrainingMixin
 from tinydl.tensor import Tensor
 
@@ -188,13 +189,22 @@ class Sequential(TrainingMixin, Layer):
         return int(sum(layer.macs_per_sample(layer.input_shape) for layer in self._layers
                        if layer.input_shape is not None))
 
+    def save(self, filepath) -> None:
+        """Save architecture, compile settings, weights and optimizer state (see tinydl.model_io).
+
+        filepath ends in '.tinydl' (a verified zip of JSON and .npy; also '.keras') or '.h5'
+        (HDF5, needs h5py). The file is written to a temporary name and renamed, so a failed
+        save leaves the previous file intact. Reload with tinydl.models.load_model(filepath).
+        """
+        model_io.save_model(self, filepath)
+
     def save_weights(self, filepath) -> None:
-        """Write the weights to filepath (an .npz archive, written atomically)."""
-        weights_file.save_weights(self, filepath)
+        """Write only the weights, in the same formats as save(), atomically."""
+        model_io.save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
-        """Read weights written by save_weights; counts and shapes are checked first."""
-        weights_file.load_weights(self, filepath)
+        """Read weights written by save_weights or save; counts and shapes are checked first."""
+        model_io.load_weights(self, filepath)
 
     # ------------------------------------------------------------------ summary and config
     def summary(self, line_length: int | None = None, print_fn=None) -> None:

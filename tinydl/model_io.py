@@ -1,0 +1,163 @@
+"""model.save / load_model / save_weights / load_weights: what a model file holds and how to rebuild it.
+
+tinydl.saving knows the file (a verified zip of JSON and .npy, or HDF5); this module knows the
+model: its architecture (each layer's class name and config), its compile settings, every
+weight, and the optimizer's step count and slots, so training resumes exactly where it stopped.
+Layers, losses, metrics and optimizers are rebuilt only from tinydl's own classes, never from
+code in the file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl import losses, metrics, optimizers, saving
+from tinydl.rng import get_rng
+
+MODEL_KIND, WEIGHTS_KIND = "model", "weights"
+
+
+# ----------------------------------------------------------------------------- compile settings
+
+def _serialize(obj, base, what: str):
+    """A name stays a name; a built-in object becomes {'class_name', 'config'}."""
+    if obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, base) and hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    raise ValueError(f"cannot save the {what} {obj!r}: only names and tinydl's own {what} "
+                     f"classes can be saved (a function would have to be stored as code)")
+
+
+def _deserialize(spec, module, base, what: str, path):
+    if spec is None or isinstance(spec, str):
+        return spec
+    cls = getattr(module, str(spec.get("class_name")), None) if isinstance(spec, dict) else None
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise saving.invalid(path, f"unknown {what} {spec!r}")
+    config = spec.get("config") or {}
+    return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+
+
+def _compile_config(model) -> dict | None:
+    if not getattr(model, "compiled", False):
+        return None
+    return {"optimizer": _serialize(model.optimizer, optimizers.Optimizer, "optimizer"),
+            "loss": _serialize(model.loss, losses.Loss, "loss"),
+            "metrics": [_serialize(m, metrics.Metric, "metric") for m in model._metric_specs]}
+
+
+def _compile_from(model, config: dict, path) -> None:
+    model.compile(
+        optimizer=_deserialize(config["optimizer"], optimizers, optimizers.Optimizer, "optimizer",
+                               path),
+        loss=_deserialize(config["loss"], losses, losses.Loss, "loss", path),
+        metrics=[_deserialize(m, metrics, metrics.Metric, "metric", path)
+                 for m in config.get("metrics", [])])
+
+
+# ----------------------------------------------------------------------------- save
+
+def _weight_arrays(model) -> dict:
+    return {f"weights/{i}": w.data for i, w in enumerate(model.weights)}
+
+
+def _weight_names(model) -> list:
+    return [f"{layer.name}/{w.name}" for layer in model.layers for w in layer.weights]
+
+
+def _require_built(model, where: str) -> None:
+    if not model.built:
+        raise ValueError(f"{where}: model '{model.name}' has no weights yet; build it first "
+                         "(model.build(input_shape), or fit / call it on data)")
+
+
+def save_model(model, path) -> None:
+    """Write architecture, compile settings, weights and optimizer state to path, atomically."""
+    _require_built(model, "save")
+    arrays = _weight_arrays(model)
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    if optimizer is not None and optimizer.built:
+        arrays.update({f"optimizer/{k}": v for k, v in optimizer.get_state().items()})
+    document = {
+        "kind": MODEL_KIND,
+        "model": {"class_name": type(model).__name__, "config": model.get_config()},
+        "input_shape": list(model.input_shape),
+        "compile": _compile_config(model),
+        "weight_names": _weight_names(model),
+    }
+    saving.save(path, document, arrays)
+
+
+def save_weights(model, path) -> None:
+    """Write only the weights (in the order of model.weights) to path, atomically."""
+    _require_built(model, "save_weights")
+    saving.save(path, {"kind": WEIGHTS_KIND, "weight_names": _weight_names(model)},
+                _weight_arrays(model))
+
+
+# ----------------------------------------------------------------------------- load
+
+def _stored_weights(path, document: dict, arrays: dict) -> list:
+    count = len(document.get("weight_names") or [])
+    keys = [f"weights/{i}" for i in range(count)]
+    if any(k not in arrays for k in keys):
+        raise saving.invalid(path, "its weight arrays do not match its weight table")
+    return [arrays[k] for k in keys]
+
+
+def _assign_weights(model, values: list, path) -> None:
+    """Check every count and shape first, then assign: nothing changes when anything differs."""
+    weights, names = model.weights, _weight_names(model)
+    if len(values) != len(weights):
+        raise ValueError(f"'{path}' holds {len(values)} weight arrays, but model '{model.name}' "
+                         f"has {len(weights)} ({names})")
+    for name, w, v in zip(names, weights, values):
+        if v.shape != w.shape:
+            raise ValueError(f"'{path}': weight {name} has shape {v.shape} in the file, but "
+                             f"{w.shape} in the model")
+    for w, v in zip(weights, values):
+        w.assign(v)
+
+
+def load_weights(model, path) -> None:
+    """Set model's weights from a file written by save_weights or save."""
+    _require_built(model, "load_weights")
+    document, arrays = saving.load(path)
+    _assign_weights(model, _stored_weights(path, document, arrays), path)
+
+
+def load_model(path):
+    """Rebuild a model saved by model.save: architecture, weights, compile settings, optimizer.
+
+    Loading draws no numbers from tinydl's random generator (the initial weights it creates
+    are overwritten), so a seeded run that saves and reloads continues as if it had not stopped.
+
+    Raises:
+        ValueError: the file is damaged, foreign, of another version, or names a class that
+            tinydl does not have.
+    """
+    from tinydl.models import Sequential
+
+    document, arrays = saving.load(path)
+    if document.get("kind") != MODEL_KIND:
+        raise saving.invalid(path, "it holds only weights (written by save_weights); "
+                                   "use model.load_weights on a model of the same architecture")
+    spec = document.get("model")
+    if not (isinstance(spec, dict) and spec.get("class_name") == "Sequential"):
+        raise saving.invalid(path, f"unknown model class in {spec!r:.80}")
+    rng_state = get_rng().bit_generator.state
+    try:
+        model = Sequential.from_config(spec.get("config") or {})
+        model.build(tuple(document.get("input_shape") or ()))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise saving.invalid(path, f"its architecture cannot be rebuilt ({exc})") from None
+    finally:
+        get_rng().bit_generator.state = rng_state
+    _assign_weights(model, _stored_weights(path, document, arrays), path)
+    if document.get("compile"):
+        _compile_from(model, document["compile"], path)
+        state = {k[len("optimizer/"):]: v for k, v in arrays.items() if k.startswith("optimizer/")}
+        if state:
+            model.optimizer.set_state(state)
+    return model
