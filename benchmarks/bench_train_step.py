@@ -1,0 +1,159 @@
+"""Training and inference speed of the reference CIFAR-10 CNN: tinydl vs PyTorch, one table.
+
+The model is the one of the Keras tutorial (160,202 parameters): Conv2D(32)-MaxPool-Conv2D(64)-
+MaxPool-Conv2D(128)-MaxPool-Flatten-Dense(128)-Dense(10, softmax), Adam, sparse categorical
+cross-entropy, batch 64 of 32x32x3 images. For each implementation and thread count a fresh
+process times `train_on_batch` (forward, backward, Adam update) and inference, after warm-up,
+and reports the median of several repetitions and the process's peak resident memory.
+
+Run (NumPy's OpenBLAS is used by the reference backend; do not let these slow it):
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train_step.py
+
+PyTorch rows appear when torch is importable (pip install torch); they are skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+BATCH = 64
+
+
+def _tinydl_runner(backend: str, threads: int, steps: int):
+    import numpy as np
+
+    import tinydl
+    from tinydl.layers import Conv2D, Dense, Flatten, MaxPooling2D
+    from tinydl.models import Sequential
+
+    tinydl.set_backend(backend)
+    tinydl.set_num_threads(threads)
+    tinydl.utils.set_random_seed(0)
+    model = Sequential([
+        Conv2D(32, (3, 3), activation="relu", input_shape=(32, 32, 3)), MaxPooling2D((2, 2)),
+        Conv2D(64, (3, 3), activation="relu"), MaxPooling2D((2, 2)),
+        Conv2D(128, (3, 3), activation="relu"), MaxPooling2D((2, 2)),
+        Flatten(), Dense(128, activation="relu"), Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.random((BATCH, 32, 32, 3), dtype=np.float32)
+    y = rng.integers(0, 10, BATCH)
+    return (lambda: model.train_on_batch(x, y)), (lambda: model.predict_on_batch(x))
+
+
+def _torch_runner(layout: str, threads: int, steps: int):
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(3, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Conv2d(64, 128, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+    x = torch.rand(BATCH, 3, 32, 32)
+    y = torch.randint(0, 10, (BATCH,))
+    if layout == "channels_last":
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def train():
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+
+    def infer():
+        with torch.no_grad():
+            torch.softmax(model(x), dim=1)
+
+    return train, infer
+
+
+def measure(impl: str, variant: str, threads: int, steps: int, repeats: int) -> dict:
+    """Run in this process: median seconds per train step and per inference batch."""
+    import resource
+    import time
+
+    import numpy as np
+
+    make = _tinydl_runner if impl == "tinydl" else _torch_runner
+    train, infer = make(variant, threads, steps)
+
+    def median_time(fn):
+        for _ in range(3):
+            fn()
+        rounds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(steps):
+                fn()
+            rounds.append((time.perf_counter() - start) / steps)
+        return float(np.median(rounds))
+
+    train_s = median_time(train)
+    infer_s = median_time(infer)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"train_s": train_s, "infer_s": infer_s, "peak_mib": peak_mib}
+
+
+def _run_child(impl, variant, threads, steps, repeats) -> dict | None:
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    cmd = [sys.executable, __file__, "--child", impl, variant, str(threads), str(steps), str(repeats)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"  {impl} {variant} ({threads} threads) failed:\n{done.stderr[-800:]}", file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _have_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--steps", type=int, default=10, help="steps per repetition")
+    parser.add_argument("--repeats", type=int, default=5, help="repetitions (the median is kept)")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        impl, variant, threads, steps, repeats = args.child
+        print(json.dumps(measure(impl, variant, int(threads), int(steps), int(repeats))))
+        return
+
+    rows = [("tinydl", "native"), ("tinydl", "reference")]
+    if _have_torch():
+        rows += [("torch", "channels_last"), ("torch", "nchw")]
+    else:
+        print("PyTorch is not installed: its rows are skipped (pip install torch to compare)")
+    print(f"reference CNN, batch {BATCH}; medians of {args.repeats} x {args.steps} steps; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    header = f"{'implementation':28s} {'threads':>7s} {'train img/s':>12s} {'infer img/s':>12s} " \
+             f"{'peak MiB':>9s} {'train vs torch-CL':>18s}"
+    print(header)
+    for threads in args.threads:
+        results = {row: _run_child(*row, threads, args.steps, args.repeats) for row in rows}
+        torch_cl = results.get(("torch", "channels_last"))
+        for (impl, variant), r in results.items():
+            if r is None:
+                continue
+            ratio = f"{torch_cl['train_s'] / r['train_s']:.2f}x" if torch_cl else "-"
+            print(f"{impl + ' ' + variant:28s} {threads:7d} {BATCH / r['train_s']:12.0f} "
+                  f"{BATCH / r['infer_s']:12.0f} {r['peak_mib']:9.0f} {ratio:>18s}")
+
+
+if __name__ == "__main__":
+    main()
