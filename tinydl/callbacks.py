@@ -252,7 +252,7 @@ class ModelCheckpoint(Callback):
 
     Args:
         filepath: may hold format fields filled from the epoch (1-based) and the logs, e.g.
-            'ckpt-{epoch:02d}-{val_loss:.2f}.weights.npz'.
+            'ckpt-{epoch:02d}-{val_loss:.2f}.weights.tinydl'.
         monitor, mode: as EarlyStopping, for save_best_only.
         save_best_only: save only when the monitored value is the best so far.
         save_weights_only: call model.save_weights(path); otherwise model.save(path) when the

@@ -81,21 +81,21 @@ def test_early_stopping_min_delta_mode_and_baseline():
 
 def test_model_checkpoint_save_best_only(tmp_path):
     model, x, y = model_and_data()
-    path = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.weights.npz")
+    path = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.weights.tinydl")
     checkpoint = callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True,
                                            save_weights_only=True)
     model.fit(x, y, epochs=4, callbacks=[Scripted([0.9, 0.5, 0.7, 0.3]), checkpoint], verbose=0)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "ckpt-01-0.90.weights.npz", "ckpt-02-0.50.weights.npz", "ckpt-04-0.30.weights.npz"]
-    model.load_weights(tmp_path / "ckpt-02-0.50.weights.npz")
+        "ckpt-01-0.90.weights.tinydl", "ckpt-02-0.50.weights.tinydl", "ckpt-04-0.30.weights.tinydl"]
+    model.load_weights(tmp_path / "ckpt-02-0.50.weights.tinydl")
     np.testing.assert_array_equal(model.layers[0].bias.data, [1.0, 1.0])
 
 
 def test_model_checkpoint_every_epoch(tmp_path):
     model, x, y = model_and_data()
     model.fit(x, y, epochs=2, verbose=0,
-              callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "w{epoch}.npz"))])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w1.npz", "w2.npz"]
+              callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "w{epoch}.tinydl"))])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w1.tinydl", "w2.tinydl"]
 
 
 def test_learning_rate_scheduler_changes_the_rate():

@@ -291,14 +291,14 @@ def test_progbar_on_a_terminal_redraws_in_place():
 # ---------------------------------------------------------------- weights files
 def test_save_and_load_weights(tmp_path):
     model, other = small_model(seed=1), small_model(seed=2)
-    path = tmp_path / "model.weights.npz"
+    path = tmp_path / "model.weights.tinydl"
     model.save_weights(path)
     other.load_weights(path)
     for a, b in zip(model.get_weights(), other.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert [p.name for p in tmp_path.iterdir()] == ["model.weights.npz"]   # no temp file left
+    assert [p.name for p in tmp_path.iterdir()] == ["model.weights.tinydl"]   # no temp file left
     wider = Sequential([Dense(17, input_shape=(4,)), Dense(3)])
-    with pytest.raises(ValueError, match=r"shape \(4, 17\).*\(4, 16\)"):
+    with pytest.raises(ValueError, match=r"\(4, 16\) in the file, but \(4, 17\) in the model"):
         wider.load_weights(path)
     with pytest.raises(ValueError, match="holds 4 weight arrays"):
         Sequential([Dense(3, input_shape=(4,))]).load_weights(path)
