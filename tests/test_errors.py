@@ -228,3 +228,24 @@ def test_backend_rejects_bad_shapes_before_any_kernel_runs(backend, kernel_calls
     with pytest.raises(ValueError, match=expected):
         call()
     assert kernel_calls == []
+
+
+def test_backend_checks_shapes_that_native_code_would_trust():
+    """Shapes the C kernels index with are checked in Python first (these once crashed native)."""
+    from tinydl import backend as dispatch
+    dy = np.ones((2, 2, 2, 3), np.float32)
+    argmax = np.zeros((2, 2, 2, 3), np.int32)
+    for x_shape in [(3, 4, 4, 3), (2, 4, 4, 5)]:
+        with pytest.raises(ValueError, match="must agree in batch size N and channels C"):
+            dispatch.max_pool2d_backward(dy, argmax, x_shape)
+    with pytest.raises(ValueError, match=r"x_shape must be \(N, H, W, C\)"):
+        dispatch.max_pool2d_backward(dy, argmax, (2, 4, 4))
+    with pytest.raises(ValueError, match="pads must be 4 non-negative ints"):
+        dispatch.conv2d_forward(np.ones((1, 4, 4, 1), np.float32), np.ones((2, 2, 1, 1), np.float32),
+                                None, (1, 1), (-1, 0, 0, 0))
+
+
+def test_tensor_labels_are_refused_with_a_clear_message():
+    from tinydl import Tensor, functional as F
+    with pytest.raises(TypeError, match="not a Tensor"):
+        F.softmax_cross_entropy(Tensor(np.zeros((2, 3))), Tensor([0, 1]))

@@ -123,7 +123,8 @@ def check_backends():
     """While active, every kernel call runs both native and reference and records their gap.
 
     Yields a dict {kernel name: largest relative difference seen}, filled as kernels run.
-    The native result is the one returned. Without the extension, the dict stays empty.
+    The native result is the one returned. The dict stays empty on the 'reference' backend
+    and without the extension (there is nothing to compare).
 
     Example:
         >>> with tinydl.check_backends() as gaps:
@@ -201,6 +202,13 @@ def _check_labels(where: str, labels, n: int, classes: int):
 
 
 def _check_window(where, x_hw, window, strides, pads) -> None:
+    if len(pads) != 4 or any(not isinstance(p, (int, np.integer)) or p < 0 for p in pads):
+        raise ValueError(f"{where}: pads must be 4 non-negative ints (top, bottom, left, right), "
+                         f"got {tuple(pads)}")
+    if len(strides) != 2 or any(not isinstance(s, (int, np.integer)) or s < 1 for s in strides):
+        raise ValueError(f"{where}: strides must be positive, got {tuple(strides)} (2 ints)")
+    if len(window) != 2 or any(not isinstance(k, (int, np.integer)) or k < 1 for k in window):
+        raise ValueError(f"{where}: window must be 2 positive ints, got {tuple(window)}")
     for axis, name in ((0, "height"), (1, "width")):
         padded = x_hw[axis] + pads[2 * axis] + pads[2 * axis + 1]
         if window[axis] > padded:
@@ -208,8 +216,13 @@ def _check_window(where, x_hw, window, strides, pads) -> None:
                 f"{where}: window {tuple(window)} is larger than the padded input "
                 f"{name} {padded} (input {tuple(x_hw)}, pads {tuple(pads)})"
             )
-        if strides[axis] < 1:
-            raise ValueError(f"{where}: strides must be positive, got {tuple(strides)}")
+
+
+def _check_image_shape(where: str, x_shape) -> tuple:
+    x_shape = tuple(int(s) for s in x_shape)
+    if len(x_shape) != 4 or min(x_shape) < 0:
+        raise ValueError(f"{where}: x_shape must be (N, H, W, C), got {x_shape}")
+    return x_shape
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -260,7 +273,8 @@ def _conv_out_shape(x_shape, window, strides, pads, channels):
 def conv2d_backward_input(dy, w, x_shape, strides, pads):
     """Gradient of conv2d with respect to x: (N, H, W, C)."""
     dy, w = _float_arrays("conv2d_backward_input", dy=dy, w=w)
-    x_shape = tuple(int(s) for s in x_shape)
+    x_shape = _check_image_shape("conv2d_backward_input", x_shape)
+    _check_ndim("conv2d_backward_input", "kernel", w, 4, "(KH, KW, C, F)")
     _conv_checks("conv2d_backward_input", x_shape, w.shape, strides, pads)
     _check_shape("conv2d_backward_input", "dy", dy,
                  _conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[3]))
@@ -300,7 +314,11 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if argmax.dtype != np.int32 or argmax.shape != dy.shape:
         raise ValueError(f"max_pool2d_backward: argmax must be int32 of shape {dy.shape}, "
                          f"got {argmax.dtype} {argmax.shape}")
-    x_shape = tuple(int(s) for s in x_shape)
+    x_shape = _check_image_shape("max_pool2d_backward", x_shape)
+    _check_ndim("max_pool2d_backward", "dy", dy, 4, "(N, OH, OW, C)")
+    if (x_shape[0], x_shape[3]) != (dy.shape[0], dy.shape[3]):
+        raise ValueError(f"max_pool2d_backward: x_shape {x_shape} and dy {dy.shape} must agree "
+                         "in batch size N and channels C")
     if argmax.size and (argmax.min() < 0 or argmax.max() >= x_shape[1] * x_shape[2]):
         raise ValueError("max_pool2d_backward: argmax holds indices outside the input plane")
     return _run("max_pool2d_backward", dy, np.ascontiguousarray(argmax), x_shape)
@@ -316,7 +334,8 @@ def avg_pool2d_forward(x, pool, strides, pads):
 def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
     """Gradient of average pooling: (N, H, W, C)."""
     (dy,) = _float_arrays("avg_pool2d_backward", dy=dy)
-    x_shape = tuple(int(s) for s in x_shape)
+    x_shape = _check_image_shape("avg_pool2d_backward", x_shape)
+    _check_window("avg_pool2d_backward", x_shape[1:3], pool, strides, pads)
     _check_shape("avg_pool2d_backward", "dy", dy,
                  _conv_out_shape(x_shape, pool, strides, pads, x_shape[3]))
     return _run("avg_pool2d_backward", dy, x_shape, tuple(pool), tuple(strides), tuple(pads))
