@@ -9,9 +9,9 @@ code in the file.
 
 from __future__ import annotations
 
-import numpy as np
+import json
 
-from tinydl import losses, metrics, optimizers, saving
+from tinydl import losses, metrics, optimizers, saving, schedules
 from tinydl.rng import get_rng
 
 MODEL_KIND, WEIGHTS_KIND = "model", "weights"
@@ -19,14 +19,24 @@ MODEL_KIND, WEIGHTS_KIND = "model", "weights"
 
 # ----------------------------------------------------------------------------- compile settings
 
-def _serialize(obj, base, what: str):
-    """A name stays a name; a built-in object becomes {'class_name', 'config'}."""
+# These hold a user's function, which a file cannot (it would have to store code).
+_FUNCTION_WRAPPERS = (losses.LossFunctionWrapper, metrics.MeanMetricWrapper)
+
+
+def _serialize(obj, module, base, what: str):
+    """A name stays a name; an object of one of tinydl's own classes becomes
+    {'class_name', 'config'}. Anything else (a function, a subclass of your own) is refused
+    here, since load_model could not rebuild it."""
     if obj is None or isinstance(obj, str):
         return obj
-    if isinstance(obj, base) and hasattr(obj, "get_config"):
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    cls = type(obj)
+    if isinstance(obj, base) and getattr(module, cls.__name__, None) is cls and \
+            cls not in _FUNCTION_WRAPPERS:
+        return {"class_name": cls.__name__, "config": obj.get_config()}
     raise ValueError(f"cannot save the {what} {obj!r}: only names and tinydl's own {what} "
-                     f"classes can be saved (a function would have to be stored as code)")
+                     f"classes can be saved (a function would have to be stored as code); "
+                     f"compile with a name or a tinydl.{module.__name__.split('.')[-1]} object, "
+                     "or save only the weights with model.save_weights")
 
 
 def _deserialize(spec, module, base, what: str, path):
@@ -36,24 +46,39 @@ def _deserialize(spec, module, base, what: str, path):
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise saving.invalid(path, f"unknown {what} {spec!r}")
     config = spec.get("config") or {}
-    return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+    try:
+        return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise saving.invalid(path, f"the {what} {spec!r:.80} cannot be rebuilt ({exc})") from None
 
 
 def _compile_config(model) -> dict | None:
     if not getattr(model, "compiled", False):
         return None
-    return {"optimizer": _serialize(model.optimizer, optimizers.Optimizer, "optimizer"),
-            "loss": _serialize(model.loss, losses.Loss, "loss"),
-            "metrics": [_serialize(m, metrics.Metric, "metric") for m in model._metric_specs]}
+    learning_rate = getattr(model.optimizer, "_learning_rate", None)
+    if callable(learning_rate):  # a schedule; a plain function is refused
+        _serialize(learning_rate, schedules, schedules.LearningRateSchedule,
+                   "learning-rate schedule")
+    return {"optimizer": _serialize(model.optimizer, optimizers, optimizers.Optimizer,
+                                    "optimizer"),
+            "loss": _serialize(model.loss, losses, losses.Loss, "loss"),
+            "metrics": [_serialize(m, metrics, metrics.Metric, "metric")
+                        for m in model._metric_specs]}
 
 
 def _compile_from(model, config: dict, path) -> None:
-    model.compile(
-        optimizer=_deserialize(config["optimizer"], optimizers, optimizers.Optimizer, "optimizer",
-                               path),
-        loss=_deserialize(config["loss"], losses, losses.Loss, "loss", path),
-        metrics=[_deserialize(m, metrics, metrics.Metric, "metric", path)
-                 for m in config.get("metrics", [])])
+    if not isinstance(config, dict) or "optimizer" not in config or \
+            not isinstance(config.get("metrics", []), list):
+        raise saving.invalid(path, f"its compile settings are malformed: {config!r:.80}")
+    optimizer = _deserialize(config["optimizer"], optimizers, optimizers.Optimizer, "optimizer",
+                             path)
+    loss = _deserialize(config.get("loss"), losses, losses.Loss, "loss", path)
+    metric_list = [_deserialize(m, metrics, metrics.Metric, "metric", path)
+                   for m in config.get("metrics", [])]
+    try:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metric_list)
+    except (TypeError, ValueError) as exc:
+        raise saving.invalid(path, f"its compile settings are not valid ({exc})") from None
 
 
 # ----------------------------------------------------------------------------- save
@@ -72,9 +97,36 @@ def _require_built(model, where: str) -> None:
                          "(model.build(input_shape), or fit / call it on data)")
 
 
+def _require_loadable_layers(model) -> None:
+    """Refuse, before writing anything, a layer that load_model could not rebuild."""
+    from tinydl.layers import LAYER_CLASSES, Lambda
+
+    for layer in model.layers:
+        cls = type(layer)
+        if isinstance(layer, Lambda):
+            raise ValueError(f"cannot save model '{model.name}': its Lambda layer '{layer.name}' "
+                             "wraps a function, which is code and is never stored in a file. "
+                             "Write the computation as a Layer subclass with get_config (it is "
+                             "registered by name), or save only the weights with "
+                             "model.save_weights")
+        if LAYER_CLASSES.get(cls.__name__) is not cls:
+            raise ValueError(f"cannot save model '{model.name}': layer '{layer.name}' is of class "
+                             f"{cls.__qualname__}, which is not the class registered as "
+                             f"{cls.__name__!r} in tinydl.layers.LAYER_CLASSES (a name starting "
+                             "with '_' is not registered; two classes of one name replace each "
+                             "other), so load_model could not rebuild it")
+
+
 def save_model(model, path) -> None:
-    """Write architecture, compile settings, weights and optimizer state to path, atomically."""
+    """Write architecture, compile settings, weights and optimizer state to path, atomically.
+
+    Raises:
+        ValueError: the model is not built, or holds something that load_model could not
+            rebuild (a Lambda layer, an unregistered layer class, a loss, metric or optimizer
+            that is a function or not one of tinydl's classes).
+    """
     _require_built(model, "save")
+    _require_loadable_layers(model)
     arrays = _weight_arrays(model)
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
     if optimizer is not None and optimizer.built:
@@ -86,6 +138,11 @@ def save_model(model, path) -> None:
         "compile": _compile_config(model),
         "weight_names": _weight_names(model),
     }
+    try:
+        json.dumps(document)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot save model '{model.name}': a get_config() returned something "
+                         f"that is not JSON (numbers, strings, lists, dicts): {exc}") from None
     saving.save(path, document, arrays)
 
 
@@ -99,7 +156,10 @@ def save_weights(model, path) -> None:
 # ----------------------------------------------------------------------------- load
 
 def _stored_weights(path, document: dict, arrays: dict) -> list:
-    count = len(document.get("weight_names") or [])
+    names = document.get("weight_names")
+    if not isinstance(names, list):
+        raise saving.invalid(path, "its weight table (weight_names) is missing or malformed")
+    count = len(names)
     keys = [f"weights/{i}" for i in range(count)]
     if any(k not in arrays for k in keys):
         raise saving.invalid(path, "its weight arrays do not match its weight table")
@@ -150,7 +210,7 @@ def load_model(path):
     try:
         model = Sequential.from_config(spec.get("config") or {})
         model.build(tuple(document.get("input_shape") or ()))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise saving.invalid(path, f"its architecture cannot be rebuilt ({exc})") from None
     finally:
         get_rng().bit_generator.state = rng_state
@@ -159,5 +219,15 @@ def load_model(path):
         _compile_from(model, document["compile"], path)
         state = {k[len("optimizer/"):]: v for k, v in arrays.items() if k.startswith("optimizer/")}
         if state:
-            model.optimizer.set_state(state)
+            _restore_optimizer(model, state, path)
     return model
+
+
+def _restore_optimizer(model, state: dict, path) -> None:
+    """Build the optimizer over the trainable weights (the order fit uses) and set its state
+    now, so model.optimizer.iterations is right at once and a mismatch is found at load."""
+    try:
+        model.optimizer.build(model.trainable_weights)
+        model.optimizer.set_state(state)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise saving.invalid(path, f"its optimizer state does not fit the model ({exc})") from None

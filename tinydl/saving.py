@@ -5,12 +5,12 @@ A `.tinydl` file is a zip archive holding
                      its entry name, dtype, shape and SHA-256;
     arrays/<k>.npy   the arrays, in NumPy's .npy format (plain numbers, never objects).
 
-Loading trusts nothing in the file: entry names must be exactly the ones the JSON declares,
-each entry's size must equal what its dtype and shape imply (checked before reading, so a
-zip bomb is refused), every array's SHA-256 must match, np.load runs with allow_pickle=False,
-and layers are rebuilt only from tinydl's own registry of classes. Saving writes a temporary
-file in the same folder, flushes and fsyncs it, then renames it over the target, so a failed
-save leaves the previous file intact.
+Loading trusts nothing in the file: entry names must be exactly the ones the JSON declares
+(arrays/<k>.npy, so never a path such as ../x), each entry's size must equal what its dtype
+and shape imply (checked before reading, so a zip bomb is refused), every array's SHA-256
+must match, np.load runs with allow_pickle=False, and layers are rebuilt only from tinydl's
+own registry of classes. Saving writes a temporary file in the same folder, flushes and fsyncs
+it, then renames it over the target, so a failed save leaves the previous file intact.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
+import re
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -29,6 +32,7 @@ FORMAT_VERSION = 1
 DOCUMENT = "tinydl.json"
 MAX_DOCUMENT_BYTES = 16 * 2**20
 ALLOWED_DTYPES = ("float32", "float64", "int64", "int32", "uint8", "bool")
+ENTRY_NAME = re.compile(r"arrays/[0-9]+\.npy")  # the only entry names besides DOCUMENT
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -64,7 +68,7 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 def _npy_size(dtype: np.dtype, shape: tuple) -> int:
     """Exact size of the .npy file for an array of this dtype and shape."""
     return len(_npy_bytes(np.zeros((0,), dtype=dtype))) - len(_header_of(0, dtype)) + \
-        len(_header_of_shape(dtype, shape)) + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        len(_header_of_shape(dtype, shape)) + math.prod(shape) * dtype.itemsize  # no overflow
 
 
 def _header_of(n, dtype):
@@ -134,8 +138,15 @@ def _read_document(path, archive: zipfile.ZipFile) -> dict:
 
 
 def _check_entries(path, archive, table: dict) -> None:
-    declared = {spec.get("entry") for spec in table.values() if isinstance(spec, dict)}
-    present = set(archive.namelist())
+    declared = {str(spec.get("entry")) for spec in table.values() if isinstance(spec, dict)}
+    names = archive.namelist()
+    bad = [name for name in declared | set(names)
+           if name != DOCUMENT and not ENTRY_NAME.fullmatch(name)]
+    if bad:
+        raise _fail(path, f"entry names {sorted(bad)[:5]} are not of the form arrays/<k>.npy")
+    if len(names) != len(set(names)):
+        raise _fail(path, "it holds two entries with the same name")
+    present = set(names)
     unexpected = present - declared - {DOCUMENT}
     if unexpected:
         raise _fail(path, f"unexpected entries {sorted(unexpected)[:5]}")
@@ -185,7 +196,10 @@ def read_archive(path) -> tuple[dict, dict]:
     except zipfile.BadZipFile as exc:
         raise _fail(path, f"it is not a valid zip archive ({exc}); truncated or not a tinydl file") \
             from None
-    except (zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+    # zipfile raises NotImplementedError (a RuntimeError) for an unknown compression method
+    # or version, and RuntimeError for an 'encrypted' entry: bits flipped in a header.
+    except (zipfile.LargeZipFile, zlib.error, EOFError, OSError, RuntimeError,
+            ValueError) as exc:
         if isinstance(exc, ValueError) and str(exc).startswith("cannot load"):
             raise
         if isinstance(exc, FileNotFoundError):

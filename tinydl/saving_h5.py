@@ -41,27 +41,34 @@ def read(h5py, path) -> tuple[dict, dict]:
         raise FileNotFoundError(f"no such model file: '{path}'")
     try:
         with h5py.File(path, "r") as h5:
-            return _read_open(h5, path)
+            return _read_open(h5py, h5, path)
     except OSError as exc:
         raise saving.invalid(path, f"it is not a readable HDF5 file ({exc})") from None
+    except (AttributeError, KeyError, TypeError) as exc:  # e.g. a shape that is not a list
+        raise saving.invalid(path, f"its tinydl document is malformed ({exc})") from None
 
 
-def _read_open(h5, path):
+def _read_open(h5py, h5, path):
     try:
         document = json.loads(h5.attrs["tinydl"])
     except (KeyError, ValueError, TypeError):
         raise saving.invalid(path, "it has no tinydl document; it is not a tinydl model file") \
             from None
-    if document.get("format") != saving.FORMAT_NAME:
+    if not isinstance(document, dict) or document.get("format") != saving.FORMAT_NAME:
         raise saving.invalid(path, "it is not a tinydl model file")
     if document.get("format_version") != saving.FORMAT_VERSION:
         raise saving.invalid(path, f"format version {document.get('format_version')!r} is not "
                                    f"supported (this tinydl reads {saving.FORMAT_VERSION})")
+    table = document.get("arrays")
+    if not isinstance(table, dict) or not all(isinstance(s, dict) for s in table.values()):
+        raise saving.invalid(path, "the arrays table is missing or malformed")
     arrays = {}
-    for key, spec in (document.get("arrays") or {}).items():
+    for key, spec in table.items():
         dataset = h5.get(str(spec.get("entry")))
-        if dataset is None or dataset.dtype.name != spec.get("dtype") or \
-                list(dataset.shape) != list(spec.get("shape", [])):
+        if not isinstance(dataset, h5py.Dataset) or \
+                spec.get("dtype") not in saving.ALLOWED_DTYPES or \
+                dataset.dtype.name != spec.get("dtype") or \
+                list(dataset.shape) != list(spec.get("shape") or []):
             raise saving.invalid(path, f"array '{key}' is missing or not as declared")
         array = np.asarray(dataset[()], order="C")
         if hashlib.sha256(array.tobytes()).hexdigest() != spec.get("sha256"):
