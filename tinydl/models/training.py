@@ -84,8 +84,9 @@ class TrainingMixin:
     def _check_compiled(self, where: str) -> None:
         if not self.compiled:
             raise RuntimeError(f"You must compile the model before calling {where}(): call "
+                               "model.compile(optimizer=..., loss=..., metrics=[...]) first, e.g. "
                                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
-                               "metrics=['accuracy']) first")
+                               "metrics=['accuracy'])")
         if self._loss_fn is None:
             raise ValueError(f"{where}: the model was compiled without a loss; pass loss= to compile")
 
