@@ -140,6 +140,9 @@ class BinaryAccuracy(MeanMetricWrapper):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
 
+    def get_config(self) -> dict:
+        return {**super().get_config(), "threshold": self.threshold}
+
 
 class MeanSquaredError(MeanMetricWrapper):
     """Mean over samples of mean((y_true - y_pred)^2)."""
