@@ -44,3 +44,20 @@ def test_bad_options_get_argparse_errors():
     done = subprocess.run([sys.executable, "-m", "tinydl", "--epochs", "0"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "must be a positive integer" in done.stderr
+
+
+def test_training_curves_are_a_png_when_matplotlib_is_installed(tmp_path):
+    pytest.importorskip("matplotlib")
+    from tinydl.__main__ import plot_history
+    history = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [0.9, 0.6],
+               "val_accuracy": [0.6, 0.7]}
+    path = tmp_path / "curves.png"
+    assert plot_history(history, str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_without_matplotlib_the_demo_says_how_to_get_the_plot(monkeypatch):
+    import sys as _sys
+    from tinydl.__main__ import plot_history
+    monkeypatch.setitem(_sys.modules, "matplotlib", None)
+    assert plot_history({"loss": [1.0], "accuracy": [0.5]}, "unused.png") is False

@@ -84,6 +84,7 @@ def plot_history(history: dict, path: str) -> bool:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return False
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -93,6 +94,7 @@ def plot_history(history: dict, path: str) -> bool:
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {key}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(key)
         ax.legend()
     fig.tight_layout()
