@@ -64,10 +64,13 @@ class BuildExt(build_ext):
 
 def _native_extension():
     is_msvc_like = sys.platform == "win32"
-    compile_args = [] if is_msvc_like else ["-O3", "-std=c11", "-fno-strict-aliasing"]
+    compile_args = [] if is_msvc_like else ["-O3", "-std=c11", "-fno-strict-aliasing",
+                                             "-Wno-unknown-pragmas"]
     return Extension(
         "tinydl._native",
         sources=["tinydl/_native.pyx"] + sorted(glob.glob("csrc/*.c")),
+        # headers and the per-dtype .inc bodies: editing one rebuilds the extension
+        depends=sorted(glob.glob("csrc/*.h") + glob.glob("csrc/*.inc")),
         include_dirs=["csrc", numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,

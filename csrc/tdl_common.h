@@ -4,8 +4,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
-/* Every size and index in the kernels is a signed 64-bit integer (matches NumPy's intp on 64-bit). */
+/* Every size and index in the kernels is a signed 64-bit integer (NumPy's intp on 64-bit). */
 typedef int64_t tdl_index;
 
 #ifdef TDL_HAVE_OPENMP
@@ -18,5 +19,55 @@ int tdl_threads_get(void);
 void tdl_threads_set(int n);
 /* 1 when built with OpenMP, else 0. */
 int tdl_threads_have_openmp(void);
+
+/* Inside a parallel region: this thread's number and the team size (0 and 1 when serial). */
+static inline int tdl_thread_id(void)
+{
+#ifdef TDL_HAVE_OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static inline int tdl_thread_count(void)
+{
+#ifdef TDL_HAVE_OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Cache-line (64-byte) aligned scratch memory, owned by one call; NULL when out of memory. */
+static inline void *tdl_alloc(size_t bytes)
+{
+    bytes = (bytes + 63) / 64 * 64;
+#if defined(_MSC_VER)
+    return _aligned_malloc(bytes ? bytes : 64, 64);
+#else
+    return aligned_alloc(64, bytes ? bytes : 64);
+#endif
+}
+
+static inline void tdl_free(void *p)
+{
+#if defined(_MSC_VER)
+    _aligned_free(p);
+#else
+    free(p);
+#endif
+}
+
+/* Keeps short copy loops as loops: GCC would otherwise call memcpy/memset for each one. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TDL_NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define TDL_NO_LIBCALLS
+#endif
+
+static inline tdl_index tdl_min(tdl_index a, tdl_index b) { return a < b ? a : b; }
+static inline tdl_index tdl_max(tdl_index a, tdl_index b) { return a > b ? a : b; }
+static inline tdl_index tdl_ceil_div(tdl_index a, tdl_index b) { return (a + b - 1) / b; }
 
 #endif

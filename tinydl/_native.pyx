@@ -2,15 +2,21 @@
 
 This layer only dispatches. Typed memoryviews come in, the GIL is released and
 pointers and sizes go to C. It validates nothing beyond what the memoryview
-types enforce: tinydl/backend.py checks dtypes, shapes and contiguity and
-allocates every output before calling here.
+types enforce: tinydl/backend.py checks dtypes, shapes and contiguity,
+tinydl/kernels/native.py allocates every output and never passes an empty array.
 """
 
+from libc.stdint cimport int32_t, int64_t
+
 cdef extern from "tdl_common.h":
-    ctypedef long long tdl_index
+    ctypedef int64_t tdl_index
     int tdl_threads_get() nogil
     void tdl_threads_set(int n) nogil
     int tdl_threads_have_openmp() nogil
+
+cdef extern from "cpu_features.h":
+    int TDL_CPU_AVX2, TDL_CPU_FMA, TDL_CPU_AVX512F
+    int tdl_cpu_features_get() nogil
 
 cdef extern from "elementwise.h":
     void tdl_relu_f32_forward(const float *x, float *out, tdl_index n) nogil
@@ -18,6 +24,71 @@ cdef extern from "elementwise.h":
     void tdl_relu_f32_backward(const float *y, const float *dy, float *dx, tdl_index n) nogil
     void tdl_relu_f64_backward(const double *y, const double *dy, double *dx, tdl_index n) nogil
 
+cdef extern from "gemm.h":
+    int TDL_GEMM_AUTO, TDL_GEMM_GENERIC, TDL_GEMM_AVX2, TDL_GEMM_AVX512
+    int tdl_gemm_force_kernel(int id) nogil
+    int tdl_gemm_kernel_id() nogil
+    const char *tdl_gemm_kernel_name(int id) nogil
+    int tdl_gemm_f32_compute(int trans_a, int trans_b, tdl_index m, tdl_index n, tdl_index k,
+                             float alpha, const float *a, tdl_index lda, const float *b,
+                             tdl_index ldb, float beta, float *c, tdl_index ldc,
+                             const float *bias, int relu) nogil
+    int tdl_gemm_f64_compute(int trans_a, int trans_b, tdl_index m, tdl_index n, tdl_index k,
+                             double alpha, const double *a, tdl_index lda, const double *b,
+                             tdl_index ldb, double beta, double *c, tdl_index ldc,
+                             const double *bias, int relu) nogil
+
+cdef extern from "conv2d.h":
+    ctypedef struct tdl_conv2d_shape:
+        tdl_index n, h, w, c, kh, kw, f, sh, sw, top, left, oh, ow
+    int tdl_conv2d_f32_forward(const tdl_conv2d_shape *s, const float *x, const float *w,
+                               const float *bias, int relu, float *y) nogil
+    int tdl_conv2d_f64_forward(const tdl_conv2d_shape *s, const double *x, const double *w,
+                               const double *bias, int relu, double *y) nogil
+    int tdl_conv2d_f32_backward_input(const tdl_conv2d_shape *s, const float *dy,
+                                      const float *w, float *dx) nogil
+    int tdl_conv2d_f64_backward_input(const tdl_conv2d_shape *s, const double *dy,
+                                      const double *w, double *dx) nogil
+    int tdl_conv2d_f32_backward_kernel(const tdl_conv2d_shape *s, const float *dy,
+                                       const float *x, float *dw, float *db) nogil
+    int tdl_conv2d_f64_backward_kernel(const tdl_conv2d_shape *s, const double *dy,
+                                       const double *x, double *dw, double *db) nogil
+
+cdef extern from "pool.h":
+    ctypedef struct tdl_pool_shape:
+        tdl_index n, h, w, c, kh, kw, sh, sw, top, left, oh, ow
+    void tdl_pool_f32_max_forward(const tdl_pool_shape *s, const float *x, float *y,
+                                  int32_t *argmax) nogil
+    void tdl_pool_f64_max_forward(const tdl_pool_shape *s, const double *x, double *y,
+                                  int32_t *argmax) nogil
+    void tdl_pool_f32_max_backward(const tdl_pool_shape *s, const float *dy, const int32_t *argmax,
+                                   float *dx) nogil
+    void tdl_pool_f64_max_backward(const tdl_pool_shape *s, const double *dy, const int32_t *argmax,
+                                   double *dx) nogil
+    void tdl_pool_f32_avg_forward(const tdl_pool_shape *s, const float *x, float *y) nogil
+    void tdl_pool_f64_avg_forward(const tdl_pool_shape *s, const double *x, double *y) nogil
+    void tdl_pool_f32_avg_backward(const tdl_pool_shape *s, const float *dy, float *dx) nogil
+    void tdl_pool_f64_avg_backward(const tdl_pool_shape *s, const double *dy, double *dx) nogil
+
+cdef extern from "softmax_xent.h":
+    void tdl_softmax_xent_f32_forward(const float *logits, const int64_t *labels, tdl_index n,
+                                      tdl_index k, float *losses, float *probs) nogil
+    void tdl_softmax_xent_f64_forward(const double *logits, const int64_t *labels,
+                                      tdl_index n, tdl_index k, double *losses,
+                                      double *probs) nogil
+    void tdl_softmax_xent_f32_backward(const float *probs, const int64_t *labels, tdl_index n,
+                                       tdl_index k, float scale, float *grad) nogil
+    void tdl_softmax_xent_f64_backward(const double *probs, const int64_t *labels,
+                                       tdl_index n, tdl_index k, double scale,
+                                       double *grad) nogil
+
+
+cdef inline void _check(int status) except *:
+    if status != 0:
+        raise MemoryError("tinydl native kernel: could not allocate its scratch buffers")
+
+
+# ----------------------------------------------------------------------------- threads, CPU
 
 def get_num_threads():
     return tdl_threads_get()
@@ -30,6 +101,254 @@ def set_num_threads(int n):
 def have_openmp():
     return bool(tdl_threads_have_openmp())
 
+
+def cpu_features():
+    """{'avx2': bool, 'fma': bool, 'avx512f': bool} for this CPU and OS."""
+    cdef int f = tdl_cpu_features_get()
+    return {"avx2": bool(f & TDL_CPU_AVX2), "fma": bool(f & TDL_CPU_FMA),
+            "avx512f": bool(f & TDL_CPU_AVX512F)}
+
+
+_GEMM_KERNELS = {"auto": TDL_GEMM_AUTO, "generic": TDL_GEMM_GENERIC, "avx2": TDL_GEMM_AVX2,
+                 "avx512": TDL_GEMM_AVX512}
+
+
+def gemm_force_kernel(str name):
+    """Force the GEMM micro-kernel ('avx512', 'avx2', 'generic' or 'auto'): 0, or -1 if unusable."""
+    return tdl_gemm_force_kernel(_GEMM_KERNELS[name])
+
+
+def gemm_kernel_name():
+    return tdl_gemm_kernel_name(tdl_gemm_kernel_id()).decode()
+
+
+# ----------------------------------------------------------------------------- gemm
+
+def gemm_f32(bint trans_a, bint trans_b, tdl_index m, tdl_index n, tdl_index k, float alpha,
+             const float[:, ::1] a, const float[:, ::1] b, float beta, float[:, ::1] c,
+             const float[::1] bias, bint relu):
+    cdef const float *bias_ptr = NULL
+    if bias is not None:
+        bias_ptr = &bias[0]
+    cdef int status
+    with nogil:
+        status = tdl_gemm_f32_compute(trans_a, trans_b, m, n, k, alpha, &a[0, 0], a.shape[1],
+                                      &b[0, 0], b.shape[1], beta, &c[0, 0], c.shape[1],
+                                      bias_ptr, relu)
+    _check(status)
+
+
+def gemm_f64(bint trans_a, bint trans_b, tdl_index m, tdl_index n, tdl_index k, double alpha,
+             const double[:, ::1] a, const double[:, ::1] b, double beta, double[:, ::1] c,
+             const double[::1] bias, bint relu):
+    cdef const double *bias_ptr = NULL
+    if bias is not None:
+        bias_ptr = &bias[0]
+    cdef int status
+    with nogil:
+        status = tdl_gemm_f64_compute(trans_a, trans_b, m, n, k, alpha, &a[0, 0], a.shape[1],
+                                      &b[0, 0], b.shape[1], beta, &c[0, 0], c.shape[1],
+                                      bias_ptr, relu)
+    _check(status)
+
+
+# ----------------------------------------------------------------------------- conv2d
+
+cdef tdl_conv2d_shape _conv_shape(Py_ssize_t *x_shape, Py_ssize_t *w_shape, tuple strides,
+                                  tuple pads, Py_ssize_t *y_shape):
+    """The C shape record from x (N, H, W, C), w (KH, KW, C, F) and y (N, OH, OW, F) shapes."""
+    cdef tdl_conv2d_shape s
+    s.n, s.h, s.w, s.c = x_shape[0], x_shape[1], x_shape[2], x_shape[3]
+    s.kh, s.kw, s.f = w_shape[0], w_shape[1], w_shape[3]
+    s.sh, s.sw = strides
+    s.top, s.left = pads[0], pads[2]
+    s.oh, s.ow = y_shape[1], y_shape[2]
+    return s
+
+
+def conv2d_forward_f32(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
+                       const float[::1] bias, tuple strides, tuple pads, bint relu,
+                       float[:, :, :, ::1] y):
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y.shape)
+    cdef const float *bias_ptr = NULL
+    cdef int status
+    if bias is not None:
+        bias_ptr = &bias[0]
+    with nogil:
+        status = tdl_conv2d_f32_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr, relu,
+                                        &y[0, 0, 0, 0])
+    _check(status)
+
+
+def conv2d_forward_f64(const double[:, :, :, ::1] x, const double[:, :, :, ::1] w,
+                       const double[::1] bias, tuple strides, tuple pads, bint relu,
+                       double[:, :, :, ::1] y):
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y.shape)
+    cdef const double *bias_ptr = NULL
+    cdef int status
+    if bias is not None:
+        bias_ptr = &bias[0]
+    with nogil:
+        status = tdl_conv2d_f64_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr, relu,
+                                        &y[0, 0, 0, 0])
+    _check(status)
+
+
+def conv2d_backward_input_f32(const float[:, :, :, ::1] dy, const float[:, :, :, ::1] w,
+                              tuple strides, tuple pads, float[:, :, :, ::1] dx):
+    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads,
+                                          dy.shape)
+    cdef int status
+    with nogil:
+        status = tdl_conv2d_f32_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
+                                               &dx[0, 0, 0, 0])
+    _check(status)
+
+
+def conv2d_backward_input_f64(const double[:, :, :, ::1] dy, const double[:, :, :, ::1] w,
+                              tuple strides, tuple pads, double[:, :, :, ::1] dx):
+    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads,
+                                          dy.shape)
+    cdef int status
+    with nogil:
+        status = tdl_conv2d_f64_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
+                                               &dx[0, 0, 0, 0])
+    _check(status)
+
+
+def conv2d_backward_kernel_f32(const float[:, :, :, ::1] dy, const float[:, :, :, ::1] x,
+                               tuple strides, tuple pads, float[:, :, :, ::1] dw,
+                               float[::1] db):
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads,
+                                          dy.shape)
+    cdef float *db_ptr = NULL
+    cdef int status
+    if db is not None:
+        db_ptr = &db[0]
+    with nogil:
+        status = tdl_conv2d_f32_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
+                                                &dw[0, 0, 0, 0], db_ptr)
+    _check(status)
+
+
+def conv2d_backward_kernel_f64(const double[:, :, :, ::1] dy, const double[:, :, :, ::1] x,
+                               tuple strides, tuple pads, double[:, :, :, ::1] dw,
+                               double[::1] db):
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads,
+                                          dy.shape)
+    cdef double *db_ptr = NULL
+    cdef int status
+    if db is not None:
+        db_ptr = &db[0]
+    with nogil:
+        status = tdl_conv2d_f64_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
+                                                &dw[0, 0, 0, 0], db_ptr)
+    _check(status)
+
+
+# ----------------------------------------------------------------------------- pooling
+
+cdef tdl_pool_shape _pool_shape(Py_ssize_t *x_shape, tuple pool, tuple strides, tuple pads,
+                                Py_ssize_t *y_shape):
+    """The C shape record from x (N, H, W, C) and y (N, OH, OW, C) shapes."""
+    cdef tdl_pool_shape s
+    s.n, s.h, s.w, s.c = x_shape[0], x_shape[1], x_shape[2], x_shape[3]
+    s.kh, s.kw = pool
+    s.sh, s.sw = strides
+    s.top, s.left = pads[0], pads[2]
+    s.oh, s.ow = y_shape[1], y_shape[2]
+    return s
+
+
+def max_pool2d_forward_f32(const float[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
+                           float[:, :, :, ::1] y, int32_t[:, :, :, ::1] argmax):
+    cdef tdl_pool_shape s = _pool_shape(x.shape, pool, strides, pads, y.shape)
+    with nogil:
+        tdl_pool_f32_max_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0], &argmax[0, 0, 0, 0])
+
+
+def max_pool2d_forward_f64(const double[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
+                           double[:, :, :, ::1] y, int32_t[:, :, :, ::1] argmax):
+    cdef tdl_pool_shape s = _pool_shape(x.shape, pool, strides, pads, y.shape)
+    with nogil:
+        tdl_pool_f64_max_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0], &argmax[0, 0, 0, 0])
+
+
+def max_pool2d_backward_f32(const float[:, :, :, ::1] dy, const int32_t[:, :, :, ::1] argmax,
+                            float[:, :, :, ::1] dx):
+    cdef tdl_pool_shape s = _pool_shape(dx.shape, (1, 1), (1, 1), (0, 0, 0, 0),
+                                        dy.shape)
+    with nogil:
+        tdl_pool_f32_max_backward(&s, &dy[0, 0, 0, 0], &argmax[0, 0, 0, 0], &dx[0, 0, 0, 0])
+
+
+def max_pool2d_backward_f64(const double[:, :, :, ::1] dy, const int32_t[:, :, :, ::1] argmax,
+                            double[:, :, :, ::1] dx):
+    cdef tdl_pool_shape s = _pool_shape(dx.shape, (1, 1), (1, 1), (0, 0, 0, 0),
+                                        dy.shape)
+    with nogil:
+        tdl_pool_f64_max_backward(&s, &dy[0, 0, 0, 0], &argmax[0, 0, 0, 0], &dx[0, 0, 0, 0])
+
+
+def avg_pool2d_forward_f32(const float[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
+                           float[:, :, :, ::1] y):
+    cdef tdl_pool_shape s = _pool_shape(x.shape, pool, strides, pads, y.shape)
+    with nogil:
+        tdl_pool_f32_avg_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0])
+
+
+def avg_pool2d_forward_f64(const double[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
+                           double[:, :, :, ::1] y):
+    cdef tdl_pool_shape s = _pool_shape(x.shape, pool, strides, pads, y.shape)
+    with nogil:
+        tdl_pool_f64_avg_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0])
+
+
+def avg_pool2d_backward_f32(const float[:, :, :, ::1] dy, tuple pool, tuple strides,
+                            tuple pads, float[:, :, :, ::1] dx):
+    cdef tdl_pool_shape s = _pool_shape(dx.shape, pool, strides, pads, dy.shape)
+    with nogil:
+        tdl_pool_f32_avg_backward(&s, &dy[0, 0, 0, 0], &dx[0, 0, 0, 0])
+
+
+def avg_pool2d_backward_f64(const double[:, :, :, ::1] dy, tuple pool, tuple strides,
+                            tuple pads, double[:, :, :, ::1] dx):
+    cdef tdl_pool_shape s = _pool_shape(dx.shape, pool, strides, pads, dy.shape)
+    with nogil:
+        tdl_pool_f64_avg_backward(&s, &dy[0, 0, 0, 0], &dx[0, 0, 0, 0])
+
+
+# ----------------------------------------------------------------------------- softmax xent
+
+def softmax_xent_forward_f32(const float[:, ::1] logits, const int64_t[::1] labels,
+                             float[::1] losses, float[:, ::1] probs):
+    with nogil:
+        tdl_softmax_xent_f32_forward(&logits[0, 0], &labels[0], logits.shape[0],
+                                     logits.shape[1], &losses[0], &probs[0, 0])
+
+
+def softmax_xent_forward_f64(const double[:, ::1] logits, const int64_t[::1] labels,
+                             double[::1] losses, double[:, ::1] probs):
+    with nogil:
+        tdl_softmax_xent_f64_forward(&logits[0, 0], &labels[0], logits.shape[0],
+                                     logits.shape[1], &losses[0], &probs[0, 0])
+
+
+def softmax_xent_backward_f32(const float[:, ::1] probs, const int64_t[::1] labels,
+                              float scale, float[:, ::1] grad):
+    with nogil:
+        tdl_softmax_xent_f32_backward(&probs[0, 0], &labels[0], probs.shape[0], probs.shape[1],
+                                      scale, &grad[0, 0])
+
+
+def softmax_xent_backward_f64(const double[:, ::1] probs, const int64_t[::1] labels,
+                              double scale, double[:, ::1] grad):
+    with nogil:
+        tdl_softmax_xent_f64_backward(&probs[0, 0], &labels[0], probs.shape[0], probs.shape[1],
+                                      scale, &grad[0, 0])
+
+
+# ----------------------------------------------------------------------------- relu
 
 def relu_forward_f32(const float[::1] x, float[::1] out):
     with nogil:

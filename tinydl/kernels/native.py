@@ -2,7 +2,9 @@
 
 Arguments arrive checked and C-contiguous from tinydl.backend. Each wrapper allocates
 its outputs, picks the float32 or float64 entry point of tinydl._native and hands it
-flat buffers. A kernel that is not defined here runs from the reference module.
+flat buffers. Empty arrays (a zero in any dimension) never reach C: their (trivial)
+results come from the reference kernels. A kernel that is not defined here runs from
+the reference module.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from tinydl import _native as _ext
+from tinydl.kernels import reference
+
+MICROKERNELS = ("auto", "avx512", "avx2", "generic")
 
 
 def _typed(name: str, dtype):
@@ -25,18 +30,167 @@ def get_num_threads() -> int:
     return _ext.get_num_threads()
 
 
-def info() -> dict:
-    """Build facts for backend_info(): OpenMP, CPU features and micro-kernel choice."""
-    return {"openmp": _ext.have_openmp()}
+def force_microkernel(name: str) -> None:
+    """Make every GEMM use one micro-kernel: 'avx512', 'avx2', 'generic', or 'auto' (CPU's best).
 
+    A test and benchmark hook; not meant to be switched while kernels run on other threads.
+
+    Raises:
+        ValueError: for an unknown name, or a micro-kernel this CPU cannot run.
+    """
+    if name not in MICROKERNELS:
+        raise ValueError(f"micro-kernel must be one of {MICROKERNELS}, got {name!r}")
+    if _ext.gemm_force_kernel(name) != 0:
+        raise ValueError(
+            f"this CPU cannot run the {name!r} GEMM micro-kernel (CPU features: "
+            f"{_ext.cpu_features()}); choose one of {available_microkernels()}"
+        )
+
+
+def available_microkernels() -> list[str]:
+    """The micro-kernels this CPU can run, best first."""
+    features = _ext.cpu_features()
+    names = [n for n, flag in (("avx512", "avx512f"), ("avx2", "avx2")) if features[flag]]
+    return names + ["generic"]
+
+
+def info() -> dict:
+    """Build facts for backend_info(): OpenMP, threads, CPU features and micro-kernel choice."""
+    return {
+        "openmp": _ext.have_openmp(),
+        "max_threads": _ext.get_num_threads(),
+        "cpu_features": _ext.cpu_features(),
+        "gemm_microkernel": _ext.gemm_kernel_name(),
+    }
+
+
+# ----------------------------------------------------------------------------- matmul
+
+def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=None, relu=False):
+    """relu(alpha * op(a) @ op(b) + beta * c + bias): (M, N); see reference.gemm."""
+    m, k = a.shape[::-1] if trans_a else a.shape
+    n = b.shape[0] if trans_b else b.shape[1]
+    if m == 0 or n == 0 or k == 0:
+        return reference.gemm(a, b, trans_a, trans_b, alpha, beta, c, bias, relu)
+    if c is not None and beta != 0.0:
+        out = np.array(c, dtype=a.dtype, order="C", copy=True)
+    else:
+        out, beta = np.empty((m, n), dtype=a.dtype), 0.0
+    _typed("gemm", a.dtype)(trans_a, trans_b, m, n, k, alpha, a, b, beta, out, bias, relu)
+    return out
+
+
+# ----------------------------------------------------------------------------- conv2d
+
+def _out_hw(hw, window, strides, pads) -> tuple:
+    return ((hw[0] + pads[0] + pads[1] - window[0]) // strides[0] + 1,
+            (hw[1] + pads[2] + pads[3] - window[1]) // strides[1] + 1)
+
+
+def conv2d_forward(x, w, bias, strides, pads, relu=False):
+    """x (N, H, W, C) conv w (KH, KW, C, F) [+ bias (F,)] [relu] -> (N, OH, OW, F)."""
+    oh, ow = _out_hw(x.shape[1:3], w.shape[:2], strides, pads)
+    if x.size == 0 or w.size == 0 or oh <= 0 or ow <= 0:
+        return reference.conv2d_forward(x, w, bias, strides, pads, relu)
+    y = np.empty((x.shape[0], oh, ow, w.shape[3]), dtype=x.dtype)
+    _typed("conv2d_forward", x.dtype)(x, w, bias, tuple(strides), tuple(pads), relu, y)
+    return y
+
+
+def conv2d_backward_input(dy, w, x_shape, strides, pads):
+    """dy (N, OH, OW, F), w (KH, KW, C, F) -> dx (N, H, W, C)."""
+    if dy.size == 0 or w.size == 0 or 0 in x_shape:
+        return reference.conv2d_backward_input(dy, w, x_shape, strides, pads)
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    _typed("conv2d_backward_input", dy.dtype)(dy, w, tuple(strides), tuple(pads), dx)
+    return dx
+
+
+def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias):
+    """dy (N, OH, OW, F), x (N, H, W, C) -> (dw (KH, KW, C, F), db (F,) or None)."""
+    if dy.size == 0 or x.size == 0:
+        return reference.conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias)
+    dw = np.empty((kernel_hw[0], kernel_hw[1], x.shape[3], dy.shape[3]), dtype=dy.dtype)
+    db = np.empty(dy.shape[3], dtype=dy.dtype) if with_bias else None
+    _typed("conv2d_backward_kernel", dy.dtype)(dy, x, tuple(strides), tuple(pads), dw, db)
+    return dw, db
+
+
+# ----------------------------------------------------------------------------- pooling
+
+def max_pool2d_forward(x, pool, strides, pads):
+    """x (N, H, W, C) -> (y (N, OH, OW, C), argmax int32 (N, OH, OW, C), flat h*W + w)."""
+    oh, ow = _out_hw(x.shape[1:3], pool, strides, pads)
+    if x.size == 0 or oh <= 0 or ow <= 0:
+        return reference.max_pool2d_forward(x, pool, strides, pads)
+    y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
+    argmax = np.empty(y.shape, dtype=np.int32)
+    _typed("max_pool2d_forward", x.dtype)(x, tuple(pool), tuple(strides), tuple(pads), y, argmax)
+    return y, argmax
+
+
+def max_pool2d_backward(dy, argmax, x_shape):
+    """dy and argmax (N, OH, OW, C) -> dx (N, H, W, C)."""
+    if dy.size == 0 or 0 in x_shape:
+        return reference.max_pool2d_backward(dy, argmax, x_shape)
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    _typed("max_pool2d_backward", dy.dtype)(dy, argmax, dx)
+    return dx
+
+
+def avg_pool2d_forward(x, pool, strides, pads):
+    """x (N, H, W, C) -> (N, OH, OW, C), padding not counted."""
+    oh, ow = _out_hw(x.shape[1:3], pool, strides, pads)
+    if x.size == 0 or oh <= 0 or ow <= 0:
+        return reference.avg_pool2d_forward(x, pool, strides, pads)
+    y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
+    _typed("avg_pool2d_forward", x.dtype)(x, tuple(pool), tuple(strides), tuple(pads), y)
+    return y
+
+
+def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
+    """dy (N, OH, OW, C) -> dx (N, H, W, C)."""
+    if dy.size == 0 or 0 in x_shape:
+        return reference.avg_pool2d_backward(dy, x_shape, pool, strides, pads)
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    _typed("avg_pool2d_backward", dy.dtype)(dy, tuple(pool), tuple(strides), tuple(pads), dx)
+    return dx
+
+
+# ----------------------------------------------------------------------------- softmax xent
+
+def softmax_xent_forward(logits, labels):
+    """logits (N, K), labels int64 (N,) -> (losses (N,), probs (N, K))."""
+    if logits.size == 0:
+        return reference.softmax_xent_forward(logits, labels)
+    losses = np.empty(logits.shape[0], dtype=logits.dtype)
+    probs = np.empty_like(logits)
+    _typed("softmax_xent_forward", logits.dtype)(logits, labels, losses, probs)
+    return losses, probs
+
+
+def softmax_xent_backward(probs, labels, scale):
+    """(probs - onehot(labels)) * scale: (N, K)."""
+    if probs.size == 0:
+        return reference.softmax_xent_backward(probs, labels, scale)
+    grad = np.empty_like(probs)
+    _typed("softmax_xent_backward", probs.dtype)(probs, labels, scale, grad)
+    return grad
+
+
+# ----------------------------------------------------------------------------- relu
 
 def relu_forward(x):
+    """max(x, 0): same shape as x."""
     out = np.empty_like(x)
-    _typed("relu_forward", x.dtype)(x.reshape(-1), out.reshape(-1))
+    if x.size:
+        _typed("relu_forward", x.dtype)(x.reshape(-1), out.reshape(-1))
     return out
 
 
 def relu_backward(y, dy):
+    """dy where y > 0, else 0: same shape as dy."""
     dx = np.empty_like(dy)
-    _typed("relu_backward", y.dtype)(y.reshape(-1), dy.reshape(-1), dx.reshape(-1))
+    if dy.size:
+        _typed("relu_backward", y.dtype)(y.reshape(-1), dy.reshape(-1), dx.reshape(-1))
     return dx

@@ -1,0 +1,52 @@
+/* conv2d.c: convolution by tiled im2col + GEMM, float and double (see conv2d.h).
+ *
+ * The kernels are written once in conv2d_impl.inc and instantiated here per dtype;
+ * CONV(x) is tdl_conv2d_f32_x or tdl_conv2d_f64_x, GEMM(x) the matching GEMM entry.
+ */
+#include <string.h>
+#include "conv2d.h"
+#include "gemm.h"
+
+/* Target size of one thread's patch-matrix tile (it stays in L2 next to the packed panels). */
+#define TDL_CONV_TILE_BYTES (192 * 1024)
+/* Below this many multiply-adds a convolution runs on one thread. */
+#define TDL_CONV_PARALLEL_MIN_WORK (1 << 20)
+
+/* True when cols would be x itself: a 1x1 window, unit strides, no padding. */
+static int is_pointwise(const tdl_conv2d_shape *s)
+{
+    return s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->top == 0 && s->left == 0
+           && s->oh == s->h && s->ow == s->w;
+}
+
+static int conv_threads(const tdl_conv2d_shape *s)
+{
+    double work = (double)s->n * s->oh * s->ow * s->kh * s->kw * s->c * s->f;
+    return work < TDL_CONV_PARALLEL_MIN_WORK ? 1 : tdl_threads_get();
+}
+
+/* Rows per tile: about TDL_CONV_TILE_BYTES of patches, and a tile count that is a multiple
+ * of the thread count (so a static schedule is balanced). */
+static tdl_index tile_rows(tdl_index rows, tdl_index row_bytes, int threads)
+{
+    tdl_index per_tile = tdl_max(16, TDL_CONV_TILE_BYTES / tdl_max(row_bytes, 1));
+    tdl_index tiles = tdl_ceil_div(rows, per_tile);
+    tiles = tdl_ceil_div(tiles, threads) * threads;
+    return tdl_max(1, tdl_ceil_div(rows, tiles));
+}
+
+#define T float
+#define CONV(name) tdl_conv2d_f32_##name
+#define GEMM(name) tdl_gemm_f32_##name
+#include "conv2d_impl.inc"
+#undef T
+#undef CONV
+#undef GEMM
+
+#define T double
+#define CONV(name) tdl_conv2d_f64_##name
+#define GEMM(name) tdl_gemm_f64_##name
+#include "conv2d_impl.inc"
+#undef T
+#undef CONV
+#undef GEMM

@@ -1,0 +1,52 @@
+/* conv2d.h: 2-D convolution (cross-correlation) NHWC x HWIO, forward and both gradients.
+ *
+ * Shapes: x (N, H, W, C), w (KH, KW, C, F), y and dy (N, OH, OW, F), bias (F).
+ * With pads (top, left) and strides (SH, SW), output (oh, ow) reads input rows
+ * oh*SH - top + i (i < KH) and columns ow*SW - left + j (j < KW); outside the input is zero.
+ *
+ * Method: im2col + GEMM in tiles. The R = N*OH*OW output pixels are cut into tiles of rows;
+ * for each tile one thread gathers the patch matrix cols (rows x KH*KW*C, about 192 KiB, in
+ * its own buffer, so it stays in L2) and runs the serial GEMM on it (which reads cols and w2
+ * in place, without packing copies, when their rows are short):
+ *   forward:          y[tile]  = relu(cols @ w2 + bias)        w2 = w as (KH*KW*C, F)
+ *                     tiles handed out dynamically; a tile's result never depends on the thread
+ *   backward input:   dcols    = dy[tile] @ w2^T, then scatter-added into dx (col2im);
+ *                     threads take groups of whole images, so no two threads write one dx
+ *                     element, and each element receives its terms in output-pixel order
+ *   backward kernel:  dw_t    += cols^T @ dy[tile] over the thread's rows, db_t += sum of dy
+ *                     rows; then dw = sum of dw_t in thread order (deterministic per count).
+ * A 1x1 kernel with unit strides and no padding skips im2col (cols is x itself).
+ *
+ * Preconditions (checked in Python): every size >= 1 (N, H, W, C, F, OH, OW), pads >= 0;
+ * arrays C-contiguous; outputs do not alias inputs.
+ * Each returns 0, or -1 when scratch memory could not be allocated.
+ */
+#ifndef TDL_CONV2D_H
+#define TDL_CONV2D_H
+#include "tdl_common.h"
+
+typedef struct {
+    tdl_index n, h, w, c;     /* input */
+    tdl_index kh, kw, f;      /* kernel window and filters */
+    tdl_index sh, sw;         /* strides */
+    tdl_index top, left;      /* pads before (pads after are implied by oh, ow) */
+    tdl_index oh, ow;         /* output */
+} tdl_conv2d_shape;
+
+int tdl_conv2d_f32_forward(const tdl_conv2d_shape *s, const float *x, const float *w,
+                           const float *bias, int relu, float *y);
+int tdl_conv2d_f64_forward(const tdl_conv2d_shape *s, const double *x, const double *w,
+                           const double *bias, int relu, double *y);
+
+int tdl_conv2d_f32_backward_input(const tdl_conv2d_shape *s, const float *dy, const float *w,
+                                  float *dx);
+int tdl_conv2d_f64_backward_input(const tdl_conv2d_shape *s, const double *dy, const double *w,
+                                  double *dx);
+
+/* db may be NULL (no bias gradient). */
+int tdl_conv2d_f32_backward_kernel(const tdl_conv2d_shape *s, const float *dy, const float *x,
+                                   float *dw, float *db);
+int tdl_conv2d_f64_backward_kernel(const tdl_conv2d_shape *s, const double *dy, const double *x,
+                                   double *dw, double *db);
+
+#endif

@@ -1,0 +1,74 @@
+/* gemm_ukr.h: the GEMM micro-kernels, one file per instruction set.
+ *
+ * Every micro-kernel computes one MR x NR tile:
+ *     for i < MR, j < NR:  v = alpha * sum_{p<k} A(i, p) * B(p, j)
+ *                                 + (beta == 0 ? 0 : beta * c[i*ldc + j])
+ *                                 + (bias ? bias[j] : 0)
+ *                          c[i*ldc + j] = relu ? max(v, 0) : v
+ * (bias and relu are the fused epilogue, passed on the last K block only).
+ * B(p, j) = b[p*ldb + j]: NR contiguous values per step p; a packed, zero-padded sliver
+ * (ldb = NR) or, for a whole sliver of a narrow B, B itself (no packing copy).
+ * A comes in one of two layouts, one entry point each:
+ *   tdl_gemm_<dtype>_ukr_<isa>(..., a, cs_a, ...)   A(i, p) = a[p*cs_a + i]: MR contiguous values
+ *       per step; a packed sliver (cs_a = MR), or a narrow A^T read in place (cs_a = its lda)
+ *   tdl_gemm_<dtype>_ukr_<isa>_rows(..., a, lda, ...) A(i, p) = a[i*lda + p]: MR rows of A read
+ *       where they lie (op(A) = A: no packing copy at all)
+ * Edge slivers are always copied and zero-padded first, so the micro-kernel never handles
+ * edges. k >= 1. With beta == 0, c is written without being read. MR and NR per kernel are in
+ * gemm_config.h.
+ */
+#ifndef TDL_GEMM_UKR_H
+#define TDL_GEMM_UKR_H
+#include "tdl_common.h"
+
+typedef void (*tdl_gemm_f32_ukr)(tdl_index k, float alpha, const float *a, tdl_index lda,
+                                 const float *b, tdl_index ldb, float beta, float *c,
+                                 tdl_index ldc, const float *bias, int relu);
+typedef void (*tdl_gemm_f64_ukr)(tdl_index k, double alpha, const double *a, tdl_index lda,
+                                 const double *b, tdl_index ldb, double beta, double *c,
+                                 tdl_index ldc, const double *bias, int relu);
+
+/* Portable C (any CPU). */
+void tdl_gemm_f32_ukr_generic(tdl_index k, float alpha, const float *a, tdl_index cs_a,
+                              const float *b, tdl_index ldb, float beta, float *c, tdl_index ldc,
+                              const float *bias, int relu);
+void tdl_gemm_f32_ukr_generic_rows(tdl_index k, float alpha, const float *a, tdl_index lda,
+                                   const float *b, tdl_index ldb, float beta, float *c,
+                                   tdl_index ldc, const float *bias, int relu);
+void tdl_gemm_f64_ukr_generic(tdl_index k, double alpha, const double *a, tdl_index cs_a,
+                              const double *b, tdl_index ldb, double beta, double *c,
+                              tdl_index ldc, const double *bias, int relu);
+void tdl_gemm_f64_ukr_generic_rows(tdl_index k, double alpha, const double *a, tdl_index lda,
+                                   const double *b, tdl_index ldb, double beta, double *c,
+                                   tdl_index ldc, const double *bias, int relu);
+
+#if defined(__x86_64__)
+/* AVX2 + FMA: call only when tdl_cpu_features_get() has TDL_CPU_AVX2. */
+void tdl_gemm_f32_ukr_avx2(tdl_index k, float alpha, const float *a, tdl_index cs_a,
+                           const float *b, tdl_index ldb, float beta, float *c, tdl_index ldc,
+                           const float *bias, int relu);
+void tdl_gemm_f32_ukr_avx2_rows(tdl_index k, float alpha, const float *a, tdl_index lda,
+                                const float *b, tdl_index ldb, float beta, float *c, tdl_index ldc,
+                                const float *bias, int relu);
+void tdl_gemm_f64_ukr_avx2(tdl_index k, double alpha, const double *a, tdl_index cs_a,
+                           const double *b, tdl_index ldb, double beta, double *c, tdl_index ldc,
+                           const double *bias, int relu);
+void tdl_gemm_f64_ukr_avx2_rows(tdl_index k, double alpha, const double *a, tdl_index lda,
+                                const double *b, tdl_index ldb, double beta, double *c,
+                                tdl_index ldc, const double *bias, int relu);
+/* AVX-512F: call only when tdl_cpu_features_get() has TDL_CPU_AVX512F. */
+void tdl_gemm_f32_ukr_avx512(tdl_index k, float alpha, const float *a, tdl_index cs_a,
+                             const float *b, tdl_index ldb, float beta, float *c, tdl_index ldc,
+                             const float *bias, int relu);
+void tdl_gemm_f32_ukr_avx512_rows(tdl_index k, float alpha, const float *a, tdl_index lda,
+                                  const float *b, tdl_index ldb, float beta, float *c,
+                                  tdl_index ldc, const float *bias, int relu);
+void tdl_gemm_f64_ukr_avx512(tdl_index k, double alpha, const double *a, tdl_index cs_a,
+                             const double *b, tdl_index ldb, double beta, double *c,
+                             tdl_index ldc, const double *bias, int relu);
+void tdl_gemm_f64_ukr_avx512_rows(tdl_index k, double alpha, const double *a, tdl_index lda,
+                                  const double *b, tdl_index ldb, double beta, double *c,
+                                  tdl_index ldc, const double *bias, int relu);
+#endif
+
+#endif

@@ -1,0 +1,147 @@
+/* gemm_ukr_avx512.c: AVX-512F micro-kernels, 12 x 32 (float) and 12 x 16 (double).
+ *
+ * Each step p loads one row of packed B (two ZMM registers), broadcasts the MR values of A
+ * in turn and issues 2*MR fused multiply-adds into 2*MR accumulators (24 of 32 registers).
+ * The C tile's cache lines are prefetched first, so the final loads/stores do not stall.
+ * One body serves both A layouts (packed slivers, or rows read in place); see gemm_ukr.h.
+ * Compiled with per-function target attributes: this file needs no special flags and the
+ * build runs on CPUs without AVX-512 (the dispatcher never calls these there).
+ */
+#include "gemm_config.h"
+#include "gemm_ukr.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TDL_AVX512 __attribute__((target("avx512f")))
+#define TDL_INLINE static inline __attribute__((always_inline))
+
+/* A(i, p) = a[i * rs + p * cs]. */
+TDL_AVX512 TDL_INLINE void f32_body(tdl_index k, float alpha, const float *a, tdl_index rs,
+                                    tdl_index cs, const float *b, tdl_index ldb, float beta,
+                                    float *c, tdl_index ldc, const float *bias, int relu)
+{
+    enum { MR = TDL_AVX512_F32_MR, NR = TDL_AVX512_F32_NR };
+    __m512 acc[MR][2];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
+#pragma GCC unroll 4
+    for (tdl_index p = 0; p < k; p++, a += cs, b += ldb) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            __m512 ai = _mm512_set1_ps(a[i * rs]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), zero = _mm512_setzero_ps();
+    __m512 bias0 = zero, bias1 = zero;
+    if (bias) {
+        bias0 = _mm512_loadu_ps(bias);
+        bias1 = _mm512_loadu_ps(bias + 16);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+        if (beta != 0.0f) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci + 16), r1);
+        }
+        if (bias) {
+            r0 = _mm512_add_ps(r0, bias0);
+            r1 = _mm512_add_ps(r1, bias1);
+        }
+        if (relu) {  /* max(0, r): a NaN in r stays NaN, as in np.maximum */
+            r0 = _mm512_max_ps(zero, r0);
+            r1 = _mm512_max_ps(zero, r1);
+        }
+        _mm512_storeu_ps(ci, r0);
+        _mm512_storeu_ps(ci + 16, r1);
+    }
+}
+
+TDL_AVX512 TDL_INLINE void f64_body(tdl_index k, double alpha, const double *a, tdl_index rs,
+                                    tdl_index cs, const double *b, tdl_index ldb, double beta,
+                                    double *c, tdl_index ldc, const double *bias, int relu)
+{
+    enum { MR = TDL_AVX512_F64_MR, NR = TDL_AVX512_F64_NR };
+    __m512d acc[MR][2];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_pd();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
+#pragma GCC unroll 4
+    for (tdl_index p = 0; p < k; p++, a += cs, b += ldb) {
+        __m512d b0 = _mm512_loadu_pd(b), b1 = _mm512_loadu_pd(b + 8);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            __m512d ai = _mm512_set1_pd(a[i * rs]);
+            acc[i][0] = _mm512_fmadd_pd(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_pd(ai, b1, acc[i][1]);
+        }
+    }
+    __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta), zero = _mm512_setzero_pd();
+    __m512d bias0 = zero, bias1 = zero;
+    if (bias) {
+        bias0 = _mm512_loadu_pd(bias);
+        bias1 = _mm512_loadu_pd(bias + 8);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        double *ci = c + i * ldc;
+        __m512d r0 = _mm512_mul_pd(va, acc[i][0]), r1 = _mm512_mul_pd(va, acc[i][1]);
+        if (beta != 0.0) {
+            r0 = _mm512_fmadd_pd(vb, _mm512_loadu_pd(ci), r0);
+            r1 = _mm512_fmadd_pd(vb, _mm512_loadu_pd(ci + 8), r1);
+        }
+        if (bias) {
+            r0 = _mm512_add_pd(r0, bias0);
+            r1 = _mm512_add_pd(r1, bias1);
+        }
+        if (relu) {  /* max(0, r): a NaN in r stays NaN, as in np.maximum */
+            r0 = _mm512_max_pd(zero, r0);
+            r1 = _mm512_max_pd(zero, r1);
+        }
+        _mm512_storeu_pd(ci, r0);
+        _mm512_storeu_pd(ci + 8, r1);
+    }
+}
+
+TDL_AVX512 void tdl_gemm_f32_ukr_avx512(tdl_index k, float alpha, const float *a, tdl_index cs_a,
+                                        const float *b, tdl_index ldb, float beta, float *c,
+                                        tdl_index ldc, const float *bias, int relu)
+{
+    f32_body(k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+}
+
+TDL_AVX512 void tdl_gemm_f32_ukr_avx512_rows(tdl_index k, float alpha, const float *a,
+                                             tdl_index lda, const float *b, tdl_index ldb,
+                                             float beta, float *c, tdl_index ldc,
+                                             const float *bias, int relu)
+{
+    f32_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
+}
+
+TDL_AVX512 void tdl_gemm_f64_ukr_avx512(tdl_index k, double alpha, const double *a, tdl_index cs_a,
+                                        const double *b, tdl_index ldb, double beta, double *c,
+                                        tdl_index ldc, const double *bias, int relu)
+{
+    f64_body(k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+}
+
+TDL_AVX512 void tdl_gemm_f64_ukr_avx512_rows(tdl_index k, double alpha, const double *a,
+                                             tdl_index lda, const double *b, tdl_index ldb,
+                                             double beta, double *c, tdl_index ldc,
+                                             const double *bias, int relu)
+{
+    f64_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
+}
+#endif

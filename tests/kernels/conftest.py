@@ -1,0 +1,29 @@
+"""Fixtures for the native-vs-reference kernel tests: micro-kernel forcing and threads."""
+
+from __future__ import annotations
+
+import pytest
+
+native = pytest.importorskip("tinydl.kernels.native", reason="the native extension is not built")
+
+MICROKERNELS = ("avx512", "avx2", "generic")
+
+
+@pytest.fixture(params=MICROKERNELS)
+def microkernel(request):
+    """Run the test once per GEMM micro-kernel this CPU can run (others are skipped)."""
+    name = request.param
+    if name not in native.available_microkernels():
+        pytest.skip(f"this CPU cannot run the {name} micro-kernel")
+    native.force_microkernel(name)
+    yield name
+    native.force_microkernel("auto")
+
+
+@pytest.fixture
+def two_threads():
+    """Run the test with 2 native threads, then restore the previous count."""
+    previous = native.get_num_threads()
+    native.set_num_threads(2)
+    yield 2
+    native.set_num_threads(previous)

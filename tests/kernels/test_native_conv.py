@@ -1,0 +1,97 @@
+"""Native conv2d (forward with bias+relu, backward input, backward kernel) against the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from native_helpers import assert_close
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinydl.kernels import native, reference
+from tinydl.kernels.shapes import window_geometry
+
+
+@st.composite
+def conv_cases(draw, max_channels=70):
+    """(x, w, bias, strides, pads, dy) with non-square kernels, strides 1..3, both paddings."""
+    dtype = draw(st.sampled_from((np.float32, np.float64)))
+    n = draw(st.integers(1, 9))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    h, w = draw(st.integers(1, 17)), draw(st.integers(1, 17))
+    strides = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    padding = draw(st.sampled_from(("valid", "same")))
+    if padding == "valid" and (kh > h or kw > w):
+        padding = "same"
+    (oh, ow), pads = window_geometry((h, w), (kh, kw), strides, padding)
+    c, f = draw(st.integers(1, max_channels)), draw(st.integers(1, max_channels))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((n, h, w, c)).astype(dtype)
+    kernel = rng.standard_normal((kh, kw, c, f)).astype(dtype)
+    bias = rng.standard_normal(f).astype(dtype)
+    dy = rng.standard_normal((n, oh, ow, f)).astype(dtype)
+    return x, kernel, bias, strides, pads, dy
+
+
+def check_conv(x, w, bias, strides, pads, dy):
+    kh, kw, c, f = w.shape
+    for relu in (False, True):
+        assert_close(native.conv2d_forward(x, w, bias, strides, pads, relu),
+                     reference.conv2d_forward(x, w, bias, strides, pads, relu), kh * kw * c,
+                     f"conv2d_forward x{x.shape} w{w.shape} s{strides} p{pads} relu={relu}")
+    assert_close(native.conv2d_forward(x, w, None, strides, pads),
+                 reference.conv2d_forward(x, w, None, strides, pads), kh * kw * c, "no bias")
+    assert_close(native.conv2d_backward_input(dy, w, x.shape, strides, pads),
+                 reference.conv2d_backward_input(dy, w, x.shape, strides, pads), kh * kw * f,
+                 f"conv2d_backward_input x{x.shape} w{w.shape} s{strides} p{pads}")
+    for with_bias in (True, False):
+        dw, db = native.conv2d_backward_kernel(dy, x, (kh, kw), strides, pads, with_bias)
+        rdw, rdb = reference.conv2d_backward_kernel(dy, x, (kh, kw), strides, pads, with_bias)
+        assert_close(dw, rdw, dy.size // f, f"conv2d_backward_kernel dw x{x.shape} w{w.shape}")
+        if with_bias:
+            assert_close(db, rdb, dy.size // f, "conv2d_backward_kernel db")
+        else:
+            assert db is None
+
+
+@settings(deadline=None, max_examples=70)
+@given(case=conv_cases())
+def test_conv_matches_reference(case):
+    check_conv(*case)
+
+
+@pytest.mark.parametrize("shape, window, strides, padding", [
+    ((2, 7, 11, 3), (3, 2), (2, 1), "same"),      # non-square kernel, uneven strides
+    ((1, 13, 5, 5), (1, 4), (3, 3), "valid"),     # prime sizes
+    ((3, 6, 6, 17), (1, 1), (1, 1), "valid"),     # pointwise: im2col skipped
+    ((2, 5, 5, 4), (5, 5), (1, 1), "valid"),      # window = input: one output pixel
+    ((9, 32, 32, 3), (3, 3), (1, 1), "valid"),    # the reference CNN's conv1 (small batch)
+])
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_conv_named_shapes(microkernel, shape, window, strides, padding, dtype):
+    rng = np.random.default_rng(5)
+    (oh, ow), pads = window_geometry(shape[1:3], window, strides, padding)
+    f = 7
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((*window, shape[3], f)).astype(dtype)
+    dy = rng.standard_normal((shape[0], oh, ow, f)).astype(dtype)
+    check_conv(x, w, rng.standard_normal(f).astype(dtype), strides, pads, dy)
+
+
+def test_conv_large_tiles(two_threads):
+    """Enough rows for several tiles per thread, and a batch that does not split evenly."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 30, 30, 16)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 16, 32)).astype(np.float32)
+    dy = rng.standard_normal((5, 30, 30, 32)).astype(np.float32)
+    check_conv(x, w, rng.standard_normal(32).astype(np.float32), (1, 1), (1, 1, 1, 1), dy)
+
+
+def test_conv_empty_batch():
+    x = np.zeros((0, 5, 5, 3), np.float32)
+    w = np.ones((3, 3, 3, 4), np.float32)
+    assert native.conv2d_forward(x, w, None, (1, 1), (0, 0, 0, 0)).shape == (0, 3, 3, 4)
+    dy = np.zeros((0, 3, 3, 4), np.float32)
+    assert native.conv2d_backward_input(dy, w, x.shape, (1, 1), (0, 0, 0, 0)).shape == x.shape
+    dw, db = native.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (0, 0, 0, 0), True)
+    assert np.array_equal(dw, np.zeros_like(w)) and np.array_equal(db, np.zeros(4, np.float32))

@@ -1,0 +1,134 @@
+"""Native GEMM against reference.gemm: every size 1..70, transposes, epilogue, each micro-kernel."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from native_helpers import assert_close
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinydl.kernels import native, reference
+
+DTYPES = (np.float32, np.float64)
+TRANSPOSES = list(itertools.product((False, True), repeat=2))
+
+
+def operands(rng, m, n, k, trans_a, trans_b, dtype):
+    a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
+    return a, b
+
+
+def check(a, b, trans_a, trans_b, k, **kw):
+    assert_close(native.gemm(a, b, trans_a, trans_b, **kw),
+                 reference.gemm(a, b, trans_a, trans_b, **kw), k,
+                 f"gemm {a.shape}x{b.shape} ta={trans_a} tb={trans_b} {sorted(kw)}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_size_1_to_70(microkernel, dtype):
+    """Each of M, N and K takes every value 1..70 (the others cycle), all transposes."""
+    rng = np.random.default_rng(70)
+    for s in range(1, 71):
+        others = (s * 7) % 70 + 1, (s * 13) % 70 + 1
+        for m, n, k in ((s, *others), (others[0], s, others[1]), (others[0], others[1], s)):
+            trans_a, trans_b = TRANSPOSES[s % 4]
+            a, b = operands(rng, m, n, k, trans_a, trans_b, dtype)
+            check(a, b, trans_a, trans_b, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+def test_large_and_blocked(microkernel, dtype, trans_a, trans_b):
+    """Sizes past every blocking constant (MC, KC, and NC for the generic kernel) and odd."""
+    rng = np.random.default_rng(257)
+    for m, n, k in ((257, 513, 129), (97, 2100, 301), (613, 37, 530)):
+        a, b = operands(rng, m, n, k, trans_a, trans_b, dtype)
+        check(a, b, trans_a, trans_b, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+def test_alpha_beta_bias_relu(microkernel, dtype, trans_a, trans_b):
+    rng = np.random.default_rng(3)
+    for m, n, k in ((1, 1, 1), (13, 35, 17), (70, 33, 300)):
+        a, b = operands(rng, m, n, k, trans_a, trans_b, dtype)
+        c = rng.standard_normal((m, n)).astype(dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        for kw in (dict(alpha=0.5), dict(beta=1.5, c=c), dict(alpha=-2.0, beta=0.25, c=c),
+                   dict(bias=bias), dict(relu=True), dict(alpha=0.7, beta=-1.0, c=c, bias=bias,
+                                                          relu=True)):
+            check(a, b, trans_a, trans_b, k, **kw)
+
+
+def test_beta_zero_ignores_c():
+    """With beta == 0, C is not read: NaNs in it must not leak into the result."""
+    a, b = np.ones((5, 3)), np.ones((3, 4))
+    out = native.gemm(a, b, beta=0.0, c=np.full((5, 4), np.nan))
+    assert np.array_equal(out, np.full((5, 4), 3.0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_split_k_skinny(dtype, two_threads):
+    """conv1's weight-gradient shape: op(A) (27, K) transposed, long K (split-K path)."""
+    rng = np.random.default_rng(27)
+    a, b = operands(rng, 27, 32, 9000, True, False, dtype)
+    bias = rng.standard_normal(32).astype(dtype)
+    check(a, b, True, False, 9000, alpha=0.5, bias=bias, relu=True)
+    first = native.gemm(a, b, True, False)
+    assert np.array_equal(first, native.gemm(a, b, True, False))
+
+
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+def test_empty_dimensions(trans_a, trans_b):
+    for m, n, k in ((0, 3, 4), (3, 0, 4), (3, 4, 0), (0, 0, 0)):
+        a = np.ones((k, m) if trans_a else (m, k), np.float32)
+        b = np.ones((n, k) if trans_b else (k, n), np.float32)
+        out = native.gemm(a, b, trans_a, trans_b, bias=np.ones(n, np.float32))
+        assert np.array_equal(out, reference.gemm(a, b, trans_a, trans_b,
+                                                  bias=np.ones(n, np.float32)))
+
+
+@settings(deadline=None, max_examples=60)
+@given(m=st.integers(1, 70), n=st.integers(1, 70), k=st.integers(1, 70),
+       trans=st.sampled_from(TRANSPOSES), dtype=st.sampled_from(DTYPES),
+       kernel=st.sampled_from(("avx512", "avx2", "generic")), seed=st.integers(0, 2**16))
+def test_hypothesis_sweep(m, n, k, trans, dtype, kernel, seed):
+    if kernel not in native.available_microkernels():
+        kernel = "generic"
+    native.force_microkernel(kernel)
+    try:
+        rng = np.random.default_rng(seed)
+        a, b = operands(rng, m, n, k, *trans, dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        check(a, b, *trans, k, alpha=1.5, bias=bias, relu=True)
+    finally:
+        native.force_microkernel("auto")
+
+
+def test_force_microkernel_rejects_unknown_and_unsupported():
+    with pytest.raises(ValueError, match="micro-kernel must be one of"):
+        native.force_microkernel("sse9")
+    for name in ("avx512", "avx2"):
+        if name not in native.available_microkernels():
+            with pytest.raises(ValueError, match="cannot run"):
+                native.force_microkernel(name)
+    assert native.info()["gemm_microkernel"] == native.available_microkernels()[0]
+
+
+def test_result_does_not_depend_on_thread_count():
+    """Threads own whole blocks of C, so 1 and 2 threads give bit-identical results."""
+    rng = np.random.default_rng(11)
+    a, b = operands(rng, 700, 300, 200, False, False, np.float32)
+    previous = native.get_num_threads()
+    try:
+        native.set_num_threads(1)
+        one = native.gemm(a, b, bias=np.ones(300, np.float32), relu=True)
+        native.set_num_threads(2)
+        two = native.gemm(a, b, bias=np.ones(300, np.float32), relu=True)
+    finally:
+        native.set_num_threads(previous)
+    assert np.array_equal(one, two)

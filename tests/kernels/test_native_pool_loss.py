@@ -1,0 +1,89 @@
+"""Native pooling, softmax cross-entropy and ReLU against the reference kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+from native_helpers import assert_close
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from tinydl.kernels import native, reference
+from tinydl.kernels.shapes import window_geometry
+
+
+@st.composite
+def pool_cases(draw):
+    dtype = draw(st.sampled_from((np.float32, np.float64)))
+    n, c = draw(st.integers(1, 9)), draw(st.integers(1, 70))
+    h, w = draw(st.integers(1, 17)), draw(st.integers(1, 17))
+    pool = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    strides = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    padding = draw(st.sampled_from(("valid", "same")))
+    if padding == "valid" and (pool[0] > h or pool[1] > w):
+        padding = "same"
+    (oh, ow), pads = window_geometry((h, w), pool, strides, padding)
+    assume(pads[0] < pool[0] and pads[1] < pool[0] and pads[2] < pool[1] and pads[3] < pool[1])
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((n, h, w, c)).astype(dtype)
+    if draw(st.booleans()):  # ties: the first maximum must win, as in np.argmax
+        x = np.round(x).astype(dtype)
+    dy = rng.standard_normal((n, oh, ow, c)).astype(dtype)
+    return x, pool, strides, pads, dy
+
+
+@settings(deadline=None, max_examples=80)
+@given(case=pool_cases())
+def test_max_pool(case):
+    x, pool, strides, pads, dy = case
+    y, argmax = native.max_pool2d_forward(x, pool, strides, pads)
+    ry, rargmax = reference.max_pool2d_forward(x, pool, strides, pads)
+    assert np.array_equal(y, ry) and y.dtype == ry.dtype
+    assert argmax.dtype == np.int32 and np.array_equal(argmax, rargmax)
+    assert_close(native.max_pool2d_backward(dy, argmax, x.shape),
+                 reference.max_pool2d_backward(dy, rargmax, x.shape), pool[0] * pool[1],
+                 "max_pool2d_backward")
+
+
+@settings(deadline=None, max_examples=80)
+@given(case=pool_cases())
+def test_avg_pool(case):
+    x, pool, strides, pads, dy = case
+    window = pool[0] * pool[1]
+    assert_close(native.avg_pool2d_forward(x, pool, strides, pads),
+                 reference.avg_pool2d_forward(x, pool, strides, pads), window,
+                 "avg_pool2d_forward")
+    assert_close(native.avg_pool2d_backward(dy, x.shape, pool, strides, pads),
+                 reference.avg_pool2d_backward(dy, x.shape, pool, strides, pads), window,
+                 "avg_pool2d_backward")
+
+
+@settings(deadline=None, max_examples=60)
+@given(n=st.integers(1, 300), k=st.integers(1, 70), spread=st.sampled_from((1.0, 30.0)),
+       dtype=st.sampled_from((np.float32, np.float64)), seed=st.integers(0, 2**16))
+def test_softmax_xent(n, k, spread, dtype, seed):
+    rng = np.random.default_rng(seed)
+    logits = (rng.standard_normal((n, k)) * spread).astype(dtype)
+    labels = rng.integers(0, k, n)
+    losses, probs = native.softmax_xent_forward(logits, labels)
+    rlosses, rprobs = reference.softmax_xent_forward(logits, labels)
+    assert_close(losses, rlosses, k, "softmax_xent losses")
+    assert_close(probs, rprobs, k, "softmax_xent probs")
+    assert_close(native.softmax_xent_backward(rprobs, labels, 0.25),
+                 reference.softmax_xent_backward(rprobs, labels, 0.25), 1, "softmax_xent grad")
+
+
+@settings(deadline=None, max_examples=30)
+@given(shape=st.lists(st.integers(0, 40), min_size=1, max_size=4),
+       dtype=st.sampled_from((np.float32, np.float64)), seed=st.integers(0, 2**16))
+def test_relu(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    y = native.relu_forward(x)
+    assert np.array_equal(y, reference.relu_forward(x)) and y.dtype == dtype
+    assert np.array_equal(native.relu_backward(y, dy), reference.relu_backward(y, dy))
+
+
+def test_relu_large_parallel():
+    x = np.random.default_rng(0).standard_normal(200_001).astype(np.float32)
+    assert np.array_equal(native.relu_forward(x), reference.relu_forward(x))
