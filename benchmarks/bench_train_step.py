@@ -55,7 +55,7 @@ def _torch_runner(layout: str, threads: int, steps: int):
     model = nn.Sequential(
         nn.Conv2d(3, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
         nn.MaxPool2d(2), nn.Conv2d(64, 128, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+        nn.Linear(512, 128), nn.ReLU(), nn.Linear(128, 10))
     x = torch.rand(BATCH, 3, 32, 32)
     y = torch.randint(0, 10, (BATCH,))
     if layout == "channels_last":
