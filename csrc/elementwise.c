@@ -7,26 +7,32 @@ void tdl_relu_f32_forward(const float *x, float *out, tdl_index n)
 {
 #pragma omp parallel for schedule(static) if (n > TDL_PARALLEL_MIN)
     for (tdl_index i = 0; i < n; i++)
-        out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        out[i] = (x[i] > 0.0f || x[i] != x[i]) ? x[i] : 0.0f; /* NaN passes, as in np.maximum */
 }
 
 void tdl_relu_f64_forward(const double *x, double *out, tdl_index n)
 {
 #pragma omp parallel for schedule(static) if (n > TDL_PARALLEL_MIN)
     for (tdl_index i = 0; i < n; i++)
-        out[i] = x[i] > 0.0 ? x[i] : 0.0;
+        out[i] = (x[i] > 0.0 || x[i] != x[i]) ? x[i] : 0.0;
 }
 
 void tdl_relu_f32_backward(const float *y, const float *dy, float *dx, tdl_index n)
 {
 #pragma omp parallel for schedule(static) if (n > TDL_PARALLEL_MIN)
     for (tdl_index i = 0; i < n; i++)
-        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    {
+        float g = dy[i]; /* load unconditionally so the select vectorizes (no branch per element) */
+        dx[i] = y[i] > 0.0f ? g : 0.0f;
+    }
 }
 
 void tdl_relu_f64_backward(const double *y, const double *dy, double *dx, tdl_index n)
 {
 #pragma omp parallel for schedule(static) if (n > TDL_PARALLEL_MIN)
     for (tdl_index i = 0; i < n; i++)
-        dx[i] = y[i] > 0.0 ? dy[i] : 0.0;
+    {
+        double g = dy[i];
+        dx[i] = y[i] > 0.0 ? g : 0.0;
+    }
 }
