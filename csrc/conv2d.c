@@ -9,6 +9,8 @@
 
 /* Target size of one thread's patch-matrix tile (it stays in L2 next to the packed panels). */
 #define TDL_CONV_TILE_BYTES (192 * 1024)
+/* Spare values at the end of a patch-matrix tile: im2col copies runs in blocks of 8. */
+#define TDL_CONV_COPY_SLACK 8
 /* Below this many multiply-adds a convolution runs on one thread. */
 #define TDL_CONV_PARALLEL_MIN_WORK (1 << 20)
 
@@ -23,6 +25,15 @@ static int conv_threads(const tdl_conv2d_shape *s)
 {
     double work = (double)s->n * s->oh * s->ow * s->kh * s->kw * s->c * s->f;
     return work < TDL_CONV_PARALLEL_MIN_WORK ? 1 : tdl_threads_get();
+}
+
+/* Output-pixel tiles are the GEMM's M: a multiple of every micro-kernel's MR (12, 6, 4), so
+ * that only the very last tile ends in a partial, zero-padded sliver of rows. */
+#define TDL_CONV_TILE_ROW_MULTIPLE 12
+
+static tdl_index whole_slivers(tdl_index rows)
+{
+    return tdl_ceil_div(rows, TDL_CONV_TILE_ROW_MULTIPLE) * TDL_CONV_TILE_ROW_MULTIPLE;
 }
 
 /* Rows per tile: about TDL_CONV_TILE_BYTES of patches, and a tile count that is a multiple

@@ -11,11 +11,14 @@
  *   forward:          y[tile]  = relu(cols @ w2 + bias)        w2 = w as (KH*KW*C, F)
  *                     tiles handed out dynamically; a tile's result never depends on the thread
  *   backward input:   dcols    = dy[tile] @ w2^T, then scatter-added into dx (col2im);
+ *                     w2^T is transposed once per call (the GEMM then reads it in place);
  *                     threads take groups of whole images, so no two threads write one dx
  *                     element, and each element receives its terms in output-pixel order
  *   backward kernel:  dw_t    += cols^T @ dy[tile] over the thread's rows, db_t += sum of dy
  *                     rows; then dw = sum of dw_t in thread order (deterministic per count).
  * A 1x1 kernel with unit strides and no padding skips im2col (cols is x itself).
+ * Forward and input-gradient tiles are whole multiples of 12 rows (every micro-kernel's MR
+ * divides 12), so only the last tile ends in a zero-padded partial sliver.
  *
  * Preconditions (checked in Python): every size >= 1 (N, H, W, C, F, OH, OW), pads >= 0;
  * arrays C-contiguous; outputs do not alias inputs.
@@ -38,15 +41,18 @@ int tdl_conv2d_f32_forward(const tdl_conv2d_shape *s, const float *x, const floa
 int tdl_conv2d_f64_forward(const tdl_conv2d_shape *s, const double *x, const double *w,
                            const double *bias, int relu, double *y);
 
+/* The gradients take relu_out, the forward's output y (N, OH, OW, F) when the forward fused a
+ * ReLU, or NULL: with it, dy is first masked to dy where y > 0, else 0 (the ReLU backward),
+ * one tile at a time into a small scratch buffer, so the masked dy is never stored whole. */
 int tdl_conv2d_f32_backward_input(const tdl_conv2d_shape *s, const float *dy, const float *w,
-                                  float *dx);
+                                  const float *relu_out, float *dx);
 int tdl_conv2d_f64_backward_input(const tdl_conv2d_shape *s, const double *dy, const double *w,
-                                  double *dx);
+                                  const double *relu_out, double *dx);
 
 /* db may be NULL (no bias gradient). */
 int tdl_conv2d_f32_backward_kernel(const tdl_conv2d_shape *s, const float *dy, const float *x,
-                                   float *dw, float *db);
+                                   const float *relu_out, float *dw, float *db);
 int tdl_conv2d_f64_backward_kernel(const tdl_conv2d_shape *s, const double *dy, const double *x,
-                                   double *dw, double *db);
+                                   const double *relu_out, double *dw, double *db);
 
 #endif

@@ -169,6 +169,10 @@ BAD_DTYPE_CALLS = {
     "conv bwd kernel mixed": (lambda: dispatch.conv2d_backward_kernel(np.ones((1, 3, 3, 1)), x32, (2, 2), (1, 1),
                                                                      (0, 0, 0, 0), True),
                               r"must share one dtype, got dy=float64, x=float32"),
+    "conv bwd relu_out mixed": (lambda: dispatch.conv2d_backward_input(
+        np.ones((1, 3, 3, 1), np.float32), w32, (1, 4, 4, 1), (1, 1), (0, 0, 0, 0),
+        relu_out=np.ones((1, 3, 3, 1))),
+        r"must share one dtype, got dy=float32, w=float32, relu_out=float64"),
     "max pool int": (lambda: dispatch.max_pool2d_forward(x32.astype(np.int64), (2, 2), (2, 2), (0, 0, 0, 0)),
                      r"max_pool2d: x must be float32 or float64, got int64"),
     "avg pool int": (lambda: dispatch.avg_pool2d_forward(x32.astype(np.uint8), (2, 2), (2, 2), (0, 0, 0, 0)),
@@ -209,6 +213,10 @@ BAD_SHAPE_CALLS = {
     "conv bwd dy": (lambda: dispatch.conv2d_backward_input(np.ones((1, 2, 2, 1)), np.ones((2, 2, 1, 1)),
                                                           (1, 4, 4, 1), (1, 1), (0, 0, 0, 0)),
                     r"dy must have shape \(1, 3, 3, 1\), got \(1, 2, 2, 1\)"),
+    "conv bwd relu_out": (lambda: dispatch.conv2d_backward_kernel(
+        np.ones((1, 3, 3, 1)), x64, (2, 2), (1, 1), (0, 0, 0, 0), True,
+        relu_out=np.ones((1, 3, 3, 2))),
+        r"relu_out must have shape \(1, 3, 3, 1\), got \(1, 3, 3, 2\)"),
     "pool pads": (lambda: dispatch.max_pool2d_forward(x64, (2, 2), (1, 1), (2, 0, 0, 0)),
                   r"pads \(2, 0, 0, 0\) must be smaller than the window \(2, 2\)"),
     "max pool argmax": (lambda: dispatch.max_pool2d_backward(np.ones((1, 2, 2, 1)), np.zeros((1, 2, 2, 1), np.int64),
@@ -217,6 +225,9 @@ BAD_SHAPE_CALLS = {
     "max pool argmax range": (lambda: dispatch.max_pool2d_backward(np.ones((1, 1, 1, 1)),
                                                                   np.full((1, 1, 1, 1), 16, np.int32), (1, 4, 4, 1)),
                               r"argmax holds indices outside the input plane"),
+    "max pool argmax negative": (lambda: dispatch.max_pool2d_backward(
+        np.ones((1, 2, 1, 1)), np.array([0, -1], np.int32).reshape(1, 2, 1, 1), (1, 4, 4, 1)),
+        r"argmax holds indices outside the input plane"),
     "relu_backward shape": (lambda: dispatch.relu_backward(np.ones(3), np.ones(4)),
                             r"dy must have shape \(3,\), got \(4,\)"),
 }

@@ -46,13 +46,15 @@ cdef extern from "conv2d.h":
     int tdl_conv2d_f64_forward(const tdl_conv2d_shape *s, const double *x, const double *w,
                                const double *bias, int relu, double *y) nogil
     int tdl_conv2d_f32_backward_input(const tdl_conv2d_shape *s, const float *dy,
-                                      const float *w, float *dx) nogil
+                                      const float *w, const float *relu_out, float *dx) nogil
     int tdl_conv2d_f64_backward_input(const tdl_conv2d_shape *s, const double *dy,
-                                      const double *w, double *dx) nogil
+                                      const double *w, const double *relu_out, double *dx) nogil
     int tdl_conv2d_f32_backward_kernel(const tdl_conv2d_shape *s, const float *dy,
-                                       const float *x, float *dw, float *db) nogil
+                                       const float *x, const float *relu_out, float *dw,
+                                       float *db) nogil
     int tdl_conv2d_f64_backward_kernel(const tdl_conv2d_shape *s, const double *dy,
-                                       const double *x, double *dw, double *db) nogil
+                                       const double *x, const double *relu_out, double *dw,
+                                       double *db) nogil
 
 cdef extern from "pool.h":
     ctypedef struct tdl_pool_shape:
@@ -195,54 +197,68 @@ def conv2d_forward_f64(const double[:, :, :, ::1] x, const double[:, :, :, ::1] 
 
 
 def conv2d_backward_input_f32(const float[:, :, :, ::1] dy, const float[:, :, :, ::1] w,
-                              tuple strides, tuple pads, float[:, :, :, ::1] dx):
+                              tuple strides, tuple pads, const float[:, :, :, ::1] relu_out,
+                              float[:, :, :, ::1] dx):
     cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads,
                                           dy.shape)
+    cdef const float *relu_ptr = NULL
     cdef int status
+    if relu_out is not None:
+        relu_ptr = &relu_out[0, 0, 0, 0]
     with nogil:
         status = tdl_conv2d_f32_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
-                                               &dx[0, 0, 0, 0])
+                                               relu_ptr, &dx[0, 0, 0, 0])
     _check(status)
 
 
 def conv2d_backward_input_f64(const double[:, :, :, ::1] dy, const double[:, :, :, ::1] w,
-                              tuple strides, tuple pads, double[:, :, :, ::1] dx):
+                              tuple strides, tuple pads, const double[:, :, :, ::1] relu_out,
+                              double[:, :, :, ::1] dx):
     cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads,
                                           dy.shape)
+    cdef const double *relu_ptr = NULL
     cdef int status
+    if relu_out is not None:
+        relu_ptr = &relu_out[0, 0, 0, 0]
     with nogil:
         status = tdl_conv2d_f64_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
-                                               &dx[0, 0, 0, 0])
+                                               relu_ptr, &dx[0, 0, 0, 0])
     _check(status)
 
 
 def conv2d_backward_kernel_f32(const float[:, :, :, ::1] dy, const float[:, :, :, ::1] x,
-                               tuple strides, tuple pads, float[:, :, :, ::1] dw,
-                               float[::1] db):
+                               tuple strides, tuple pads, const float[:, :, :, ::1] relu_out,
+                               float[:, :, :, ::1] dw, float[::1] db):
     cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads,
                                           dy.shape)
+    cdef const float *relu_ptr = NULL
     cdef float *db_ptr = NULL
     cdef int status
+    if relu_out is not None:
+        relu_ptr = &relu_out[0, 0, 0, 0]
     if db is not None:
         db_ptr = &db[0]
     with nogil:
         status = tdl_conv2d_f32_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
-                                                &dw[0, 0, 0, 0], db_ptr)
+                                                relu_ptr, &dw[0, 0, 0, 0], db_ptr)
     _check(status)
 
 
 def conv2d_backward_kernel_f64(const double[:, :, :, ::1] dy, const double[:, :, :, ::1] x,
-                               tuple strides, tuple pads, double[:, :, :, ::1] dw,
-                               double[::1] db):
+                               tuple strides, tuple pads, const double[:, :, :, ::1] relu_out,
+                               double[:, :, :, ::1] dw, double[::1] db):
     cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads,
                                           dy.shape)
+    cdef const double *relu_ptr = NULL
     cdef double *db_ptr = NULL
     cdef int status
+    if relu_out is not None:
+        relu_ptr = &relu_out[0, 0, 0, 0]
     if db is not None:
         db_ptr = &db[0]
     with nogil:
         status = tdl_conv2d_f64_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
-                                                &dw[0, 0, 0, 0], db_ptr)
+                                                relu_ptr, &dw[0, 0, 0, 0], db_ptr)
     _check(status)
 
 

@@ -270,27 +270,38 @@ def _conv_out_shape(x_shape, window, strides, pads, channels):
     return (x_shape[0], oh, ow, channels)
 
 
-def conv2d_backward_input(dy, w, x_shape, strides, pads):
-    """Gradient of conv2d with respect to x: (N, H, W, C)."""
-    dy, w = _float_arrays("conv2d_backward_input", dy=dy, w=w)
+def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None):
+    """Gradient of conv2d with respect to x: (N, H, W, C).
+
+    relu_out is the forward's output y (N, OH, OW, F) when it fused a ReLU, else None; with
+    it, dy is masked to dy where y > 0 inside the kernel (no separate relu_backward pass).
+    """
+    dy, w, relu_out = _float_arrays("conv2d_backward_input", dy=dy, w=w, relu_out=relu_out)
     x_shape = _check_image_shape("conv2d_backward_input", x_shape)
     _check_ndim("conv2d_backward_input", "kernel", w, 4, "(KH, KW, C, F)")
     _conv_checks("conv2d_backward_input", x_shape, w.shape, strides, pads)
     _check_shape("conv2d_backward_input", "dy", dy,
                  _conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[3]))
-    return _run("conv2d_backward_input", dy, w, x_shape, tuple(strides), tuple(pads))
+    if relu_out is not None:
+        _check_shape("conv2d_backward_input", "relu_out", relu_out, dy.shape)
+    return _run("conv2d_backward_input", dy, w, x_shape, tuple(strides), tuple(pads), relu_out)
 
 
-def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias):
-    """Gradients of conv2d with respect to kernel (KH, KW, C, F) and bias (F,) or None."""
-    dy, x = _float_arrays("conv2d_backward_kernel", dy=dy, x=x)
+def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None):
+    """Gradients of conv2d with respect to kernel (KH, KW, C, F) and bias (F,) or None.
+
+    relu_out: as in conv2d_backward_input.
+    """
+    dy, x, relu_out = _float_arrays("conv2d_backward_kernel", dy=dy, x=x, relu_out=relu_out)
     kernel_hw = tuple(int(s) for s in kernel_hw)
     _check_ndim("conv2d_backward_kernel", "x", x, 4, "(N, H, W, C)")
     _check_window("conv2d_backward_kernel", x.shape[1:3], kernel_hw, strides, pads)
     _check_shape("conv2d_backward_kernel", "dy", dy,
                  _conv_out_shape(x.shape, kernel_hw, strides, pads, dy.shape[-1]))
+    if relu_out is not None:
+        _check_shape("conv2d_backward_kernel", "relu_out", relu_out, dy.shape)
     return _run("conv2d_backward_kernel", dy, x, kernel_hw, tuple(strides), tuple(pads),
-                bool(with_bias))
+                bool(with_bias), relu_out)
 
 
 def _pool_checks(where, x, pool, strides, pads):
@@ -319,7 +330,8 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if (x_shape[0], x_shape[3]) != (dy.shape[0], dy.shape[3]):
         raise ValueError(f"max_pool2d_backward: x_shape {x_shape} and dy {dy.shape} must agree "
                          "in batch size N and channels C")
-    if argmax.size and (argmax.min() < 0 or argmax.max() >= x_shape[1] * x_shape[2]):
+    # One pass: seen as uint32, a negative index is >= 2**31, so max() catches both ends.
+    if argmax.size and argmax.view(np.uint32).max() >= x_shape[1] * x_shape[2]:
         raise ValueError("max_pool2d_backward: argmax holds indices outside the input plane")
     return _run("max_pool2d_backward", dy, np.ascontiguousarray(argmax), x_shape)
 

@@ -21,6 +21,8 @@ def run_all(rng_seed=0):
     dy = rng.standard_normal(y.shape).astype(np.float32)
     dx = backend.conv2d_backward_input(dy, w, x.shape, strides, pads)
     dw, db = backend.conv2d_backward_kernel(dy, x, (3, 2), strides, pads, True)
+    dx_r = backend.conv2d_backward_input(dy, w, x.shape, strides, pads, relu_out=y)
+    dw_r, db_r = backend.conv2d_backward_kernel(dy, x, (3, 2), strides, pads, True, relu_out=y)
     a = rng.standard_normal((27, 20000)).astype(np.float32)
     b = rng.standard_normal((20000, 32)).astype(np.float32)
     g_skinny = backend.gemm(a, b, trans_a=False)
@@ -30,7 +32,7 @@ def run_all(rng_seed=0):
     pdx = backend.max_pool2d_backward(p, arg, x.shape)
     logits = rng.standard_normal((700, 100)).astype(np.float32)
     losses, probs = backend.softmax_xent_forward(logits, rng.integers(0, 100, 700))
-    return [y, dx, dw, db, g_skinny, g_big, p, arg, pdx, losses, probs]
+    return [y, dx, dw, db, dx_r, dw_r, db_r, g_skinny, g_big, p, arg, pdx, losses, probs]
 
 
 def test_repeatable_bit_for_bit(two_threads):

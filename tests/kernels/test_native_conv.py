@@ -52,6 +52,29 @@ def check_conv(x, w, bias, strides, pads, dy):
             assert_close(db, rdb, dy.size // f, "conv2d_backward_kernel db")
         else:
             assert db is None
+    check_conv_relu_out(x, w, strides, pads, dy)
+
+
+def check_conv_relu_out(x, w, strides, pads, dy):
+    """The fused ReLU backward (relu_out) equals relu_backward followed by the plain kernel."""
+    kh, kw, c, f = w.shape
+    relu_out = np.maximum(np.random.default_rng(dy.size).standard_normal(dy.shape), 0)
+    relu_out = relu_out.astype(dy.dtype)
+    masked = reference.relu_backward(relu_out, dy)
+    for kernels in (native, reference):
+        assert_close(kernels.conv2d_backward_input(dy, w, x.shape, strides, pads, relu_out),
+                     reference.conv2d_backward_input(masked, w, x.shape, strides, pads),
+                     kh * kw * f, f"{kernels.__name__} conv2d_backward_input relu_out")
+        dw, db = kernels.conv2d_backward_kernel(dy, x, (kh, kw), strides, pads, True, relu_out)
+        rdw, rdb = reference.conv2d_backward_kernel(masked, x, (kh, kw), strides, pads, True)
+        assert_close(dw, rdw, dy.size // f, f"{kernels.__name__} conv2d_backward_kernel relu_out")
+        assert_close(db, rdb, dy.size // f, f"{kernels.__name__} db relu_out")
+    # The mask is exact, so the native fused result is bit-identical to masking first.
+    assert np.array_equal(native.conv2d_backward_input(dy, w, x.shape, strides, pads, relu_out),
+                          native.conv2d_backward_input(masked, w, x.shape, strides, pads))
+    assert np.array_equal(
+        native.conv2d_backward_kernel(dy, x, (kh, kw), strides, pads, True, relu_out)[0],
+        native.conv2d_backward_kernel(masked, x, (kh, kw), strides, pads, True)[0])
 
 
 @settings(deadline=None, max_examples=70)

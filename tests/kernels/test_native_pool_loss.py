@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from native_helpers import assert_close
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -42,6 +43,23 @@ def test_max_pool(case):
     assert_close(native.max_pool2d_backward(dy, argmax, x.shape),
                  reference.max_pool2d_backward(dy, rargmax, x.shape), pool[0] * pool[1],
                  "max_pool2d_backward")
+
+
+@pytest.mark.parametrize("shape, strides, pads", [
+    ((3, 13, 13, 64), (2, 2), (0, 0, 0, 0)),   # the reference CNN's second pool: odd input
+    ((2, 7, 9, 21), (1, 1), (0, 1, 0, 1)),     # overlapping windows, clipped by 'same' pads
+    ((1, 5, 6, 3), (2, 1), (0, 0, 0, 0)),
+])
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_max_pool_2x2_ties(shape, strides, pads, dtype):
+    """Whole 2x2 windows take a register path in C: ties (and -0.0 against 0.0) keep the first."""
+    x = np.random.default_rng(3).choice(np.array([-1.0, -0.0, 0.0, 1.0], dtype), size=shape)
+    y, argmax = native.max_pool2d_forward(x, (2, 2), strides, pads)
+    ry, rargmax = reference.max_pool2d_forward(x, (2, 2), strides, pads)
+    assert np.array_equal(y, ry) and np.array_equal(argmax, rargmax)
+    assert np.array_equal(np.signbit(y), np.signbit(np.take_along_axis(
+        x.reshape(shape[0], -1, shape[3]), argmax.reshape(shape[0], -1, shape[3]), 1)
+        .reshape(y.shape)))
 
 
 @settings(deadline=None, max_examples=80)

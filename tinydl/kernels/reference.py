@@ -106,28 +106,35 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
     return y.reshape(x.shape[0], oh, ow, f)
 
 
-def conv2d_backward_input(dy, w, x_shape, strides, pads):
+def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None):
     """Gradient of conv2d with respect to its input.
 
     Args:
         dy: (N, OH, OW, F). w: (KH, KW, C, F). x_shape: (N, H, W, C).
+        relu_out: (N, OH, OW, F) or None. When the forward fused a ReLU, its output y: dy is
+            first masked to dy where y > 0, else 0 (the ReLU backward; see relu_backward).
     Returns:
         dx: (N, H, W, C).
     """
     kh, kw, c, f = w.shape
+    if relu_out is not None:
+        dy = relu_backward(relu_out, dy)
     dcols = gemm(dy.reshape(-1, f), w.reshape(kh * kw * c, f), trans_b=True)
     return col2im(dcols, x_shape, (kh, kw), strides, pads)
 
 
-def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias):
+def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None):
     """Gradients of conv2d with respect to its kernel and bias.
 
     Args:
         dy: (N, OH, OW, F). x: (N, H, W, C). kernel_hw: (KH, KW).
+        relu_out: (N, OH, OW, F) or None; as in conv2d_backward_input.
     Returns:
         (dw, db): dw (KH, KW, C, F); db (F,), or None when not with_bias.
     """
     f = dy.shape[3]
+    if relu_out is not None:
+        dy = relu_backward(relu_out, dy)
     cols, _ = im2col(x, kernel_hw, strides, pads)
     dy2 = dy.reshape(-1, f)
     dw = gemm(cols, dy2, trans_a=True).reshape(kernel_hw[0], kernel_hw[1], x.shape[3], f)

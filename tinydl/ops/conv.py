@@ -11,7 +11,8 @@ class Conv2d(Function):
 
     forward(x (N, H, W, C), kernel (KH, KW, C, F), bias (F,) or None, strides, pads, relu)
     backward gives dx (N, H, W, C), dkernel (KH, KW, C, F), dbias (F,).
-    With relu fused, the gradient is first masked where the output was zero.
+    With relu fused, the gradient is masked where the output was zero: the backward kernels
+    get the output as relu_out and apply the mask themselves, tile by tile.
     """
 
     @staticmethod
@@ -23,14 +24,12 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, kernel, y = ctx.saved
-        if y is not None:
-            grad = backend.relu_backward(y, grad)
+        x, kernel, y = ctx.saved  # y: the output, kept only when relu was fused
         need_x, need_k, need_b = ctx.needs_input_grad[:3]
-        dx = backend.conv2d_backward_input(grad, kernel, x.shape, ctx.strides, ctx.pads) \
-            if need_x else None
+        dx = backend.conv2d_backward_input(grad, kernel, x.shape, ctx.strides, ctx.pads,
+                                           relu_out=y) if need_x else None
         dk = db = None
         if need_k or need_b:
             dk, db = backend.conv2d_backward_kernel(grad, x, kernel.shape[:2], ctx.strides,
-                                                    ctx.pads, ctx.has_bias)
+                                                    ctx.pads, ctx.has_bias, relu_out=y)
         return dx, dk, db, None, None, None
