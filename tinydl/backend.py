@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from tinydl.kernels import reference
+from tinydl.kernels.shapes import padded_output_hw
 
 BACKENDS = ("reference", "native")
 KERNELS = (
@@ -265,9 +266,7 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
 
 
 def _conv_out_shape(x_shape, window, strides, pads, channels):
-    oh = (x_shape[1] + pads[0] + pads[1] - window[0]) // strides[0] + 1
-    ow = (x_shape[2] + pads[2] + pads[3] - window[1]) // strides[1] + 1
-    return (x_shape[0], oh, ow, channels)
+    return (x_shape[0], *padded_output_hw(x_shape[1:3], window, strides, pads), channels)
 
 
 def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None):

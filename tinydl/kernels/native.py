@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinydl import _native as _ext
+from tinydl.kernels.shapes import padded_output_hw
 from tinydl.kernels import reference
 
 MICROKERNELS = ("auto", "avx512", "avx2", "generic")
@@ -82,14 +83,9 @@ def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=N
 
 # ----------------------------------------------------------------------------- conv2d
 
-def _out_hw(hw, window, strides, pads) -> tuple:
-    return ((hw[0] + pads[0] + pads[1] - window[0]) // strides[0] + 1,
-            (hw[1] + pads[2] + pads[3] - window[1]) // strides[1] + 1)
-
-
 def conv2d_forward(x, w, bias, strides, pads, relu=False):
     """x (N, H, W, C) conv w (KH, KW, C, F) [+ bias (F,)] [relu] -> (N, OH, OW, F)."""
-    oh, ow = _out_hw(x.shape[1:3], w.shape[:2], strides, pads)
+    oh, ow = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
     if x.size == 0 or w.size == 0 or oh <= 0 or ow <= 0:
         return reference.conv2d_forward(x, w, bias, strides, pads, relu)
     y = np.empty((x.shape[0], oh, ow, w.shape[3]), dtype=x.dtype)
@@ -122,7 +118,7 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
 
 def max_pool2d_forward(x, pool, strides, pads):
     """x (N, H, W, C) -> (y (N, OH, OW, C), argmax int32 (N, OH, OW, C), flat h*W + w)."""
-    oh, ow = _out_hw(x.shape[1:3], pool, strides, pads)
+    oh, ow = padded_output_hw(x.shape[1:3], pool, strides, pads)
     if x.size == 0 or oh <= 0 or ow <= 0:
         return reference.max_pool2d_forward(x, pool, strides, pads)
     y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
@@ -142,7 +138,7 @@ def max_pool2d_backward(dy, argmax, x_shape):
 
 def avg_pool2d_forward(x, pool, strides, pads):
     """x (N, H, W, C) -> (N, OH, OW, C), padding not counted."""
-    oh, ow = _out_hw(x.shape[1:3], pool, strides, pads)
+    oh, ow = padded_output_hw(x.shape[1:3], pool, strides, pads)
     if x.size == 0 or oh <= 0 or ow <= 0:
         return reference.avg_pool2d_forward(x, pool, strides, pads)
     y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)

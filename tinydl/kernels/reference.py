@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tinydl.kernels.shapes import padded_output_hw
+
 
 # ----------------------------------------------------------------------------- matmul
 
@@ -59,15 +61,9 @@ def _windows(xp, window, strides, out_hw):
     return win.transpose(0, 1, 2, 4, 5, 3)
 
 
-def _out_hw(hw, window, strides, pads):
-    oh = (hw[0] + pads[0] + pads[1] - window[0]) // strides[0] + 1
-    ow = (hw[1] + pads[2] + pads[3] - window[1]) // strides[1] + 1
-    return oh, ow
-
-
 def im2col(x, window, strides, pads):
     """Gather every receptive field of x into one row: (N*OH*OW, KH*KW*C), and (OH, OW)."""
-    out_hw = _out_hw(x.shape[1:3], window, strides, pads)
+    out_hw = padded_output_hw(x.shape[1:3], window, strides, pads)
     cols = _windows(_pad(x, pads), window, strides, out_hw)
     return cols.reshape(-1, window[0] * window[1] * x.shape[3]), out_hw
 
@@ -82,7 +78,7 @@ def col2im(cols, x_shape, window, strides, pads):
     """
     n, h, w, c = x_shape
     (kh, kw), (sh, sw) = window, strides
-    oh, ow = _out_hw((h, w), window, strides, pads)
+    oh, ow = padded_output_hw((h, w), window, strides, pads)
     cols = cols.reshape(n, oh, ow, kh, kw, c)
     top, bottom, left, right = pads
     xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=cols.dtype)
@@ -154,7 +150,7 @@ def max_pool2d_forward(x, pool, strides, pads):
         in x's plane of the element that won.
     """
     n, h, w, c = x.shape
-    out_hw = _out_hw((h, w), pool, strides, pads)
+    out_hw = padded_output_hw((h, w), pool, strides, pads)
     win = _windows(_pad(x, pads, -np.inf), pool, strides, out_hw)   # (N, OH, OW, KH, KW, C)
     win = win.reshape(n, out_hw[0], out_hw[1], pool[0] * pool[1], c)
     local = win.argmax(axis=3)                                       # (N, OH, OW, C)
@@ -186,7 +182,7 @@ def max_pool2d_backward(dy, argmax, x_shape):
 def _avg_counts(x_shape, pool, strides, pads, dtype):
     """How many real (unpadded) inputs each window covers: (1, OH, OW, 1)."""
     ones = np.ones((1, x_shape[1], x_shape[2], 1), dtype=dtype)
-    out_hw = _out_hw(x_shape[1:3], pool, strides, pads)
+    out_hw = padded_output_hw(x_shape[1:3], pool, strides, pads)
     return _windows(_pad(ones, pads), pool, strides, out_hw).sum(axis=(3, 4))
 
 
@@ -198,7 +194,7 @@ def avg_pool2d_forward(x, pool, strides, pads):
     Returns:
         (N, OH, OW, C).
     """
-    out_hw = _out_hw(x.shape[1:3], pool, strides, pads)
+    out_hw = padded_output_hw(x.shape[1:3], pool, strides, pads)
     sums = _windows(_pad(x, pads), pool, strides, out_hw).sum(axis=(3, 4))
     return sums / _avg_counts(x.shape, pool, strides, pads, x.dtype)
 

@@ -59,3 +59,9 @@ def window_geometry(hw: tuple[int, int], window: tuple[int, int], strides: tuple
     oh, top, bottom = window_output(hw[0], window[0], strides[0], padding)
     ow, left, right = window_output(hw[1], window[1], strides[1], padding)
     return (oh, ow), (top, bottom, left, right)
+
+
+def padded_output_hw(hw, window, strides, pads) -> tuple[int, int]:
+    """(OH, OW) of a window op on an (H, W) input with explicit pads (top, bottom, left, right)."""
+    return ((hw[0] + pads[0] + pads[1] - window[0]) // strides[0] + 1,
+            (hw[1] + pads[2] + pads[3] - window[1]) // strides[1] + 1)
