@@ -91,3 +91,11 @@ def check_weight_options(**options) -> None:
             module.get(value)
         except ValueError as error:
             raise ValueError(f"{name}: {error}. Received: {name}={value!r}") from None
+
+
+def set_weight_options(layer, **options) -> None:
+    """Check initializer and regularizer options (see check_weight_options), then keep each
+    as an attribute of the same name on layer."""
+    check_weight_options(**options)
+    for name, value in options.items():
+        setattr(layer, name, value)

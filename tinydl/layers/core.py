@@ -35,12 +35,10 @@ class Dense(Layer):
         self.units = _args.positive_int(units, "units", "Dense")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        _args.check_weight_options(kernel_initializer=kernel_initializer,
-                                   bias_initializer=bias_initializer,
-                                   kernel_regularizer=kernel_regularizer,
-                                   bias_regularizer=bias_regularizer)
-        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
-        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        _args.set_weight_options(self, kernel_initializer=kernel_initializer,
+                                 bias_initializer=bias_initializer,
+                                 kernel_regularizer=kernel_regularizer,
+                                 bias_regularizer=bias_regularizer)
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:
