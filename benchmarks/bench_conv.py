@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+import _child  # benchmarks/_child.py (this folder is on sys.path when run as a script)
 
 BATCH = 64
 CONVS = {"conv1": ((BATCH, 32, 32, 3), 32), "conv2": ((BATCH, 15, 15, 32), 64),
@@ -114,15 +114,8 @@ def child(backend_name: str, threads: int, reps: int) -> None:
 
 
 def run_child(backend_name: str, threads: int, reps: int):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    cmd = [sys.executable, __file__, "--child", backend_name, "--threads", str(threads),
-           "--reps", str(reps)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
-        print(f"  ({backend_name}, {threads} thread(s): skipped: {last})")
-        return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["--child", backend_name, "--threads", threads, "--reps", reps]
+    return _child.run_child(__file__, args, threads, backend_name)
 
 
 def main() -> None:

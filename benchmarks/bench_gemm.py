@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+import _child  # benchmarks/_child.py (this folder is on sys.path when run as a script)
 
 # name, M, N, K, trans_a, trans_b
 SHAPES = [(f"square {s}", s, s, s, False, False) for s in (256, 512, 1024, 2048)] + [
@@ -82,16 +83,8 @@ def child(library: str, threads: int, reps: int) -> None:
 
 
 def run_child(library: str, threads: int, reps: int):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    cmd = [sys.executable, __file__, "--child", library, "--threads", str(threads),
-           "--reps", str(reps)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
-        print(f"  ({library}, {threads} thread(s): skipped: {last})")
-        return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["--child", library, "--threads", threads, "--reps", reps]
+    return _child.run_child(__file__, args, threads, library)
 
 
 def main() -> None:

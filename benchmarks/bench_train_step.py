@@ -17,8 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
+
+import _child  # benchmarks/_child.py (this folder is on sys.path when run as a script)
 
 BATCH = 64
 
@@ -104,14 +105,8 @@ def measure(impl: str, variant: str, threads: int, steps: int, repeats: int) -> 
 
 
 def _run_child(impl, variant, threads, steps, repeats) -> dict | None:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    cmd = [sys.executable, __file__, "--child", impl, variant, str(threads), str(steps), str(repeats)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"  {impl} {variant} ({threads} threads) failed:\n{done.stderr[-800:]}", file=sys.stderr)
-        return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["--child", impl, variant, threads, steps, repeats]
+    return _child.run_child(__file__, args, threads, f"{impl} {variant}")
 
 
 def _have_torch() -> bool:

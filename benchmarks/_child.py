@@ -1,0 +1,29 @@
+"""Run one benchmark case in a fresh process with a given thread count; read its JSON result.
+
+Each library gets its own process so that idle BLAS/OpenMP threads of one do not disturb
+another, and so the thread count is set before any library starts its thread pool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+def run_child(script: str, args: list, threads: int, label: str):
+    """Run `python script *args` with every thread-count variable set to threads.
+
+    Returns:
+        The dict printed as JSON on the child's last line, or None (with a note) if it failed.
+    """
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    done = subprocess.run([sys.executable, script, *map(str, args)], env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        print(f"  ({label}, {threads} thread(s): skipped: {last})")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
