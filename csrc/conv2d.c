@@ -46,6 +46,21 @@ static tdl_index tile_rows(tdl_index rows, tdl_index row_bytes, int threads)
     return tdl_max(1, tdl_ceil_div(rows, tiles));
 }
 
+/* The tile loops (conv2d_tiles.inc) are compiled for the baseline ISA and, on x86-64 with
+ * GCC or clang, also with AVX2 and AVX-512F target attributes. conv_isa() picks the copy
+ * once per call: the same choice as the GEMM micro-kernel (tdl_gemm_kernel_id: the CPU's
+ * best, or the one a test forced), so forcing a micro-kernel tests every path. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TDL_CONV_HAVE_ISA_COPIES 1
+#else
+#define TDL_CONV_HAVE_ISA_COPIES 0
+#endif
+
+static int conv_isa(void)
+{
+    return tdl_gemm_kernel_id();
+}
+
 #define T float
 #define CONV(name) tdl_conv2d_f32_##name
 #define GEMM(name) tdl_gemm_f32_##name

@@ -17,6 +17,8 @@
  *   backward kernel:  dw_t    += cols^T @ dy[tile] over the thread's rows, db_t += sum of dy
  *                     rows; then dw = sum of dw_t in thread order (deterministic per count).
  * A 1x1 kernel with unit strides and no padding skips im2col (cols is x itself).
+ * The per-tile loops (im2col, col2im, building the output gradient) are plain C compiled once
+ * per instruction set (conv2d_tiles.inc) and picked per call like the GEMM micro-kernel.
  * Forward and input-gradient tiles are whole multiples of 12 rows (every micro-kernel's MR
  * divides 12), so only the last tile ends in a zero-padded partial sliver.
  *
@@ -41,18 +43,37 @@ int tdl_conv2d_f32_forward(const tdl_conv2d_shape *s, const float *x, const floa
 int tdl_conv2d_f64_forward(const tdl_conv2d_shape *s, const double *x, const double *w,
                            const double *bias, int relu, double *y);
 
-/* The gradients take relu_out, the forward's output y (N, OH, OW, F) when the forward fused a
- * ReLU, or NULL: with it, dy is first masked to dy where y > 0, else 0 (the ReLU backward),
- * one tile at a time into a small scratch buffer, so the masked dy is never stored whole. */
+/* A max pool that read the convolution's output y (N, OH, OW, F) with windows that tile it
+ * (strides == window, so every y element is in at most one window). */
+typedef struct {
+    const int32_t *argmax;  /* (N, PH, PW, F): the winner's flat index oh*OW + ow in y's plane */
+    tdl_index kh, kw;       /* window (= strides) */
+    tdl_index top, left;    /* pads before */
+    tdl_index ph, pw;       /* pooled output */
+} tdl_conv2d_pool;
+
+/* The gradients take relu_out and pool, each possibly NULL.
+ * relu_out, when the forward fused a ReLU, is its output, of dy's shape: dy is first masked to
+ * dy where relu_out > 0, else 0 (the ReLU backward).
+ * pool, when the convolution's output went into a max pool: dy (and relu_out) are then the
+ * pool's (N, PH, PW, F) gradient (and output; max pooling commutes with the ReLU), and the
+ * convolution's output gradient is dy routed to each window's argmax, zero elsewhere (the
+ * max pool's backward).
+ * Either way the conv-output gradient is built one tile of rows at a time, in a small
+ * per-thread buffer, just before the GEMM reads it: it is never stored whole. */
 int tdl_conv2d_f32_backward_input(const tdl_conv2d_shape *s, const float *dy, const float *w,
-                                  const float *relu_out, float *dx);
+                                  const float *relu_out, const tdl_conv2d_pool *pool,
+                                  float *dx);
 int tdl_conv2d_f64_backward_input(const tdl_conv2d_shape *s, const double *dy, const double *w,
-                                  const double *relu_out, double *dx);
+                                  const double *relu_out, const tdl_conv2d_pool *pool,
+                                  double *dx);
 
 /* db may be NULL (no bias gradient). */
 int tdl_conv2d_f32_backward_kernel(const tdl_conv2d_shape *s, const float *dy, const float *x,
-                                   const float *relu_out, float *dw, float *db);
+                                   const float *relu_out, const tdl_conv2d_pool *pool,
+                                   float *dw, float *db);
 int tdl_conv2d_f64_backward_kernel(const tdl_conv2d_shape *s, const double *dy, const double *x,
-                                   const double *relu_out, double *dw, double *db);
+                                   const double *relu_out, const tdl_conv2d_pool *pool,
+                                   double *dw, double *db);
 
 #endif

@@ -45,15 +45,22 @@ cdef extern from "conv2d.h":
                                const float *bias, int relu, float *y) nogil
     int tdl_conv2d_f64_forward(const tdl_conv2d_shape *s, const double *x, const double *w,
                                const double *bias, int relu, double *y) nogil
+    ctypedef struct tdl_conv2d_pool:
+        const int32_t *argmax
+        tdl_index kh, kw, top, left, ph, pw
     int tdl_conv2d_f32_backward_input(const tdl_conv2d_shape *s, const float *dy,
-                                      const float *w, const float *relu_out, float *dx) nogil
+                                      const float *w, const float *relu_out,
+                                      const tdl_conv2d_pool *pool, float *dx) nogil
     int tdl_conv2d_f64_backward_input(const tdl_conv2d_shape *s, const double *dy,
-                                      const double *w, const double *relu_out, double *dx) nogil
+                                      const double *w, const double *relu_out,
+                                      const tdl_conv2d_pool *pool, double *dx) nogil
     int tdl_conv2d_f32_backward_kernel(const tdl_conv2d_shape *s, const float *dy,
-                                       const float *x, const float *relu_out, float *dw,
+                                       const float *x, const float *relu_out,
+                                       const tdl_conv2d_pool *pool, float *dw,
                                        float *db) nogil
     int tdl_conv2d_f64_backward_kernel(const tdl_conv2d_shape *s, const double *dy,
-                                       const double *x, const double *relu_out, double *dw,
+                                       const double *x, const double *relu_out,
+                                       const tdl_conv2d_pool *pool, double *dw,
                                        double *db) nogil
 
 cdef extern from "pool.h":
@@ -168,6 +175,19 @@ cdef tdl_conv2d_shape _conv_shape(Py_ssize_t *x_shape, Py_ssize_t *w_shape, tupl
     return s
 
 
+cdef const tdl_conv2d_pool *_conv_pool(tdl_conv2d_pool *p, const int32_t[:, :, :, ::1] argmax,
+                                       tuple geometry):
+    """Fill p from the pool's argmax (N, PH, PW, F) and geometry (window, pads); NULL if none."""
+    if argmax is None:
+        return NULL
+    window, pads = geometry
+    p.argmax = &argmax[0, 0, 0, 0]
+    p.kh, p.kw = window
+    p.top, p.left = pads[0], pads[2]
+    p.ph, p.pw = argmax.shape[1], argmax.shape[2]
+    return p
+
+
 def conv2d_forward_f32(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
                        const float[::1] bias, tuple strides, tuple pads, bint relu,
                        float[:, :, :, ::1] y):
@@ -198,39 +218,51 @@ def conv2d_forward_f64(const double[:, :, :, ::1] x, const double[:, :, :, ::1] 
 
 def conv2d_backward_input_f32(const float[:, :, :, ::1] dy, const float[:, :, :, ::1] w,
                               tuple strides, tuple pads, const float[:, :, :, ::1] relu_out,
-                              float[:, :, :, ::1] dx):
-    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads,
-                                          dy.shape)
+                              const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
+                              tuple conv_out_hw, float[:, :, :, ::1] dx):
+    cdef Py_ssize_t y_shape[4]
+    y_shape[1], y_shape[2] = conv_out_hw
+    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads, y_shape)
+    cdef tdl_conv2d_pool p
+    cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
     cdef const float *relu_ptr = NULL
     cdef int status
     if relu_out is not None:
         relu_ptr = &relu_out[0, 0, 0, 0]
     with nogil:
         status = tdl_conv2d_f32_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
-                                               relu_ptr, &dx[0, 0, 0, 0])
+                                               relu_ptr, pool_ptr, &dx[0, 0, 0, 0])
     _check(status)
 
 
 def conv2d_backward_input_f64(const double[:, :, :, ::1] dy, const double[:, :, :, ::1] w,
                               tuple strides, tuple pads, const double[:, :, :, ::1] relu_out,
-                              double[:, :, :, ::1] dx):
-    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads,
-                                          dy.shape)
+                              const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
+                              tuple conv_out_hw, double[:, :, :, ::1] dx):
+    cdef Py_ssize_t y_shape[4]
+    y_shape[1], y_shape[2] = conv_out_hw
+    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads, y_shape)
+    cdef tdl_conv2d_pool p
+    cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
     cdef const double *relu_ptr = NULL
     cdef int status
     if relu_out is not None:
         relu_ptr = &relu_out[0, 0, 0, 0]
     with nogil:
         status = tdl_conv2d_f64_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
-                                               relu_ptr, &dx[0, 0, 0, 0])
+                                               relu_ptr, pool_ptr, &dx[0, 0, 0, 0])
     _check(status)
 
 
 def conv2d_backward_kernel_f32(const float[:, :, :, ::1] dy, const float[:, :, :, ::1] x,
                                tuple strides, tuple pads, const float[:, :, :, ::1] relu_out,
-                               float[:, :, :, ::1] dw, float[::1] db):
-    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads,
-                                          dy.shape)
+                               const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
+                               tuple conv_out_hw, float[:, :, :, ::1] dw, float[::1] db):
+    cdef Py_ssize_t y_shape[4]
+    y_shape[1], y_shape[2] = conv_out_hw
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads, y_shape)
+    cdef tdl_conv2d_pool p
+    cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
     cdef const float *relu_ptr = NULL
     cdef float *db_ptr = NULL
     cdef int status
@@ -240,15 +272,19 @@ def conv2d_backward_kernel_f32(const float[:, :, :, ::1] dy, const float[:, :, :
         db_ptr = &db[0]
     with nogil:
         status = tdl_conv2d_f32_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
-                                                relu_ptr, &dw[0, 0, 0, 0], db_ptr)
+                                                relu_ptr, pool_ptr, &dw[0, 0, 0, 0], db_ptr)
     _check(status)
 
 
 def conv2d_backward_kernel_f64(const double[:, :, :, ::1] dy, const double[:, :, :, ::1] x,
                                tuple strides, tuple pads, const double[:, :, :, ::1] relu_out,
-                               double[:, :, :, ::1] dw, double[::1] db):
-    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads,
-                                          dy.shape)
+                               const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
+                               tuple conv_out_hw, double[:, :, :, ::1] dw, double[::1] db):
+    cdef Py_ssize_t y_shape[4]
+    y_shape[1], y_shape[2] = conv_out_hw
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads, y_shape)
+    cdef tdl_conv2d_pool p
+    cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
     cdef const double *relu_ptr = NULL
     cdef double *db_ptr = NULL
     cdef int status
@@ -258,7 +294,7 @@ def conv2d_backward_kernel_f64(const double[:, :, :, ::1] dy, const double[:, :,
         db_ptr = &db[0]
     with nogil:
         status = tdl_conv2d_f64_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
-                                                relu_ptr, &dw[0, 0, 0, 0], db_ptr)
+                                                relu_ptr, pool_ptr, &dw[0, 0, 0, 0], db_ptr)
     _check(status)
 
 

@@ -269,38 +269,87 @@ def _conv_out_shape(x_shape, window, strides, pads, channels):
     return (x_shape[0], *padded_output_hw(x_shape[1:3], window, strides, pads), channels)
 
 
-def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None):
+def _check_pool_route(where, conv_out_shape, dy, pool_argmax, pool_geometry):
+    """Check the optional max pool after a convolution; return (argmax, geometry) or (None, None).
+
+    The pool's windows must tile the convolution's output (strides == window) and dy must have
+    the pool's output shape; argmax must be int32 of that shape holding indices of the plane.
+    """
+    if pool_argmax is None:
+        if pool_geometry is not None:
+            raise ValueError(f"{where}: pool_geometry was given without pool_argmax; pass both "
+                             "(the max pool's argmax and its (window, pads)) or neither")
+        return None, None
+    if pool_geometry is None or len(pool_geometry) != 2:
+        raise ValueError(f"{where}: pool_geometry must be (window, pads) of the max pool, got "
+                         f"{pool_geometry!r}")
+    window = tuple(int(k) for k in pool_geometry[0])
+    pads = tuple(int(p) for p in pool_geometry[1])
+    _check_window(where, conv_out_shape[1:3], window, window, pads)
+    if pads[0] >= window[0] or pads[1] >= window[0] or pads[2] >= window[1] \
+            or pads[3] >= window[1]:
+        raise ValueError(f"{where}: pool pads {pads} must be smaller than the window {window}")
+    pooled = _conv_out_shape(conv_out_shape, window, window, pads, conv_out_shape[3])
+    _check_shape(where, "dy", dy, pooled)
+    pool_argmax = np.asarray(pool_argmax)
+    if pool_argmax.dtype != np.int32 or pool_argmax.shape != dy.shape:
+        raise ValueError(f"{where}: pool_argmax must be int32 of shape {dy.shape}, "
+                         f"got {pool_argmax.dtype} {pool_argmax.shape}")
+    plane = conv_out_shape[1] * conv_out_shape[2]
+    if pool_argmax.size and pool_argmax.view(np.uint32).max() >= plane:
+        raise ValueError(f"{where}: pool_argmax holds indices outside the convolution's output "
+                         f"plane (OH*OW = {plane})")
+    return np.ascontiguousarray(pool_argmax), (window, pads)
+
+
+def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_argmax=None,
+                          pool_geometry=None):
     """Gradient of conv2d with respect to x: (N, H, W, C).
 
     relu_out is the forward's output y (N, OH, OW, F) when it fused a ReLU, else None; with
     it, dy is masked to dy where y > 0 inside the kernel (no separate relu_backward pass).
+    pool_argmax and pool_geometry=(window, pads) describe a max pool that followed the
+    convolution (strides == window): dy and relu_out are then the pool's gradient and output,
+    and the kernel routes dy to the argmax itself (no max_pool2d_backward pass).
     """
-    dy, w, relu_out = _float_arrays("conv2d_backward_input", dy=dy, w=w, relu_out=relu_out)
-    x_shape = _check_image_shape("conv2d_backward_input", x_shape)
-    _check_ndim("conv2d_backward_input", "kernel", w, 4, "(KH, KW, C, F)")
-    _conv_checks("conv2d_backward_input", x_shape, w.shape, strides, pads)
-    _check_shape("conv2d_backward_input", "dy", dy,
-                 _conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[3]))
+    where = "conv2d_backward_input"
+    dy, w, relu_out = _float_arrays(where, dy=dy, w=w, relu_out=relu_out)
+    x_shape = _check_image_shape(where, x_shape)
+    _check_ndim(where, "kernel", w, 4, "(KH, KW, C, F)")
+    _check_ndim(where, "dy", dy, 4, "(N, OH, OW, F)")
+    _conv_checks(where, x_shape, w.shape, strides, pads)
+    conv_out = _conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[3])
+    pool_argmax, pool_geometry = _check_pool_route(where, conv_out, dy, pool_argmax,
+                                                   pool_geometry)
+    if pool_argmax is None:
+        _check_shape(where, "dy", dy, conv_out)
     if relu_out is not None:
-        _check_shape("conv2d_backward_input", "relu_out", relu_out, dy.shape)
-    return _run("conv2d_backward_input", dy, w, x_shape, tuple(strides), tuple(pads), relu_out)
+        _check_shape(where, "relu_out", relu_out, dy.shape)
+    return _run(where, dy, w, x_shape, tuple(strides), tuple(pads), relu_out, pool_argmax,
+                pool_geometry)
 
 
-def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None):
+def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None,
+                           pool_argmax=None, pool_geometry=None):
     """Gradients of conv2d with respect to kernel (KH, KW, C, F) and bias (F,) or None.
 
-    relu_out: as in conv2d_backward_input.
+    relu_out, pool_argmax, pool_geometry: as in conv2d_backward_input.
     """
-    dy, x, relu_out = _float_arrays("conv2d_backward_kernel", dy=dy, x=x, relu_out=relu_out)
+    where = "conv2d_backward_kernel"
+    dy, x, relu_out = _float_arrays(where, dy=dy, x=x, relu_out=relu_out)
     kernel_hw = tuple(int(s) for s in kernel_hw)
-    _check_ndim("conv2d_backward_kernel", "x", x, 4, "(N, H, W, C)")
-    _check_window("conv2d_backward_kernel", x.shape[1:3], kernel_hw, strides, pads)
-    _check_shape("conv2d_backward_kernel", "dy", dy,
-                 _conv_out_shape(x.shape, kernel_hw, strides, pads, dy.shape[-1]))
+    _check_ndim(where, "x", x, 4, "(N, H, W, C)")
+    _check_ndim(where, "dy", dy, 4, "(N, OH, OW, F)")
+    _check_window(where, x.shape[1:3], kernel_hw, strides, pads)
+    conv_out = _conv_out_shape(x.shape, kernel_hw, strides, pads, dy.shape[-1])
+    pool_argmax, pool_geometry = _check_pool_route(where, conv_out, dy, pool_argmax,
+                                                   pool_geometry)
+    if pool_argmax is None:
+        _check_shape(where, "dy", dy, conv_out)
     if relu_out is not None:
-        _check_shape("conv2d_backward_kernel", "relu_out", relu_out, dy.shape)
-    return _run("conv2d_backward_kernel", dy, x, kernel_hw, tuple(strides), tuple(pads),
-                bool(with_bias), relu_out)
+        _check_shape(where, "relu_out", relu_out, dy.shape)
+    return _run(where, dy, x, kernel_hw, tuple(strides), tuple(pads), bool(with_bias), relu_out,
+                pool_argmax, pool_geometry)
 
 
 def _pool_checks(where, x, pool, strides, pads):

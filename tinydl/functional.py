@@ -10,7 +10,7 @@ import numpy as np
 
 from tinydl.kernels.shapes import normalize_padding, normalize_pair, window_geometry
 from tinydl.ops import relu, sigmoid, tanh  # noqa: F401  (re-exported: activations live here too)
-from tinydl.ops.conv import Conv2d
+from tinydl.ops.conv import Conv2d, fuse_max_pool
 from tinydl.ops.elementwise import Dropout
 from tinydl.ops.loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
 from tinydl.ops.pool import AvgPool2d, MaxPool2d
@@ -87,23 +87,32 @@ def conv2d(x, kernel, bias=None, strides=1, padding: str = "valid", fused_relu: 
     return Conv2d.apply(x, kernel, bias, strides, pads, fused_relu)
 
 
-def _pool(function, x, pool_size, strides, padding, where):
+def _pool_arguments(x, pool_size, strides, padding, where):
+    """Check a pooling call; return (x as Tensor, pool, strides, pads)."""
     x = _as_tensor(x)
     _check_nhwc(x, where)
     pool = normalize_pair(pool_size, "pool_size")
     strides = pool if strides is None else normalize_pair(strides, "strides")
     _, pads = window_geometry(x.shape[1:3], pool, strides, normalize_padding(padding))
-    return function.apply(x, pool, strides, pads)
+    return x, pool, strides, pads
 
 
 def max_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
-    """Max over each (PH, PW) window of an NHWC tensor; strides default to pool_size (Keras)."""
-    return _pool(MaxPool2d, x, pool_size, strides, padding, "max_pool2d")
+    """Max over each (PH, PW) window of an NHWC tensor; strides default to pool_size (Keras).
+
+    When x is the output of conv2d in a recorded graph and the windows tile it (strides ==
+    pool_size), the convolution and the pool are recorded as one node, Conv2dMaxPool, whose
+    backward sends the pooled gradient straight into the convolution's gradient kernels
+    (tinydl/ops/conv.py). The values and gradients are those of the two separate ops.
+    """
+    args = _pool_arguments(x, pool_size, strides, padding, "max_pool2d")
+    fused = fuse_max_pool(*args)
+    return fused if fused is not None else MaxPool2d.apply(*args)
 
 
 def avg_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
     """Mean over each window (padding not counted); strides default to pool_size (Keras)."""
-    return _pool(AvgPool2d, x, pool_size, strides, padding, "avg_pool2d")
+    return AvgPool2d.apply(*_pool_arguments(x, pool_size, strides, padding, "avg_pool2d"))
 
 
 def dropout(x, rate: float, training: bool, rng=None) -> Tensor:

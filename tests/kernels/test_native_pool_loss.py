@@ -51,8 +51,9 @@ def test_max_pool(case):
     ((1, 5, 6, 3), (2, 1), (0, 0, 0, 0)),
 ])
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
-def test_max_pool_2x2_ties(shape, strides, pads, dtype):
-    """Whole 2x2 windows take a register path in C: ties (and -0.0 against 0.0) keep the first."""
+def test_max_pool_2x2_ties(microkernel, shape, strides, pads, dtype):
+    """Whole 2x2 windows take a register path in C: ties (and -0.0 against 0.0) keep the first.
+    The row loop is compiled per ISA and follows the forced micro-kernel: each copy runs."""
     x = np.random.default_rng(3).choice(np.array([-1.0, -0.0, 0.0, 1.0], dtype), size=shape)
     y, argmax = native.max_pool2d_forward(x, (2, 2), strides, pads)
     ry, rargmax = reference.max_pool2d_forward(x, (2, 2), strides, pads)
@@ -60,6 +61,19 @@ def test_max_pool_2x2_ties(shape, strides, pads, dtype):
     assert np.array_equal(np.signbit(y), np.signbit(np.take_along_axis(
         x.reshape(shape[0], -1, shape[3]), argmax.reshape(shape[0], -1, shape[3]), 1)
         .reshape(y.shape)))
+
+
+@pytest.mark.parametrize("shape, pool, strides, pads", [
+    ((2, 9, 8, 70), (3, 3), (2, 2), (1, 1, 1, 1)),   # clipped 3x3 windows, 70 channels
+    ((3, 7, 7, 5), (2, 3), (1, 2), (0, 1, 1, 1)),    # overlapping, non-square
+    ((1, 6, 6, 33), (2, 2), (2, 2), (0, 0, 0, 0)),   # whole 2x2 windows, odd channel count
+])
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_max_pool_each_isa(microkernel, shape, pool, strides, pads, dtype):
+    x = np.round(np.random.default_rng(4).standard_normal(shape) * 2).astype(dtype)  # ties
+    y, argmax = native.max_pool2d_forward(x, pool, strides, pads)
+    ry, rargmax = reference.max_pool2d_forward(x, pool, strides, pads)
+    assert np.array_equal(y, ry) and np.array_equal(argmax, rargmax)
 
 
 @settings(deadline=None, max_examples=80)

@@ -93,24 +93,30 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
     return y
 
 
-def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None):
-    """dy (N, OH, OW, F), w (KH, KW, C, F) [, relu_out (N, OH, OW, F)] -> dx (N, H, W, C)."""
+def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_argmax=None,
+                          pool_geometry=None):
+    """dy (N, OH, OW, F) [, relu_out] [, pooled: see reference] -> dx (N, H, W, C)."""
     if dy.size == 0 or w.size == 0 or 0 in x_shape:
-        return reference.conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out)
+        return reference.conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out,
+                                               pool_argmax, pool_geometry)
+    out_hw = padded_output_hw(x_shape[1:3], w.shape[:2], strides, pads)
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _typed("conv2d_backward_input", dy.dtype)(dy, w, tuple(strides), tuple(pads), relu_out, dx)
+    _typed("conv2d_backward_input", dy.dtype)(dy, w, tuple(strides), tuple(pads), relu_out,
+                                              pool_argmax, pool_geometry, out_hw, dx)
     return dx
 
 
-def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None):
-    """dy (N, OH, OW, F), x (N, H, W, C) [, relu_out] -> (dw (KH, KW, C, F), db (F,) or None)."""
+def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None,
+                           pool_argmax=None, pool_geometry=None):
+    """dy (N, OH, OW, F), x (N, H, W, C) [, relu_out] [, pooled] -> (dw, db (F,) or None)."""
     if dy.size == 0 or x.size == 0:
         return reference.conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias,
-                                                relu_out)
+                                                relu_out, pool_argmax, pool_geometry)
+    out_hw = padded_output_hw(x.shape[1:3], kernel_hw, strides, pads)
     dw = np.empty((kernel_hw[0], kernel_hw[1], x.shape[3], dy.shape[3]), dtype=dy.dtype)
     db = np.empty(dy.shape[3], dtype=dy.dtype) if with_bias else None
     _typed("conv2d_backward_kernel", dy.dtype)(dy, x, tuple(strides), tuple(pads), relu_out,
-                                               dw, db)
+                                               pool_argmax, pool_geometry, out_hw, dw, db)
     return dw, db
 
 

@@ -102,36 +102,61 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
     return y.reshape(x.shape[0], oh, ow, f)
 
 
-def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None):
+def _conv_output_grad(dy, relu_out, pool_argmax, conv_out_shape):
+    """The gradient at the convolution's output, from the dy the gradient kernels receive.
+
+    With relu_out, dy is first masked by the fused ReLU (relu_backward). With pool_argmax, dy
+    belongs to the max pool that followed the convolution and goes back through it
+    (max_pool2d_backward) to the (N, OH, OW, F) output. The ReLU may be undone before the pool
+    because the two commute: max_pool(relu(z)) == relu(max_pool(z)), so relu_out is then the
+    pool's output.
+    """
+    if relu_out is not None:
+        dy = relu_backward(relu_out, dy)
+    if pool_argmax is not None:
+        dy = max_pool2d_backward(dy, pool_argmax, conv_out_shape)
+    return dy
+
+
+def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_argmax=None,
+                          pool_geometry=None):
     """Gradient of conv2d with respect to its input.
 
     Args:
-        dy: (N, OH, OW, F). w: (KH, KW, C, F). x_shape: (N, H, W, C).
-        relu_out: (N, OH, OW, F) or None. When the forward fused a ReLU, its output y: dy is
+        dy: (N, OH, OW, F), or (N, PH, PW, F) with pool_argmax. w: (KH, KW, C, F).
+        x_shape: (N, H, W, C).
+        relu_out: dy's shape, or None. When the forward fused a ReLU, its output y: dy is
             first masked to dy where y > 0, else 0 (the ReLU backward; see relu_backward).
+        pool_argmax: int32 (N, PH, PW, F) or None. When the convolution's output went into a
+            max pool whose windows tile it (strides == window), that pool's argmax: dy and
+            relu_out are then the pool's gradient and output, and the convolution's output
+            gradient is max_pool2d_backward(masked dy, pool_argmax, (N, OH, OW, F)).
+        pool_geometry: (window, pads) of that pool, or None. Not needed here (argmax says
+            where each gradient goes); the native kernel uses it to find a pixel's window.
     Returns:
         dx: (N, H, W, C).
     """
     kh, kw, c, f = w.shape
-    if relu_out is not None:
-        dy = relu_backward(relu_out, dy)
+    out_hw = padded_output_hw(x_shape[1:3], (kh, kw), strides, pads)
+    dy = _conv_output_grad(dy, relu_out, pool_argmax, (x_shape[0], *out_hw, f))
     dcols = gemm(dy.reshape(-1, f), w.reshape(kh * kw * c, f), trans_b=True)
     return col2im(dcols, x_shape, (kh, kw), strides, pads)
 
 
-def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None):
+def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None,
+                           pool_argmax=None, pool_geometry=None):
     """Gradients of conv2d with respect to its kernel and bias.
 
     Args:
-        dy: (N, OH, OW, F). x: (N, H, W, C). kernel_hw: (KH, KW).
-        relu_out: (N, OH, OW, F) or None; as in conv2d_backward_input.
+        dy: (N, OH, OW, F), or (N, PH, PW, F) with pool_argmax. x: (N, H, W, C).
+        kernel_hw: (KH, KW).
+        relu_out, pool_argmax, pool_geometry: as in conv2d_backward_input.
     Returns:
         (dw, db): dw (KH, KW, C, F); db (F,), or None when not with_bias.
     """
     f = dy.shape[3]
-    if relu_out is not None:
-        dy = relu_backward(relu_out, dy)
-    cols, _ = im2col(x, kernel_hw, strides, pads)
+    cols, out_hw = im2col(x, kernel_hw, strides, pads)
+    dy = _conv_output_grad(dy, relu_out, pool_argmax, (x.shape[0], *out_hw, f))
     dy2 = dy.reshape(-1, f)
     dw = gemm(cols, dy2, trans_a=True).reshape(kernel_hw[0], kernel_hw[1], x.shape[3], f)
     db = dy2.sum(axis=0) if with_bias else None
