@@ -215,3 +215,18 @@ def test_parse_idx_rejects_payload_size_mismatch(encode_idx, extra: int) -> None
 def test_parse_idx_rejects_short_header() -> None:
     with pytest.raises(ValueError, match="header"):
         _files.parse_idx(struct.pack(">II", 2051, 1), _files.IDX_IMAGES_MAGIC, "x.idx")
+
+
+def test_mirror_is_tried_when_first_url_serves_a_wrong_file(isolated: Path, monkeypatch) -> None:
+    requested = serve(monkeypatch, {URL: b"not the dataset", MIRROR: PAYLOAD})
+    _files.fetch("file.bin", [URL, MIRROR], sha256(PAYLOAD), isolated)
+    assert requested == [URL, MIRROR]
+    assert sorted(p.name for p in isolated.iterdir()) == ["file.bin"]
+    assert (isolated / "file.bin").read_bytes() == PAYLOAD
+
+
+def test_every_url_serving_a_wrong_file_is_a_checksum_error(isolated: Path, monkeypatch) -> None:
+    serve(monkeypatch, {URL: b"not the dataset", MIRROR: b"nor this"})
+    with pytest.raises(ValueError, match="sha256"):
+        _files.fetch("file.bin", [URL, MIRROR], sha256(PAYLOAD), isolated)
+    assert list(isolated.iterdir()) == []

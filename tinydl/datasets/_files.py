@@ -234,21 +234,27 @@ def fetch(filename: str, urls: Sequence[str], checksum: Checksum, directory: Pat
     Raises:
         DatasetUnavailableError: the file is missing and every URL failed; the message gives the
             exact path to put the file at and the URL to get it from.
-        ValueError: the file found, or downloaded, does not match `checksum`. A file found on
-            disk is left in place but refused; a downloaded one is deleted.
+        ValueError: the file found, or every file downloaded, does not match `checksum`. A file
+            found on disk is left in place but refused; a downloaded one is deleted and the next
+            URL is tried.
     """
     path = directory / filename
     if path.exists():
         verify(path, checksum, advice="The file was not used: delete it so it is downloaded "
                "again, or replace it with the official file.")
         return path
-    failures = []
+    failures, mismatch = [], None
     for url in urls:
         try:
             download(url, path, checksum)
             return path
+        except ValueError as error:  # bytes arrived but are not the published file: next mirror
+            mismatch = error
+            failures.append(f"{url}: checksum mismatch")
         except (OSError, http.client.HTTPException) as error:
             failures.append(f"{url}: {error}")
+    if mismatch is not None:
+        raise mismatch
     raise _unavailable(path, urls, failures)
 
 
