@@ -302,6 +302,18 @@ def _check_pool_route(where, conv_out_shape, dy, pool_argmax, pool_geometry):
     return np.ascontiguousarray(pool_argmax), (window, pads)
 
 
+def _check_gradient_route(where, conv_out, dy, relu_out, pool_argmax, pool_geometry):
+    """Check how dy reaches a conv gradient kernel: directly (dy has the conv output's shape)
+    or through a fused max pool; relu_out, when given, has dy's shape. Returns the pool route."""
+    pool_argmax, pool_geometry = _check_pool_route(where, conv_out, dy, pool_argmax,
+                                                   pool_geometry)
+    if pool_argmax is None:
+        _check_shape(where, "dy", dy, conv_out)
+    if relu_out is not None:
+        _check_shape(where, "relu_out", relu_out, dy.shape)
+    return pool_argmax, pool_geometry
+
+
 def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_argmax=None,
                           pool_geometry=None):
     """Gradient of conv2d with respect to x: (N, H, W, C).
@@ -319,12 +331,8 @@ def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_arg
     _check_ndim(where, "dy", dy, 4, "(N, OH, OW, F)")
     _conv_checks(where, x_shape, w.shape, strides, pads)
     conv_out = _conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[3])
-    pool_argmax, pool_geometry = _check_pool_route(where, conv_out, dy, pool_argmax,
-                                                   pool_geometry)
-    if pool_argmax is None:
-        _check_shape(where, "dy", dy, conv_out)
-    if relu_out is not None:
-        _check_shape(where, "relu_out", relu_out, dy.shape)
+    pool_argmax, pool_geometry = _check_gradient_route(where, conv_out, dy, relu_out,
+                                                       pool_argmax, pool_geometry)
     return _run(where, dy, w, x_shape, tuple(strides), tuple(pads), relu_out, pool_argmax,
                 pool_geometry)
 
@@ -342,12 +350,8 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
     _check_ndim(where, "dy", dy, 4, "(N, OH, OW, F)")
     _check_window(where, x.shape[1:3], kernel_hw, strides, pads)
     conv_out = _conv_out_shape(x.shape, kernel_hw, strides, pads, dy.shape[-1])
-    pool_argmax, pool_geometry = _check_pool_route(where, conv_out, dy, pool_argmax,
-                                                   pool_geometry)
-    if pool_argmax is None:
-        _check_shape(where, "dy", dy, conv_out)
-    if relu_out is not None:
-        _check_shape(where, "relu_out", relu_out, dy.shape)
+    pool_argmax, pool_geometry = _check_gradient_route(where, conv_out, dy, relu_out,
+                                                       pool_argmax, pool_geometry)
     return _run(where, dy, x, kernel_hw, tuple(strides), tuple(pads), bool(with_bias), relu_out,
                 pool_argmax, pool_geometry)
 
