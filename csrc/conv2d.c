@@ -6,6 +6,7 @@
 #include <string.h>
 #include "conv2d.h"
 #include "gemm.h"
+#include "pool.h"
 
 /* Target size of one thread's patch-matrix tile (it stays in L2 next to the packed panels). */
 #define TDL_CONV_TILE_BYTES (192 * 1024)
@@ -25,6 +26,37 @@ static int conv_threads(const tdl_conv2d_shape *s)
 {
     double work = (double)s->n * s->oh * s->ow * s->kh * s->kw * s->c * s->f;
     return work < TDL_CONV_PARALLEL_MIN_WORK ? 1 : tdl_threads_get();
+}
+
+/* Winograd F(2x2, 3x3) for the forward (conv2d_winograd.inc): 3x3 windows, unit strides,
+ * and enough channels that the 16 small GEMMs, not the transforms, dominate. */
+#define TDL_CONV_WINO_MIN_CHANNELS 16
+/* Target size of one chunk's transformed tiles (V and M), per thread. */
+#define TDL_CONV_WINO_CHUNK_BYTES (384 * 1024)
+
+/* The forward's algorithm, TDL_CONV_AUTO unless a test forced one (tdl_conv2d_force_algorithm). */
+static volatile int forced_algorithm = TDL_CONV_AUTO;
+
+int tdl_conv2d_force_algorithm(int algorithm)
+{
+    if (algorithm != TDL_CONV_AUTO && algorithm != TDL_CONV_IM2COL
+        && algorithm != TDL_CONV_WINOGRAD)
+        return -1;
+    forced_algorithm = algorithm;
+    return 0;
+}
+
+static int winograd_applies(const tdl_conv2d_shape *s)
+{
+    return s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1;
+}
+
+static int use_winograd(const tdl_conv2d_shape *s)
+{
+    if (forced_algorithm != TDL_CONV_AUTO)
+        return forced_algorithm == TDL_CONV_WINOGRAD && winograd_applies(s);
+    return winograd_applies(s) && s->c >= TDL_CONV_WINO_MIN_CHANNELS
+           && s->f >= TDL_CONV_WINO_MIN_CHANNELS;
 }
 
 /* Output-pixel tiles are the GEMM's M: a multiple of every micro-kernel's MR (12, 6, 4), so
@@ -64,15 +96,19 @@ static int conv_isa(void)
 #define T float
 #define CONV(name) tdl_conv2d_f32_##name
 #define GEMM(name) tdl_gemm_f32_##name
+#define MAX_POOL tdl_pool_f32_max_forward
 #include "conv2d_impl.inc"
 #undef T
 #undef CONV
 #undef GEMM
+#undef MAX_POOL
 
 #define T double
 #define CONV(name) tdl_conv2d_f64_##name
 #define GEMM(name) tdl_gemm_f64_##name
+#define MAX_POOL tdl_pool_f64_max_forward
 #include "conv2d_impl.inc"
 #undef T
 #undef CONV
 #undef GEMM
+#undef MAX_POOL

@@ -43,6 +43,29 @@ int tdl_conv2d_f32_forward(const tdl_conv2d_shape *s, const float *x, const floa
 int tdl_conv2d_f64_forward(const tdl_conv2d_shape *s, const double *x, const double *w,
                            const double *bias, int relu, double *y);
 
+/* The forward followed by a max pool whose pkh x pkw windows tile the output without padding
+ * (strides == window, pads 0): p and argmax (N, PH, PW, F), PH = OH / pkh, PW = OW / pkw,
+ * exactly max_pool(forward(...)) (the pool's first-max rule; argmax = oh*OW + ow), but y is
+ * never stored: tiles are whole bands of pkh output rows of one image, and each tile is
+ * pooled straight from a per-thread buffer while it is in cache. Output rows the pool does
+ * not read (OH % pkh of them per image) are not computed. Requires OH >= pkh, OW >= pkw. */
+int tdl_conv2d_f32_forward_max_pool(const tdl_conv2d_shape *s, const float *x, const float *w,
+                                    const float *bias, int relu, tdl_index pkh, tdl_index pkw,
+                                    float *p, int32_t *argmax);
+int tdl_conv2d_f64_forward_max_pool(const tdl_conv2d_shape *s, const double *x,
+                                    const double *w, const double *bias, int relu,
+                                    tdl_index pkh, tdl_index pkw, double *p, int32_t *argmax);
+
+/* The forward's algorithm: im2col + GEMM, or, for 3x3 windows with unit strides and at least
+ * 16 input and output channels, Winograd F(2x2, 3x3) (conv2d_winograd.inc; also in the pooled
+ * forward when the pool is 2x2). tdl_conv2d_force_algorithm picks one for every later call
+ * (Winograd still only where it applies); returns 0, or -1 for an unknown id. A test hook,
+ * not for concurrent use. */
+#define TDL_CONV_AUTO 0
+#define TDL_CONV_IM2COL 1
+#define TDL_CONV_WINOGRAD 2
+int tdl_conv2d_force_algorithm(int algorithm);
+
 /* A max pool that read the convolution's output y (N, OH, OW, F) with windows that tile it
  * (strides == window, so every y element is in at most one window). */
 typedef struct {

@@ -69,5 +69,14 @@ static inline void tdl_free(void *p)
 static inline tdl_index tdl_min(tdl_index a, tdl_index b) { return a < b ? a : b; }
 static inline tdl_index tdl_max(tdl_index a, tdl_index b) { return a > b ? a : b; }
 static inline tdl_index tdl_ceil_div(tdl_index a, tdl_index b) { return (a + b - 1) / b; }
+static inline tdl_index tdl_gcd(tdl_index a, tdl_index b)
+{
+    while (b) {
+        tdl_index r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
 
 #endif

@@ -14,6 +14,7 @@ import tinydl
 import tinydl.functional as F
 from tinydl import Tensor
 from tinydl import backend as dispatch  # the module; `backend` is the fixture
+from tinydl.optimizers import Adam
 from tinydl.utils import gradcheck
 
 NATIVE = tinydl.backend_info()["native_available"]
@@ -128,7 +129,7 @@ def test_importing_tinydl_prints_nothing():
 # ----------------------------------------------------------------------------- check_backends
 
 def every_kernel_once(dtype=np.float32):
-    """A computation that runs each of the 12 kernels forward and backward at least once."""
+    """A computation that runs each of the 14 kernels at least once."""
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((2, 6, 6, 2)).astype(dtype), requires_grad=True)
     k = Tensor(rng.standard_normal((3, 3, 2, 3)).astype(dtype), requires_grad=True)
@@ -137,8 +138,11 @@ def every_kernel_once(dtype=np.float32):
     h = F.max_pool2d(h, 2) + F.avg_pool2d(h, 2)                         # (2, 3, 3, 3)
     h = F.avg_pool2d(h, (2, 1), strides=1).reshape(2, -1)               # (2, 2, 3, 3) -> (2, 18)
     logits = h[:, :12] @ w                                              # gemm
+    pooled = F.conv2d_max_pool(x, k, pool_size=2, fused_relu=True)      # conv2d_max_pool_*
+    logits = logits + pooled.reshape(2, -1)[:, :4]
     loss = F.softmax_cross_entropy(logits, np.array([1, 3]))            # softmax_xent_*
     loss.backward()
+    Adam().apply([w.grad], [w])                                         # adam_update
     return loss
 
 

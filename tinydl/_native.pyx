@@ -45,6 +45,15 @@ cdef extern from "conv2d.h":
                                const float *bias, int relu, float *y) nogil
     int tdl_conv2d_f64_forward(const tdl_conv2d_shape *s, const double *x, const double *w,
                                const double *bias, int relu, double *y) nogil
+    int tdl_conv2d_f32_forward_max_pool(const tdl_conv2d_shape *s, const float *x,
+                                        const float *w, const float *bias, int relu,
+                                        tdl_index pkh, tdl_index pkw, float *p,
+                                        int32_t *argmax) nogil
+    int tdl_conv2d_f64_forward_max_pool(const tdl_conv2d_shape *s, const double *x,
+                                        const double *w, const double *bias, int relu,
+                                        tdl_index pkh, tdl_index pkw, double *p,
+                                        int32_t *argmax) nogil
+    int tdl_conv2d_force_algorithm(int algorithm) nogil
     ctypedef struct tdl_conv2d_pool:
         const int32_t *argmax
         tdl_index kh, kw, top, left, ph, pw
@@ -163,6 +172,14 @@ def gemm_f64(bint trans_a, bint trans_b, tdl_index m, tdl_index n, tdl_index k, 
 
 # ----------------------------------------------------------------------------- conv2d
 
+_CONV_ALGORITHMS = {"auto": 0, "im2col": 1, "winograd": 2}
+
+
+def conv2d_force_algorithm(str name):
+    """Make every convolution forward use 'im2col', 'winograd' (where it applies) or 'auto'."""
+    return tdl_conv2d_force_algorithm(_CONV_ALGORITHMS[name])
+
+
 cdef tdl_conv2d_shape _conv_shape(Py_ssize_t *x_shape, Py_ssize_t *w_shape, tuple strides,
                                   tuple pads, Py_ssize_t *y_shape):
     """The C shape record from x (N, H, W, C), w (KH, KW, C, F) and y (N, OH, OW, F) shapes."""
@@ -213,6 +230,44 @@ def conv2d_forward_f64(const double[:, :, :, ::1] x, const double[:, :, :, ::1] 
     with nogil:
         status = tdl_conv2d_f64_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr, relu,
                                         &y[0, 0, 0, 0])
+    _check(status)
+
+
+def conv2d_forward_max_pool_f32(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
+                                const float[::1] bias, tuple strides, tuple pads, bint relu,
+                                tuple pool, tuple conv_out_hw, float[:, :, :, ::1] p,
+                                int32_t[:, :, :, ::1] argmax):
+    cdef Py_ssize_t y_shape[4]
+    y_shape[1], y_shape[2] = conv_out_hw
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y_shape)
+    cdef tdl_index pkh = pool[0], pkw = pool[1]
+    cdef const float *bias_ptr = NULL
+    cdef int status
+    if bias is not None:
+        bias_ptr = &bias[0]
+    with nogil:
+        status = tdl_conv2d_f32_forward_max_pool(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr,
+                                                 relu, pkh, pkw, &p[0, 0, 0, 0],
+                                                 &argmax[0, 0, 0, 0])
+    _check(status)
+
+
+def conv2d_forward_max_pool_f64(const double[:, :, :, ::1] x, const double[:, :, :, ::1] w,
+                                const double[::1] bias, tuple strides, tuple pads, bint relu,
+                                tuple pool, tuple conv_out_hw, double[:, :, :, ::1] p,
+                                int32_t[:, :, :, ::1] argmax):
+    cdef Py_ssize_t y_shape[4]
+    y_shape[1], y_shape[2] = conv_out_hw
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y_shape)
+    cdef tdl_index pkh = pool[0], pkw = pool[1]
+    cdef const double *bias_ptr = NULL
+    cdef int status
+    if bias is not None:
+        bias_ptr = &bias[0]
+    with nogil:
+        status = tdl_conv2d_f64_forward_max_pool(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr,
+                                                 relu, pkh, pkw, &p[0, 0, 0, 0],
+                                                 &argmax[0, 0, 0, 0])
     _check(status)
 
 
@@ -420,3 +475,22 @@ def relu_backward_f32(const float[::1] y, const float[::1] dy, float[::1] dx):
 def relu_backward_f64(const double[::1] y, const double[::1] dy, double[::1] dx):
     with nogil:
         tdl_relu_f64_backward(&y[0], &dy[0], &dx[0], y.shape[0])
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+cdef extern from "optim.h":
+    void tdl_optim_f32_adam_update(float *w, const float *g, float *m, float *v, float *v_hat,
+                                   tdl_index n, float alpha, float one_minus_beta_1,
+                                   float one_minus_beta_2, float epsilon) nogil
+
+
+def adam_update_f32(float[::1] w, const float[::1] g, float[::1] m, float[::1] v,
+                    float[::1] v_hat, float alpha, float one_minus_beta_1,
+                    float one_minus_beta_2, float epsilon):
+    cdef float *v_hat_ptr = NULL
+    if v_hat is not None:
+        v_hat_ptr = &v_hat[0]
+    with nogil:
+        tdl_optim_f32_adam_update(&w[0], &g[0], &m[0], &v[0], v_hat_ptr, w.shape[0], alpha,
+                                  one_minus_beta_1, one_minus_beta_2, epsilon)

@@ -26,9 +26,12 @@ from tinydl.kernels.shapes import padded_output_hw
 BACKENDS = ("reference", "native")
 KERNELS = (
     "gemm", "conv2d_forward", "conv2d_backward_input", "conv2d_backward_kernel",
+    "conv2d_max_pool_forward",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax_xent_forward", "softmax_xent_backward", "relu_forward", "relu_backward",
+    "adam_update",
 )
+IN_PLACE_KERNELS = ("adam_update",)  # they update their array arguments and return None
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -157,12 +160,28 @@ def _run(kernel: str, *args):
     use_native = _state["backend"] == "native" and hasattr(_native, kernel)
     if not use_native:
         return getattr(reference, kernel)(*args)
-    result = getattr(_native, kernel)(*args)
     checks = _state["checks"]
+    if checks is not None and kernel in IN_PLACE_KERNELS:
+        return _run_in_place_checked(kernel, args, checks)
+    result = getattr(_native, kernel)(*args)
     if checks is not None:
         gap = _relative_gap(result, getattr(reference, kernel)(*args))
         checks[kernel] = max(checks.get(kernel, 0.0), gap)
     return result
+
+
+def _run_in_place_checked(kernel: str, args: tuple, checks: dict) -> None:
+    """Run an in-place kernel under check_backends without updating anything twice.
+
+    The native kernel updates the caller's arrays; the reference updates copies taken
+    before, and the gap is the largest over every array argument (the unchanged inputs add 0).
+    """
+    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    getattr(_native, kernel)(*args)
+    getattr(reference, kernel)(*copies)
+    ours = tuple(a for a in args if isinstance(a, np.ndarray))
+    oracle = tuple(a for a in copies if isinstance(a, np.ndarray))
+    checks[kernel] = max(checks.get(kernel, 0.0), _relative_gap(ours, oracle))
 
 
 # ----------------------------------------------------------------------------- validation helpers
@@ -263,6 +282,25 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
     if bias is not None:
         _check_shape("conv2d", "bias", bias, (w.shape[3],))
     return _run("conv2d_forward", x, w, bias, tuple(strides), tuple(pads), bool(relu))
+
+
+def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
+    """conv2d_forward then a max pool with windows `pool` tiling its output (strides == pool,
+    no padding): (p, argmax), see tinydl.kernels.reference.conv2d_max_pool_forward."""
+    where = "conv2d_max_pool"
+    x, w, bias = _float_arrays(where, x=x, w=w, bias=bias)
+    _check_ndim(where, "x", x, 4, "(N, H, W, C)")
+    _check_ndim(where, "kernel", w, 4, "(KH, KW, C, F)")
+    _conv_checks(where, x.shape, w.shape, strides, pads)
+    if bias is not None:
+        _check_shape(where, "bias", bias, (w.shape[3],))
+    pool = tuple(int(k) for k in pool)
+    if len(pool) != 2 or min(pool) < 1:
+        raise ValueError(f"{where}: pool must be 2 positive ints (PH, PW), got {pool}")
+    conv_out = _conv_out_shape(x.shape, w.shape[:2], strides, pads, w.shape[3])
+    _check_window(where, conv_out[1:3], pool, pool, (0, 0, 0, 0))
+    return _run("conv2d_max_pool_forward", x, w, bias, tuple(strides), tuple(pads), bool(relu),
+                pool)
 
 
 def _conv_out_shape(x_shape, window, strides, pads, channels):
@@ -432,6 +470,96 @@ def relu_backward(y, dy):
     y, dy = _float_arrays("relu_backward", y=y, dy=dy)
     _check_shape("relu_backward", "dy", dy, y.shape)
     return _run("relu_backward", y, dy)
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+_FLOAT32 = (np.dtype(np.float32),)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_updated(where: str, name: str, array, shape: tuple, dtypes=_FLOAT32) -> None:
+    """array is updated in place, so it must be a writeable C-contiguous ndarray: no copy."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{where}: {name} must be a NumPy array (it is updated in place), "
+                        f"got {type(array).__name__}")
+    if array.dtype not in dtypes:
+        expected = " or ".join(str(d) for d in dtypes)
+        raise TypeError(f"{where}: {name} must be {expected}, got {array.dtype}")
+    if array.shape != shape:
+        raise ValueError(f"{where}: {name} must have w's shape {shape}, got {array.shape}")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{where}: {name} must be C-contiguous, got strides {array.strides} "
+                         f"for shape {shape}: it is updated in place, so it is not copied. "
+                         f"Update np.ascontiguousarray({name}) and copy it back")
+    if not array.flags.writeable:
+        raise ValueError(f"{where}: {name} must be writeable (it is updated in place), "
+                         "got a read-only array")
+
+
+def _check_no_overlap(where: str, **arrays) -> None:
+    """The C kernel reads and writes each element once: arrays must not share memory."""
+    named = [(n, a) for n, a in arrays.items() if a is not None]
+    if len({id(a) for _, a in named if a.flags.owndata}) == len(named):
+        return  # distinct arrays that each own their memory (the usual case): no overlap
+    for i, (name, a) in enumerate(named):
+        for other, b in named[i + 1:]:
+            if np.may_share_memory(a, b):
+                raise ValueError(f"{where}: {name} and {other} must be separate arrays, "
+                                 "got two that share memory")
+
+
+def _float32_scalar(where: str, name: str, value, high: float, expected: str) -> np.float32:
+    """A real number in [0, high], as np.float32 (the update computes in float32)."""
+    if not isinstance(value, (np.floating, float, int, np.integer)) or isinstance(value, bool) \
+            or not 0 <= float(value) <= high:
+        raise ValueError(f"{where}: {name} must be {expected}, got {value!r}")
+    return value if type(value) is np.float32 else np.float32(value)
+
+
+def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2,
+                epsilon) -> None:
+    """One Adam step, in place on m, v, v_hat and w; see tinydl.kernels.reference.adam_update.
+
+    The scalars are rounded to float32, in which the whole update is computed.
+
+    Args:
+        w: the variable, any shape; float32 (float64 runs in the reference), C-contiguous
+            and writeable.
+        g: its gradient, w's shape, float32 (made C-contiguous if it is not).
+        m, v: the moment estimates, float32, w's shape, C-contiguous and writeable.
+        v_hat: AMSGrad's running maximum of v, as m; None without AMSGrad.
+        alpha: the step size with the bias correction, a finite number >= 0.
+        one_minus_beta_1, one_minus_beta_2: 1 - beta_1 and 1 - beta_2, in [0, 1].
+        epsilon: a finite number >= 0.
+
+    Raises:
+        TypeError: an array of the wrong type or dtype.
+        ValueError: a shape that is not w's, an updated array that is not C-contiguous or
+            not writeable, arrays that share memory, or a scalar out of range.
+
+    Example (Adam's first step moves each weight by about lr, against its gradient's sign):
+        >>> w, m, v = np.ones(2, np.float32), np.zeros(2, np.float32), np.zeros(2, np.float32)
+        >>> alpha = 0.01 * (1 - 0.999) ** 0.5 / (1 - 0.9)    # lr * sqrt(1 - b2) / (1 - b1)
+        >>> adam_update(w, np.array([0.5, -2.0], np.float32), m, v, None, alpha, 0.1, 0.001, 1e-7)
+        >>> w.round(4)
+        array([0.99, 1.01], dtype=float32)
+    """
+    where = "adam_update"
+    _check_updated(where, "w", w, np.shape(w), FLOAT_DTYPES)
+    g = np.asarray(g)
+    if g.dtype != np.float32:
+        raise TypeError(f"{where}: g must be float32, got {g.dtype}")
+    _check_shape(where, "g", g, w.shape)
+    for name, array in (("m", m), ("v", v), ("v_hat", v_hat)):
+        if array is not None:
+            _check_updated(where, name, array, w.shape)
+    _check_no_overlap(where, w=w, g=g, m=m, v=v, v_hat=v_hat)
+    scalars = (_float32_scalar(where, "alpha", alpha, _FLOAT32_MAX, "a finite number >= 0"),
+               _float32_scalar(where, "one_minus_beta_1", one_minus_beta_1, 1.0, "in [0, 1]"),
+               _float32_scalar(where, "one_minus_beta_2", one_minus_beta_2, 1.0, "in [0, 1]"),
+               _float32_scalar(where, "epsilon", epsilon, _FLOAT32_MAX, "a finite number >= 0"))
+    return _run("adam_update", w, np.ascontiguousarray(g), m, v, v_hat, *scalars)
 
 
 def _initial_backend() -> str:

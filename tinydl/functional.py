@@ -10,7 +10,7 @@ import numpy as np
 
 from tinydl.kernels.shapes import normalize_padding, normalize_pair, window_geometry
 from tinydl.ops import relu, sigmoid, tanh  # noqa: F401  (re-exported: activations live here too)
-from tinydl.ops.conv import Conv2d, fuse_max_pool
+from tinydl.ops.conv import Conv2d, Conv2dMaxPool, fuse_max_pool
 from tinydl.ops.elementwise import Dropout
 from tinydl.ops.loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
 from tinydl.ops.pool import AvgPool2d, MaxPool2d
@@ -74,6 +74,12 @@ def conv2d(x, kernel, bias=None, strides=1, padding: str = "valid", fused_relu: 
         >>> conv2d(Tensor(np.ones((1, 5, 5, 3))), Tensor(np.ones((3, 3, 3, 8)))).shape
         (1, 3, 3, 8)
     """
+    x, kernel, bias, strides, pads, _ = _conv_arguments(x, kernel, bias, strides, padding)
+    return Conv2d.apply(x, kernel, bias, strides, pads, fused_relu)
+
+
+def _conv_arguments(x, kernel, bias, strides, padding):
+    """Check a convolution call; return (x, kernel, bias as Tensors, strides, pads, (OH, OW))."""
     x, kernel = _as_tensor(x), _as_tensor(kernel)
     _check_nhwc(x, "conv2d")
     if kernel.ndim != 4:
@@ -82,9 +88,35 @@ def conv2d(x, kernel, bias=None, strides=1, padding: str = "valid", fused_relu: 
         raise ValueError(f"conv2d: the kernel {kernel.shape} expects C={kernel.shape[2]} input "
                          f"channels, but the input of shape {x.shape} has C={x.shape[3]}")
     strides = normalize_pair(strides, "strides")
-    _, pads = window_geometry(x.shape[1:3], kernel.shape[:2], strides, normalize_padding(padding))
+    out_hw, pads = window_geometry(x.shape[1:3], kernel.shape[:2], strides,
+                                   normalize_padding(padding))
     bias = None if bias is None else _as_tensor(bias)
-    return Conv2d.apply(x, kernel, bias, strides, pads, fused_relu)
+    return x, kernel, bias, strides, pads, out_hw
+
+
+def conv2d_max_pool(x, kernel, bias=None, strides=1, padding: str = "valid",
+                    fused_relu: bool = False, pool_size=2, pool_padding: str = "valid") -> Tensor:
+    """max_pool2d(conv2d(x, ...), pool_size) with the pool's strides == pool_size, in one node.
+
+    The values and gradients are exactly those of the two calls. When the pool's windows tile
+    the convolution's output without padding, one kernel convolves and pools a tile at a time,
+    so the convolution's (N, OH, OW, F) output is never stored; the backward is
+    Conv2dMaxPool's (tinydl/ops/conv.py). Sequential uses this for Conv2D -> MaxPooling2D.
+
+    Args:
+        x, kernel, bias, strides, padding, fused_relu: as in conv2d.
+        pool_size: int or (PH, PW), also the pool's strides. pool_padding: 'valid' or 'same'.
+
+    Returns:
+        (N, PH', PW', F), the pooled output.
+    """
+    x, kernel, bias, strides, pads, out_hw = _conv_arguments(x, kernel, bias, strides, padding)
+    pool = normalize_pair(pool_size, "pool_size")
+    _, pool_pads = window_geometry(out_hw, pool, pool, normalize_padding(pool_padding))
+    if any(pool_pads):  # 'same' pooling that pads: two kernels (the backward is still fused)
+        return max_pool2d(Conv2d.apply(x, kernel, bias, strides, pads, fused_relu), pool,
+                          padding=pool_padding)
+    return Conv2dMaxPool.apply(x, kernel, bias, None, strides, pads, fused_relu, pool, pool_pads)
 
 
 def _pool_arguments(x, pool_size, strides, padding, where):

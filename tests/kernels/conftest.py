@@ -27,3 +27,11 @@ def two_threads():
     native.set_num_threads(2)
     yield 2
     native.set_num_threads(previous)
+
+
+@pytest.fixture(params=("im2col", "winograd"))
+def conv_algorithm(request):
+    """Run the test once per convolution forward algorithm (Winograd where it applies)."""
+    native.force_conv_algorithm(request.param)
+    yield request.param
+    native.force_conv_algorithm("auto")

@@ -89,9 +89,11 @@ def test_conv_matches_reference(case):
     ((3, 6, 6, 17), (1, 1), (1, 1), "valid"),     # pointwise: im2col skipped
     ((2, 5, 5, 4), (5, 5), (1, 1), "valid"),      # window = input: one output pixel
     ((9, 32, 32, 3), (3, 3), (1, 1), "valid"),    # the reference CNN's conv1 (small batch)
+    ((3, 15, 15, 32), (3, 3), (1, 1), "valid"),   # conv2: Winograd by default, odd output
+    ((2, 7, 8, 19), (3, 3), (1, 1), "same"),      # Winograd tiles over the padding
 ])
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
-def test_conv_named_shapes(microkernel, shape, window, strides, padding, dtype):
+def test_conv_named_shapes(microkernel, conv_algorithm, shape, window, strides, padding, dtype):
     rng = np.random.default_rng(5)
     (oh, ow), pads = window_geometry(shape[1:3], window, strides, padding)
     f = 7
@@ -99,6 +101,37 @@ def test_conv_named_shapes(microkernel, shape, window, strides, padding, dtype):
     w = rng.standard_normal((*window, shape[3], f)).astype(dtype)
     dy = rng.standard_normal((shape[0], oh, ow, f)).astype(dtype)
     check_conv(x, w, rng.standard_normal(f).astype(dtype), strides, pads, dy)
+
+
+@st.composite
+def winograd_cases(draw):
+    """Convolutions Winograd F(2x2, 3x3) computes: 3x3 windows, unit strides, any channels."""
+    dtype = draw(st.sampled_from((np.float32, np.float64)))
+    n, h, w = draw(st.integers(1, 6)), draw(st.integers(1, 17)), draw(st.integers(1, 17))
+    padding = "same" if min(h, w) < 3 else draw(st.sampled_from(("valid", "same")))
+    (oh, ow), pads = window_geometry((h, w), (3, 3), (1, 1), padding)
+    c, f = draw(st.integers(1, 70)), draw(st.integers(1, 70))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((n, h, w, c)).astype(dtype)
+    kernel = rng.standard_normal((3, 3, c, f)).astype(dtype)
+    bias = rng.standard_normal(f).astype(dtype)
+    return x, kernel, bias, (1, 1), pads, rng.standard_normal((n, oh, ow, f)).astype(dtype)
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=winograd_cases())
+def test_winograd_matches_reference(conv_algorithm, case):
+    check_conv(*case)
+
+
+def test_winograd_repeatable_and_thread_independent(two_threads):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((7, 15, 15, 32)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 32, 64)).astype(np.float32)
+    runs = [native.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1), True) for _ in range(3)]
+    native.set_num_threads(1)
+    runs.append(native.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1), True))
+    assert all(np.array_equal(run, runs[0]) for run in runs[1:])
 
 
 def test_conv_large_tiles(two_threads):

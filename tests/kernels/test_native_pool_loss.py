@@ -63,6 +63,21 @@ def test_max_pool_2x2_ties(microkernel, shape, strides, pads, dtype):
         .reshape(y.shape)))
 
 
+@pytest.mark.parametrize("pool, strides, pads", [
+    ((2, 2), (2, 2), (0, 0, 0, 0)), ((3, 2), (1, 2), (1, 1, 0, 1))])
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_max_pool_nan_and_infinities(microkernel, pool, strides, pads, dtype):
+    """A NaN in a window is its maximum and the argmax points at the first NaN, as np.argmax
+    (and PyTorch's max pool) do; infinities compare as numbers. Every ISA copy."""
+    rng = np.random.default_rng(6)
+    values = np.array([np.nan, np.inf, -np.inf, -1.0, 0.0, 2.0], dtype)
+    x = rng.choice(values, size=(2, 7, 8, 19), p=(0.1, 0.1, 0.1, 0.3, 0.2, 0.2))
+    y, argmax = native.max_pool2d_forward(x, pool, strides, pads)
+    ry, rargmax = reference.max_pool2d_forward(x, pool, strides, pads)
+    assert np.isnan(y).any() and np.array_equal(y, ry, equal_nan=True)
+    assert np.array_equal(argmax, rargmax)
+
+
 @pytest.mark.parametrize("shape, pool, strides, pads", [
     ((2, 9, 8, 70), (3, 3), (2, 2), (1, 1, 1, 1)),   # clipped 3x3 windows, 70 channels
     ((3, 7, 7, 5), (2, 3), (1, 2), (0, 1, 1, 1)),    # overlapping, non-square

@@ -48,6 +48,24 @@ def force_microkernel(name: str) -> None:
         )
 
 
+CONV_ALGORITHMS = ("auto", "im2col", "winograd")
+
+
+def force_conv_algorithm(name: str) -> None:
+    """Make every convolution forward use one algorithm: 'im2col' (+ GEMM), 'winograd'
+    (F(2x2, 3x3), for 3x3 windows with unit strides; other windows still use im2col) or
+    'auto' (Winograd for 3x3, stride 1, at least 16 input and output channels).
+
+    A test and benchmark hook; not meant to be switched while kernels run on other threads.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if name not in CONV_ALGORITHMS:
+        raise ValueError(f"conv algorithm must be one of {CONV_ALGORITHMS}, got {name!r}")
+    _ext.conv2d_force_algorithm(name)
+
+
 def available_microkernels() -> list[str]:
     """The micro-kernels this CPU can run, best first."""
     features = _ext.cpu_features()
@@ -91,6 +109,21 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
     y = np.empty((x.shape[0], oh, ow, w.shape[3]), dtype=x.dtype)
     _typed("conv2d_forward", x.dtype)(x, w, bias, tuple(strides), tuple(pads), relu, y)
     return y
+
+
+def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
+    """max_pool(conv2d_forward(...), pool, strides=pool, no pads), the conv output never stored.
+
+    Returns (p (N, OH // PH, OW // PW, F), argmax int32 of p's shape, flat oh*OW + ow).
+    """
+    oh, ow = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
+    if x.size == 0 or w.size == 0 or oh < pool[0] or ow < pool[1]:
+        return reference.conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool)
+    p = np.empty((x.shape[0], oh // pool[0], ow // pool[1], w.shape[3]), dtype=x.dtype)
+    argmax = np.empty(p.shape, dtype=np.int32)
+    _typed("conv2d_forward_max_pool", x.dtype)(x, w, bias, tuple(strides), tuple(pads), relu,
+                                               tuple(pool), (oh, ow), p, argmax)
+    return p, argmax
 
 
 def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_argmax=None,
@@ -198,3 +231,20 @@ def relu_backward(y, dy):
     if dy.size:
         _typed("relu_backward", y.dtype)(y.reshape(-1), dy.reshape(-1), dx.reshape(-1))
     return dx
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
+    """One Adam step in place on w, m, v (and v_hat, or None); see reference.adam_update.
+
+    The C kernel is float32 only: a float64 w (with its mixed float32/float64 arithmetic)
+    runs in the reference, as does an empty one. reshape(-1) of a C-contiguous array is a
+    view, so C updates the caller's arrays.
+    """
+    if w.dtype != np.float32 or w.size == 0:
+        return reference.adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1,
+                                     one_minus_beta_2, epsilon)
+    _ext.adam_update_f32(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                         None if v_hat is None else v_hat.reshape(-1), alpha, one_minus_beta_1,
+                         one_minus_beta_2, epsilon)

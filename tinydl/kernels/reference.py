@@ -102,6 +102,20 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
     return y.reshape(x.shape[0], oh, ow, f)
 
 
+def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
+    """A convolution followed by a max pool whose windows tile its output (strides == pool,
+    no padding): the two kernels one after the other.
+
+    Args:
+        x: (N, H, W, C). w: (KH, KW, C, F). bias: (F,) or None. pool: (PH, PW).
+    Returns:
+        (p (N, OH // PH, OW // PW, F), argmax int32 of p's shape: flat oh*OW + ow of each
+        window's first maximum in the convolution's output plane).
+    """
+    y = conv2d_forward(x, w, bias, strides, pads, relu)
+    return max_pool2d_forward(y, pool, pool, (0, 0, 0, 0))
+
+
 def _conv_output_grad(dy, relu_out, pool_argmax, conv_out_shape):
     """The gradient at the convolution's output, from the dy the gradient kernels receive.
 
@@ -281,3 +295,35 @@ def relu_forward(x):
 def relu_backward(y, dy):
     """dy where the forward output y was positive, else 0. Any shape (y and dy alike)."""
     return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
+    """One Adam step (Kingma & Ba, 2015), in place on w, m, v and v_hat. Returns None.
+
+    Elementwise, in Keras 3's form (c1 = 1 - beta_1, c2 = 1 - beta_2):
+
+        m <- m + (g - m) * c1            # = beta_1 m + (1 - beta_1) g: running mean of g
+        v <- v + (g * g - v) * c2        # = beta_2 v + (1 - beta_2) g^2: running mean of g^2
+        v_hat <- max(v_hat, v)           # AMSGrad (Reddi et al., 2018) only; then v = v_hat
+        w <- w - (m * alpha) / (sqrt(v) + epsilon)
+
+    alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) carries step t's bias correction. These
+    NumPy operations, in this order and in float32, define the result: the native kernel
+    gives the same bits.
+
+    Args:
+        w: the variable, any shape, float32. (A float64 w works too: only its last
+            subtraction is then done in float64.)
+        g: its gradient, w's shape, float32.
+        m, v: the first and second moment estimates, w's shape, float32.
+        v_hat: the running maximum of v (w's shape, float32), or None without AMSGrad.
+        alpha, one_minus_beta_1, one_minus_beta_2, epsilon: np.float32 scalars.
+    """
+    m += (g - m) * one_minus_beta_1
+    v += (g * g - v) * one_minus_beta_2
+    if v_hat is not None:
+        np.maximum(v_hat, v, out=v_hat)
+        v = v_hat
+    w -= (m * alpha) / (np.sqrt(v) + epsilon)

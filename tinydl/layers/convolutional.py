@@ -5,6 +5,7 @@ from __future__ import annotations
 from tinydl import activations, functional as F, ops
 from tinydl.layers import _args
 from tinydl.layers.base import Layer
+from tinydl.layers.pooling import MaxPooling2D
 
 
 class Conv2D(Layer):
@@ -60,6 +61,25 @@ class Conv2D(Layer):
         fused = self.activation is ops.relu
         y = F.conv2d(inputs, self.kernel, self.bias, self.strides, self.padding, fused_relu=fused)
         return y if fused else self.activation(y)
+
+    def call_with_max_pool(self, inputs, pool):
+        """This layer, then the MaxPooling2D layer `pool`, as one node; None if they cannot fuse.
+
+        Sequential calls this for a Conv2D followed by a MaxPooling2D: with a ReLU or no
+        activation and pool windows that do not overlap (strides == pool_size), the two run as
+        functional.conv2d_max_pool, which never stores the convolution's output. The result
+        is exactly that of calling the two layers one after the other.
+        """
+        fusable = (self.built and pool.built and type(self).call is Conv2D.call
+                   and type(pool).call is MaxPooling2D.call
+                   and pool.strides == pool.pool_size
+                   and self.activation in (ops.relu, activations.linear))
+        if not fusable:
+            return None
+        _args.check_image_input(inputs.shape, "Conv2D", channels=self.kernel.shape[2])
+        return F.conv2d_max_pool(inputs, self.kernel, self.bias, self.strides, self.padding,
+                                 fused_relu=self.activation is ops.relu,
+                                 pool_size=pool.pool_size, pool_padding=pool.padding)
 
     def compute_output_shape(self, input_shape):
         _args.check_image_input(input_shape, "Conv2D")

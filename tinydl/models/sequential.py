@@ -19,6 +19,7 @@ import numpy as np
 from tinydl.layers.base import LAYER_CLASSES, Layer
 from tinydl import model_io
 from tinydl.models import summary as summary_module
+from tinydl.models.stack import call_layers
 from tinydl.models.training import TrainingMixin
 from tinydl.tensor import Tensor
 
@@ -131,10 +132,7 @@ class Sequential(TrainingMixin, Layer):
         return shape
 
     def call(self, inputs, training=None):
-        x = inputs
-        for layer in self._layers:
-            x = layer(x, training=training)
-        return x
+        return call_layers(self._layers, inputs, training)
 
     def __call__(self, inputs, training=None) -> Tensor:
         """Run all layers on inputs (N, ...) and return the output Tensor."""

@@ -18,6 +18,7 @@ import numpy as np
 from tinydl import activations, losses as losses_module, metrics as metrics_module, optimizers
 from tinydl.autograd import no_grad
 from tinydl.models import compile_utils, data, loops
+from tinydl.models.stack import call_layers
 from tinydl.tensor import Tensor
 
 
@@ -130,8 +131,7 @@ class TrainingMixin:
     def _logits(self, x: Tensor, training: bool) -> Tensor:
         """The model's output without its last softmax/sigmoid."""
         *body, last = self.layers
-        for layer in body:
-            x = layer(x, training=training)
+        x = call_layers(body, x, training)
         _, how = compile_utils.final_activation(last)
         if how == "skip":
             return x

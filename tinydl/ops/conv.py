@@ -40,7 +40,9 @@ class Conv2dMaxPool(Function):
     """p = max_pool(relu?(conv(x, kernel) + bias)), for a pool whose windows tile the conv output.
 
     forward(x, kernel, bias, conv_out, strides, pads, relu, pool, pool_pads): conv_out is the
-    convolution's output, already computed by Conv2d; this pools it (strides == pool).
+    convolution's output, already computed by Conv2d, which this pools (strides == pool); or
+    None, when the layers asked for both at once (functional.conv2d_max_pool): then one kernel
+    convolves and pools tile by tile, and the convolution's output is never stored.
     backward gives dx, dkernel, dbias as Conv2d does, but from the pooled gradient (N, PH, PW,
     F): the gradient kernels take the pool's argmax (and its output as the ReLU mask, since
     max_pool(relu(z)) == relu(max_pool(z))) and route dp to the window winners themselves,
@@ -54,7 +56,10 @@ class Conv2dMaxPool(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, bias, conv_out, strides, pads, relu, pool, pool_pads):
-        p, argmax = backend.max_pool2d_forward(conv_out, pool, pool, pool_pads)
+        if conv_out is None:  # pool_pads are zero: functional.conv2d_max_pool checked
+            p, argmax = backend.conv2d_max_pool_forward(x, kernel, bias, strides, pads, relu, pool)
+        else:
+            p, argmax = backend.max_pool2d_forward(conv_out, pool, pool, pool_pads)
         ctx.save_for_backward(x, kernel, argmax, p if relu else None)
         ctx.strides, ctx.pads, ctx.has_bias = strides, pads, bias is not None
         ctx.pool_geometry = (pool, pool_pads)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from tinydl import backend
 from tinydl.optimizers.base import Optimizer
 
 
@@ -22,6 +23,10 @@ class Adam(Optimizer):
     epsilon is added outside the bias correction ("epsilon hat" in the paper, just before
     its section 2.1), so it matters more than in PyTorch's form. With amsgrad (Reddi et al.,
     2018) the running maximum v_hat = max(v_hat, v) replaces v in the last line.
+
+    The three lines run as one pass per variable, tinydl.backend.adam_update (C on the
+    native backend). Its reference, tinydl.kernels.reference.adam_update, is these
+    formulas in NumPy, operation by operation in float32, and both give the same bits.
 
     Args:
         learning_rate: float or schedule; default 0.001.
@@ -48,14 +53,17 @@ class Adam(Optimizer):
         t = self.iterations + 1
         alpha = np.float32(float(learning_rate) * math.sqrt(1 - self.beta_2 ** t)
                            / (1 - self.beta_1 ** t))
-        m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
-        m += (gradient - m) * np.float32(1 - self.beta_1)
-        v += (gradient * gradient - v) * np.float32(1 - self.beta_2)
-        if self.amsgrad:
-            v_hat = self.slot(variable, "velocity_hat")
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        variable.data -= (m * alpha) / (np.sqrt(v) + np.float32(self.epsilon))
+        w = variable.data
+        # The kernel updates arrays in place and only C-contiguous ones (a Variable built
+        # from a transposed array is not): update a C copy and write it back.
+        target = w if w.flags.c_contiguous else np.ascontiguousarray(w)
+        backend.adam_update(target, np.ascontiguousarray(gradient, dtype=np.float32),
+                            self.slot(variable, "momentum"), self.slot(variable, "velocity"),
+                            self.slot(variable, "velocity_hat") if self.amsgrad else None,
+                            alpha, np.float32(1 - self.beta_1), np.float32(1 - self.beta_2),
+                            np.float32(self.epsilon))
+        if target is not w:
+            w[...] = target
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -1,0 +1,26 @@
+"""Running a stack of layers, each on the output of the one before (Sequential's forward pass).
+
+One pair is run as a single node: a Conv2D followed by a MaxPooling2D, when they can fuse
+(Conv2D.call_with_max_pool). The values and gradients are those of calling the two layers in
+turn; the convolution's output, four times the size of the pooled one for a 2x2 pool, is then
+never stored, and its backward routes the pooled gradient straight into the convolution's.
+"""
+
+from __future__ import annotations
+
+from tinydl.layers.convolutional import Conv2D
+from tinydl.layers.pooling import MaxPooling2D
+
+
+def call_layers(layers, x, training=None):
+    """x through each layer of the list `layers` in order; returns the last output."""
+    i = 0
+    while i < len(layers):
+        layer, after = layers[i], layers[i + 1] if i + 1 < len(layers) else None
+        if isinstance(layer, Conv2D) and isinstance(after, MaxPooling2D):
+            pooled = layer.call_with_max_pool(x, after)
+            if pooled is not None:
+                x, i = pooled, i + 2
+                continue
+        x, i = layer(x, training=training), i + 1
+    return x
