@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 
 import numpy as np
 
@@ -186,6 +187,30 @@ def _run_in_place_checked(kernel: str, args: tuple, checks: dict) -> None:
 
 # ----------------------------------------------------------------------------- validation helpers
 
+# Argmax arrays our max-pool kernels returned, by id: (a weak reference, the plane size their
+# indices are below). They are handed out read-only, so the conv gradients and the pool
+# backward, which get them back every step, need not scan them again for out-of-range indices.
+_own_argmax: dict = {}
+
+
+def _remember_argmax(argmax: np.ndarray, plane: int) -> np.ndarray:
+    if argmax.base is None and argmax.size:
+        argmax.flags.writeable = False
+        key = id(argmax)
+        forget = lambda _, key=key: _own_argmax.pop(key, None)  # noqa: E731
+        _own_argmax[key] = (weakref.ref(argmax, forget), plane)
+    return argmax
+
+
+def _argmax_in_range(argmax: np.ndarray, plane: int) -> bool:
+    """True when every index of argmax is in [0, plane): known for our own read-only arrays,
+    else one pass (seen as uint32, a negative index is >= 2**31, so max() catches both ends)."""
+    own = _own_argmax.get(id(argmax))
+    if own is not None and own[0]() is argmax and not argmax.flags.writeable and own[1] <= plane:
+        return True
+    return not argmax.size or int(argmax.view(np.uint32).max()) < plane
+
+
 def _float_arrays(where: str, **arrays):
     """Check that the arrays are float32/float64 of one dtype; return them C-contiguous."""
     dtypes = {name: np.asarray(a).dtype for name, a in arrays.items() if a is not None}
@@ -299,8 +324,9 @@ def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
         raise ValueError(f"{where}: pool must be 2 positive ints (PH, PW), got {pool}")
     conv_out = _conv_out_shape(x.shape, w.shape[:2], strides, pads, w.shape[3])
     _check_window(where, conv_out[1:3], pool, pool, (0, 0, 0, 0))
-    return _run("conv2d_max_pool_forward", x, w, bias, tuple(strides), tuple(pads), bool(relu),
-                pool)
+    p, argmax = _run("conv2d_max_pool_forward", x, w, bias, tuple(strides), tuple(pads),
+                     bool(relu), pool)
+    return p, _remember_argmax(argmax, conv_out[1] * conv_out[2])
 
 
 def _conv_out_shape(x_shape, window, strides, pads, channels):
@@ -334,7 +360,7 @@ def _check_pool_route(where, conv_out_shape, dy, pool_argmax, pool_geometry):
         raise ValueError(f"{where}: pool_argmax must be int32 of shape {dy.shape}, "
                          f"got {pool_argmax.dtype} {pool_argmax.shape}")
     plane = conv_out_shape[1] * conv_out_shape[2]
-    if pool_argmax.size and pool_argmax.view(np.uint32).max() >= plane:
+    if not _argmax_in_range(pool_argmax, plane):
         raise ValueError(f"{where}: pool_argmax holds indices outside the convolution's output "
                          f"plane (OH*OW = {plane})")
     return np.ascontiguousarray(pool_argmax), (window, pads)
@@ -405,7 +431,8 @@ def max_pool2d_forward(x, pool, strides, pads):
     """Max pooling: (y (N, OH, OW, C), argmax int32 (N, OH, OW, C))."""
     (x,) = _float_arrays("max_pool2d", x=x)
     _pool_checks("max_pool2d", x, pool, strides, pads)
-    return _run("max_pool2d_forward", x, tuple(pool), tuple(strides), tuple(pads))
+    y, argmax = _run("max_pool2d_forward", x, tuple(pool), tuple(strides), tuple(pads))
+    return y, _remember_argmax(argmax, x.shape[1] * x.shape[2])
 
 
 def max_pool2d_backward(dy, argmax, x_shape):
@@ -420,8 +447,7 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if (x_shape[0], x_shape[3]) != (dy.shape[0], dy.shape[3]):
         raise ValueError(f"max_pool2d_backward: x_shape {x_shape} and dy {dy.shape} must agree "
                          "in batch size N and channels C")
-    # One pass: seen as uint32, a negative index is >= 2**31, so max() catches both ends.
-    if argmax.size and argmax.view(np.uint32).max() >= x_shape[1] * x_shape[2]:
+    if not _argmax_in_range(argmax, x_shape[1] * x_shape[2]):
         raise ValueError("max_pool2d_backward: argmax holds indices outside the input plane")
     return _run("max_pool2d_backward", dy, np.ascontiguousarray(argmax), x_shape)
 

@@ -209,3 +209,26 @@ def test_backend_pooled_runs_both_backends():
         backend.conv2d_backward_kernel(dp, x, (3, 3), strides, pads, True, p, argmax, geometry)
     assert set(gaps) == {"conv2d_backward_input", "conv2d_backward_kernel"}
     assert max(gaps.values()) < 1e-5
+
+
+def test_own_argmax_is_read_only_and_still_checked_when_changed(backend):
+    """The pool's argmax comes back read-only, so the gradients trust its range without a
+    scan; made writable and changed, or used with a smaller plane, it is checked again."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    p, argmax = tinydl.backend.conv2d_max_pool_forward(x, w, None, (1, 1), (0,) * 4, True, (2, 2))
+    assert not argmax.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        argmax[0, 0, 0, 0] = 10**6
+    geometry = ((2, 2), (0, 0, 0, 0))
+    tinydl.backend.conv2d_backward_input(p, w, x.shape, (1, 1), (0,) * 4, p, argmax, geometry)
+    argmax.flags.writeable = True
+    argmax[0, 0, 0, 0] = 10**6
+    with pytest.raises(ValueError, match="outside"):
+        tinydl.backend.conv2d_backward_input(p, w, x.shape, (1, 1), (0,) * 4, p, argmax,
+                                             geometry)
+    y, pooled_argmax = tinydl.backend.max_pool2d_forward(x, (2, 2), (2, 2), (0,) * 4)
+    with pytest.raises(ValueError, match="outside the input plane"):  # a 4x4 plane is smaller
+        tinydl.backend.max_pool2d_backward(y, pooled_argmax, (2, 4, 4, 3))
+    tinydl.backend.max_pool2d_backward(y, pooled_argmax, x.shape)
