@@ -59,6 +59,13 @@ static int use_winograd(const tdl_conv2d_shape *s)
            && s->f >= TDL_CONV_WINO_MIN_CHANNELS;
 }
 
+/* For the weight gradient too, unless a max pool follows whose windows are not the 2x2 tiles. */
+static int use_winograd_kernel_grad(const tdl_conv2d_shape *s, const tdl_conv2d_pool *pool)
+{
+    return use_winograd(s)
+           && (!pool || (pool->kh == 2 && pool->kw == 2 && pool->top == 0 && pool->left == 0));
+}
+
 /* Output-pixel tiles are the GEMM's M: a multiple of every micro-kernel's MR (12, 6, 4), so
  * that only the very last tile ends in a partial, zero-padded sliver of rows. */
 #define TDL_CONV_TILE_ROW_MULTIPLE 12

@@ -49,12 +49,14 @@ def force_microkernel(name: str) -> None:
 
 
 CONV_ALGORITHMS = ("auto", "im2col", "winograd")
+_forced = {"conv_algorithm": "auto"}
 
 
 def force_conv_algorithm(name: str) -> None:
-    """Make every convolution forward use one algorithm: 'im2col' (+ GEMM), 'winograd'
-    (F(2x2, 3x3), for 3x3 windows with unit strides; other windows still use im2col) or
-    'auto' (Winograd for 3x3, stride 1, at least 16 input and output channels).
+    """Make every convolution forward and weight gradient use one algorithm: 'im2col'
+    (+ GEMM), 'winograd' (F(2x2, 3x3), for 3x3 windows with unit strides; other windows still
+    use im2col) or 'auto' (Winograd for 3x3, stride 1, at least 16 input and output channels).
+    The input gradient always uses im2col (measured: Winograd did not make it faster).
 
     A test and benchmark hook; not meant to be switched while kernels run on other threads.
 
@@ -64,6 +66,12 @@ def force_conv_algorithm(name: str) -> None:
     if name not in CONV_ALGORITHMS:
         raise ValueError(f"conv algorithm must be one of {CONV_ALGORITHMS}, got {name!r}")
     _ext.conv2d_force_algorithm(name)
+    _forced["conv_algorithm"] = name
+
+
+def get_conv_algorithm() -> str:
+    """The algorithm force_conv_algorithm chose: 'auto' unless one was forced."""
+    return _forced["conv_algorithm"]
 
 
 def available_microkernels() -> list[str]:
