@@ -17,6 +17,9 @@
  *   backward kernel:  dw_t    += cols^T @ dy[tile] over the thread's rows, db_t += sum of dy
  *                     rows; then dw = sum of dw_t in thread order (deterministic per count).
  * A 1x1 kernel with unit strides and no padding skips im2col (cols is x itself).
+ * A 3x3 kernel with unit strides and at least 16 input and output channels computes the
+ * forward and the weight gradient by Winograd's F(2x2, 3x3) instead (conv2d_winograd.inc):
+ * 16 GEMMs over 2x2 output tiles, 2.25x fewer multiplies; the input gradient stays im2col.
  * The per-tile loops (im2col, col2im, building the output gradient) are plain C compiled once
  * per instruction set (conv2d_tiles.inc) and picked per call like the GEMM micro-kernel.
  * Forward and input-gradient tiles are whole multiples of 12 rows (every micro-kernel's MR
