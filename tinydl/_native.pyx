@@ -6,6 +6,7 @@ types enforce: tinydl/backend.py checks dtypes, shapes and contiguity,
 tinydl/kernels/native.py allocates every output and never passes an empty array.
 """
 
+from cython cimport floating
 from libc.stdint cimport int32_t, int64_t
 
 cdef extern from "tdl_common.h":
@@ -141,32 +142,26 @@ def gemm_kernel_name():
 
 
 # ----------------------------------------------------------------------------- gemm
+# Each entry point takes float32 or float64 arrays (Cython's fused type `floating`: one
+# function, compiled for both, picked by the arrays' dtype) and calls the C kernel of that
+# dtype. Scalars come as Python floats (double) and are cast to the arrays' type.
 
-def gemm_f32(bint trans_a, bint trans_b, tdl_index m, tdl_index n, tdl_index k, float alpha,
-             const float[:, ::1] a, const float[:, ::1] b, float beta, float[:, ::1] c,
-             const float[::1] bias, bint relu):
-    cdef const float *bias_ptr = NULL
+def gemm(bint trans_a, bint trans_b, tdl_index m, tdl_index n, tdl_index k, double alpha,
+         const floating[:, ::1] a, const floating[:, ::1] b, double beta, floating[:, ::1] c,
+         const floating[::1] bias, bint relu):
+    cdef const floating *bias_ptr = NULL
     if bias is not None:
         bias_ptr = &bias[0]
     cdef int status
     with nogil:
-        status = tdl_gemm_f32_compute(trans_a, trans_b, m, n, k, alpha, &a[0, 0], a.shape[1],
-                                      &b[0, 0], b.shape[1], beta, &c[0, 0], c.shape[1],
-                                      bias_ptr, relu)
-    _check(status)
-
-
-def gemm_f64(bint trans_a, bint trans_b, tdl_index m, tdl_index n, tdl_index k, double alpha,
-             const double[:, ::1] a, const double[:, ::1] b, double beta, double[:, ::1] c,
-             const double[::1] bias, bint relu):
-    cdef const double *bias_ptr = NULL
-    if bias is not None:
-        bias_ptr = &bias[0]
-    cdef int status
-    with nogil:
-        status = tdl_gemm_f64_compute(trans_a, trans_b, m, n, k, alpha, &a[0, 0], a.shape[1],
-                                      &b[0, 0], b.shape[1], beta, &c[0, 0], c.shape[1],
-                                      bias_ptr, relu)
+        if floating is float:
+            status = tdl_gemm_f32_compute(trans_a, trans_b, m, n, k, <float>alpha, &a[0, 0],
+                                          a.shape[1], &b[0, 0], b.shape[1], <float>beta,
+                                          &c[0, 0], c.shape[1], bias_ptr, relu)
+        else:
+            status = tdl_gemm_f64_compute(trans_a, trans_b, m, n, k, alpha, &a[0, 0],
+                                          a.shape[1], &b[0, 0], b.shape[1], beta, &c[0, 0],
+                                          c.shape[1], bias_ptr, relu)
     _check(status)
 
 
@@ -205,151 +200,97 @@ cdef const tdl_conv2d_pool *_conv_pool(tdl_conv2d_pool *p, const int32_t[:, :, :
     return p
 
 
-def conv2d_forward_f32(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
-                       const float[::1] bias, tuple strides, tuple pads, bint relu,
-                       float[:, :, :, ::1] y):
+cdef const floating *_optional(const floating[:, :, :, ::1] a):
+    """The first element's address, or NULL for None (an optional 4-d argument)."""
+    if a is None:
+        return NULL
+    return &a[0, 0, 0, 0]
+
+
+def conv2d_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                   const floating[::1] bias, tuple strides, tuple pads, bint relu,
+                   floating[:, :, :, ::1] y):
     cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y.shape)
-    cdef const float *bias_ptr = NULL
+    cdef const floating *bias_ptr = NULL
     cdef int status
     if bias is not None:
         bias_ptr = &bias[0]
     with nogil:
-        status = tdl_conv2d_f32_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr, relu,
-                                        &y[0, 0, 0, 0])
+        if floating is float:
+            status = tdl_conv2d_f32_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr,
+                                            relu, &y[0, 0, 0, 0])
+        else:
+            status = tdl_conv2d_f64_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr,
+                                            relu, &y[0, 0, 0, 0])
     _check(status)
 
 
-def conv2d_forward_f64(const double[:, :, :, ::1] x, const double[:, :, :, ::1] w,
-                       const double[::1] bias, tuple strides, tuple pads, bint relu,
-                       double[:, :, :, ::1] y):
-    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y.shape)
-    cdef const double *bias_ptr = NULL
-    cdef int status
-    if bias is not None:
-        bias_ptr = &bias[0]
-    with nogil:
-        status = tdl_conv2d_f64_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr, relu,
-                                        &y[0, 0, 0, 0])
-    _check(status)
-
-
-def conv2d_forward_max_pool_f32(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
-                                const float[::1] bias, tuple strides, tuple pads, bint relu,
-                                tuple pool, tuple conv_out_hw, float[:, :, :, ::1] p,
-                                int32_t[:, :, :, ::1] argmax):
+def conv2d_forward_max_pool(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                            const floating[::1] bias, tuple strides, tuple pads, bint relu,
+                            tuple pool, tuple conv_out_hw, floating[:, :, :, ::1] p,
+                            int32_t[:, :, :, ::1] argmax):
     cdef Py_ssize_t y_shape[4]
     y_shape[1], y_shape[2] = conv_out_hw
     cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y_shape)
     cdef tdl_index pkh = pool[0], pkw = pool[1]
-    cdef const float *bias_ptr = NULL
+    cdef const floating *bias_ptr = NULL
     cdef int status
     if bias is not None:
         bias_ptr = &bias[0]
     with nogil:
-        status = tdl_conv2d_f32_forward_max_pool(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr,
-                                                 relu, pkh, pkw, &p[0, 0, 0, 0],
-                                                 &argmax[0, 0, 0, 0])
+        if floating is float:
+            status = tdl_conv2d_f32_forward_max_pool(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0],
+                                                     bias_ptr, relu, pkh, pkw, &p[0, 0, 0, 0],
+                                                     &argmax[0, 0, 0, 0])
+        else:
+            status = tdl_conv2d_f64_forward_max_pool(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0],
+                                                     bias_ptr, relu, pkh, pkw, &p[0, 0, 0, 0],
+                                                     &argmax[0, 0, 0, 0])
     _check(status)
 
 
-def conv2d_forward_max_pool_f64(const double[:, :, :, ::1] x, const double[:, :, :, ::1] w,
-                                const double[::1] bias, tuple strides, tuple pads, bint relu,
-                                tuple pool, tuple conv_out_hw, double[:, :, :, ::1] p,
-                                int32_t[:, :, :, ::1] argmax):
-    cdef Py_ssize_t y_shape[4]
-    y_shape[1], y_shape[2] = conv_out_hw
-    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y_shape)
-    cdef tdl_index pkh = pool[0], pkw = pool[1]
-    cdef const double *bias_ptr = NULL
-    cdef int status
-    if bias is not None:
-        bias_ptr = &bias[0]
-    with nogil:
-        status = tdl_conv2d_f64_forward_max_pool(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr,
-                                                 relu, pkh, pkw, &p[0, 0, 0, 0],
-                                                 &argmax[0, 0, 0, 0])
-    _check(status)
-
-
-def conv2d_backward_input_f32(const float[:, :, :, ::1] dy, const float[:, :, :, ::1] w,
-                              tuple strides, tuple pads, const float[:, :, :, ::1] relu_out,
-                              const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
-                              tuple conv_out_hw, float[:, :, :, ::1] dx):
+def conv2d_backward_input(const floating[:, :, :, ::1] dy, const floating[:, :, :, ::1] w,
+                          tuple strides, tuple pads, const floating[:, :, :, ::1] relu_out,
+                          const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
+                          tuple conv_out_hw, floating[:, :, :, ::1] dx):
     cdef Py_ssize_t y_shape[4]
     y_shape[1], y_shape[2] = conv_out_hw
     cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads, y_shape)
     cdef tdl_conv2d_pool p
     cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
-    cdef const float *relu_ptr = NULL
+    cdef const floating *relu_ptr = _optional(relu_out)
     cdef int status
-    if relu_out is not None:
-        relu_ptr = &relu_out[0, 0, 0, 0]
     with nogil:
-        status = tdl_conv2d_f32_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
-                                               relu_ptr, pool_ptr, &dx[0, 0, 0, 0])
+        if floating is float:
+            status = tdl_conv2d_f32_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
+                                                   relu_ptr, pool_ptr, &dx[0, 0, 0, 0])
+        else:
+            status = tdl_conv2d_f64_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
+                                                   relu_ptr, pool_ptr, &dx[0, 0, 0, 0])
     _check(status)
 
 
-def conv2d_backward_input_f64(const double[:, :, :, ::1] dy, const double[:, :, :, ::1] w,
-                              tuple strides, tuple pads, const double[:, :, :, ::1] relu_out,
-                              const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
-                              tuple conv_out_hw, double[:, :, :, ::1] dx):
-    cdef Py_ssize_t y_shape[4]
-    y_shape[1], y_shape[2] = conv_out_hw
-    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads, y_shape)
-    cdef tdl_conv2d_pool p
-    cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
-    cdef const double *relu_ptr = NULL
-    cdef int status
-    if relu_out is not None:
-        relu_ptr = &relu_out[0, 0, 0, 0]
-    with nogil:
-        status = tdl_conv2d_f64_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
-                                               relu_ptr, pool_ptr, &dx[0, 0, 0, 0])
-    _check(status)
-
-
-def conv2d_backward_kernel_f32(const float[:, :, :, ::1] dy, const float[:, :, :, ::1] x,
-                               tuple strides, tuple pads, const float[:, :, :, ::1] relu_out,
-                               const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
-                               tuple conv_out_hw, float[:, :, :, ::1] dw, float[::1] db):
+def conv2d_backward_kernel(const floating[:, :, :, ::1] dy, const floating[:, :, :, ::1] x,
+                           tuple strides, tuple pads, const floating[:, :, :, ::1] relu_out,
+                           const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
+                           tuple conv_out_hw, floating[:, :, :, ::1] dw, floating[::1] db):
     cdef Py_ssize_t y_shape[4]
     y_shape[1], y_shape[2] = conv_out_hw
     cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads, y_shape)
     cdef tdl_conv2d_pool p
     cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
-    cdef const float *relu_ptr = NULL
-    cdef float *db_ptr = NULL
+    cdef const floating *relu_ptr = _optional(relu_out)
+    cdef floating *db_ptr = NULL
     cdef int status
-    if relu_out is not None:
-        relu_ptr = &relu_out[0, 0, 0, 0]
     if db is not None:
         db_ptr = &db[0]
     with nogil:
-        status = tdl_conv2d_f32_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
-                                                relu_ptr, pool_ptr, &dw[0, 0, 0, 0], db_ptr)
-    _check(status)
-
-
-def conv2d_backward_kernel_f64(const double[:, :, :, ::1] dy, const double[:, :, :, ::1] x,
-                               tuple strides, tuple pads, const double[:, :, :, ::1] relu_out,
-                               const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
-                               tuple conv_out_hw, double[:, :, :, ::1] dw, double[::1] db):
-    cdef Py_ssize_t y_shape[4]
-    y_shape[1], y_shape[2] = conv_out_hw
-    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads, y_shape)
-    cdef tdl_conv2d_pool p
-    cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
-    cdef const double *relu_ptr = NULL
-    cdef double *db_ptr = NULL
-    cdef int status
-    if relu_out is not None:
-        relu_ptr = &relu_out[0, 0, 0, 0]
-    if db is not None:
-        db_ptr = &db[0]
-    with nogil:
-        status = tdl_conv2d_f64_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
-                                                relu_ptr, pool_ptr, &dw[0, 0, 0, 0], db_ptr)
+        if floating is float:
+            status = tdl_conv2d_f32_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
+                                                    relu_ptr, pool_ptr, &dw[0, 0, 0, 0], db_ptr)
+        else:
+            status = tdl_conv2d_f64_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
+                                                    relu_ptr, pool_ptr, &dw[0, 0, 0, 0], db_ptr)
     _check(status)
 
 
@@ -367,114 +308,88 @@ cdef tdl_pool_shape _pool_shape(Py_ssize_t *x_shape, tuple pool, tuple strides, 
     return s
 
 
-def max_pool2d_forward_f32(const float[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
-                           float[:, :, :, ::1] y, int32_t[:, :, :, ::1] argmax):
+def max_pool2d_forward(const floating[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
+                       floating[:, :, :, ::1] y, int32_t[:, :, :, ::1] argmax):
     cdef tdl_pool_shape s = _pool_shape(x.shape, pool, strides, pads, y.shape)
     with nogil:
-        tdl_pool_f32_max_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0], &argmax[0, 0, 0, 0])
+        if floating is float:
+            tdl_pool_f32_max_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0], &argmax[0, 0, 0, 0])
+        else:
+            tdl_pool_f64_max_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0], &argmax[0, 0, 0, 0])
 
 
-def max_pool2d_forward_f64(const double[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
-                           double[:, :, :, ::1] y, int32_t[:, :, :, ::1] argmax):
+def max_pool2d_backward(const floating[:, :, :, ::1] dy, const int32_t[:, :, :, ::1] argmax,
+                        floating[:, :, :, ::1] dx):
+    cdef tdl_pool_shape s = _pool_shape(dx.shape, (1, 1), (1, 1), (0, 0, 0, 0), dy.shape)
+    with nogil:
+        if floating is float:
+            tdl_pool_f32_max_backward(&s, &dy[0, 0, 0, 0], &argmax[0, 0, 0, 0],
+                                      &dx[0, 0, 0, 0])
+        else:
+            tdl_pool_f64_max_backward(&s, &dy[0, 0, 0, 0], &argmax[0, 0, 0, 0],
+                                      &dx[0, 0, 0, 0])
+
+
+def avg_pool2d_forward(const floating[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
+                       floating[:, :, :, ::1] y):
     cdef tdl_pool_shape s = _pool_shape(x.shape, pool, strides, pads, y.shape)
     with nogil:
-        tdl_pool_f64_max_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0], &argmax[0, 0, 0, 0])
+        if floating is float:
+            tdl_pool_f32_avg_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0])
+        else:
+            tdl_pool_f64_avg_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0])
 
 
-def max_pool2d_backward_f32(const float[:, :, :, ::1] dy, const int32_t[:, :, :, ::1] argmax,
-                            float[:, :, :, ::1] dx):
-    cdef tdl_pool_shape s = _pool_shape(dx.shape, (1, 1), (1, 1), (0, 0, 0, 0),
-                                        dy.shape)
-    with nogil:
-        tdl_pool_f32_max_backward(&s, &dy[0, 0, 0, 0], &argmax[0, 0, 0, 0], &dx[0, 0, 0, 0])
-
-
-def max_pool2d_backward_f64(const double[:, :, :, ::1] dy, const int32_t[:, :, :, ::1] argmax,
-                            double[:, :, :, ::1] dx):
-    cdef tdl_pool_shape s = _pool_shape(dx.shape, (1, 1), (1, 1), (0, 0, 0, 0),
-                                        dy.shape)
-    with nogil:
-        tdl_pool_f64_max_backward(&s, &dy[0, 0, 0, 0], &argmax[0, 0, 0, 0], &dx[0, 0, 0, 0])
-
-
-def avg_pool2d_forward_f32(const float[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
-                           float[:, :, :, ::1] y):
-    cdef tdl_pool_shape s = _pool_shape(x.shape, pool, strides, pads, y.shape)
-    with nogil:
-        tdl_pool_f32_avg_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0])
-
-
-def avg_pool2d_forward_f64(const double[:, :, :, ::1] x, tuple pool, tuple strides, tuple pads,
-                           double[:, :, :, ::1] y):
-    cdef tdl_pool_shape s = _pool_shape(x.shape, pool, strides, pads, y.shape)
-    with nogil:
-        tdl_pool_f64_avg_forward(&s, &x[0, 0, 0, 0], &y[0, 0, 0, 0])
-
-
-def avg_pool2d_backward_f32(const float[:, :, :, ::1] dy, tuple pool, tuple strides,
-                            tuple pads, float[:, :, :, ::1] dx):
+def avg_pool2d_backward(const floating[:, :, :, ::1] dy, tuple pool, tuple strides,
+                        tuple pads, floating[:, :, :, ::1] dx):
     cdef tdl_pool_shape s = _pool_shape(dx.shape, pool, strides, pads, dy.shape)
     with nogil:
-        tdl_pool_f32_avg_backward(&s, &dy[0, 0, 0, 0], &dx[0, 0, 0, 0])
-
-
-def avg_pool2d_backward_f64(const double[:, :, :, ::1] dy, tuple pool, tuple strides,
-                            tuple pads, double[:, :, :, ::1] dx):
-    cdef tdl_pool_shape s = _pool_shape(dx.shape, pool, strides, pads, dy.shape)
-    with nogil:
-        tdl_pool_f64_avg_backward(&s, &dy[0, 0, 0, 0], &dx[0, 0, 0, 0])
+        if floating is float:
+            tdl_pool_f32_avg_backward(&s, &dy[0, 0, 0, 0], &dx[0, 0, 0, 0])
+        else:
+            tdl_pool_f64_avg_backward(&s, &dy[0, 0, 0, 0], &dx[0, 0, 0, 0])
 
 
 # ----------------------------------------------------------------------------- softmax xent
 
-def softmax_xent_forward_f32(const float[:, ::1] logits, const int64_t[::1] labels,
-                             float[::1] losses, float[:, ::1] probs):
+def softmax_xent_forward(const floating[:, ::1] logits, const int64_t[::1] labels,
+                         floating[::1] losses, floating[:, ::1] probs):
     with nogil:
-        tdl_softmax_xent_f32_forward(&logits[0, 0], &labels[0], logits.shape[0],
-                                     logits.shape[1], &losses[0], &probs[0, 0])
+        if floating is float:
+            tdl_softmax_xent_f32_forward(&logits[0, 0], &labels[0], logits.shape[0],
+                                         logits.shape[1], &losses[0], &probs[0, 0])
+        else:
+            tdl_softmax_xent_f64_forward(&logits[0, 0], &labels[0], logits.shape[0],
+                                         logits.shape[1], &losses[0], &probs[0, 0])
 
 
-def softmax_xent_forward_f64(const double[:, ::1] logits, const int64_t[::1] labels,
-                             double[::1] losses, double[:, ::1] probs):
+def softmax_xent_backward(const floating[:, ::1] probs, const int64_t[::1] labels,
+                          double scale, floating[:, ::1] grad):
     with nogil:
-        tdl_softmax_xent_f64_forward(&logits[0, 0], &labels[0], logits.shape[0],
-                                     logits.shape[1], &losses[0], &probs[0, 0])
-
-
-def softmax_xent_backward_f32(const float[:, ::1] probs, const int64_t[::1] labels,
-                              float scale, float[:, ::1] grad):
-    with nogil:
-        tdl_softmax_xent_f32_backward(&probs[0, 0], &labels[0], probs.shape[0], probs.shape[1],
-                                      scale, &grad[0, 0])
-
-
-def softmax_xent_backward_f64(const double[:, ::1] probs, const int64_t[::1] labels,
-                              double scale, double[:, ::1] grad):
-    with nogil:
-        tdl_softmax_xent_f64_backward(&probs[0, 0], &labels[0], probs.shape[0], probs.shape[1],
-                                      scale, &grad[0, 0])
+        if floating is float:
+            tdl_softmax_xent_f32_backward(&probs[0, 0], &labels[0], probs.shape[0],
+                                          probs.shape[1], <float>scale, &grad[0, 0])
+        else:
+            tdl_softmax_xent_f64_backward(&probs[0, 0], &labels[0], probs.shape[0],
+                                          probs.shape[1], scale, &grad[0, 0])
 
 
 # ----------------------------------------------------------------------------- relu
 
-def relu_forward_f32(const float[::1] x, float[::1] out):
+def relu_forward(const floating[::1] x, floating[::1] out):
     with nogil:
-        tdl_relu_f32_forward(&x[0], &out[0], x.shape[0])
+        if floating is float:
+            tdl_relu_f32_forward(&x[0], &out[0], x.shape[0])
+        else:
+            tdl_relu_f64_forward(&x[0], &out[0], x.shape[0])
 
 
-def relu_forward_f64(const double[::1] x, double[::1] out):
+def relu_backward(const floating[::1] y, const floating[::1] dy, floating[::1] dx):
     with nogil:
-        tdl_relu_f64_forward(&x[0], &out[0], x.shape[0])
-
-
-def relu_backward_f32(const float[::1] y, const float[::1] dy, float[::1] dx):
-    with nogil:
-        tdl_relu_f32_backward(&y[0], &dy[0], &dx[0], y.shape[0])
-
-
-def relu_backward_f64(const double[::1] y, const double[::1] dy, double[::1] dx):
-    with nogil:
-        tdl_relu_f64_backward(&y[0], &dy[0], &dx[0], y.shape[0])
+        if floating is float:
+            tdl_relu_f32_backward(&y[0], &dy[0], &dx[0], y.shape[0])
+        else:
+            tdl_relu_f64_backward(&y[0], &dy[0], &dx[0], y.shape[0])
 
 
 # ----------------------------------------------------------------------------- optimizers

@@ -1,10 +1,10 @@
 """Native kernels: the same functions as tinydl.kernels.reference, computed by our C code.
 
 Arguments arrive checked and C-contiguous from tinydl.backend. Each wrapper allocates
-its outputs, picks the float32 or float64 entry point of tinydl._native and hands it
-flat buffers. Empty arrays (a zero in any dimension) never reach C: their (trivial)
-results come from the reference kernels. A kernel that is not defined here runs from
-the reference module.
+its outputs and hands the arrays to the entry point of tinydl._native of the same name
+(one Cython function for float32 and float64, which calls the C kernel of that dtype).
+Empty arrays (a zero in any dimension) never reach C: their (trivial) results come from
+the reference kernels. A kernel that is not defined here runs from the reference module.
 """
 
 from __future__ import annotations
@@ -16,11 +16,6 @@ from tinydl.kernels.shapes import padded_output_hw
 from tinydl.kernels import reference
 
 MICROKERNELS = ("auto", "avx512", "avx2", "generic")
-
-
-def _typed(name: str, dtype):
-    """The extension's entry point `name_f32` or `name_f64` for this dtype."""
-    return getattr(_ext, f"{name}_{'f32' if dtype == np.float32 else 'f64'}")
 
 
 def set_num_threads(n: int) -> None:
@@ -103,7 +98,7 @@ def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=N
         out = np.array(c, dtype=a.dtype, order="C", copy=True)
     else:
         out, beta = np.empty((m, n), dtype=a.dtype), 0.0
-    _typed("gemm", a.dtype)(trans_a, trans_b, m, n, k, alpha, a, b, beta, out, bias, relu)
+    _ext.gemm(trans_a, trans_b, m, n, k, alpha, a, b, beta, out, bias, relu)
     return out
 
 
@@ -115,7 +110,7 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
     if x.size == 0 or w.size == 0 or oh <= 0 or ow <= 0:
         return reference.conv2d_forward(x, w, bias, strides, pads, relu)
     y = np.empty((x.shape[0], oh, ow, w.shape[3]), dtype=x.dtype)
-    _typed("conv2d_forward", x.dtype)(x, w, bias, tuple(strides), tuple(pads), relu, y)
+    _ext.conv2d_forward(x, w, bias, tuple(strides), tuple(pads), relu, y)
     return y
 
 
@@ -129,7 +124,7 @@ def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
         return reference.conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool)
     p = np.empty((x.shape[0], oh // pool[0], ow // pool[1], w.shape[3]), dtype=x.dtype)
     argmax = np.empty(p.shape, dtype=np.int32)
-    _typed("conv2d_forward_max_pool", x.dtype)(x, w, bias, tuple(strides), tuple(pads), relu,
+    _ext.conv2d_forward_max_pool(x, w, bias, tuple(strides), tuple(pads), relu,
                                                tuple(pool), (oh, ow), p, argmax)
     return p, argmax
 
@@ -142,7 +137,7 @@ def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_arg
                                                pool_argmax, pool_geometry)
     out_hw = padded_output_hw(x_shape[1:3], w.shape[:2], strides, pads)
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _typed("conv2d_backward_input", dy.dtype)(dy, w, tuple(strides), tuple(pads), relu_out,
+    _ext.conv2d_backward_input(dy, w, tuple(strides), tuple(pads), relu_out,
                                               pool_argmax, pool_geometry, out_hw, dx)
     return dx
 
@@ -156,7 +151,7 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
     out_hw = padded_output_hw(x.shape[1:3], kernel_hw, strides, pads)
     dw = np.empty((kernel_hw[0], kernel_hw[1], x.shape[3], dy.shape[3]), dtype=dy.dtype)
     db = np.empty(dy.shape[3], dtype=dy.dtype) if with_bias else None
-    _typed("conv2d_backward_kernel", dy.dtype)(dy, x, tuple(strides), tuple(pads), relu_out,
+    _ext.conv2d_backward_kernel(dy, x, tuple(strides), tuple(pads), relu_out,
                                                pool_argmax, pool_geometry, out_hw, dw, db)
     return dw, db
 
@@ -170,7 +165,7 @@ def max_pool2d_forward(x, pool, strides, pads):
         return reference.max_pool2d_forward(x, pool, strides, pads)
     y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
     argmax = np.empty(y.shape, dtype=np.int32)
-    _typed("max_pool2d_forward", x.dtype)(x, tuple(pool), tuple(strides), tuple(pads), y, argmax)
+    _ext.max_pool2d_forward(x, tuple(pool), tuple(strides), tuple(pads), y, argmax)
     return y, argmax
 
 
@@ -179,7 +174,7 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if dy.size == 0 or 0 in x_shape:
         return reference.max_pool2d_backward(dy, argmax, x_shape)
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _typed("max_pool2d_backward", dy.dtype)(dy, argmax, dx)
+    _ext.max_pool2d_backward(dy, argmax, dx)
     return dx
 
 
@@ -189,7 +184,7 @@ def avg_pool2d_forward(x, pool, strides, pads):
     if x.size == 0 or oh <= 0 or ow <= 0:
         return reference.avg_pool2d_forward(x, pool, strides, pads)
     y = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
-    _typed("avg_pool2d_forward", x.dtype)(x, tuple(pool), tuple(strides), tuple(pads), y)
+    _ext.avg_pool2d_forward(x, tuple(pool), tuple(strides), tuple(pads), y)
     return y
 
 
@@ -198,7 +193,7 @@ def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
     if dy.size == 0 or 0 in x_shape:
         return reference.avg_pool2d_backward(dy, x_shape, pool, strides, pads)
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _typed("avg_pool2d_backward", dy.dtype)(dy, tuple(pool), tuple(strides), tuple(pads), dx)
+    _ext.avg_pool2d_backward(dy, tuple(pool), tuple(strides), tuple(pads), dx)
     return dx
 
 
@@ -210,7 +205,7 @@ def softmax_xent_forward(logits, labels):
         return reference.softmax_xent_forward(logits, labels)
     losses = np.empty(logits.shape[0], dtype=logits.dtype)
     probs = np.empty_like(logits)
-    _typed("softmax_xent_forward", logits.dtype)(logits, labels, losses, probs)
+    _ext.softmax_xent_forward(logits, labels, losses, probs)
     return losses, probs
 
 
@@ -219,7 +214,7 @@ def softmax_xent_backward(probs, labels, scale):
     if probs.size == 0:
         return reference.softmax_xent_backward(probs, labels, scale)
     grad = np.empty_like(probs)
-    _typed("softmax_xent_backward", probs.dtype)(probs, labels, scale, grad)
+    _ext.softmax_xent_backward(probs, labels, scale, grad)
     return grad
 
 
@@ -229,7 +224,7 @@ def relu_forward(x):
     """max(x, 0): same shape as x."""
     out = np.empty_like(x)
     if x.size:
-        _typed("relu_forward", x.dtype)(x.reshape(-1), out.reshape(-1))
+        _ext.relu_forward(x.reshape(-1), out.reshape(-1))
     return out
 
 
@@ -237,7 +232,7 @@ def relu_backward(y, dy):
     """dy where y > 0, else 0: same shape as dy."""
     dx = np.empty_like(dy)
     if dy.size:
-        _typed("relu_backward", y.dtype)(y.reshape(-1), dy.reshape(-1), dx.reshape(-1))
+        _ext.relu_backward(y.reshape(-1), dy.reshape(-1), dx.reshape(-1))
     return dx
 
 
