@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
 import _child  # benchmarks/_child.py (this folder is on sys.path when run as a script)
 

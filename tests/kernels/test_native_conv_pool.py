@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from native_helpers import assert_close
+from native_helpers import assert_close, conv_geometries
 
 import tinydl
 from tinydl import backend, functional as F
@@ -33,21 +33,13 @@ def pooled_case(rng, dtype, x_shape, window, strides, padding, f, pool, pool_pad
 
 @st.composite
 def pooled_cases(draw):
-    dtype = draw(st.sampled_from((np.float32, np.float64)))
-    n, c, f = draw(st.integers(1, 5)), draw(st.integers(1, 40)), draw(st.integers(1, 70))
-    window = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    strides = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dtype, x_shape, window, strides, padding, f, (oh, ow) = draw(conv_geometries())
     pool = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    h, w = draw(st.integers(1, 17)), draw(st.integers(1, 17))
-    padding = draw(st.sampled_from(("valid", "same")))
-    if padding == "valid" and (window[0] > h or window[1] > w):
-        padding = "same"
-    (oh, ow), _ = window_geometry((h, w), window, strides, padding)
     pool_padding = draw(st.sampled_from(("valid", "same")))
     if pool_padding == "valid" and (pool[0] > oh or pool[1] > ow):
         pool_padding = "same"
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    return pooled_case(rng, dtype, (n, h, w, c), window, strides, padding, f, pool, pool_padding)
+    return pooled_case(rng, dtype, x_shape, window, strides, padding, f, pool, pool_padding)
 
 
 def check_pooled(x, w, strides, pads, y, p, argmax, geometry, dp):
@@ -124,22 +116,29 @@ def test_pooled_repeatable_on_two_threads(two_threads):
 
 # ----------------------------------------------------------------------------- through autograd
 
-def _conv_pool(relu, pool=(2, 2), strides=None, padding="valid", conv_padding="valid"):
+def _conv_pool(relu, pool=(2, 2), strides=None, padding="valid", conv_padding="valid",
+               one_call=False):
+    """conv2d then max_pool2d, or (one_call) functional.conv2d_max_pool, as f(x, k, b)."""
     def fn(x, k, b):
+        if one_call:
+            return F.conv2d_max_pool(x, k, b, padding=conv_padding, fused_relu=relu,
+                                     pool_size=pool, pool_padding=padding)
         y = F.conv2d(x, k, b, padding=conv_padding, fused_relu=relu)
         return F.max_pool2d(y, pool, strides, padding)
     return fn
 
 
+@pytest.mark.parametrize("one_call", (False, True))
 @pytest.mark.parametrize("relu", (False, True))
 @pytest.mark.parametrize("pool, padding, conv_padding", [
-    ((2, 2), "valid", "valid"), ((3, 2), "same", "same"), ((2, 3), "same", "valid")])
-def test_conv_pool_node_gradcheck(backend, relu, pool, padding, conv_padding):
+    ((2, 2), "valid", "valid"), ((3, 2), "same", "same"), ((2, 3), "same", "valid"),
+    ((3, 2), "valid", "same")])
+def test_conv_pool_node_gradcheck(backend, relu, pool, padding, conv_padding, one_call):
     rng = np.random.default_rng(7)
     x = Tensor(rng.standard_normal((2, 7, 6, 3)), requires_grad=True)
     k = Tensor(rng.standard_normal((3, 2, 3, 4)), requires_grad=True)
     b = Tensor(rng.standard_normal(4), requires_grad=True)
-    fn = _conv_pool(relu, pool, None, padding, conv_padding)
+    fn = _conv_pool(relu, pool, None, padding, conv_padding, one_call)
     assert fn(x, k, b)._node.function is Conv2dMaxPool
     assert gradcheck(fn, x, k, b)
 
@@ -166,20 +165,27 @@ def test_conv_output_used_twice(backend):
     assert gradcheck(fn, x, k)
 
 
-def test_fused_matches_unfused_training_step():
-    """The fused node changes no number: gradients equal those of the separate ops."""
+@pytest.mark.parametrize("pool_padding", ("valid", "same"))
+def test_fused_matches_unfused_training_step(pool_padding):
+    """The fused forms change no number: conv2d_max_pool, and conv2d then max_pool2d (one
+    Conv2dMaxPool node), give the outputs and gradients of the separate ops, bit for bit."""
     rng = np.random.default_rng(10)
-    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    x = rng.standard_normal((4, 13, 11, 3)).astype(np.float32)
     k = rng.standard_normal((3, 3, 3, 8)).astype(np.float32)
-    grads = []
-    for fused in (True, False):
+    results = []
+    for form in ("one call", "two calls", "separate"):
         xt, kt = Tensor(x, requires_grad=True), Tensor(k, requires_grad=True)
-        y = F.conv2d(xt, kt, None, fused_relu=True)
-        if not fused:
-            y = y + 0.0  # an Add node in between: the pool no longer sees a Conv2d output
-        F.max_pool2d(y, 2).sum().backward()
-        grads.append((xt.grad, kt.grad))
-    assert np.array_equal(grads[0][0], grads[1][0]) and np.array_equal(grads[0][1], grads[1][1])
+        if form == "one call":
+            p = F.conv2d_max_pool(xt, kt, None, fused_relu=True, pool_padding=pool_padding)
+        else:
+            y = F.conv2d(xt, kt, None, fused_relu=True)
+            if form == "separate":
+                y = y + 0.0  # an Add node in between: the pool no longer sees a Conv2d output
+            p = F.max_pool2d(y, 2, padding=pool_padding)
+        (p * p).sum().backward()
+        results.append((p.data, xt.grad, kt.grad))
+    for result in results[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(result, results[0]))
 
 
 # ----------------------------------------------------------------------------- checks in Python

@@ -1,6 +1,6 @@
 """The convolution that pools its own output (conv2d_max_pool_forward): native vs the two
-kernels one after the other (bit for bit) and vs the reference, the functional form through
-autograd, and the backend's checks."""
+kernels one after the other (bit for bit) and vs the reference, and the backend's checks.
+functional.conv2d_max_pool through autograd is tested in test_native_conv_pool.py."""
 
 from __future__ import annotations
 
@@ -8,15 +8,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from native_helpers import assert_close
+from native_helpers import assert_close, conv_geometries
 
 import tinydl
-from tinydl import backend, functional as F
+from tinydl import backend
 from tinydl.kernels import native, reference
 from tinydl.kernels.shapes import window_geometry
-from tinydl.ops.conv import Conv2dMaxPool
-from tinydl.tensor import Tensor
-from tinydl.utils import gradcheck
 
 
 def forward_case(rng, dtype, x_shape, window, strides, padding, f):
@@ -51,18 +48,10 @@ def check_forward(x, w, bias, strides, pads, pool):
 
 @st.composite
 def forward_cases(draw):
-    dtype = draw(st.sampled_from((np.float32, np.float64)))
-    n, c, f = draw(st.integers(1, 5)), draw(st.integers(1, 40)), draw(st.integers(1, 70))
-    window = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    strides = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    h, w = draw(st.integers(1, 17)), draw(st.integers(1, 17))
-    padding = draw(st.sampled_from(("valid", "same")))
-    if padding == "valid" and (window[0] > h or window[1] > w):
-        padding = "same"
-    (oh, ow), _ = window_geometry((h, w), window, strides, padding)
+    dtype, x_shape, window, strides, padding, f, (oh, ow) = draw(conv_geometries())
     pool = draw(st.integers(1, min(oh, 3))), draw(st.integers(1, min(ow, 3)))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    return (*forward_case(rng, dtype, (n, h, w, c), window, strides, padding, f), pool)
+    return (*forward_case(rng, dtype, x_shape, window, strides, padding, f), pool)
 
 
 @settings(deadline=None, max_examples=80)
@@ -110,44 +99,6 @@ def test_fused_forward_repeatable_and_thread_independent(two_threads):
     runs.append(native.conv2d_max_pool_forward(x, w, b, strides, pads, True, (2, 2)))
     for p, argmax in runs[1:]:
         assert np.array_equal(p, runs[0][0]) and np.array_equal(argmax, runs[0][1])
-
-
-# ----------------------------------------------------------------------------- through autograd
-
-@pytest.mark.parametrize("relu", (False, True))
-@pytest.mark.parametrize("pool, pool_padding, conv_padding", [
-    ((2, 2), "valid", "valid"), ((3, 2), "valid", "same"), ((2, 2), "same", "valid")])
-def test_conv2d_max_pool_gradcheck(backend, relu, pool, pool_padding, conv_padding):
-    rng = np.random.default_rng(7)
-    x = Tensor(rng.standard_normal((2, 7, 6, 3)), requires_grad=True)
-    k = Tensor(rng.standard_normal((3, 2, 3, 4)), requires_grad=True)
-    b = Tensor(rng.standard_normal(4), requires_grad=True)
-
-    def fn(x_, k_, b_):
-        return F.conv2d_max_pool(x_, k_, b_, padding=conv_padding, fused_relu=relu,
-                                 pool_size=pool, pool_padding=pool_padding)
-
-    assert fn(x, k, b)._node.function is Conv2dMaxPool
-    assert gradcheck(fn, x, k, b)
-
-
-@pytest.mark.parametrize("pool_padding", ("valid", "same"))
-def test_conv2d_max_pool_equals_the_two_calls(pool_padding):
-    """Same output and gradients, bit for bit, as conv2d then max_pool2d."""
-    rng = np.random.default_rng(10)
-    x = rng.standard_normal((4, 13, 11, 3)).astype(np.float32)
-    k = rng.standard_normal((3, 3, 3, 8)).astype(np.float32)
-    results = []
-    for fused in (True, False):
-        xt, kt = Tensor(x, requires_grad=True), Tensor(k, requires_grad=True)
-        if fused:
-            p = F.conv2d_max_pool(xt, kt, None, fused_relu=True, pool_padding=pool_padding)
-        else:
-            p = F.max_pool2d(F.conv2d(xt, kt, None, fused_relu=True), 2, padding=pool_padding)
-        (p * p).sum().backward()
-        results.append((p.data, xt.grad, kt.grad))
-    for ours, want in zip(*results):
-        assert np.array_equal(ours, want)
 
 
 # ----------------------------------------------------------------------------- checks in Python
