@@ -1,4 +1,5 @@
-/* conv2d.c: convolution by tiled im2col + GEMM, float and double (see conv2d.h).
+/* conv2d.c: convolution by tiled im2col + GEMM or by Winograd F(2x2, 3x3), float and double
+ * (see conv2d.h).
  *
  * The kernels are written once in conv2d_impl.inc and instantiated here per dtype;
  * CONV(x) is tdl_conv2d_f32_x or tdl_conv2d_f64_x, GEMM(x) the matching GEMM entry.
@@ -28,13 +29,14 @@ static int conv_threads(const tdl_conv2d_shape *s)
     return work < TDL_CONV_PARALLEL_MIN_WORK ? 1 : tdl_threads_get();
 }
 
-/* Winograd F(2x2, 3x3) for the forward (conv2d_winograd.inc): 3x3 windows, unit strides,
- * and enough channels that the 16 small GEMMs, not the transforms, dominate. */
+/* Winograd F(2x2, 3x3) for the forward and the weight gradient (conv2d_winograd.inc): 3x3
+ * windows, unit strides, and enough channels that the 16 small GEMMs, not the transforms,
+ * dominate. */
 #define TDL_CONV_WINO_MIN_CHANNELS 16
 /* Target size of one chunk's transformed tiles (V and M), per thread. */
 #define TDL_CONV_WINO_CHUNK_BYTES (384 * 1024)
 
-/* The forward's algorithm, TDL_CONV_AUTO unless a test forced one (tdl_conv2d_force_algorithm). */
+/* The algorithm, TDL_CONV_AUTO unless a test forced one (tdl_conv2d_force_algorithm). */
 static volatile int forced_algorithm = TDL_CONV_AUTO;
 
 int tdl_conv2d_force_algorithm(int algorithm)

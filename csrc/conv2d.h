@@ -59,11 +59,14 @@ int tdl_conv2d_f64_forward_max_pool(const tdl_conv2d_shape *s, const double *x,
                                     const double *w, const double *bias, int relu,
                                     tdl_index pkh, tdl_index pkw, double *p, int32_t *argmax);
 
-/* The forward's algorithm: im2col + GEMM, or, for 3x3 windows with unit strides and at least
- * 16 input and output channels, Winograd F(2x2, 3x3) (conv2d_winograd.inc; also in the pooled
- * forward when the pool is 2x2). tdl_conv2d_force_algorithm picks one for every later call
- * (Winograd still only where it applies); returns 0, or -1 for an unknown id. A test hook,
- * not for concurrent use. */
+/* The algorithm of the forward and the weight gradient: im2col + GEMM, or, for 3x3 windows
+ * with unit strides and at least 16 input and output channels, Winograd F(2x2, 3x3)
+ * (conv2d_winograd.inc; in the pooled forward when the pool is 2x2, in the weight gradient
+ * after a pool when its windows are the 2x2 tiles). The input gradient is always im2col.
+ * tdl_conv2d_force_algorithm picks one for every later call (Winograd still only where it
+ * applies); returns 0, or -1 for an unknown id. A test hook, not for concurrent use.
+ * Winograd's transforms add and subtract inputs, so an infinite input can give NaN where
+ * the direct sum gives an infinity (inf - inf); finite inputs differ by rounding only. */
 #define TDL_CONV_AUTO 0
 #define TDL_CONV_IM2COL 1
 #define TDL_CONV_WINOGRAD 2

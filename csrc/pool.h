@@ -8,6 +8,8 @@
  * threads add into one dx element, and each dx element receives its contributions in output
  * order (deterministic whatever the thread count).
  *
+ * Max: the first maximum of a window wins, and a NaN counts as the maximum (the first NaN;
+ * as NumPy's argmax and PyTorch's max pool), so a NaN in the input reaches the output.
  * Preconditions (checked in Python): sizes >= 1; every window overlaps the input (pads are
  * smaller than the window); argmax holds h*W + w indices inside the input plane.
  */

@@ -171,7 +171,7 @@ _CONV_ALGORITHMS = {"auto": 0, "im2col": 1, "winograd": 2}
 
 
 def conv2d_force_algorithm(str name):
-    """Make every convolution forward use 'im2col', 'winograd' (where it applies) or 'auto'."""
+    """Make convolutions use 'im2col', 'winograd' (where it applies) or 'auto' (conv2d.h)."""
     return tdl_conv2d_force_algorithm(_CONV_ALGORITHMS[name])
 
 
@@ -225,7 +225,7 @@ def conv2d_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] 
     _check(status)
 
 
-def conv2d_forward_max_pool(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+def conv2d_max_pool_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
                             const floating[::1] bias, tuple strides, tuple pads, bint relu,
                             tuple pool, tuple conv_out_hw, floating[:, :, :, ::1] p,
                             int32_t[:, :, :, ::1] argmax):

@@ -147,11 +147,16 @@ def check_backends():
 
 
 def _relative_gap(ours, oracle) -> float:
+    """Largest |ours - oracle| over max |oracle|, the worst over a tuple of results. For index
+    arrays (a pool's argmax) it is the fraction of entries that differ: a tie broken the other
+    way after a rounding difference is one entry, not a jump across the image."""
     if isinstance(ours, tuple):
         return max((_relative_gap(a, b) for a, b in zip(ours, oracle) if a is not None), default=0.0)
     ours, oracle = np.asarray(ours), np.asarray(oracle)
     if ours.size == 0:
         return 0.0
+    if ours.dtype.kind in "iu":
+        return float(np.mean(ours != oracle))
     scale = max(float(np.max(np.abs(oracle))), np.finfo(np.float32).tiny)
     return float(np.max(np.abs(ours.astype(np.float64) - oracle))) / scale
 
@@ -188,8 +193,8 @@ def _run_in_place_checked(kernel: str, args: tuple, checks: dict) -> None:
 # ----------------------------------------------------------------------------- validation helpers
 
 # Argmax arrays our max-pool kernels returned, by id: (a weak reference, the plane size their
-# indices are below). They are handed out read-only, so the conv gradients and the pool
-# backward, which get them back every step, need not scan them again for out-of-range indices.
+# indices are below). They are handed out read-only, so the conv gradients, which get them
+# back every step, need not scan them again for out-of-range indices (_argmax_in_range).
 _own_argmax: dict = {}
 
 
@@ -202,10 +207,14 @@ def _remember_argmax(argmax: np.ndarray, plane: int) -> np.ndarray:
     return argmax
 
 
-def _argmax_in_range(argmax: np.ndarray, plane: int) -> bool:
-    """True when every index of argmax is in [0, plane): known for our own read-only arrays,
-    else one pass (seen as uint32, a negative index is >= 2**31, so max() catches both ends)."""
-    own = _own_argmax.get(id(argmax))
+def _argmax_in_range(argmax: np.ndarray, plane: int, trust_own: bool = False) -> bool:
+    """True when every index of argmax is in [0, plane): one pass (seen as uint32, a negative
+    index is >= 2**31, so max() catches both ends), or, with trust_own, known for our own
+    read-only arrays. Only the conv gradients trust them: their kernels compare argmax with
+    pixel indices and never address memory with it, so even an array changed behind the
+    read-only flag cannot make them read or write out of bounds. max_pool2d_backward, which
+    scatters through argmax, always scans."""
+    own = _own_argmax.get(id(argmax)) if trust_own else None
     if own is not None and own[0]() is argmax and not argmax.flags.writeable and own[1] <= plane:
         return True
     return not argmax.size or int(argmax.view(np.uint32).max()) < plane
@@ -360,7 +369,7 @@ def _check_pool_route(where, conv_out_shape, dy, pool_argmax, pool_geometry):
         raise ValueError(f"{where}: pool_argmax must be int32 of shape {dy.shape}, "
                          f"got {pool_argmax.dtype} {pool_argmax.shape}")
     plane = conv_out_shape[1] * conv_out_shape[2]
-    if not _argmax_in_range(pool_argmax, plane):
+    if not _argmax_in_range(pool_argmax, plane, trust_own=True):
         raise ValueError(f"{where}: pool_argmax holds indices outside the convolution's output "
                          f"plane (OH*OW = {plane})")
     return np.ascontiguousarray(pool_argmax), (window, pads)

@@ -31,7 +31,9 @@ def two_threads():
 
 @pytest.fixture(params=("im2col", "winograd"))
 def conv_algorithm(request):
-    """Run the test once per convolution forward algorithm (Winograd where it applies)."""
+    """Run the test once per convolution algorithm (forward and weight gradient; Winograd
+    where it applies), then restore the previous choice."""
+    previous = native.get_conv_algorithm()
     native.force_conv_algorithm(request.param)
     yield request.param
-    native.force_conv_algorithm("auto")
+    native.force_conv_algorithm(previous)

@@ -94,6 +94,8 @@ def test_pooled_gradients_match(conv_algorithm, case):
     ((2, 6, 6, 64), (3, 3), (1, 1), "valid", 128, (2, 2), "valid"),   # conv3: 4 -> 2
     ((2, 9, 7, 5), (2, 3), (2, 1), "same", 17, (3, 2), "same"),       # pads before the pool
     ((1, 5, 5, 4), (1, 1), (1, 1), "valid", 9, (2, 2), "same"),       # pointwise conv
+    ((2, 5, 3, 16), (3, 3), (1, 1), "valid", 16, (2, 2), "same"),     # Winograd dW, a 1-wide
+    ((2, 9, 9, 16), (3, 3), (1, 1), "valid", 20, (2, 2), "same"),     # output: tiles past it
 ])
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
 def test_pooled_named_shapes(microkernel, conv_algorithm, x_shape, window, strides, padding, f, pool,
@@ -225,8 +227,9 @@ def test_backend_pooled_runs_both_backends():
 
 
 def test_own_argmax_is_read_only_and_still_checked_when_changed(backend):
-    """The pool's argmax comes back read-only, so the gradients trust its range without a
-    scan; made writable and changed, or used with a smaller plane, it is checked again."""
+    """The pool's argmax comes back read-only, so the conv gradients trust its range without
+    a scan; made writable and changed, or used with a smaller plane, it is checked again (and
+    max_pool2d_backward, which scatters through it, always checks)."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
     w = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)

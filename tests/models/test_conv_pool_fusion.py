@@ -97,3 +97,17 @@ def test_wrong_input_still_gets_the_conv2d_message():
     model(np.zeros((1, 11, 13, 3), np.float32))
     with pytest.raises(ValueError, match="Conv2D expects input of shape"):
         model(np.zeros((1, 3, 11, 13), np.float32))
+
+
+def test_a_pool_subclass_is_not_replaced_by_max_pooling():
+    """A MaxPooling2D subclass that pools differently (here a min pool) keeps its own pooling."""
+    from tinydl import functional
+
+    class MinPooling2D(MaxPooling2D):
+        _function = staticmethod(
+            lambda x, pool, strides, padding: -functional.max_pool2d(-x, pool, strides, padding))
+
+    model = _model("relu", MinPooling2D((2, 2)))
+    x = np.random.default_rng(3).standard_normal((2, 11, 13, 3)).astype(np.float32)
+    for ours, want in zip(_run(model, x, True), _run(model, x, False)):
+        assert np.array_equal(ours, want)

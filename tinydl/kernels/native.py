@@ -83,6 +83,7 @@ def info() -> dict:
         "max_threads": _ext.get_num_threads(),
         "cpu_features": _ext.cpu_features(),
         "gemm_microkernel": _ext.gemm_kernel_name(),
+        "conv_algorithm": get_conv_algorithm(),
     }
 
 
@@ -124,7 +125,7 @@ def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
         return reference.conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool)
     p = np.empty((x.shape[0], oh // pool[0], ow // pool[1], w.shape[3]), dtype=x.dtype)
     argmax = np.empty(p.shape, dtype=np.int32)
-    _ext.conv2d_forward_max_pool(x, w, bias, tuple(strides), tuple(pads), relu,
+    _ext.conv2d_max_pool_forward(x, w, bias, tuple(strides), tuple(pads), relu,
                                                tuple(pool), (oh, ow), p, argmax)
     return p, argmax
 
