@@ -125,8 +125,8 @@ def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
         return reference.conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool)
     p = np.empty((x.shape[0], oh // pool[0], ow // pool[1], w.shape[3]), dtype=x.dtype)
     argmax = np.empty(p.shape, dtype=np.int32)
-    _ext.conv2d_max_pool_forward(x, w, bias, tuple(strides), tuple(pads), relu,
-                                               tuple(pool), (oh, ow), p, argmax)
+    _ext.conv2d_max_pool_forward(x, w, bias, tuple(strides), tuple(pads), relu, tuple(pool),
+                                 (oh, ow), p, argmax)
     return p, argmax
 
 
@@ -138,8 +138,8 @@ def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_arg
                                                pool_argmax, pool_geometry)
     out_hw = padded_output_hw(x_shape[1:3], w.shape[:2], strides, pads)
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _ext.conv2d_backward_input(dy, w, tuple(strides), tuple(pads), relu_out,
-                                              pool_argmax, pool_geometry, out_hw, dx)
+    _ext.conv2d_backward_input(dy, w, tuple(strides), tuple(pads), relu_out, pool_argmax,
+                               pool_geometry, out_hw, dx)
     return dx
 
 
@@ -152,8 +152,8 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
     out_hw = padded_output_hw(x.shape[1:3], kernel_hw, strides, pads)
     dw = np.empty((kernel_hw[0], kernel_hw[1], x.shape[3], dy.shape[3]), dtype=dy.dtype)
     db = np.empty(dy.shape[3], dtype=dy.dtype) if with_bias else None
-    _ext.conv2d_backward_kernel(dy, x, tuple(strides), tuple(pads), relu_out,
-                                               pool_argmax, pool_geometry, out_hw, dw, db)
+    _ext.conv2d_backward_kernel(dy, x, tuple(strides), tuple(pads), relu_out, pool_argmax,
+                                pool_geometry, out_hw, dw, db)
     return dw, db
 
 
