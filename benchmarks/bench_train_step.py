@@ -9,6 +9,9 @@ and reports the median of several repetitions and the process's peak resident me
 Run (NumPy's OpenBLAS is used by the reference backend; do not let these slow it):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train_step.py
 
+Each row runs in --rounds fresh processes, the rows taken in turn, and the table keeps the
+median, so a slow spell of a shared machine does not land on one row only.
+
 PyTorch rows appear when torch is importable (pip install torch); they are skipped otherwise.
 """
 
@@ -121,6 +124,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--steps", type=int, default=10, help="steps per repetition")
     parser.add_argument("--repeats", type=int, default=5, help="repetitions (the median is kept)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="fresh processes per implementation, taken in turn (the median "
+                             "is kept): a slow spell of the machine then hits every row alike")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -133,20 +139,38 @@ def main() -> None:
         rows += [("torch", "channels_last"), ("torch", "nchw")]
     else:
         print("PyTorch is not installed: its rows are skipped (pip install torch to compare)")
-    print(f"reference CNN, batch {BATCH}; medians of {args.repeats} x {args.steps} steps; "
+    print(f"reference CNN, batch {BATCH}; medians of {args.repeats} x {args.steps} steps in "
+          f"each of {args.rounds} processes per row, taken in turn; "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     header = f"{'implementation':28s} {'threads':>7s} {'train img/s':>12s} {'infer img/s':>12s} " \
-             f"{'peak MiB':>9s} {'train vs torch-CL':>18s}"
+             f"{'peak MiB':>9s} {'train vs torch-CL':>18s} {'vs reference':>13s}"
     print(header)
     for threads in args.threads:
-        results = {row: _run_child(*row, threads, args.steps, args.repeats) for row in rows}
+        results = _rounds(rows, threads, args)
         torch_cl = results.get(("torch", "channels_last"))
+        reference = results.get(("tinydl", "reference"))
         for (impl, variant), r in results.items():
-            if r is None:
-                continue
             ratio = f"{torch_cl['train_s'] / r['train_s']:.2f}x" if torch_cl else "-"
+            vs_ref = f"{reference['train_s'] / r['train_s']:.2f}x" if reference else "-"
             print(f"{impl + ' ' + variant:28s} {threads:7d} {BATCH / r['train_s']:12.0f} "
-                  f"{BATCH / r['infer_s']:12.0f} {r['peak_mib']:9.0f} {ratio:>18s}")
+                  f"{BATCH / r['infer_s']:12.0f} {r['peak_mib']:9.0f} {ratio:>18s} "
+                  f"{vs_ref:>13s}")
+
+
+def _rounds(rows, threads: int, args) -> dict:
+    """{row: median over the rounds of each process's train_s and infer_s, max peak_mib}."""
+    import numpy as np
+
+    runs: dict = {row: [] for row in rows}
+    for _ in range(args.rounds):
+        for row in rows:
+            r = _run_child(*row, threads, args.steps, args.repeats)
+            if r is not None:
+                runs[row].append(r)
+    return {row: {"train_s": float(np.median([r["train_s"] for r in rs])),
+                  "infer_s": float(np.median([r["infer_s"] for r in rs])),
+                  "peak_mib": max(r["peak_mib"] for r in rs)}
+            for row, rs in runs.items() if rs}
 
 
 if __name__ == "__main__":
