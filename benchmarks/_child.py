@@ -6,6 +6,7 @@ another, and so the thread count is set before any library starts its thread poo
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -27,3 +28,19 @@ def run_child(script: str, args: list, threads: int, label: str):
         print(f"  ({label}, {threads} thread(s): skipped: {last})")
         return None
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def kernel_bench_args(doc: str, choices) -> argparse.Namespace:
+    """The command line of bench_gemm.py and bench_conv.py: --reps, --threads, and --child
+    (internal: the name of the library or backend a child process measures)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--child", choices=choices)
+    return parser.parse_args()
+
+
+def run_kernel_child(script: str, name: str, threads: int, reps: int):
+    """run_child for bench_gemm.py / bench_conv.py: measure `name` in a fresh process."""
+    args = ["--child", name, "--threads", threads, "--reps", reps]
+    return run_child(script, args, threads, name)

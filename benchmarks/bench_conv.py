@@ -16,7 +16,6 @@ PyTorch (channels_last, torch.nn.grad for the gradients) is skipped when not imp
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
@@ -122,23 +121,15 @@ def child(backend_name: str, threads: int, reps: int) -> None:
     print(json.dumps({name: median_ms(fn, reps) for name, fn in calls.items()}))
 
 
-def run_child(backend_name: str, threads: int, reps: int):
-    args = ["--child", backend_name, "--threads", threads, "--reps", reps]
-    return _child.run_child(__file__, args, threads, backend_name)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
-    parser.add_argument("--child", choices=BACKENDS)
-    args = parser.parse_args()
+    args = _child.kernel_bench_args(__doc__, BACKENDS)
     if args.child:
         child(args.child, args.threads[0], args.reps)
         return
     for threads in args.threads:
         print(f"\n== {threads} thread(s), batch {BATCH}, median ms of {args.reps} reps ==")
-        res = {name: run_child(name, threads, args.reps) for name in BACKENDS}
+        res = {name: _child.run_kernel_child(__file__, name, threads, args.reps)
+               for name in BACKENDS}
         names = next((list(r) for r in res.values() if r), [])
         print(f"{'kernel':<15} {'native':>9} {'im2col':>9} {'reference':>10} {'torch':>9} "
               f"{'ref/native':>11} {'torch/native':>13}")

@@ -14,7 +14,6 @@ weight gradient of conv1..conv3, as op(A) (M, K) @ op(B) (K, N)).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -81,17 +80,8 @@ def child(library: str, threads: int, reps: int) -> None:
     print(json.dumps(results))
 
 
-def run_child(library: str, threads: int, reps: int):
-    args = ["--child", library, "--threads", threads, "--reps", reps]
-    return _child.run_child(__file__, args, threads, library)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
-    parser.add_argument("--child", choices=LIBRARIES)
-    args = parser.parse_args()
+    args = _child.kernel_bench_args(__doc__, LIBRARIES)
     if args.child:
         child(args.child, args.threads[0], args.reps)
         return
@@ -102,7 +92,8 @@ def main() -> None:
     print(f"tinydl native: {native.info()}")
     for threads in args.threads:
         print(f"\n== {threads} thread(s), median of {args.reps} reps, GFLOP/s ==")
-        res = {lib: run_child(lib, threads, args.reps) for lib in LIBRARIES}
+        res = {lib: _child.run_kernel_child(__file__, lib, threads, args.reps)
+               for lib in LIBRARIES}
         header = f"{'shape':<12} {'M x N x K':>20} {'tinydl':>8} {'numpy':>8} {'torch':>8} " \
                  f"{'ours/np':>8} {'ours/torch':>10}"
         print(header)

@@ -107,6 +107,20 @@ cdef inline void _check(int status) except *:
         raise MemoryError("tinydl native kernel: could not allocate its scratch buffers")
 
 
+cdef const floating *_optional(const floating[:, :, :, ::1] a):
+    """The first element's address, or NULL for None (an optional 4-d argument)."""
+    if a is None:
+        return NULL
+    return &a[0, 0, 0, 0]
+
+
+cdef const floating *_optional_vector(const floating[::1] a):
+    """The first element's address, or NULL for None (an optional bias)."""
+    if a is None:
+        return NULL
+    return &a[0]
+
+
 # ----------------------------------------------------------------------------- threads, CPU
 
 def get_num_threads():
@@ -149,9 +163,7 @@ def gemm_kernel_name():
 def gemm(bint trans_a, bint trans_b, tdl_index m, tdl_index n, tdl_index k, double alpha,
          const floating[:, ::1] a, const floating[:, ::1] b, double beta, floating[:, ::1] c,
          const floating[::1] bias, bint relu):
-    cdef const floating *bias_ptr = NULL
-    if bias is not None:
-        bias_ptr = &bias[0]
+    cdef const floating *bias_ptr = _optional_vector(bias)
     cdef int status
     with nogil:
         if floating is float:
@@ -200,21 +212,12 @@ cdef const tdl_conv2d_pool *_conv_pool(tdl_conv2d_pool *p, const int32_t[:, :, :
     return p
 
 
-cdef const floating *_optional(const floating[:, :, :, ::1] a):
-    """The first element's address, or NULL for None (an optional 4-d argument)."""
-    if a is None:
-        return NULL
-    return &a[0, 0, 0, 0]
-
-
 def conv2d_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
                    const floating[::1] bias, tuple strides, tuple pads, bint relu,
                    floating[:, :, :, ::1] y):
     cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y.shape)
-    cdef const floating *bias_ptr = NULL
+    cdef const floating *bias_ptr = _optional_vector(bias)
     cdef int status
-    if bias is not None:
-        bias_ptr = &bias[0]
     with nogil:
         if floating is float:
             status = tdl_conv2d_f32_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], bias_ptr,
@@ -233,10 +236,8 @@ def conv2d_max_pool_forward(const floating[:, :, :, ::1] x, const floating[:, :,
     y_shape[1], y_shape[2] = conv_out_hw
     cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y_shape)
     cdef tdl_index pkh = pool[0], pkw = pool[1]
-    cdef const floating *bias_ptr = NULL
+    cdef const floating *bias_ptr = _optional_vector(bias)
     cdef int status
-    if bias is not None:
-        bias_ptr = &bias[0]
     with nogil:
         if floating is float:
             status = tdl_conv2d_f32_forward_max_pool(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0],
