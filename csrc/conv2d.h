@@ -13,7 +13,9 @@
  *   backward input:   dcols    = dy[tile] @ w2^T, then scatter-added into dx (col2im);
  *                     w2^T is transposed once per call (the GEMM then reads it in place);
  *                     threads take groups of whole images, so no two threads write one dx
- *                     element, and each element receives its terms in output-pixel order
+ *                     element, and each element receives its terms in output-pixel order;
+ *                     after a max pool that leaves output rows or columns uncovered, only
+ *                     the covered pixels (nonzero gradient) go through the GEMM
  *   backward kernel:  dw_t    += cols^T @ dy[tile] over the thread's rows, db_t += sum of dy
  *                     rows; then dw = sum of dw_t in thread order (deterministic per count).
  * A 1x1 kernel with unit strides and no padding skips im2col (cols is x itself).
