@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 
 
 def run_child(script: str, args: list, threads: int, label: str):
@@ -44,3 +46,15 @@ def run_kernel_child(script: str, name: str, threads: int, reps: int):
     """run_child for bench_gemm.py / bench_conv.py: measure `name` in a fresh process."""
     args = ["--child", name, "--threads", threads, "--reps", reps]
     return run_child(script, args, threads, name)
+
+
+def median_seconds(fn, reps: int) -> float:
+    """Median wall time of fn() over reps calls, after two untimed warm-up calls."""
+    fn()
+    fn()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

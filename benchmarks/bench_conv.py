@@ -17,7 +17,6 @@ PyTorch (channels_last, torch.nn.grad for the gradients) is skipped when not imp
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 
@@ -104,21 +103,11 @@ def torch_calls(threads: int):
     return calls
 
 
-def median_ms(fn, reps: int) -> float:
-    fn()
-    fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
-
-
 def child(backend_name: str, threads: int, reps: int) -> None:
     calls = torch_calls(threads) if backend_name == "torch" else tinydl_calls(backend_name,
                                                                                threads)
-    print(json.dumps({name: median_ms(fn, reps) for name, fn in calls.items()}))
+    print(json.dumps({name: 1e3 * _child.median_seconds(fn, reps)
+                      for name, fn in calls.items()}))
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import numpy as np
 
@@ -59,23 +58,13 @@ def gemm_function(library: str, threads: int, a, b, trans_a: bool, trans_b: bool
     return lambda: op_a @ op_b
 
 
-def median_seconds(fn, reps: int) -> float:
-    fn()
-    fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def child(library: str, threads: int, reps: int) -> None:
     """Time every shape with one library and print {shape name: GFLOP/s} as JSON."""
     results = {}
     for name, m, n, k, trans_a, trans_b in SHAPES:
         a, b = operands(m, n, k, trans_a, trans_b)
-        seconds = median_seconds(gemm_function(library, threads, a, b, trans_a, trans_b), reps)
+        fn = gemm_function(library, threads, a, b, trans_a, trans_b)
+        seconds = _child.median_seconds(fn, reps)
         results[name] = 2.0 * m * n * k / seconds / 1e9
     print(json.dumps(results))
 
