@@ -188,14 +188,14 @@ def conv2d_force_algorithm(str name):
 
 
 cdef tdl_conv2d_shape _conv_shape(Py_ssize_t *x_shape, Py_ssize_t *w_shape, tuple strides,
-                                  tuple pads, Py_ssize_t *y_shape):
-    """The C shape record from x (N, H, W, C), w (KH, KW, C, F) and y (N, OH, OW, F) shapes."""
+                                  tuple pads, tuple out_hw):
+    """The C shape record from x (N, H, W, C) and w (KH, KW, C, F) shapes and (OH, OW)."""
     cdef tdl_conv2d_shape s
     s.n, s.h, s.w, s.c = x_shape[0], x_shape[1], x_shape[2], x_shape[3]
     s.kh, s.kw, s.f = w_shape[0], w_shape[1], w_shape[3]
     s.sh, s.sw = strides
     s.top, s.left = pads[0], pads[2]
-    s.oh, s.ow = y_shape[1], y_shape[2]
+    s.oh, s.ow = out_hw
     return s
 
 
@@ -215,7 +215,8 @@ cdef const tdl_conv2d_pool *_conv_pool(tdl_conv2d_pool *p, const int32_t[:, :, :
 def conv2d_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
                    const floating[::1] bias, tuple strides, tuple pads, bint relu,
                    floating[:, :, :, ::1] y):
-    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y.shape)
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads,
+                                          (y.shape[1], y.shape[2]))
     cdef const floating *bias_ptr = _optional_vector(bias)
     cdef int status
     with nogil:
@@ -232,9 +233,7 @@ def conv2d_max_pool_forward(const floating[:, :, :, ::1] x, const floating[:, :,
                             const floating[::1] bias, tuple strides, tuple pads, bint relu,
                             tuple pool, tuple conv_out_hw, floating[:, :, :, ::1] p,
                             int32_t[:, :, :, ::1] argmax):
-    cdef Py_ssize_t y_shape[4]
-    y_shape[1], y_shape[2] = conv_out_hw
-    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, y_shape)
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, w.shape, strides, pads, conv_out_hw)
     cdef tdl_index pkh = pool[0], pkw = pool[1]
     cdef const floating *bias_ptr = _optional_vector(bias)
     cdef int status
@@ -254,9 +253,7 @@ def conv2d_backward_input(const floating[:, :, :, ::1] dy, const floating[:, :, 
                           tuple strides, tuple pads, const floating[:, :, :, ::1] relu_out,
                           const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
                           tuple conv_out_hw, floating[:, :, :, ::1] dx):
-    cdef Py_ssize_t y_shape[4]
-    y_shape[1], y_shape[2] = conv_out_hw
-    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads, y_shape)
+    cdef tdl_conv2d_shape s = _conv_shape(dx.shape, w.shape, strides, pads, conv_out_hw)
     cdef tdl_conv2d_pool p
     cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
     cdef const floating *relu_ptr = _optional(relu_out)
@@ -275,9 +272,7 @@ def conv2d_backward_kernel(const floating[:, :, :, ::1] dy, const floating[:, :,
                            tuple strides, tuple pads, const floating[:, :, :, ::1] relu_out,
                            const int32_t[:, :, :, ::1] pool_argmax, tuple pool_geometry,
                            tuple conv_out_hw, floating[:, :, :, ::1] dw, floating[::1] db):
-    cdef Py_ssize_t y_shape[4]
-    y_shape[1], y_shape[2] = conv_out_hw
-    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads, y_shape)
+    cdef tdl_conv2d_shape s = _conv_shape(x.shape, dw.shape, strides, pads, conv_out_hw)
     cdef tdl_conv2d_pool p
     cdef const tdl_conv2d_pool *pool_ptr = _conv_pool(&p, pool_argmax, pool_geometry)
     cdef const floating *relu_ptr = _optional(relu_out)
