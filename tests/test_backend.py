@@ -76,12 +76,6 @@ def test_backend_info_keys_and_consistency(backend):
         assert info["native_kernels"] == [] and "native_error" in info
 
 
-@pytest.mark.skipif(NATIVE, reason="only meaningful without the extension")
-def test_asking_for_native_without_the_extension_raises_import_error():
-    with pytest.raises(ImportError, match="native backend is not available"):
-        tinydl.set_backend("native")
-
-
 def test_num_threads():
     before = tinydl.get_num_threads()
     assert before >= 1

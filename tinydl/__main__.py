@@ -113,6 +113,9 @@ def main(argv=None) -> int:
     tinydl.utils.set_random_seed(args.seed)
     info = tinydl.backend_info()
     print(f"tinydl {tinydl.__version__}: backend={info['backend']}, threads={info['threads']}")
+    fallback = tinydl.backend.fallback_warning(consume=True)  # fit then stays quiet
+    if fallback is not None:
+        print(f"WARNING: {fallback}", file=sys.stderr, flush=True)
 
     (x_train, y_train), (x_test, y_test) = load(args.dataset)
     classes = int(max(y_train.max(), y_test.max())) + 1

@@ -16,7 +16,9 @@ variable (read once, at import). The default is 'native' when the extension is b
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import warnings
 import weakref
 
 import numpy as np
@@ -37,16 +39,24 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _import_native():
-    """Return (module, None) when the native kernels import, else (None, the reason)."""
+    """Return (module, None) when the native kernels import, else (None, why, in words a
+    student can act on: see tinydl.kernels.diagnose)."""
     try:
-        from tinydl.kernels import native
-    except ImportError as exc:  # extension not built, or built for another Python
-        return None, str(exc)
+        native = importlib.import_module("tinydl.kernels.native")
+    except ImportError as exc:  # not built, shadowed by the source folder, another Python, ...
+        from tinydl.kernels.diagnose import native_import_problem
+        return None, native_import_problem(exc)
     return native, None
 
 
 _native, _native_error = _import_native()
-_state = {"backend": None, "checks": None}
+# chosen: the user asked for the backend (set_backend, use_backend or TINYDL_BACKEND), so
+# running on the reference kernels is what they want and no warning is due.
+_state = {"backend": None, "checks": None, "chosen": False, "warned": False}
+
+
+class ReferenceBackendWarning(RuntimeWarning):
+    """Training runs on the NumPy reference kernels because the C extension did not import."""
 
 
 # ----------------------------------------------------------------------------- selection
@@ -58,14 +68,40 @@ def set_backend(name: str) -> None:
         ValueError: for an unknown name.
         ImportError: for 'native' when the extension is not built.
     """
+    _select_backend(name, chosen=True)
+
+
+def _select_backend(name: str, chosen: bool) -> None:
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     if name == "native" and _native is None:
         raise ImportError(
-            "the native backend is not available: the C extension tinydl._native did not import "
-            f"({_native_error}). Build it with `pip install -e .`, or use set_backend('reference')."
+            "the native backend is not available: the C extension tinydl._native did not import: "
+            f"{_native_error} Or use set_backend('reference')."
         )
-    _state["backend"] = name
+    _state["backend"], _state["chosen"] = name, chosen
+
+
+def fallback_warning(consume: bool = False) -> str | None:
+    """The one-line warning due when the kernels fell back to the reference backend without
+    anyone asking for it (the extension did not import); None when nothing is due.
+
+    Args:
+        consume: mark it as said (the caller shows it), so that fit does not warn again.
+    """
+    if _state["backend"] != "reference" or _state["chosen"] or _native is not None \
+            or _state["warned"]:
+        return None
+    _state["warned"] = consume
+    return ("tinydl is running on its NumPy reference kernels, about 10x slower, because the "
+            f"C extension did not import: {_native_error}")
+
+
+def warn_if_fallback(stacklevel: int = 3) -> None:
+    """Warn (ReferenceBackendWarning) once per process when fallback_warning() is due."""
+    message = fallback_warning(consume=True)
+    if message is not None:
+        warnings.warn(message, ReferenceBackendWarning, stacklevel=stacklevel)
 
 
 def get_backend() -> str:
@@ -76,12 +112,12 @@ def get_backend() -> str:
 @contextlib.contextmanager
 def use_backend(name: str):
     """Context manager that runs the block with another backend, then restores the previous one."""
-    previous = get_backend()
+    previous = (get_backend(), _state["chosen"])
     set_backend(name)
     try:
         yield
     finally:
-        set_backend(previous)
+        _select_backend(*previous)
 
 
 def native_kernels() -> list[str]:
@@ -100,8 +136,24 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """Threads the native kernels use: the machine's cores by default, or OMP_NUM_THREADS."""
-    return _native.get_num_threads() if _native is not None else 1
+    """Threads the native kernels use: the machine's cores by default, or OMP_NUM_THREADS.
+
+    Without the extension: the number they would use (OpenMP's default rule), so that a
+    missing build does not read as a one-thread machine.
+    """
+    return _native.get_num_threads() if _native is not None else default_num_threads()
+
+
+def default_num_threads() -> int:
+    """OpenMP's default: the first entry of OMP_NUM_THREADS when it is a positive int, else
+    the cores this process may run on."""
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if first.isdigit() and int(first) > 0:
+        return int(first)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS has no sched_getaffinity
+        return os.cpu_count() or 1
 
 
 def backend_info() -> dict:
@@ -597,11 +649,12 @@ def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2,
     return _run("adam_update", w, np.ascontiguousarray(g), m, v, v_hat, *scalars)
 
 
-def _initial_backend() -> str:
+def _initial_backend() -> tuple:
+    """(name, chosen): TINYDL_BACKEND when set, else native when it imported."""
     requested = os.environ.get("TINYDL_BACKEND", "").strip().lower()
     if requested:
-        return requested
-    return "native" if _native is not None else "reference"
+        return requested, True
+    return ("native" if _native is not None else "reference"), False
 
 
-set_backend(_initial_backend())
+_select_backend(*_initial_backend())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinydl import backend
 from tinydl.autograd import no_grad
 from tinydl.callbacks import CallbackList
 from tinydl.models import data
@@ -75,6 +76,7 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
             lengths, labels that do not fit the loss, bad arguments — all before training.
     """
     self._check_compiled("fit")
+    backend.warn_if_fallback(stacklevel=3)
     if class_weight is not None or sample_weight is not None:
         raise ValueError("fit: class_weight and sample_weight are not supported yet")
     verbose = _verbosity(verbose)
