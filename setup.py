@@ -39,12 +39,21 @@ def _openmp_flags(compiler):
     if compiler.compiler_type == "msvc":
         return ["/openmp"], []
     candidates = [(["-fopenmp"], ["-fopenmp"])]
-    if sys.platform == "darwin":  # Apple clang with Homebrew's libomp
+    if sys.platform == "darwin":  # Apple clang with Homebrew's libomp (`brew install libomp`)
+        for prefix in _libomp_prefixes():
+            candidates.append((["-Xpreprocessor", "-fopenmp", f"-I{prefix}/include"],
+                               [f"-L{prefix}/lib", "-lomp", f"-Wl,-rpath,{prefix}/lib"]))
         candidates.append((["-Xpreprocessor", "-fopenmp"], ["-lomp"]))
     for cflags, lflags in candidates:
         if _compiler_accepts(compiler, cflags, lflags):
             return cflags, lflags
     return [], []
+
+
+def _libomp_prefixes():
+    """Where Homebrew keeps libomp (Apple silicon, Intel), when it is installed there."""
+    return [p for p in ("/opt/homebrew/opt/libomp", "/usr/local/opt/libomp")
+            if os.path.isfile(os.path.join(p, "include", "omp.h"))]
 
 
 class BuildExt(build_ext):

@@ -203,7 +203,8 @@ def test_backend_rejects_wrong_dtypes_before_any_kernel_runs(backend, kernel_cal
 BAD_SHAPE_CALLS = {
     "gemm inner": (lambda: dispatch.gemm(np.ones((2, 3)), np.ones((4, 2))), r"gemm: inner dimensions differ"),
     "gemm rank": (lambda: dispatch.gemm(np.ones(3), np.ones((3, 2))), r"a must have shape \(M, K\), got \(3,\)"),
-    "gemm c": (lambda: dispatch.gemm(f64, f64, beta=1.0, c=np.ones((3, 3))), r"c must have shape \(2, 2\), got \(3, 3\)"),
+    "gemm c": (lambda: dispatch.gemm(f64, f64, beta=1.0, c=np.ones((3, 3))),
+               r"c must have shape \(2, 2\), got \(3, 3\)"),
     "conv channels": (lambda: dispatch.conv2d_forward(x64, np.ones((2, 2, 3, 1)), None, (1, 1), (0, 0, 0, 0)),
                       r"kernel expects 3 input channels .* but the input has 1"),
     "conv window": (lambda: dispatch.conv2d_forward(x64, np.ones((5, 2, 1, 1)), None, (1, 1), (0, 0, 0, 0)),

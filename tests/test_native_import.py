@@ -16,7 +16,7 @@ import pytest
 import tinydl
 from tinydl.kernels import diagnose
 
-REPO = Path(__file__).resolve().parents[1]
+PACKAGE = Path(tinydl.__file__).resolve().parent  # the tinydl under test, built or installed
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 
 
@@ -122,7 +122,7 @@ def test_the_same_folder_installed_editable_but_unbuilt_is_not_built(tmp_path, m
 
 def copy_without_extension(folder: Path) -> Path:
     """A copy of the package's Python files (no compiled extension) in folder/tinydl."""
-    shutil.copytree(REPO / "tinydl", folder / "tinydl",
+    shutil.copytree(PACKAGE, folder / "tinydl",
                     ignore=shutil.ignore_patterns("*.so", "*.pyd", "*.dylib", "__pycache__",
                                                   "_native.c"))
     return folder

@@ -83,8 +83,8 @@ class Function:
     arguments unchanged) and returns one array. backward(ctx, grad) receives the gradient
     of the loss with respect to that output and returns one gradient per positional
     argument (a single array when there is one argument; None for non-tensor arguments or
-    inputs that need none; trailing non-tensor arguments may be left out). A gradient whose shape was broadcast in forward is summed back
-    to the input's shape by the engine.
+    inputs that need none; trailing non-tensor arguments may be left out). A gradient whose
+    shape was broadcast in forward is summed back to the input's shape by the engine.
     """
 
     @staticmethod

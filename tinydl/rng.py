@@ -21,4 +21,4 @@ def set_random_seed(seed: int) -> None:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     _generator[0] = np.random.default_rng(int(seed))
     random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
+    np.random.seed(int(seed) % 2**32)  # noqa: NPY002 (seeds NumPy's global RNG, as Keras does)

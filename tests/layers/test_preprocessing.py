@@ -106,8 +106,8 @@ def test_random_crop_training_is_a_window_of_the_batch(images):
     x = images(3, 8, 7, 2)
     y = RandomCrop(5, 4, seed=2)(x, training=True).data
     assert y.shape == (3, 5, 4, 2)
-    windows = [(t, l) for t in range(4) for l in range(4)
-               if np.array_equal(x[:, t:t + 5, l:l + 4], y)]
+    windows = [(t, left) for t in range(4) for left in range(4)
+               if np.array_equal(x[:, t:t + 5, left:left + 4], y)]
     assert len(windows) == 1
 
 

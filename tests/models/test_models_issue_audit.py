@@ -305,7 +305,7 @@ class Batches:
         self.x, self.y, self.batch_size, self.seen, self.epochs = x, y, batch_size, [], 0
 
     def __len__(self):
-        return -(-len(self.x) // self.batch_size)
+        return -(-len(self.x) // self.batch_size)  # noqa: PLE0303 (ceil division: positive)
 
     def __getitem__(self, i):
         self.seen.append(i)

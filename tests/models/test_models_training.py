@@ -3,20 +3,16 @@ progress output, weights files and bad input."""
 
 from __future__ import annotations
 
-import gzip
-import os
 
 import numpy as np
 import pytest
 
 import tinydl
 from tinydl import layers
+from tinydl.datasets import digits
 from tinydl.layers import Dense, Dropout, Flatten
 from tinydl.models import Sequential
 from tinydl.utils import set_random_seed, to_categorical
-
-DIGITS_CSV = "/work/shared/data/digits/digits.csv.gz"
-
 
 def load_digits():
     """(x_train, y_train), (x_test, y_test) of the UCI 8x8 digits, x scaled to [0, 1].
@@ -24,16 +20,7 @@ def load_digits():
     The 360 held-out samples are drawn at random (seeded) from all 1,797. The loader's fixed split
     puts other writers in its test set; a small MLP reaches only ~91% there, ~98% here.
     """
-    try:
-        from tinydl.datasets import digits
-        (x_train, y_train), (x_test, y_test) = digits.load_data()
-    except (ImportError, AttributeError, OSError):
-        if not os.path.exists(DIGITS_CSV):
-            pytest.skip("the digits data set is not available")
-        with gzip.open(DIGITS_CSV, "rt") as stream:
-            table = np.loadtxt(stream, delimiter=",", dtype=np.uint8)
-        x, y = table[:, :64].reshape(-1, 8, 8), table[:, 64]
-        (x_train, y_train), (x_test, y_test) = (x[:1437], y[:1437]), (x[1437:], y[1437:])
+    (x_train, y_train), (x_test, y_test) = digits.load_data()
     x, y = np.concatenate([x_train, x_test]) / 16.0, np.concatenate([y_train, y_test])
     order = np.random.default_rng(0).permutation(len(x))
     x, y = x[order], y[order]
@@ -107,8 +94,6 @@ def test_dense_model_learns_digits():
     assert accuracy >= 0.95, f"held-out accuracy {accuracy:.3f}"
 
 
-@pytest.mark.skipif(not (hasattr(layers, "Conv2D") and hasattr(layers, "MaxPooling2D")),
-                    reason="Conv2D / MaxPooling2D are not in tinydl.layers yet")
 def test_small_cnn_learns_digits():
     (x_train, y_train), (x_test, y_test) = load_digits()
     set_random_seed(0)

@@ -60,7 +60,7 @@ def _images(n: int = 12, seed: int = 0):
 def assert_same_model(original, loaded, x) -> None:
     """Same classes, configs, weights (bit for bit), optimizer state and predictions."""
     assert type(loaded) is Sequential
-    assert [type(l) for l in loaded._layers] == [type(l) for l in original._layers]
+    assert [type(layer) for layer in loaded._layers] == [type(layer) for layer in original._layers]
     assert loaded.get_config() == original.get_config()
     assert loaded.input_shape == original.input_shape
     assert loaded.output_shape == original.output_shape
