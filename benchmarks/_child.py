@@ -58,3 +58,23 @@ def median_seconds(fn, reps: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory, MiB.
+
+    On Linux, VmHWM of /proc/self/status: getrusage's ru_maxrss survives exec, so a child
+    started by a parent that imported torch (~220 MiB) would report the parent's peak.
+    Elsewhere ru_maxrss (bytes on macOS, KiB on Linux and the BSDs).
+    """
+    import resource
+
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024

@@ -101,28 +101,7 @@ def measure(impl: str, variant: str, threads: int, steps: int, repeats: int) -> 
 
     train_s = median_time(train)
     infer_s = median_time(infer)
-    return {"train_s": train_s, "infer_s": infer_s, "peak_mib": _peak_mib()}
-
-
-def _peak_mib() -> float:
-    """This process's peak resident memory, MiB.
-
-    On Linux, VmHWM of /proc/self/status: getrusage's ru_maxrss survives exec, so a child
-    started by a parent that imported torch (~220 MiB) would report the parent's peak.
-    Elsewhere ru_maxrss (bytes on macOS, KiB on Linux and the BSDs).
-    """
-    import resource
-    import sys
-
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+    return {"train_s": train_s, "infer_s": infer_s, "peak_mib": _child.peak_mib()}
 
 
 def _run_child(impl, variant, threads, steps, repeats) -> dict | None:

@@ -1,0 +1,122 @@
+"""The model zoo: what users write, described once and built alike in tinydl, PyTorch and Keras.
+
+A model is a list of layer specs (tuples) over an NHWC or flat input; `build(framework, name)`
+turns it into a tinydl Sequential, a PyTorch nn.Sequential (channels_last for images) or a
+Keras Sequential, with the same layers, shapes and parameter counts, so a benchmark compares
+the frameworks on one model and not on three. Classification heads end in logits for PyTorch
+(its CrossEntropyLoss takes logits) and in softmax for tinydl and Keras (both fuse the
+softmax with the cross-entropy).
+
+Specs: ("conv", filters, kernel, padding, use_bias, activation), ("bn",), ("relu",),
+("maxpool", size), ("dropout", rate), ("flatten",), ("gap",), ("dense", units, activation).
+"""
+
+from __future__ import annotations
+
+
+def _vgg_block(filters: int, dropout: float) -> list:
+    conv = [("conv", filters, 3, "same", False, None), ("bn",), ("relu",)]
+    return conv + conv + [("maxpool", 2), ("dropout", dropout)]
+
+
+MODELS = {
+    # the seed's CIFAR-10 CNN (Keras tutorial), 160,202 parameters
+    "reference_cnn": ((32, 32, 3), [
+        ("conv", 32, 3, "valid", True, "relu"), ("maxpool", 2),
+        ("conv", 64, 3, "valid", True, "relu"), ("maxpool", 2),
+        ("conv", 128, 3, "valid", True, "relu"), ("maxpool", 2),
+        ("flatten",), ("dense", 128, "relu"), ("dense", 10, "softmax")]),
+    # Keras' quickstart-style MLP on flattened MNIST
+    "mlp": ((784,), [("dense", 512, "relu"), ("dense", 512, "relu"), ("dense", 10, "softmax")]),
+    # VGG-style CIFAR net: [Conv 'same' (no bias) -> BatchNorm -> ReLU] x2 -> MaxPool -> Dropout
+    "vgg_bn": ((32, 32, 3), _vgg_block(32, 0.2) + _vgg_block(64, 0.3) + _vgg_block(128, 0.4)
+               + [("flatten",), ("dense", 10, "softmax")]),
+    # the seed article's section 4.3 family: five 3x3 'same' convs 32..512, pools between, GAP
+    "seed_cnn5": ((32, 32, 3), [
+        ("conv", 32, 3, "same", True, "relu"), ("maxpool", 2),
+        ("conv", 64, 3, "same", True, "relu"), ("maxpool", 2),
+        ("conv", 128, 3, "same", True, "relu"), ("maxpool", 2),
+        ("conv", 256, 3, "same", True, "relu"), ("maxpool", 2),
+        ("conv", 512, 3, "same", True, "relu"), ("gap",), ("dense", 10, "softmax")]),
+}
+
+
+def build(framework: str, name: str, input_shape=None, layers=None):
+    """The model `name` of MODELS (or the given input_shape and layer specs) in a framework:
+    'tinydl', 'torch' or 'keras'."""
+    default_shape, default_layers = MODELS[name] if name in MODELS else (None, None)
+    input_shape, layers = input_shape or default_shape, layers or default_layers
+    return {"tinydl": _tinydl, "torch": _torch, "keras": _keras}[framework](input_shape, layers)
+
+
+def _tinydl(input_shape, specs):
+    from tinydl import layers as L
+    from tinydl.models import Sequential
+
+    make = {
+        "conv": lambda f, k, pad, bias, act: L.Conv2D(f, (k, k), padding=pad, use_bias=bias,
+                                                      activation=act),
+        "bn": L.BatchNormalization, "relu": L.ReLU, "maxpool": lambda s: L.MaxPooling2D((s, s)),
+        "dropout": L.Dropout, "flatten": L.Flatten, "gap": L.GlobalAveragePooling2D,
+        "dense": lambda units, act: L.Dense(units, activation=act),
+    }
+    model = Sequential([L.Input(shape=input_shape)] + [make[s[0]](*s[1:]) for s in specs])
+    return model
+
+
+def _keras(input_shape, specs):
+    import keras
+    from keras import layers as L
+
+    make = {
+        "conv": lambda f, k, pad, bias, act: L.Conv2D(f, k, padding=pad, use_bias=bias,
+                                                      activation=act),
+        "bn": L.BatchNormalization, "relu": L.ReLU, "maxpool": lambda s: L.MaxPooling2D(s),
+        "dropout": L.Dropout, "flatten": L.Flatten, "gap": L.GlobalAveragePooling2D,
+        "dense": lambda units, act: L.Dense(units, activation=act),
+    }
+    return keras.Sequential([keras.Input(shape=input_shape)] + [make[s[0]](*s[1:]) for s in specs])
+
+
+def _torch(input_shape, specs):
+    """nn.Sequential over NCHW (channels_last in memory) or flat inputs; sizes tracked as the
+    Keras model would compute them."""
+    from torch import nn
+
+    modules, shape = [], list(input_shape)  # (H, W, C) or (features,)
+    for kind, *args in specs:
+        if kind == "conv":
+            filters, k, pad, bias, act = args
+            modules.append(nn.Conv2d(shape[2], filters, k, padding="same" if pad == "same" else 0,
+                                     bias=bias))
+            if pad == "valid":
+                shape[0], shape[1] = shape[0] - k + 1, shape[1] - k + 1
+            shape[2] = filters
+            modules += [nn.ReLU()] if act == "relu" else []
+        elif kind == "bn":
+            modules.append(nn.BatchNorm2d(shape[2], eps=1e-3, momentum=0.01))
+        elif kind == "relu":
+            modules.append(nn.ReLU())
+        elif kind == "maxpool":
+            modules.append(nn.MaxPool2d(args[0]))
+            shape[0], shape[1] = shape[0] // args[0], shape[1] // args[0]
+        elif kind == "dropout":
+            modules.append(nn.Dropout(args[0]))
+        elif kind == "flatten":
+            modules.append(nn.Flatten())
+            shape = [shape[0] * shape[1] * shape[2]] if len(shape) == 3 else shape
+        elif kind == "gap":
+            modules += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+            shape = [shape[2]]
+        elif kind == "dense":
+            units, act = args
+            modules.append(nn.Linear(shape[0], units))
+            shape = [units]
+            modules += [nn.ReLU()] if act == "relu" else []  # softmax: folded into the loss
+    return nn.Sequential(*modules)
+
+
+def count_params(name: str) -> int:
+    """Parameters of the tinydl build of a zoo model (Keras counts the same)."""
+    model = build("tinydl", name)
+    return model.count_params()
