@@ -144,4 +144,4 @@ class Tensor:
     def flatten(self, start_axis=0): return ops.flatten(self, start_axis)
 
 
-from tinydl import ops  # noqa: E402  (ops builds on Tensor, Tensor's operators call ops)
+from tinydl.ops import operators as ops  # noqa: E402  (ops build on Tensor, Tensor's operators call them)

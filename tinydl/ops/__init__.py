@@ -1,127 +1,47 @@
-"""Differentiable ops as plain functions: the lowercase wrappers Tensor's operators call.
+"""tinydl.ops is keras.ops: differentiable ops on Tensors, NumPy arrays and numbers, by Keras' names.
 
-Each wrapper checks its arguments, turns plain numbers and arrays into the dtype of the
-tensor beside them, and applies one Function from the modules of this package.
+    import tinydl as keras
+    from tinydl import ops
+    y = ops.softmax(ops.matmul(x, w), axis=-1)     # x, w: Tensors or NumPy arrays; y: a Tensor
+    ops.convert_to_numpy(y)                        # back to a NumPy array
+
+The ops live by family: keras_core.py (dtypes, convert_to_tensor, cast), keras_numpy.py (math,
+comparisons, reductions), keras_array.py (creation, shapes, linear algebra), keras_nn.py
+(activations, one_hot, cross-entropies). Each applies Functions (forward beside backward) from
+elementwise.py, reduce.py, movement.py, matmul.py and loss.py. operators.py holds what Tensor's
+operators call (sub, mul, div, neg, pow, getitem, flatten); those names stay here too.
+A Keras op that tinydl lacks raises an AttributeError (and NotImplementedError) saying so.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import difflib
 
-from tinydl.ops.elementwise import (Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid,
-                                    Sqrt, Sub, Tanh)
-from tinydl.ops.matmul import MatMul
-from tinydl.ops.movement import Concatenate, GetItem, Reshape, Stack, Transpose
-from tinydl.ops.reduce import Max, Mean, Sum
+from tinydl.ops.keras_array import *  # noqa: F401,F403
+from tinydl.ops.keras_array import __all__ as _array_names
+from tinydl.ops.keras_core import (cast, convert_to_numpy, convert_to_tensor, dtype, is_tensor,
+                                   ndim, result_type, shape, size, stop_gradient)
+from tinydl.ops.keras_nn import *  # noqa: F401,F403
+from tinydl.ops.keras_nn import __all__ as _nn_names
+from tinydl.ops.keras_numpy import *  # noqa: F401,F403
+from tinydl.ops.keras_numpy import __all__ as _numpy_names
+from tinydl.ops.operators import div, flatten, getitem, mul, neg, pow, sub  # noqa: A004
 
-
-def _tensor_type():
-    from tinydl.tensor import Tensor
-    return Tensor
-
-
-def _operands(a, b, op: str):
-    """Make both operands usable by a binary op; check that their shapes broadcast."""
-    Tensor = _tensor_type()
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = Tensor(a)
-    if not isinstance(a, Tensor):
-        a = np.asarray(a, dtype=b.dtype)
-    if not isinstance(b, Tensor):
-        b = np.asarray(b, dtype=a.dtype)
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast "
-                         "(each axis must be equal, or 1 on one side)") from None
-    return a, b
+_core_names = ["cast", "convert_to_numpy", "convert_to_tensor", "dtype", "is_tensor", "ndim",
+               "result_type", "shape", "size", "stop_gradient"]
+KERAS_NAMES = tuple(sorted(_core_names + _array_names + _nn_names + _numpy_names))
+__all__ = list(KERAS_NAMES) + ["div", "flatten", "getitem", "mul", "neg", "pow", "sub"]
 
 
-def add(a, b): return Add.apply(*_operands(a, b, "add"))
-def sub(a, b): return Sub.apply(*_operands(a, b, "sub"))
-def mul(a, b): return Mul.apply(*_operands(a, b, "mul"))
-def div(a, b): return Div.apply(*_operands(a, b, "div"))
-def pow(a, b): return Pow.apply(*_operands(a, b, "pow"))  # noqa: A001 (the Python operator's name)
-def matmul(a, b): return MatMul.apply(*_operands_no_broadcast(a, b))
-def neg(a): return Neg.apply(a)
-def exp(a): return Exp.apply(a)
-def log(a): return Log.apply(a)
-def sqrt(a): return Sqrt.apply(a)
-def tanh(a): return Tanh.apply(a)
-def sigmoid(a): return Sigmoid.apply(a)
-def relu(a): return Relu.apply(a)
-def abs(a): return Abs.apply(a)  # noqa: A001
-def clip(a, low, high): return Clip.apply(a, low, high)
-def sum(a, axis=None, keepdims=False): return Sum.apply(a, axis, keepdims)  # noqa: A001
-def mean(a, axis=None, keepdims=False): return Mean.apply(a, axis, keepdims)
-def max(a, axis=None, keepdims=False): return Max.apply(a, axis, keepdims)  # noqa: A001
-def getitem(a, index): return GetItem.apply(a, _plain_index(index))
+class NotImplementedInTinydl(AttributeError, NotImplementedError):
+    """A Keras name tinydl does not provide (an AttributeError, so hasattr() is False)."""
 
 
-def _operands_no_broadcast(a, b):
-    Tensor = _tensor_type()
-    a = a if isinstance(a, Tensor) else Tensor(a, dtype=b.dtype if isinstance(b, Tensor) else None)
-    b = b if isinstance(b, Tensor) else Tensor(b, dtype=a.dtype)
-    return a, b
-
-
-def _plain_index(index):
-    """Indices that are Tensors become integer arrays."""
-    Tensor = _tensor_type()
-    if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data.astype(np.int64)
-    return index
-
-
-def reshape(a, *shape):
-    """Same data, new shape; one dimension may be -1."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return Reshape.apply(a, shape)
-
-
-def transpose(a, *axes):
-    """Permute the axes (all reversed when none are given)."""
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
-    return Transpose.apply(a, axes or None)
-
-
-def flatten(a, start_axis: int = 0):
-    """Merge the axes from start_axis on into one: (N, H, W, C) -> (N, H*W*C) for start_axis=1."""
-    return reshape(a, a.shape[:start_axis] + (int(np.prod(a.shape[start_axis:])),))
-
-
-def _same_shapes_but(arrays, axis, what):
-    shapes = [t.shape for t in arrays]
-    ref = list(shapes[0])
-    for s in shapes[1:]:
-        if len(s) != len(ref) or any(x != y for i, (x, y) in enumerate(zip(s, ref)) if i != axis):
-            raise ValueError(f"{what}: shapes must match except along axis {axis}, got {shapes}")
-
-
-def concatenate(tensors, axis: int = 0):
-    """Join tensors along an existing axis."""
-    Tensor = _tensor_type()
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("concatenate needs at least one tensor")
-    axis = axis % tensors[0].ndim
-    _same_shapes_but(tensors, axis, "concatenate")
-    return Concatenate.apply(axis, *tensors)
-
-
-def stack(tensors, axis: int = 0):
-    """Join equally shaped tensors along a new axis."""
-    Tensor = _tensor_type()
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack needs at least one tensor")
-    if len({t.shape for t in tensors}) != 1:
-        raise ValueError(f"stack: all tensors must have one shape, got {[t.shape for t in tensors]}")
-    return Stack.apply(axis % (tensors[0].ndim + 1), *tensors)
-
-
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "np")]
+def __getattr__(name: str):
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    close = difflib.get_close_matches(name, __all__, n=3)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    raise NotImplementedInTinydl(
+        f"keras.ops.{name} is not implemented in tinydl (tinydl.ops has {len(KERAS_NAMES)} of "
+        f"Keras' ops, listed in docs/keras_ops.md).{hint}")

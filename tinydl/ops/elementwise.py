@@ -5,6 +5,8 @@ Broadcasting is NumPy's; the autograd engine sums each gradient back to its inpu
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinydl import backend
@@ -136,13 +138,18 @@ class Tanh(Function):
         return grad * (1 - out * out)
 
 
+def stable_sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)) without overflow for large |a|, in a's dtype."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
 class Sigmoid(Function):
     """1 / (1 + exp(-a)), computed without overflow for large |a|."""
 
     @staticmethod
     def forward(ctx, a):
-        e = np.exp(-np.abs(a))
-        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        out = stable_sigmoid(a)
         ctx.save_for_backward(out)
         return out
 
@@ -207,3 +214,133 @@ class Dropout(Function):
     def backward(ctx, grad):
         (mask,) = ctx.saved
         return grad * mask, None, None
+
+
+class Log1p(Function):
+    """log(1 + a), accurate for small a; d/da = 1 / (1 + a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad / (1 + a)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad * np.cos(a)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return -grad * np.sin(a)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+class Erf(Function):
+    """The error function (math.erf per element); d/da = 2 / sqrt(pi) * exp(-a^2)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.asarray(_erf(a), dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad * (2 / math.sqrt(math.pi)) * np.exp(-a * a)
+
+
+class Maximum(Function):
+    """max(a, b) per element; at a tie the gradient goes to a (as in TensorFlow)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a >= b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a_wins,) = ctx.saved
+        return grad * a_wins, grad * ~a_wins
+
+
+class Minimum(Function):
+    """min(a, b) per element; at a tie the gradient goes to a (as in TensorFlow)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a <= b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a_wins,) = ctx.saved
+        return grad * a_wins, grad * ~a_wins
+
+
+class Where(Function):
+    """a where condition holds, else b; the gradient goes to the side that was chosen.
+
+    forward(condition (bool array, no gradient), a, b); the three broadcast together.
+    """
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = np.zeros((), dtype=grad.dtype)
+        return None, np.where(ctx.condition, grad, zero), np.where(ctx.condition, zero, grad)
+
+
+class Softplus(Function):
+    """log(1 + exp(a)), computed without overflow; d/da = sigmoid(a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.logaddexp(np.zeros((), dtype=a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad * stable_sigmoid(a)
+
+
+class Elu(Function):
+    """a for a > 0, alpha * (exp(a) - 1) otherwise; d/da = 1 or alpha * exp(a)."""
+
+    @staticmethod
+    def forward(ctx, a, alpha):
+        ctx.save_for_backward(a)
+        ctx.alpha = alpha
+        negative = np.minimum(a, 0)
+        return np.where(a > 0, a, (alpha * np.expm1(negative)).astype(a.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return np.where(a > 0, grad, grad * ctx.alpha * np.exp(np.minimum(a, 0))), None

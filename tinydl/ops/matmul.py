@@ -1,4 +1,4 @@
-"""Matrix multiply: 2-D through the backend's GEMM, batched (and 1-D) through NumPy's matmul."""
+"""Matrix multiply (2-D through the backend's GEMM, batched and 1-D through NumPy) and einsum."""
 
 from __future__ import annotations
 
@@ -58,3 +58,58 @@ class MatMul(Function):
         if b.ndim == 1:
             grad_b = grad_b[..., 0]
         return grad_a, grad_b
+
+
+def parse_einsum(subscripts: str, n_operands: int):
+    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); the implicit output is the letters used once, sorted."""
+    text = subscripts.replace(" ", "")
+    inputs, arrow, output = text.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != n_operands:
+        raise ValueError(f"einsum: the subscripts name {len(terms)} operands but "
+                         f"{n_operands} were given. Received: subscripts={subscripts!r}")
+    if not arrow:
+        letters = "".join(terms)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return terms, output
+
+
+class Einsum(Function):
+    """np.einsum over the operands; the gradient of each is an einsum of the output gradient
+    with the other operands, broadcast along the letters only that operand sums over.
+
+    forward(subscripts, *operands). The backward needs explicit letters (no '...') and no letter
+    repeated within one operand (a diagonal); the forward supports all of NumPy's einsum.
+    """
+
+    @staticmethod
+    def forward(ctx, subscripts, *operands):
+        ctx.save_for_backward(*operands)
+        ctx.terms, ctx.output = parse_einsum(subscripts, len(operands))
+        if any(ctx.needs_input_grad) and not _differentiable(ctx.terms, ctx.output):
+            raise NotImplementedError(
+                "einsum: tinydl differentiates einsum only with explicit letters (no '...') and "
+                f"no letter repeated within one operand. Received: subscripts={subscripts!r}")
+        return np.asarray(np.einsum(subscripts, *operands))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads = [None]
+        for i, (term, x) in enumerate(zip(ctx.terms, ctx.saved)):
+            if not ctx.needs_input_grad[i + 1]:
+                grads.append(None)
+                continue
+            others = [(t, a) for j, (t, a) in enumerate(zip(ctx.terms, ctx.saved)) if j != i]
+            present = set(ctx.output).union(*(t for t, _ in others))
+            reachable = "".join(c for c in term if c in present)
+            spec = ",".join([ctx.output] + [t for t, _ in others]) + "->" + reachable
+            g = np.einsum(spec, grad, *(a for _, a in others))
+            for axis, c in enumerate(term):  # letters only this operand had: broadcast back
+                if c not in present:
+                    g = np.expand_dims(g, axis)
+            grads.append(np.broadcast_to(g, x.shape).astype(x.dtype))
+        return tuple(grads)
+
+
+def _differentiable(terms, output) -> bool:
+    return "." not in "".join(terms) + output and all(len(set(t)) == len(t) for t in terms)

@@ -1,4 +1,4 @@
-"""Ops that move data without arithmetic: reshape, transpose, indexing, concatenate, stack."""
+"""Ops that move data without arithmetic: reshape, transpose, indexing, concatenate, stack, tile."""
 
 from __future__ import annotations
 
@@ -72,3 +72,37 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return (None, *(np.take(grad, i, axis=ctx.axis) for i in range(grad.shape[ctx.axis])))
+
+
+class Tile(Function):
+    """Repeat the whole array reps[i] times along axis i (NumPy's tile).
+
+    backward: view the gradient as (r0, s0, r1, s1, ...) and sum over the r axes.
+    """
+
+    @staticmethod
+    def forward(ctx, a, reps):
+        ctx.shape = a.shape
+        return np.tile(a, reps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.size == 0:
+            return np.zeros(ctx.shape, dtype=grad.dtype), None
+        padded = (1,) * (grad.ndim - len(ctx.shape)) + tuple(ctx.shape)
+        reps = [g // s if s else 0 for g, s in zip(grad.shape, padded)]
+        split = [n for pair in zip(reps, padded) for n in pair]
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(ctx.shape), None
+
+
+class BroadcastTo(Function):
+    """a broadcast to a shape (a copy); the engine sums the gradient back to a's shape."""
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        return np.array(np.broadcast_to(a, shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean and max over axes, with their backward (spreading the gradient back)."""
+"""Reductions: sum, mean, max and prod over axes, with their backward (spreading the gradient back)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,32 @@ class Max(Function):
     def backward(ctx, grad):
         (share,) = ctx.saved
         return _expand(grad, share.shape, ctx.axes, ctx.keepdims) * share
+
+
+class Prod(Function):
+    """Product over axes. d/dx_i = product of the other elements (exact even where x_i == 0).
+
+    backward: move the reduced axes last and flatten them into one axis of length K; the
+    product of the others is (product of those before) * (product of those after), two
+    cumulative products.
+    """
+
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdims=False):
+        ctx.save_for_backward(a)
+        ctx.axes, ctx.keepdims = _normalize_axes(axis, a.ndim), keepdims
+        return np.asarray(a.prod(axis=ctx.axes, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        if a.size == 0:
+            return np.zeros_like(a)
+        kept = [i for i in range(a.ndim) if i not in ctx.axes]
+        moved = a.transpose(kept + list(ctx.axes))
+        flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
+        ones = np.ones(flat.shape[:-1] + (1,), dtype=a.dtype)
+        before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = (before * after).reshape(moved.shape).transpose(np.argsort(kept + list(ctx.axes)))
+        return _expand(grad, a.shape, ctx.axes, ctx.keepdims) * others
