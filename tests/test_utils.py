@@ -53,6 +53,12 @@ def test_gradcheck_returns_true_on_a_correct_op():
     assert gradcheck(lambda t: (t * t).sum(), x) is True
 
 
+def test_gradcheck_perturbs_inputs_that_are_not_c_contiguous():
+    x = np.random.default_rng(0).standard_normal((3, 4)).T  # a Fortran-ordered view
+    assert gradcheck(lambda t: (t * t).sum(), x) is True
+    assert gradcheck(lambda t: (t * t).sum(), Tensor(x)) is True
+
+
 def test_gradcheck_names_input_element_and_both_values():
     x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]))
     with pytest.raises(AssertionError) as info:

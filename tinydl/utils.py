@@ -10,12 +10,13 @@ from tinydl.tensor import Tensor
 
 
 def _checked_inputs(inputs):
-    """float64 leaf copies of every Tensor or float array; other arguments pass through."""
+    """float64 C-ordered leaf copies of every Tensor or float array (so perturbing an element of
+    the flat view perturbs the input); other arguments pass through."""
     out = []
     for x in inputs:
         if isinstance(x, Tensor) or (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
             data = x.data if isinstance(x, Tensor) else x
-            out.append(Tensor(np.array(data, dtype=np.float64), requires_grad=True))
+            out.append(Tensor(np.array(data, dtype=np.float64, order="C"), requires_grad=True))
         else:
             out.append(x)
     return out
