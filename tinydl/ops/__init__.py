@@ -28,9 +28,11 @@ from tinydl.ops.keras_numpy import __all__ as _numpy_names
 from tinydl.ops.operators import div, flatten, getitem, mul, neg, pow, sub  # noqa: A004
 
 _core_names = ["cast", "convert_to_numpy", "convert_to_tensor", "dtype", "is_tensor", "ndim",
-               "result_type", "shape", "size", "stop_gradient"]
+               "shape", "size", "stop_gradient"]
 KERAS_NAMES = tuple(sorted(_core_names + _array_names + _nn_names + _numpy_names))
-__all__ = list(KERAS_NAMES) + ["div", "flatten", "getitem", "mul", "neg", "pow", "sub"]
+# beside Keras' ops: keras.backend.result_type, and the names Tensor's operators use
+__all__ = list(KERAS_NAMES) + ["result_type", "div", "flatten", "getitem", "mul", "neg", "pow",
+                               "sub"]
 
 
 class NotImplementedInTinydl(AttributeError, NotImplementedError):
