@@ -1,4 +1,4 @@
-"""tinydl.random (keras.random): distributions, dtypes, Keras' seeding rules, dropout and shuffle."""
+"""tinydl.random (keras.random): distributions, dtypes, Keras' seeding rules, dropout, shuffle."""
 
 from __future__ import annotations
 

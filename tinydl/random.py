@@ -65,7 +65,8 @@ def _check_int_seed(seed) -> None:
 
 
 def _generator(seed) -> np.random.Generator:
-    """The generator a draw uses: global for None, fresh for an int, the next for a SeedGenerator."""
+    """The generator for a draw: the global one for None, a fresh one for an int, the next one
+    of a SeedGenerator."""
     if seed is None:
         return get_rng()
     if isinstance(seed, SeedGenerator):

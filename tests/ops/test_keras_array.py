@@ -25,7 +25,8 @@ def normal(*shape):
     ("ones_like", np.ones(2), "int32"), ("full_like", np.array([1, 2]), 0.5),
     ("full_like", np.ones((2, 2)), 7, "float32"),
     ("arange", 5), ("arange", 1, 7, 2), ("arange", 0, 1, 0.25), ("arange", 3.0),
-    ("arange", 5, None, None, "float32"), ("eye", 3), ("eye", 2, 3, 1), ("eye", 3, None, -1, "int32"),
+    ("arange", 5, None, None, "float32"), ("eye", 3), ("eye", 2, 3, 1),
+    ("eye", 3, None, -1, "int32"),
     ("identity", 2), ("linspace", 0, 1, 5), ("linspace", 0, 1, 4, False),
 ], ids=lambda c: f"{c[0]}{c[1:]}")
 def test_creation_matches_keras(call, same_as_keras):
@@ -36,7 +37,7 @@ def test_creation_rejects_bad_shapes_and_dtypes():
     with pytest.raises(ValueError, match=r"shape must be a non-negative int or a tuple of them. "
                                          r"Received: shape=\(2, -1\)"):
         ops.ones((2, -1))
-    with pytest.raises(ValueError, match=r"Invalid dtype: tinydl supports .* Received: dtype='foo'"):
+    with pytest.raises(ValueError, match=r"Invalid dtype: tinydl supports .* Received: dtype='fo"):
         ops.zeros(2, dtype="foo")
     with pytest.raises(ValueError, match=r"arange: step must not be 0"):
         ops.arange(0, 3, 0)
@@ -102,7 +103,7 @@ def test_take_and_take_along_axis_match_keras_and_gradcheck(same_as_keras):
     for indices, axis in [(np.array([2, 0, 0, -1]), 1), (np.array([[1, 0], [4, 4]]), -1),
                           (np.array([5, 59]), None), (np.int64(1), 0)]:
         same_as_keras("take", x, indices, axis=axis)
-        assert gradcheck(lambda t: ops.take(t, indices, axis=axis), Tensor(x))
+        assert gradcheck(lambda t, i=indices, a=axis: ops.take(t, i, axis=a), Tensor(x))
     along = RNG.integers(0, 4, (3, 2, 5))
     same_as_keras("take_along_axis", x, along, axis=1)
     assert gradcheck(lambda t: ops.take_along_axis(t, along, axis=1), Tensor(x))
@@ -176,8 +177,9 @@ def test_dot_matches_keras_and_gradcheck(shapes, same_as_keras):
 
 
 @pytest.mark.parametrize("subscripts, shapes", [
-    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
-    ("ij->", [(2, 3)]), ("ij->j", [(2, 3)]), ("i,j->ij", [(3,), (4,)]), ("ij,kj->ik", [(2, 3), (4, 3)]),
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij->", [(2, 3)]), ("ij->j", [(2, 3)]),
+    ("i,j->ij", [(3,), (4,)]), ("ij,kj->ik", [(2, 3), (4, 3)]),
     ("ijk,k->i", [(2, 3, 4), (4,)]),
 ])
 def test_einsum_matches_keras_and_gradcheck(subscripts, shapes, same_as_keras):
@@ -197,5 +199,5 @@ def test_einsum_explains_what_it_cannot_differentiate():
     with pytest.raises(NotImplementedError, match=r"einsum: tinydl differentiates einsum only "):
         ops.einsum("ii->i", Tensor(np.ones((2, 2)), requires_grad=True))
     np.testing.assert_array_equal(ops.einsum("ii->i", np.eye(2)).data, [1.0, 1.0])
-    with pytest.raises(ValueError, match=r"einsum: the subscripts name 2 operands but 1 were given"):
+    with pytest.raises(ValueError, match=r"einsum: the subscripts name 2 operands but 1 were"):
         ops.einsum("ij,jk", np.ones((2, 2)))

@@ -247,12 +247,13 @@ def test_logsumexp_is_stable_for_large_and_infinite_values(same_values):
                                   lambda: ops.sum(np.ones(3), axis=-2),
                                   lambda: ops.argmax(np.ones((2, 3)), axis=5)])
 def test_reductions_reject_an_axis_out_of_range(call):
-    with pytest.raises(ValueError, match=r"axis -?\d is out of range for x of shape .*Received: axis"):
+    with pytest.raises(ValueError, match=r"axis -?\d is out of range for x of shape .*Received"):
         call()
 
 
 def test_reductions_reject_a_repeated_or_wrongly_typed_axis():
-    with pytest.raises(ValueError, match=r"sum: axis must not repeat an axis. Received: axis=\(0, 0\)"):
+    with pytest.raises(ValueError, match=r"sum: axis must not repeat an axis. "
+                                         r"Received: axis=\(0, 0\)"):
         ops.sum(np.ones((2, 3)), axis=(0, 0))
     with pytest.raises(TypeError, match=r"mean: axis must be None, an int or a tuple of ints. "
                                         r"Received: axis=0.5"):

@@ -1,4 +1,4 @@
-"""tinydl.ops is keras.ops: differentiable ops on Tensors, NumPy arrays and numbers, by Keras' names.
+"""tinydl.ops is keras.ops: differentiable ops on Tensors, arrays and numbers, by Keras' names.
 
     import tinydl as keras
     from tinydl import ops
@@ -19,8 +19,8 @@ import difflib
 
 from tinydl.ops.keras_array import *  # noqa: F401,F403
 from tinydl.ops.keras_array import __all__ as _array_names
-from tinydl.ops.keras_core import (cast, convert_to_numpy, convert_to_tensor, dtype, is_tensor,
-                                   ndim, result_type, shape, size, stop_gradient)
+from tinydl.ops.keras_core import (cast, convert_to_numpy, convert_to_tensor, dtype,  # noqa: F401
+                                   is_tensor, ndim, result_type, shape, size, stop_gradient)
 from tinydl.ops.keras_nn import *  # noqa: F401,F403
 from tinydl.ops.keras_nn import __all__ as _nn_names
 from tinydl.ops.keras_numpy import *  # noqa: F401,F403

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinydl.ops import operators
-from tinydl.ops.keras_core import FLOATX, promoted, standardize_dtype, tensor_of
+from tinydl.ops.keras_core import FLOATX, plain, promoted, standardize_dtype, tensor_of
 from tinydl.ops.matmul import Einsum, MatMul, parse_einsum
 from tinydl.ops.movement import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Tile, Transpose
 
@@ -53,8 +53,7 @@ def zeros(shape, dtype=None): return _wrap(np.zeros(_shape_arg(shape), standardi
 
 def full(shape, fill_value, dtype=None):
     """A tensor of `shape` filled with fill_value (float32 unless dtype says otherwise)."""
-    return _wrap(np.full(_shape_arg(shape), np.asarray(getattr(fill_value, "data", fill_value)),
-                         dtype=standardize_dtype(dtype)))
+    return _wrap(np.full(_shape_arg(shape), plain(fill_value), dtype=standardize_dtype(dtype)))
 
 
 def _like(x, dtype):
@@ -69,7 +68,7 @@ def zeros_like(x, dtype=None): return _wrap(np.zeros(*_like(x, dtype)))
 def full_like(x, fill_value, dtype=None):
     """A tensor of x's shape (and dtype, unless given) filled with fill_value."""
     shape, dtype = _like(x, dtype)
-    return _wrap(np.full(shape, np.asarray(getattr(fill_value, "data", fill_value)), dtype=dtype))
+    return _wrap(np.full(shape, plain(fill_value), dtype=dtype))
 
 
 def arange(start, stop=None, step=None, dtype=None):
@@ -77,10 +76,10 @@ def arange(start, stop=None, step=None, dtype=None):
     step = 1 if step is None else step
     if step == 0:
         raise ValueError("arange: step must not be 0. Received: step=0")
-    numbers = [v for v in (start, stop, step) if v is not None]
     if dtype is None:
-        dtype = "int32" if all(float(v).is_integer() and not isinstance(v, float)
-                               for v in numbers) else FLOATX
+        given = [v for v in (start, stop, step) if v is not None]
+        integers = all(isinstance(v, (int, np.integer)) for v in given)
+        dtype = "int32" if integers else FLOATX
     return _wrap(np.arange(start, stop, step, dtype=standardize_dtype(dtype)))
 
 
@@ -213,7 +212,7 @@ def tile(x, repeats):
 
 
 def _indices(indices, name):
-    array = np.asarray(getattr(indices, "data", indices))
+    array = np.asarray(plain(indices))
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: indices must be integers. Received: indices.dtype={array.dtype}")
     return array.astype(np.int64)
@@ -259,7 +258,7 @@ def repeat(x, repeats, axis=None):
     if axis is None:
         x, axis = ravel(x), 0
     axis = _axis_arg(axis, x.ndim, "repeat")
-    counts = np.asarray(getattr(repeats, "data", repeats))
+    counts = np.asarray(plain(repeats))
     if counts.dtype.kind not in "iu" or (counts < 0).any() or \
             counts.size not in (1, x.shape[axis]):
         raise ValueError(f"repeat: repeats must be a non-negative int or one per element along "
@@ -273,12 +272,12 @@ def broadcast_to(x, shape):
     x = tensor_of(x)
     shape = _shape_arg(shape)
     try:
-        np.broadcast_shapes(x.shape, shape)
-        if np.broadcast_shapes(x.shape, shape) != shape:
-            raise ValueError
+        fits = np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(f"broadcast_to: x of shape {x.shape} cannot be broadcast to {shape}. "
-                         f"Received: shape={shape}") from None
+                         f"Received: shape={shape}")
     return BroadcastTo.apply(x, shape)
 
 

@@ -183,7 +183,7 @@ def stop_gradient(variable):
 
 def shape(x) -> tuple:
     """x's shape as a tuple of ints."""
-    return tuple(getattr(x, "shape", None) or np.shape(x))
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
 def dtype(x) -> str:

@@ -132,11 +132,11 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"one_hot: labels must be in [0, {num_classes}). Received: labels from "
                          f"{labels.min()} to {labels.max()}")
-    out = np.eye(num_classes, dtype=standardize_dtype(dtype))[labels]
     out_axis = axis if axis >= 0 else labels.ndim + 1 + axis
     if not 0 <= out_axis <= labels.ndim:
         raise ValueError(f"one_hot: axis must be in [-{labels.ndim + 1}, {labels.ndim}]. "
                          f"Received: axis={axis}")
+    out = np.eye(num_classes, dtype=standardize_dtype(dtype))[labels]
     from tinydl.tensor import Tensor
     return Tensor._wrap(np.moveaxis(out, -1, out_axis))
 
@@ -177,6 +177,9 @@ def sparse_categorical_crossentropy(target, output, from_logits: bool = False, a
     """categorical_crossentropy with integer labels: target has output's shape without axis
     (a trailing axis of size 1 is dropped)."""
     output = float_tensor(output)
+    if not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"sparse_categorical_crossentropy: axis must be an int. "
+                         f"Received: axis={axis!r}")
     axis = _axis_of(output, axis, "sparse_categorical_crossentropy") % output.ndim
     labels = tensor_of(target).data
     if labels.ndim == output.ndim and labels.shape[-1] == 1:

@@ -182,8 +182,8 @@ def _axes(x, axis, name):
     try:
         axes = _normalize_axes(axis, x.ndim)
     except ValueError:
-        raise ValueError(f"{name}: axis {axis} is out of range for x of shape {x.shape} "
-                         f"(valid axes: -{x.ndim} to {x.ndim - 1}). Received: axis={axis}") from None
+        raise ValueError(f"{name}: axis {axis} is out of range for x of shape {x.shape} (valid "
+                         f"axes: -{x.ndim} to {x.ndim - 1}). Received: axis={axis}") from None
     if len(set(axes)) != len(axes):
         raise ValueError(f"{name}: axis must not repeat an axis. Received: axis={axis}")
     return axes

@@ -11,6 +11,7 @@ import numpy as np
 
 from tinydl.ops.elementwise import (Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid,
                                     Sqrt, Sub, Tanh)
+from tinydl.ops.keras_core import cast, promoted
 from tinydl.ops.matmul import MatMul
 from tinydl.ops.movement import Concatenate, GetItem, Reshape, Stack, Transpose
 from tinydl.ops.reduce import Max, Mean, Sum
@@ -43,7 +44,6 @@ def _same_dtype(a, b):
     for x, other in ((a, b), (b, a)):
         if isinstance(x, Tensor) and x.dtype.kind == "f" and not isinstance(other, Tensor):
             return tuple(v if v is x else np.asarray(v, dtype=x.dtype) for v in (a, b))
-    from tinydl.ops.keras_core import promoted
     return tuple(promoted(a, b))
 
 
@@ -51,7 +51,6 @@ def _float_operands(a, b):
     """Integer operands of a true division become float32 (Keras: int / int is float32)."""
     if a.dtype.kind == "f":
         return a, b
-    from tinydl.ops.keras_core import cast
     return cast(a, "float32"), cast(b, "float32")
 
 

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max and prod over axes, with their backward (spreading the gradient back)."""
+"""Reductions: sum, mean, max and prod over axes, with their backward (spreading the gradient)."""
 
 from __future__ import annotations
 
