@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinydl import Tensor, ops
 from tinydl.utils import gradcheck
@@ -258,3 +260,23 @@ def test_reductions_reject_a_repeated_or_wrongly_typed_axis():
     with pytest.raises(TypeError, match=r"mean: axis must be None, an int or a tuple of ints. "
                                         r"Received: axis=0.5"):
         ops.mean(np.ones(3), axis=0.5)
+
+
+@st.composite
+def strided_arrays(draw):
+    """A float64 array that is a transposed or sliced view (not C-contiguous), and its copy."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=2, max_size=3)))
+    base = np.random.default_rng(draw(st.integers(0, 2**16))).uniform(0.5, 2.0, shape)
+    view = base.T if draw(st.booleans()) else base[..., ::2]
+    return view, np.ascontiguousarray(view)
+
+
+@given(pair=strided_arrays(), name=st.sampled_from(["exp", "sqrt", "square", "negative"]),
+       reduction=st.sampled_from(["sum", "mean", "max", "prod", "std"]))
+def test_non_contiguous_inputs_give_numpys_values_and_gradients(pair, name, reduction):
+    view, copy = pair
+    np.testing.assert_array_equal(getattr(ops, name)(view).data, getattr(ops, name)(copy).data)
+    np.testing.assert_allclose(getattr(ops, reduction)(view, axis=0).data,
+                               getattr(np, reduction)(copy, axis=0))
+    assert gradcheck(lambda t: getattr(ops, reduction)(getattr(ops, name)(t), axis=-1),
+                     Tensor(view))
