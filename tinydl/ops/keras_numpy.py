@@ -295,7 +295,8 @@ def logsumexp(x, axis=None, keepdims: bool = False):
     top = x.data.max(axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
     top = np.where(np.isfinite(top), top, 0).astype(x.dtype)
     total = Sum.apply(Exp.apply(subtract(x, top)), axes, True)
-    out = add(Log.apply(total), top)
+    with np.errstate(divide="ignore"):  # an all -inf slice: log(0) = -inf, as in Keras
+        out = add(Log.apply(total), top)
     return out if keepdims else operators.reshape(out, tuple(
         n for i, n in enumerate(out.shape) if i not in axes))
 
