@@ -12,6 +12,10 @@ from tinydl.layers import (LAYER_CLASSES, Activation, AveragePooling2D, BatchNor
                            Dense, Dropout, Flatten, GlobalAveragePooling2D, InputLayer, Lambda,
                            MaxPooling2D, Normalization, RandomCrop, RandomFlip, RandomTranslation,
                            ReLU, Rescaling, Softmax)
+from tinydl.layers import (ELU, Conv2DTranspose, Cropping2D, DepthwiseConv2D, GlobalMaxPooling2D,
+                           LeakyReLU, Permute, PReLU, RandomBrightness, RandomContrast,
+                           RandomRotation, RandomZoom, Reshape, SeparableConv2D, UpSampling2D,
+                           ZeroPadding2D)
 
 
 def double(x):
@@ -44,6 +48,25 @@ CASES = [
     (RandomCrop(4, 3, seed=2), (6, 6, 2)),
     (RandomTranslation((-0.1, 0.2), 0.3, fill_mode="wrap", interpolation="nearest", seed=4,
                        fill_value=1.0), (6, 6, 2)),
+    (GlobalMaxPooling2D(keepdims=True), (4, 4, 3)),
+    (Conv2DTranspose(3, (3, 2), strides=2, padding="same", output_padding=1, activation="relu",
+                     kernel_regularizer="l2"), (4, 4, 2)),
+    (DepthwiseConv2D(3, depth_multiplier=2, use_bias=False, depthwise_initializer="he_normal"),
+     (5, 5, 2)),
+    (SeparableConv2D(4, 2, strides=2, depth_multiplier=3, pointwise_regularizer="l1"), (5, 5, 2)),
+    (UpSampling2D((2, 3), interpolation="bilinear"), (3, 3, 2)),
+    (ZeroPadding2D(((1, 2), (0, 3))), (3, 3, 2)),
+    (Cropping2D((1, 0)), (4, 3, 2)),
+    (Reshape((-1, 3)), (2, 6)),
+    (Permute((2, 1)), (2, 6)),
+    (LeakyReLU(0.1), (5,)),
+    (ELU(0.5), (5,)),
+    (PReLU(alpha_initializer="ones", shared_axes=[1, 2]), (3, 3, 2)),
+    (RandomRotation((-0.1, 0.2), fill_mode="constant", interpolation="nearest", seed=5,
+                    fill_value=2.0), (6, 6, 2)),
+    (RandomZoom(0.2, (-0.1, 0.3), fill_mode="nearest", seed=6), (6, 6, 2)),
+    (RandomContrast(0.4, value_range=(0, 1), seed=7), (6, 6, 2)),
+    (RandomBrightness((-0.2, 0.1), seed=8), (6, 6, 2)),
 ]
 
 

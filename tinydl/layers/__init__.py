@@ -3,21 +3,28 @@
     from tinydl.layers import Conv2D, MaxPooling2D, Flatten, Dense
 
 One family per module: core (Dense, Activation, Flatten, Dropout, Lambda), activation (ReLU,
-Softmax), convolutional (Conv2D), pooling, normalization (BatchNormalization), preprocessing
-(Rescaling, Normalization), augmentation (RandomFlip, RandomCrop, RandomTranslation) and
+Softmax, LeakyReLU, ELU, PReLU), convolutional (Conv2D, Conv2DTranspose, DepthwiseConv2D,
+SeparableConv2D), pooling, reshaping (Reshape, Permute, ZeroPadding2D, Cropping2D,
+UpSampling2D), normalization (BatchNormalization), preprocessing (Rescaling, Normalization),
+augmentation (RandomFlip, RandomCrop, RandomTranslation, RandomContrast, RandomBrightness),
+augmentation_affine (RandomRotation, RandomZoom), text_vectorization (TextVectorization) and
 input_layer (Input, InputLayer). LAYER_CLASSES maps every layer class name, your own
 subclasses included, to its class (what a saved model may name).
 """
 
 from tinydl.layers.base import LAYER_CLASSES, Layer, Variable
-from tinydl.layers.activation import ReLU, Softmax
-from tinydl.layers.augmentation import RandomCrop, RandomFlip, RandomTranslation
-from tinydl.layers.convolutional import Conv2D
+from tinydl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from tinydl.layers.augmentation import (RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
+                                        RandomTranslation)
+from tinydl.layers.augmentation_affine import RandomRotation, RandomZoom
+from tinydl.layers.convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from tinydl.layers.core import Activation, Dense, Dropout, Flatten, Lambda
 from tinydl.layers.input_layer import Input, InputLayer
 from tinydl.layers.normalization import BatchNormalization
-from tinydl.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+                                   MaxPooling2D)
 from tinydl.layers.preprocessing import Normalization, Rescaling
+from tinydl.layers.reshaping import Cropping2D, Permute, Reshape, UpSampling2D, ZeroPadding2D
 
 __all__ = [
     "Layer", "Variable", "LAYER_CLASSES",
@@ -25,4 +32,9 @@ __all__ = [
     "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
     "BatchNormalization", "Rescaling", "Normalization",
     "RandomFlip", "RandomCrop", "RandomTranslation", "Input", "InputLayer",
+    # image family
+    "GlobalMaxPooling2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+    "Reshape", "Permute", "ZeroPadding2D", "Cropping2D", "UpSampling2D",
+    "LeakyReLU", "ELU", "PReLU",
+    "RandomRotation", "RandomZoom", "RandomContrast", "RandomBrightness",
 ]

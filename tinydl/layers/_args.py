@@ -99,3 +99,14 @@ def set_weight_options(layer, **options) -> None:
     check_weight_options(**options)
     for name, value in options.items():
         setattr(layer, name, value)
+
+
+def channels_last_only(data_format, dilation_rate, layer: str) -> None:
+    """Accept Keras' data_format and dilation_rate arguments in the one form tinydl runs:
+    NHWC images ('channels_last', or None for it) and no dilation (1 or (1, 1))."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{layer}: only data_format='channels_last' (NHWC, the default) is "
+                         f"supported. Received: data_format={data_format!r}")
+    if pair(dilation_rate, "dilation_rate", layer) != (1, 1):
+        raise ValueError(f"{layer}: dilation_rate other than 1 is not supported. "
+                         f"Received: dilation_rate={dilation_rate!r}")

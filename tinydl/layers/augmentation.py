@@ -1,4 +1,5 @@
-"""Random image augmentation: RandomFlip, RandomCrop, RandomTranslation (NHWC images).
+"""Random image augmentation: RandomFlip, RandomCrop, RandomTranslation, RandomContrast and
+RandomBrightness (NHWC images); RandomRotation and RandomZoom are in augmentation_affine.py.
 
 Each is active only when called with training=True (as in fit); at inference RandomFlip and
 RandomTranslation pass images unchanged and RandomCrop does its deterministic resize-crop.
@@ -229,3 +230,84 @@ class RandomTranslation(_RandomImageLayer):
         return {**super().get_config(), "height_factor": plain(self.height_factor),
                 "width_factor": plain(self.width_factor), "fill_mode": self.fill_mode,
                 "interpolation": self.interpolation, "fill_value": self.fill_value}
+
+
+def _color_factor(factor, bounds: tuple, layer: str) -> tuple[float, float]:
+    """Keras' factor rule: a number f in bounds -> (max(-|f|, low), |f|); a pair -> sorted."""
+    low, high = bounds
+
+    def number(v):
+        return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+    if number(factor) and low <= factor <= high:
+        return max(-abs(float(factor)), low), abs(float(factor))
+    if isinstance(factor, (tuple, list)) and len(factor) == 2 and all(map(number, factor)) \
+            and factor[0] <= high and factor[1] >= low:
+        return tuple(sorted(float(v) for v in factor))
+    raise ValueError(f"{layer}: factor must be a number (or a list of two numbers) in the range "
+                     f"[{low}, {high}]. Received: factor={factor!r}")
+
+
+def _value_range(value_range, layer: str) -> tuple[float, float]:
+    if not (isinstance(value_range, (tuple, list)) and len(value_range) == 2):
+        raise ValueError(f"{layer}: value_range must be a list of two numbers, e.g. (0, 255). "
+                         f"Received: value_range={value_range!r}")
+    return tuple(sorted(float(v) for v in value_range))
+
+
+class _RandomColorLayer(_RandomImageLayer):
+    """Shared by RandomContrast and RandomBrightness: factor, value_range and the call."""
+
+    _bounds = (-1.0, 1.0)
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = _color_factor(factor, self._bounds, type(self).__name__)
+        self.value_range = _value_range(value_range, type(self).__name__)
+
+    def call(self, inputs, training=None):
+        _args.check_image_input(inputs.shape, type(self).__name__)
+        if not training:
+            return inputs
+        return ops.clip(self._adjust(inputs, self._rng()), *self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor),
+                "value_range": list(self.value_range)}
+
+
+class RandomContrast(_RandomColorLayer):
+    """Scale each image's distance from its per-channel mean by a random factor (training only).
+
+    output = clip((x - mean) * c + mean, value_range), one c per image drawn uniformly from
+    [1 - lower, 1 + upper], the mean over H and W of each channel.
+
+    Args:
+        factor: a number f in [0, 1], which gives (lower, upper) = (0, f), as Keras 3; or a
+            pair (lower, upper).
+        value_range: (low, high) the pixels may take, e.g. (0, 255) (default) or (0, 1).
+        seed: see the module docstring.
+    """
+
+    _bounds = (0.0, 1.0)
+
+    def _adjust(self, inputs, rng):
+        scale = rng.uniform(1 - self.factor[0], 1 + self.factor[1], (inputs.shape[0], 1, 1, 1))
+        mean = inputs.mean(axis=(1, 2), keepdims=True)
+        return (inputs - mean) * scale.astype(inputs.dtype) + mean
+
+
+class RandomBrightness(_RandomColorLayer):
+    """Add a random amount to every pixel of each image (training only).
+
+    output = clip(x + d * (high - low), value_range), one d per image drawn uniformly from
+    [lower, upper].
+
+    Args:
+        factor: a number f in [-1, 1] (d in [-|f|, |f|]) or a pair (lower, upper).
+        value_range: (low, high) the pixels may take; default (0, 255).
+        seed: see the module docstring.
+    """
+
+    def _adjust(self, inputs, rng):
+        delta = rng.uniform(*self.factor, (inputs.shape[0], 1, 1, 1))
+        return inputs + (delta * (self.value_range[1] - self.value_range[0])).astype(inputs.dtype)

@@ -1,4 +1,5 @@
-"""Pooling layers over NHWC images: MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D."""
+"""Pooling layers over NHWC images: MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
+GlobalMaxPooling2D."""
 
 from __future__ import annotations
 
@@ -63,29 +64,44 @@ class AveragePooling2D(_Pooling2D):
         return 0 if None in (oh, ow, c) else oh * ow * c * self.pool_size[0] * self.pool_size[1]
 
 
-class GlobalAveragePooling2D(Layer):
-    """Mean over H and W: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True. No weights."""
+class _GlobalPooling2D(Layer):
+    """Shared by the global pools: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True."""
 
-    def __init__(self, keepdims: bool = False, **kwargs):
+    def __init__(self, data_format=None, keepdims: bool = False, **kwargs):
         super().__init__(**kwargs)
+        _args.channels_last_only(data_format, 1, type(self).__name__)
         self.keepdims = bool(keepdims)
 
     def build(self, input_shape):
-        _args.check_image_input(input_shape, "GlobalAveragePooling2D")
+        _args.check_image_input(input_shape, type(self).__name__)
 
     def call(self, inputs, training=None):
-        _args.check_image_input(inputs.shape, "GlobalAveragePooling2D")
-        return inputs.mean(axis=(1, 2), keepdims=self.keepdims)
+        _args.check_image_input(inputs.shape, type(self).__name__)
+        return self._reduce(inputs)
 
     def compute_output_shape(self, input_shape):
-        _args.check_image_input(input_shape, "GlobalAveragePooling2D")
+        _args.check_image_input(input_shape, type(self).__name__)
         n, _, _, c = input_shape
         return (n, 1, 1, c) if self.keepdims else (n, c)
+
+    def get_config(self):
+        return {**super().get_config(), "keepdims": self.keepdims}
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """Max over H and W of each channel. Ties share the gradient equally. No weights."""
+
+    def _reduce(self, inputs):
+        return inputs.max(axis=(1, 2), keepdims=self.keepdims)
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """Mean over H and W: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True. No weights."""
+
+    def _reduce(self, inputs):
+        return inputs.mean(axis=(1, 2), keepdims=self.keepdims)
 
     def macs_per_sample(self, input_shape):
         """H*W*C: one accumulate per input element."""
         _, h, w, c = input_shape
         return 0 if None in (h, w, c) else h * w * c
-
-    def get_config(self):
-        return {**super().get_config(), "keepdims": self.keepdims}
