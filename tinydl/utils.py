@@ -113,3 +113,9 @@ def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.nda
     out = np.zeros(y.shape + (num_classes,), dtype=dtype)
     np.put_along_axis(out, y[..., None], 1, axis=-1)
     return out
+
+
+# Data utilities with keras.utils' names (they live in tinydl.preprocessing).
+from tinydl.preprocessing import (image_dataset_from_directory, pad_sequences,  # noqa: E402, F401
+                                  split_dataset, text_dataset_from_directory,
+                                  timeseries_dataset_from_array)
