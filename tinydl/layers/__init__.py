@@ -25,6 +25,7 @@ from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, Glo
                                    MaxPooling2D)
 from tinydl.layers.preprocessing import Normalization, Rescaling
 from tinydl.layers.reshaping import Cropping2D, Permute, Reshape, UpSampling2D, ZeroPadding2D
+from tinydl.layers.text_vectorization import TextVectorization
 
 __all__ = [
     "Layer", "Variable", "LAYER_CLASSES",
@@ -37,4 +38,5 @@ __all__ = [
     "Reshape", "Permute", "ZeroPadding2D", "Cropping2D", "UpSampling2D",
     "LeakyReLU", "ELU", "PReLU",
     "RandomRotation", "RandomZoom", "RandomContrast", "RandomBrightness",
+    "TextVectorization",
 ]
