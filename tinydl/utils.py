@@ -119,3 +119,4 @@ def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.nda
 from tinydl.preprocessing import (image_dataset_from_directory, pad_sequences,  # noqa: E402, F401
                                   split_dataset, text_dataset_from_directory,
                                   timeseries_dataset_from_array)
+from tinydl.model_visualization import plot_model  # noqa: E402, F401
