@@ -4,6 +4,7 @@ graphs, explicit gradients, detach, user-defined Functions; and Tensor basics (d
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
 import numpy as np
@@ -37,6 +38,137 @@ def test_no_grad_restores_the_previous_state_after_an_exception():
         with tinydl.no_grad():
             raise KeyError("boom")
     assert is_grad_enabled()
+
+
+def _records_graph() -> bool:
+    x = Tensor([1.0], requires_grad=True)
+    return (x * x).requires_grad
+
+
+def _in_thread(fn):
+    """fn() run in a new thread; returns its result (or raises what it raised)."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn()
+        except BaseException as error:  # noqa: BLE001  (handed back to the test)
+            result["error"] = error
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def test_no_grad_in_another_thread_leaves_this_thread_recording():
+    inside, release = threading.Event(), threading.Event()
+
+    def other():
+        with tinydl.no_grad():
+            inside.set()
+            release.wait(timeout=30)
+            return _records_graph()
+    thread_result = []
+    thread = threading.Thread(target=lambda: thread_result.append(other()))
+    thread.start()
+    try:
+        assert inside.wait(timeout=30)
+        assert tinydl.is_grad_enabled() and _records_graph()
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert thread_result == [False]
+
+
+def test_interleaved_no_grad_blocks_in_two_threads_leave_grad_on_everywhere():
+    """A enters, B enters, A leaves, B leaves: with one shared flag B restored A's 'off'."""
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        with tinydl.no_grad():
+            a_in.set()
+            b_in.wait(timeout=30)
+        a_out.set()
+
+    def b():
+        a_in.wait(timeout=30)
+        with tinydl.no_grad():
+            b_in.set()
+            a_out.wait(timeout=30)
+        return tinydl.is_grad_enabled()
+    thread = threading.Thread(target=a)
+    thread.start()
+    assert _in_thread(b) is True
+    thread.join(timeout=30)
+    assert tinydl.is_grad_enabled() and _records_graph()
+
+
+def test_a_new_thread_starts_with_grad_on_even_when_started_inside_no_grad():
+    with tinydl.no_grad():
+        assert _in_thread(tinydl.is_grad_enabled) is True
+        assert not tinydl.is_grad_enabled()
+
+
+def test_no_grad_as_a_decorator_with_and_without_parentheses():
+    @tinydl.no_grad
+    def bare():
+        return _records_graph()
+
+    @tinydl.no_grad()
+    def called():
+        return _records_graph()
+    assert bare() is False and called() is False
+    assert bare.__name__ == "bare"
+    assert _records_graph()
+
+
+def test_no_grad_refuses_to_decorate_a_generator_function():
+    def batches():
+        yield 1
+    with pytest.raises(TypeError, match="generator function 'batches'"):
+        tinydl.no_grad(batches)
+
+
+def test_one_no_grad_instance_nests_and_restores():
+    switch = tinydl.no_grad()
+    with switch:
+        with switch:
+            assert not tinydl.is_grad_enabled()
+        assert not tinydl.is_grad_enabled()
+    assert tinydl.is_grad_enabled()
+
+
+def test_enable_grad_records_inside_no_grad():
+    with tinydl.no_grad():
+        with tinydl.enable_grad():
+            assert _records_graph()
+        assert not _records_graph()
+
+        @tinydl.enable_grad
+        def records():
+            return _records_graph()
+        assert records() and not tinydl.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_call_a_block_and_a_decorator():
+    tinydl.set_grad_enabled(False)
+    try:
+        assert not _records_graph()
+    finally:
+        tinydl.set_grad_enabled(True)
+    with tinydl.set_grad_enabled(False):
+        assert not _records_graph()
+    assert _records_graph()
+
+    @tinydl.set_grad_enabled(False)
+    def inference():
+        return _records_graph()
+    assert tinydl.is_grad_enabled()  # decorating does not switch
+    assert inference() is False and tinydl.is_grad_enabled()
+    with pytest.raises(TypeError, match="Received: mode='no'"):
+        tinydl.set_grad_enabled("no")
 
 
 def test_ops_on_tensors_without_requires_grad_record_nothing():

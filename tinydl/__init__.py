@@ -5,7 +5,8 @@
     (x * x).sum().backward()          # x.grad == [[2., 4.]]
 """
 
-from tinydl.autograd import Function, no_grad
+from tinydl.autograd import (AnomalyError, Function, detect_anomaly, enable_grad, is_anomaly_enabled,
+                             is_grad_enabled, no_grad, set_grad_enabled)
 from tinydl.backend import (backend_info, check_backends, get_backend, get_num_threads, set_backend,
                             set_num_threads, use_backend)
 from tinydl.tensor import Tensor
@@ -15,7 +16,8 @@ from tinydl import (activations, callbacks, datasets, initializers, layers, loss
 
 __version__ = "0.1.0"
 __all__ = [
-    "Tensor", "Function", "no_grad", "functional", "utils",
+    "Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "functional", "utils",
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
     "optimizers", "regularizers",
     "set_backend", "get_backend", "use_backend", "backend_info", "check_backends",

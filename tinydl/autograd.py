@@ -19,31 +19,74 @@ NumPy arrays:
 Calling `loss.backward()` walks the recorded graph from the loss back to the leaves in
 reverse topological order, calling each node's backward once with the sum of the
 gradients flowing into it.
+
+Recording is switched per thread (PyTorch's names): `no_grad()` and `enable_grad()` as blocks
+or decorators, `set_grad_enabled(mode)`, `is_grad_enabled()`; a new thread starts recording.
+`detect_anomaly()` (tinydl.anomaly) checks every op's values and gradients for NaN / Inf.
 """
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
-_grad_enabled = [True]
+from tinydl import anomaly
+from tinydl._modes import Switch, check_decorated, state
+from tinydl.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: F401
 
 
-@contextlib.contextmanager
-def no_grad():
-    """Run the block without recording a graph (inference, weight updates)."""
-    previous = _grad_enabled[0]
-    _grad_enabled[0] = False
-    try:
-        yield
-    finally:
-        _grad_enabled[0] = previous
+class no_grad(Switch):  # noqa: N801  (PyTorch's name)
+    """Run the block, or the decorated function, without recording a graph (inference, weight
+    updates). Per thread: another thread keeps recording. `@no_grad` and `@no_grad()` both work.
+
+    Example:
+        >>> with no_grad():
+        ...     y = model(x)            # y.requires_grad is False
+    """
+
+    field, value = "grad_enabled", False
+
+
+class enable_grad(Switch):  # noqa: N801  (PyTorch's name)
+    """Record the graph again inside a no_grad() block (or a decorated function)."""
+
+    field, value = "grad_enabled", True
+
+
+class set_grad_enabled:  # noqa: N801  (PyTorch's name)
+    """Turn graph recording on or off in this thread: at once, or for a with-block / function.
+
+    set_grad_enabled(False) switches recording off until it is switched on again; used as
+    `with set_grad_enabled(mode):` or `@set_grad_enabled(mode)`, it restores the previous
+    mode afterwards (PyTorch's semantics).
+
+    Raises:
+        TypeError: mode is not a bool.
+    """
+
+    def __init__(self, mode: bool):
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"set_grad_enabled expects True or False. Received: mode={mode!r}")
+        self.mode = bool(mode)
+        self._previous = state.grad_enabled
+        state.grad_enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> bool:
+        state.grad_enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        state.grad_enabled = self._previous  # decorating is not a switch: undo __init__'s
+        check_decorated(func, "set_grad_enabled")
+        switch = enable_grad if self.mode else no_grad
+        return switch(func)
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside no_grad()."""
-    return _grad_enabled[0]
+    """True unless this thread is inside no_grad() (or set_grad_enabled(False))."""
+    return state.grad_enabled
 
 
 class Context:
@@ -102,12 +145,25 @@ class Function:
 
         tensors = [a if isinstance(a, Tensor) else None for a in args]
         needs = tuple(t is not None and t.requires_grad for t in tensors)
-        record = is_grad_enabled() and any(needs)
+        record = state.grad_enabled and any(needs)
         ctx = Context(needs)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        out = Tensor._wrap(cls.forward(ctx, *arrays, **kwargs), requires_grad=record)
+        if state.anomaly:
+            out = cls._forward_checked(ctx, arrays, kwargs)
+        else:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        out = Tensor._wrap(out, requires_grad=record)
         if record:
             out._node = Node(cls, ctx, tensors)
+        return out
+
+    @classmethod
+    def _forward_checked(cls, ctx, arrays, kwargs):
+        """forward in anomaly mode: inputs and output checked, the running layer kept in ctx."""
+        ctx.layer = anomaly.current_layer()
+        anomaly.check_inputs(cls.__name__, ctx.layer, arrays)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        anomaly.check_output(cls.__name__, ctx.layer, arrays, out)
         return out
 
 
@@ -181,7 +237,11 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         if node is None:
             tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
             continue
-        for parent, pg in zip(node.inputs, _input_grads(node, g)):
+        grads = _input_grads(node, g)
+        if state.anomaly:
+            anomaly.check_backward(node.function.__name__, getattr(node.ctx, "layer", None),
+                                   tensor.shape, g, grads)
+        for parent, pg in zip(node.inputs, grads):
             if parent is None or pg is None or not parent.requires_grad:
                 continue
             pg = unbroadcast(np.asarray(pg, dtype=parent.dtype), parent.shape)

@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-from tinydl import initializers, regularizers
+from tinydl import anomaly, initializers, regularizers
 from tinydl.autograd import no_grad
 from tinydl.tensor import Tensor
 
@@ -186,6 +186,9 @@ class Layer:
             declared = self.input_shape_arg  # a declared input_shape wins: wrong inputs raise
             sample = declared if declared is not None else tuple(inputs.shape[1:])
             self.build_for((None,) + tuple(sample))
+        if anomaly.is_anomaly_enabled():
+            with anomaly.layer_scope(self.name):
+                return self._call(inputs, training)
         return self._call(inputs, training)
 
     def _call(self, inputs, training):

@@ -8,6 +8,7 @@ never stored, and its backward routes the pooled gradient straight into the conv
 
 from __future__ import annotations
 
+from tinydl import anomaly
 from tinydl.layers.convolutional import Conv2D
 from tinydl.layers.pooling import MaxPooling2D
 
@@ -18,9 +19,17 @@ def call_layers(layers, x, training=None):
     while i < len(layers):
         layer, after = layers[i], layers[i + 1] if i + 1 < len(layers) else None
         if isinstance(layer, Conv2D) and isinstance(after, MaxPooling2D):
-            pooled = layer.call_with_max_pool(x, after)
+            pooled = _conv_max_pool(layer, after, x)
             if pooled is not None:
                 x, i = pooled, i + 2
                 continue
         x, i = layer(x, training=training), i + 1
     return x
+
+
+def _conv_max_pool(conv, pool, x):
+    """conv.call_with_max_pool(x, pool); in anomaly mode its op is attributed to both layers."""
+    if not anomaly.is_anomaly_enabled():
+        return conv.call_with_max_pool(x, pool)
+    with anomaly.layer_scope(f"{conv.name}+{pool.name}"):
+        return conv.call_with_max_pool(x, pool)
