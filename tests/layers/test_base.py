@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+
 import numpy as np
 import pytest
 
 from tinydl import Tensor
-from tinydl.layers import (LAYER_CLASSES, BatchNormalization, Conv2D, Dense,
+from tinydl.layers import (LAYER_CLASSES, BatchNormalization, Conv2D, Dense, Flatten,
                            GlobalAveragePooling2D, Layer, MaxPooling2D, ReLU, Variable)
 
 
@@ -107,3 +110,21 @@ def test_variable_and_names():
 def test_default_names_follow_keras_snake_case(layer, keras_name):
     name = layer().name
     assert name == keras_name or name.startswith(keras_name + "_")
+
+
+def test_layers_made_in_several_threads_get_distinct_names():
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, inside the name counter's update
+    names = []
+
+    def make():
+        names.extend(Flatten().name for _ in range(2000))
+    try:
+        threads = [threading.Thread(target=make) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sys.setswitchinterval(previous)
+    assert len(names) == 8000 and len(set(names)) == 8000

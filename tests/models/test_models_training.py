@@ -223,6 +223,63 @@ def test_generator_that_runs_out_stops_training_with_a_warning():
     assert history.epoch == [0]
 
 
+def test_a_loss_that_does_not_reach_the_weights_raises_instead_of_reporting_it():
+    set_random_seed(0)
+    x, y = toy_data()
+    detached = Sequential([Dense(3, input_shape=(4,)), layers.Lambda(lambda t: t.detach()),
+                           layers.Activation("softmax")])
+    detached.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(RuntimeError, match="does not depend on any trainable weight"):
+        detached.fit(x, y, epochs=1, verbose=0)
+    with pytest.raises(RuntimeError, match="does not depend on any trainable weight"):
+        detached.train_on_batch(x, y)
+
+
+class ScaleBy(layers.Layer):
+    """inputs * factor, where factor is any tensor; its own weight 'spare' is never used."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def build(self, input_shape):
+        self.spare = self.add_weight("spare", (input_shape[-1],), initializer="ones")
+
+    def call(self, inputs, training=None):
+        return inputs * self.factor
+
+
+def test_a_loss_that_reaches_other_tensors_but_no_weight_raises():
+    x, y = toy_data()
+    outside = tinydl.Tensor(np.ones(4, np.float32), requires_grad=True)  # not a weight
+    model = Sequential([ScaleBy(outside, input_shape=(4,))])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(RuntimeError, match="no trainable weight .* got a gradient"):
+        model.fit(x, np.ones((len(x), 4), np.float32), epochs=1, verbose=0)
+
+
+def test_weights_no_gradient_reaches_are_named_in_a_warning():
+    set_random_seed(0)
+    x, y = toy_data()
+    model = Sequential([Dense(4, input_shape=(4,)), ScaleBy(2.0), Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    before = model.get_weights()
+    with pytest.warns(UserWarning, match=r"no gradient reached the weights \['spare'\]"):
+        model.fit(x, y, epochs=1, verbose=0)
+    changed = [not np.array_equal(a, b) for a, b in zip(model.get_weights(), before)]
+    assert changed == [True, True, False, True, True]  # the others still train
+
+
+def test_a_model_with_every_layer_frozen_warns_that_training_changes_nothing():
+    model, (x, y) = small_model(), toy_data()
+    model.trainable = False
+    before = model.get_weights()
+    with pytest.warns(UserWarning, match="has no trainable weights"):
+        model.fit(x, y, epochs=1, verbose=0)
+    for got, want in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
 # ---------------------------------------------------------------- progress output
 def test_verbose_1_to_a_file_writes_one_line_per_epoch(capsys):
     x, y = toy_data()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import threading
 
 import numpy as np
 
@@ -24,6 +25,11 @@ from tinydl.autograd import no_grad
 from tinydl.tensor import Tensor
 
 LAYER_CLASSES: dict = {}  # class name -> class; the only classes a saved model may name
+
+# Held while a layer builds, so that two threads calling an unbuilt model build each layer
+# once (reentrant: a model's build builds its layers). Building is rare; calls never take it.
+BUILD_LOCK = threading.RLock()
+_NAMES_LOCK = threading.Lock()  # so that layers made in several threads get distinct names
 
 
 class Variable(Tensor):
@@ -97,8 +103,9 @@ class Layer:
         # Keras' snake case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu
         base = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", type(self).__name__)
         base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
-        count = Layer._name_counts.get(base, 0)
-        Layer._name_counts[base] = count + 1
+        with _NAMES_LOCK:
+            count = Layer._name_counts.get(base, 0)
+            Layer._name_counts[base] = count + 1
         return base if count == 0 else f"{base}_{count}"
 
     # ------------------------------------------------------------------ weights
@@ -202,8 +209,10 @@ class Layer:
         """Build once for input_shape and record input and output shapes; return the output shape."""
         input_shape = _to_shape(input_shape)
         if not self.built:
-            self.build(input_shape)
-            self.built = True
+            with BUILD_LOCK:
+                if not self.built:  # another thread may have built it while this one waited
+                    self.build(input_shape)
+                    self.built = True
         self.input_shape = input_shape
         self.output_shape = _to_shape(self.compute_output_shape(input_shape))
         return self.output_shape

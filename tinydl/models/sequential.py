@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinydl.layers.base import LAYER_CLASSES, Layer
+from tinydl.layers.base import BUILD_LOCK, LAYER_CLASSES, Layer
 from tinydl import model_io
 from tinydl.models import summary as summary_module
 from tinydl.models.stack import call_layers
@@ -119,11 +119,12 @@ class Sequential(TrainingMixin, Layer):
                              "call model.build((None, *sample_shape)), give the first layer "
                              "input_shape=..., or start with tinydl.layers.Input(shape=...)")
         shape = tuple(None if d is None else int(d) for d in input_shape)
-        self.input_shape = shape
-        for layer in self._layers:
-            shape = layer.build_for(shape)
-        self.output_shape = shape
-        self.built = True
+        with BUILD_LOCK:
+            self.input_shape = shape
+            for layer in self._layers:
+                shape = layer.build_for(shape)
+            self.output_shape = shape
+            self.built = True
 
     def compute_output_shape(self, input_shape) -> tuple:
         shape = tuple(input_shape)

@@ -13,10 +13,13 @@ get_weights / set_weights, and _input_shape_for_data() (the shape it expects, or
 
 from __future__ import annotations
 
+import copy
+import warnings
+
 import numpy as np
 
 from tinydl import activations, losses as losses_module, metrics as metrics_module, optimizers
-from tinydl.autograd import no_grad
+from tinydl.autograd import is_grad_enabled, no_grad
 from tinydl.models import compile_utils, data, loops
 from tinydl.models.stack import call_layers
 from tinydl.tensor import Tensor
@@ -129,18 +132,21 @@ class TrainingMixin:
         return self._fused
 
     def _logits(self, x: Tensor, training: bool) -> Tensor:
-        """The model's output without its last softmax/sigmoid."""
+        """The model's output without its last softmax/sigmoid.
+
+        For a last layer with an `activation` attribute (Dense(..., activation='softmax')) a
+        shallow copy of it, sharing its weights, runs with a linear activation: the layer
+        itself is never changed, so a predict on this model from another thread still gets
+        probabilities.
+        """
         *body, last = self.layers
         x = call_layers(body, x, training)
         _, how = compile_utils.final_activation(last)
         if how == "skip":
             return x
-        saved = last.activation
-        last.activation = activations.linear
-        try:
-            return last(x, training=training)
-        finally:
-            last.activation = saved
+        linear = copy.copy(last)
+        linear.activation = activations.linear
+        return linear(x, training=training)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         if isinstance(self._loss_fn, losses_module.SparseCategoricalCrossentropy):
@@ -173,15 +179,49 @@ class TrainingMixin:
             m.reset_state()
 
     def _train_batch(self, x: np.ndarray, y: np.ndarray) -> dict:
+        """One step: forward, backward, optimizer update; then the running metrics.
+
+        Raises:
+            RuntimeError: no step could be taken (grad recording off in this thread, a loss
+                that does not depend on the weights): never a loss for a step not taken.
+        """
+        if not is_grad_enabled():
+            raise RuntimeError(
+                "fit / train_on_batch was called inside no_grad() (or after "
+                "set_grad_enabled(False)) in this thread: no graph can be recorded, so no "
+                "training step can be taken. Call it outside that block")
         y = self._targets(y)
         weights = self.trainable_weights
         for w in weights:
             w.grad = None
         loss, out = self._loss_and_output(x, y, training=True)
-        if loss.requires_grad:
-            loss.backward()
-            self.optimizer.apply([w.grad for w in weights], weights)
+        if weights:
+            self._step(loss, weights)
+        else:
+            warnings.warn(f"model '{self.name}' has no trainable weights (every layer is "
+                          "frozen or has none): training changes nothing", stacklevel=3)
         return self._update_metrics(loss.item(), y, out, len(x))
+
+    def _step(self, loss: Tensor, weights: list) -> None:
+        """loss.backward() and one optimizer update of weights, or a RuntimeError saying why
+        the loss gave them no gradient."""
+        if not loss.requires_grad:
+            raise RuntimeError(
+                f"the loss of model '{self.name}' does not depend on any trainable weight (no "
+                "graph was recorded: a layer returned a detached tensor or a NumPy array?), so "
+                "no training step can be taken")
+        loss.backward()
+        grads = [w.grad for w in weights]
+        missing = [w.name for w, g in zip(weights, grads) if g is None]
+        if len(missing) == len(weights):
+            raise RuntimeError(
+                f"no trainable weight of model '{self.name}' got a gradient from the loss (it "
+                "depends on other tensors that require grad, not on the model's weights), so "
+                "no training step can be taken")
+        if missing:
+            warnings.warn(f"model '{self.name}': no gradient reached the weights {missing}; "
+                          "they are not trained", stacklevel=4)
+        self.optimizer.apply(grads, weights)
 
     def _test_batch(self, x: np.ndarray, y: np.ndarray) -> dict:
         y = self._targets(y)
