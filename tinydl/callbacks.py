@@ -8,6 +8,7 @@
 
 logs hold the running means of the epoch so far ('loss', 'accuracy', ...). A callback sees the
 model as self.model and may stop training by setting self.model.stop_training = True.
+on_batch_begin / on_batch_end are Keras' older names of the train-batch hooks, and still called.
 """
 
 from __future__ import annotations
@@ -39,8 +40,15 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)  # Keras' older name
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)  # Keras' older name
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -51,20 +59,34 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): pass
 
 
+def _flatten(callbacks) -> list:
+    """callbacks as a flat list: None, one Callback, or (nested) lists / tuples of them (Keras
+    flattens them the same way)."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if isinstance(callbacks, (list, tuple)):
+        return [cb for item in callbacks for cb in _flatten(item)]
+    raise TypeError("callbacks must be tinydl.callbacks.Callback instances: one, or a list of "
+                    "them, e.g. callbacks=[EarlyStopping()]. Received: "
+                    f"{type(callbacks).__name__} {callbacks!r}")
+
+
 class CallbackList:
-    """Calls a hook on every callback in order: the progress bar first, History last (Keras)."""
+    """Calls a hook on every callback in order: the progress bar first, History last.
+
+    callbacks may be one Callback or a list (nested lists are flattened, as in Keras). A
+    History or ProgbarLogger among them is used instead of adding another (Keras).
+    """
 
     def __init__(self, callbacks=None, model=None, add_history=False, add_progbar=False,
                  verbose=1, **params):
-        callbacks = list(callbacks or [])
-        for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be tinydl.callbacks.Callback instances, got "
-                                f"{type(cb).__name__}: {cb!r}")
-        if add_progbar:
+        callbacks = _flatten(callbacks)
+        if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):
             callbacks.insert(0, ProgbarLogger())
-        self.history = None
-        if add_history:
+        self.history = next((cb for cb in callbacks if isinstance(cb, History)), None)
+        if add_history and self.history is None:
             self.history = History()
             callbacks.append(self.history)
         self.callbacks = callbacks
@@ -322,13 +344,30 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as a batch's loss is NaN or infinite."""
+    """Stop training as soon as a batch's loss is NaN or infinite (Keras 3 semantics).
 
-    def on_train_batch_end(self, batch, logs=None):
+    The loss checked is the running mean of the epoch that fit reports, so once a batch's loss
+    is NaN it stays NaN; training stops after that batch (its step was taken).
+    To find the op and layer that made the NaN, train inside tinydl.detect_anomaly().
+
+    Args:
+        raise_error: raise a RuntimeError at once instead of stopping gracefully (then
+            on_train_end of the other callbacks is not called).
+    """
+
+    def __init__(self, raise_error: bool = False):
+        super().__init__()
+        self.raise_error = bool(raise_error)
+
+    def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            print(f"Batch {batch}: Invalid loss, terminating training")
-            self.model.stop_training = True
+        if loss is None or math.isfinite(loss):
+            return
+        if self.raise_error:
+            raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: "
+                               f"{loss}. Terminating training immediately.")
+        print(f"Batch {batch}: Invalid loss, terminating training")
+        self.model.stop_training = True
 
 
 class CSVLogger(Callback):

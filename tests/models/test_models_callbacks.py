@@ -8,8 +8,9 @@ import csv
 import numpy as np
 import pytest
 
+import tinydl
 from tinydl import callbacks
-from tinydl.layers import Dense
+from tinydl.layers import Dense, Lambda
 from tinydl.models import Sequential
 from tinydl.utils import set_random_seed
 
@@ -125,6 +126,89 @@ def test_terminate_on_nan_stops_after_the_bad_batch(capsys):
                         callbacks=[callbacks.TerminateOnNaN(), Count()])
     assert batches == [0, 1] and history.epoch == [0]
     assert "Invalid loss, terminating training" in capsys.readouterr().out
+
+
+def test_terminate_on_nan_raise_error_raises_at_the_bad_batch():
+    model, x, y = model_and_data()
+    x[40:] = np.nan
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 1"):
+        model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0,
+                  callbacks=[callbacks.TerminateOnNaN(raise_error=True)])
+
+
+def log_model_and_data():
+    """Dense (all-ones kernel) -> log -> softmax Dense; the second batch of 16 goes negative
+    before the log, so its loss is NaN."""
+    set_random_seed(0)
+    model = Sequential([Dense(4, kernel_initializer="ones", input_shape=(3,)),
+                        Lambda(lambda t: t.log(), name="log"), Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).uniform(0.5, 1.0, (48, 3)).astype(np.float32)
+    x[16:32] *= -1
+    return model, x, (x[:, 0] > 0.75).astype(np.int64)
+
+
+def test_terminate_on_nan_stops_at_the_batch_detect_anomaly_names(capsys):
+    model, x, y = log_model_and_data()
+    with np.errstate(invalid="ignore"):
+        history = model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0,
+                            callbacks=[callbacks.TerminateOnNaN()])
+    assert history.epoch == [0] and np.isnan(history.history["loss"][0])
+    assert "Batch 1: Invalid loss, terminating training" in capsys.readouterr().out
+
+    model, x, y = log_model_and_data()
+    seen = []
+
+    class Batches(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append((batch, self.model.get_weights()))
+    with np.errstate(invalid="ignore"), tinydl.detect_anomaly(), \
+            pytest.raises(tinydl.AnomalyError) as caught:
+        model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0,
+                  callbacks=[callbacks.TerminateOnNaN(), Batches()])
+    error = caught.value
+    assert (error.op, error.layer, error.phase) == ("Log", "log", "forward")
+    assert "produced 64 NaN of 64 values in its output (shape (16, 4))" in str(error)
+    assert [batch for batch, _ in seen] == [0]  # it stopped inside batch 1, before its step
+    for got, want in zip(model.get_weights(), seen[0][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_callbacks_may_be_one_callback_or_nested_lists_as_in_keras():
+    model, x, y = model_and_data()
+    history = callbacks.History()
+    assert model.fit(x, y, epochs=2, verbose=0, callbacks=history) is history
+    assert history.epoch == [0, 1] and model.history is history
+    counted = []
+
+    class Count(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            counted.append(epoch)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[[Count()], (Count(),)])
+    assert counted == [0, 0]
+
+
+def test_callbacks_that_are_not_callbacks_are_named_in_the_error():
+    model, x, y = model_and_data()
+    with pytest.raises(TypeError, match=r"callbacks must be tinydl.callbacks.Callback instances"
+                                        r".* Received: builtin_function_or_method"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=print)
+    with pytest.raises(TypeError, match="Received: str 'stop'"):
+        model.evaluate(x, y, verbose=0, callbacks=[callbacks.History(), "stop"])
+
+
+def test_on_batch_end_keras_older_name_is_called_for_each_training_batch():
+    model, x, y = model_and_data()
+    calls = []
+
+    class Old(callbacks.Callback):
+        def on_batch_begin(self, batch, logs=None):
+            calls.append(("begin", batch))
+
+        def on_batch_end(self, batch, logs=None):
+            calls.append(("end", batch, "loss" in logs))
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[Old()])
+    assert calls == [("begin", 0), ("end", 0, True), ("begin", 1), ("end", 1, True)]
 
 
 def test_csv_logger_writes_one_row_per_epoch(tmp_path):
