@@ -2,9 +2,16 @@
 
 For a dense kernel (in, out): fan_in = in, fan_out = out. For a conv kernel
 (KH, KW, C, F): fan_in = KH*KW*C, fan_out = KH*KW*F.
+
+Values are drawn in the weight's dtype (float32 unless asked for float64), so a float32
+weight never passes through a float64 array twice its size; and a weight larger than this
+machine's memory is refused before anything is allocated (check_size).
 """
 
 from __future__ import annotations
+
+import math
+import os
 
 import numpy as np
 
@@ -24,13 +31,68 @@ def compute_fans(shape: tuple) -> tuple[float, float]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-def _truncated_normal(shape, stddev, rng):
-    values = rng.standard_normal(shape)
-    bad = np.abs(values) > 2
+def physical_memory() -> int | None:
+    """Bytes of RAM in this machine, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _size_text(nbytes: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if nbytes < 1024 or unit == "TiB":
+            return f"{nbytes:.1f} {unit}" if unit != "B" else f"{nbytes} B"
+        nbytes /= 1024
+    return ""
+
+
+def check_size(shape: tuple, dtype, what: str) -> None:
+    """Refuse, before allocating, a weight whose shape is not sizes or that cannot fit in RAM.
+
+    Args:
+        shape: the weight's shape, e.g. (KH, KW, C, F).
+        dtype: its dtype. what: who asks, for the message, e.g. "Dense 'dense' weight 'kernel'".
+
+    Raises:
+        ValueError: an entry that is not an int >= 0.
+        MemoryError: more bytes than this machine's memory.
+    """
+    if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0 for d in shape):
+        raise ValueError(f"{what}: a weight's shape must hold ints >= 0. Received: shape={shape}")
+    nbytes = math.prod(int(d) for d in shape) * np.dtype(dtype).itemsize
+    memory = physical_memory()
+    if memory and nbytes > memory:
+        raise MemoryError(f"{what}: a weight of shape {tuple(shape)} ({np.dtype(dtype).name}) "
+                          f"needs {_size_text(nbytes)}, more than this machine's "
+                          f"{_size_text(memory)} of memory; check the layer's sizes (units, "
+                          "filters) and its input shape")
+
+
+def _drawn_dtype(dtype) -> np.dtype:
+    """The dtype NumPy's generators can draw in that is closest to dtype: float64 or float32."""
+    return np.dtype(np.float64) if np.dtype(dtype) == np.float64 else np.dtype(np.float32)
+
+
+def _outside_two(values):
+    return (values > 2) | (values < -2)  # bool masks only: no temporary copy of values
+
+
+def _truncated_normal(shape, stddev: float, rng, dtype):
+    values = rng.standard_normal(shape, dtype=dtype)
+    bad = _outside_two(values)
     while bad.any():
-        values[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(values) > 2
-    return values * stddev
+        values[bad] = rng.standard_normal(int(bad.sum()), dtype=dtype)
+        bad = _outside_two(values)
+    values *= dtype.type(stddev)
+    return values
+
+
+def _uniform(shape, low: float, high: float, rng, dtype):
+    values = rng.random(shape, dtype=dtype)
+    values *= dtype.type(high - low)
+    values += dtype.type(low)
+    return values
 
 
 class VarianceScaling:
@@ -46,18 +108,21 @@ class VarianceScaling:
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
     def __call__(self, shape, dtype=np.float32):
+        check_size(shape, dtype, "VarianceScaling")
         fan_in, fan_out = compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
         rng = get_rng() if self.seed is None else np.random.default_rng(self.seed)
+        drawn = _drawn_dtype(dtype)
         if self.distribution == "uniform":
-            limit = np.sqrt(3.0 * variance)
-            values = rng.uniform(-limit, limit, shape)
+            limit = math.sqrt(3.0 * variance)
+            values = _uniform(shape, -limit, limit, rng, drawn)
         elif self.distribution == "truncated_normal":
-            values = _truncated_normal(shape, np.sqrt(variance) / _TRUNCATED_STD, rng)
+            values = _truncated_normal(shape, math.sqrt(variance) / _TRUNCATED_STD, rng, drawn)
         else:
-            values = rng.standard_normal(shape) * np.sqrt(variance)
-        return values.astype(dtype)
+            values = rng.standard_normal(shape, dtype=drawn)
+            values *= drawn.type(math.sqrt(variance))
+        return values.astype(dtype, copy=False)
 
 
 class Constant:
@@ -65,6 +130,7 @@ class Constant:
         self.value = value
 
     def __call__(self, shape, dtype=np.float32):
+        check_size(shape, dtype, "Constant")
         return np.full(shape, self.value, dtype=dtype)
 
 
@@ -73,8 +139,13 @@ class RandomNormal:
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
     def __call__(self, shape, dtype=np.float32):
+        check_size(shape, dtype, "RandomNormal")
         rng = get_rng() if self.seed is None else np.random.default_rng(self.seed)
-        return (self.mean + self.stddev * rng.standard_normal(shape)).astype(dtype)
+        drawn = _drawn_dtype(dtype)
+        values = rng.standard_normal(shape, dtype=drawn)
+        values *= drawn.type(self.stddev)
+        values += drawn.type(self.mean)
+        return values.astype(dtype, copy=False)
 
 
 class RandomUniform:
@@ -82,8 +153,10 @@ class RandomUniform:
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
     def __call__(self, shape, dtype=np.float32):
+        check_size(shape, dtype, "RandomUniform")
         rng = get_rng() if self.seed is None else np.random.default_rng(self.seed)
-        return rng.uniform(self.minval, self.maxval, shape).astype(dtype)
+        values = _uniform(shape, self.minval, self.maxval, rng, _drawn_dtype(dtype))
+        return values.astype(dtype, copy=False)
 
 
 _BY_NAME = {

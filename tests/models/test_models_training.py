@@ -101,7 +101,9 @@ def test_small_cnn_learns_digits():
                         layers.MaxPooling2D(2), Flatten(), Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train[..., None], y_train, epochs=15, batch_size=32, verbose=0)
-    assert model.evaluate(x_test[..., None], y_test, verbose=0)[1] >= 0.95
+    # Measured over seeds 0-23: held-out accuracy 0.939-0.978, median 0.955 (a quarter of the
+    # seeds fall below 0.95), whether weights are drawn in float32 or, as before, in float64.
+    assert model.evaluate(x_test[..., None], y_test, verbose=0)[1] >= 0.93
 
 
 def test_history_keys_epochs_and_params():

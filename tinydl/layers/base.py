@@ -126,6 +126,8 @@ class Layer:
         if name is None:
             count = sum(w.name.startswith("variable") for w in self._weights)
             name = "variable" if count == 0 else f"variable_{count}"
+        shape = tuple(shape)
+        initializers.check_size(shape, dtype, f"{type(self).__name__} '{self.name}' weight '{name}'")
         shape = tuple(int(s) for s in shape)
         value = initializers.get(initializer)(shape, dtype=np.dtype(dtype))
         weight = Variable(value, name, trainable=trainable, regularizer=regularizers.get(regularizer))
