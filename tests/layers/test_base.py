@@ -10,7 +10,8 @@ import pytest
 
 from tinydl import Tensor
 from tinydl.layers import (LAYER_CLASSES, BatchNormalization, Conv2D, Dense, Flatten,
-                           GlobalAveragePooling2D, Layer, MaxPooling2D, ReLU, Variable)
+                           GlobalAveragePooling2D, Input, Layer, MaxPooling2D, ReLU, Variable)
+from tinydl.models import Sequential
 
 
 class Linear(Layer):
@@ -128,3 +129,29 @@ def test_layers_made_in_several_threads_get_distinct_names():
     finally:
         sys.setswitchinterval(previous)
     assert len(names) == 8000 and len(set(names)) == 8000
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Dense(4, input_shape=(-1, 8, 1)), r"Dense: input_shape must hold positive ints.*"
+                                               r"-1 is not. Received: input_shape=\(-1, 8, 1\)"),
+    (lambda: Conv2D(4, 3, input_shape=(0, 8, 1)), r"Conv2D: input_shape .* 0 is not"),
+    (lambda: Dense(4, input_shape=(8.0,)), r"8.0 is not. Received: input_shape=\(8.0,\)"),
+    (lambda: Dense(4, input_shape=("8",)), r"'8' is not"),
+    (lambda: Dense(4, input_shape=8), r"input_shape must be a tuple of sizes.*Received: input_shape=8"),
+    (lambda: Dense(4, batch_input_shape=(None, -2)), r"batch_input_shape .* -2 is not"),
+    (lambda: Dense(4, input_dim=0), r"input_dim must be a positive int. Received: input_dim=0"),
+    (lambda: Input(shape=(28, -28)), r"InputLayer: shape .* -28 is not"),
+    (lambda: Input(batch_shape=(0, 3)), r"InputLayer: batch_shape .* 0 is not"),
+    (lambda: Input(shape=(3,), batch_size=-1), r"batch_size must be a positive int"),
+    (lambda: Sequential([Dense(2)]).build((None, -4)), r"build: input_shape .* -4 is not"),
+])
+def test_shapes_with_sizes_below_one_or_not_ints_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_shapes_may_leave_sizes_unknown_with_none():
+    assert Dense(4, input_shape=(None, 8)).build_for((None, None, 8)) == (None, None, 4)
+    assert Input(shape=[5]).output_shape == (None, 5)
+    assert Input(batch_shape=(4, 3)).output_shape == (4, 3)
+    assert Sequential([Dense(2, input_shape=(np.int64(3),))]).output_shape == (None, 2)

@@ -15,6 +15,31 @@ def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def shape(value, name: str, where: str, batch: bool = False) -> tuple:
+    """value as a tuple of positive ints and None (a size that may vary), as Keras' shapes.
+
+    Args:
+        value: e.g. (28, 28, 1) or (None, 8); with batch=True the first entry is the batch
+            size (None or a positive int) and the rest follow the same rule.
+        name: the argument, for the message, e.g. 'input_shape'.
+        where: who received it, e.g. 'Dense' or "Sequential 'mlp'".
+
+    Raises:
+        ValueError: not a tuple / list, or an entry that is not None or an int >= 1 (Keras
+            refuses negative sizes; a size of 0 would make an empty layer, so it is refused too).
+    """
+    example = "(None, 28, 28, 1)" if batch else "(28, 28, 1)"
+    if not isinstance(value, (tuple, list)):
+        raise ValueError(f"{where}: {name} must be a tuple of sizes, e.g. {name}={example}. "
+                         f"Received: {name}={value!r}")
+    for d in value:
+        if d is not None and (not _is_int(d) or d < 1):
+            raise ValueError(f"{where}: {name} must hold positive ints, or None for a size that "
+                             f"may vary, e.g. {name}={example}; {d!r} is not. "
+                             f"Received: {name}={tuple(value)!r}")
+    return tuple(None if d is None else int(d) for d in value)
+
+
 def positive_int(value, name: str, layer: str) -> int:
     """value as an int, or ValueError when it is not a positive int."""
     if not _is_int(value) or value < 1:

@@ -22,6 +22,7 @@ import numpy as np
 
 from tinydl import anomaly, initializers, regularizers
 from tinydl.autograd import no_grad
+from tinydl.layers import _args
 from tinydl.tensor import Tensor
 
 LAYER_CLASSES: dict = {}  # class name -> class; the only classes a saved model may name
@@ -84,17 +85,20 @@ class Layer:
 
     def __init__(self, trainable: bool = True, name: str | None = None, input_shape=None,
                  dtype=None, **kwargs):
+        where = type(self).__name__
         if "batch_input_shape" in kwargs:
-            input_shape = tuple(kwargs.pop("batch_input_shape"))[1:]
+            batch_shape = _args.shape(kwargs.pop("batch_input_shape"), "batch_input_shape", where,
+                                      batch=True)
+            input_shape = batch_shape[1:]
         if "input_dim" in kwargs:
-            dim = kwargs.pop("input_dim")
+            dim = _args.positive_int(kwargs.pop("input_dim"), "input_dim", where)
             input_shape = input_shape if input_shape is not None else (dim,)
         if kwargs:
-            raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: "
-                            f"{sorted(kwargs)}")
+            raise TypeError(f"{where} got unexpected keyword arguments: {sorted(kwargs)}")
         self.name = name or self._unique_name()
         self._trainable = bool(trainable)
-        self.input_shape_arg = None if input_shape is None else _to_shape(input_shape)
+        self.input_shape_arg = (None if input_shape is None
+                                else _args.shape(input_shape, "input_shape", where))
         self.built = False
         self._weights: list[Variable] = []
         self.input_shape = self.output_shape = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tinydl.layers import _args
 from tinydl.layers.base import Layer, _to_shape
 
 
@@ -23,16 +24,19 @@ class InputLayer(Layer):
     """
 
     def __init__(self, shape=None, batch_size=None, input_shape=None, batch_shape=None, **kwargs):
+        name = "shape" if input_shape is None or shape is not None else "input_shape"
         if batch_shape is not None:
-            batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
+            batch_shape = _args.shape(batch_shape, "batch_shape", "InputLayer", batch=True)
+            batch_size, shape, name = batch_shape[0], batch_shape[1:], "batch_shape"
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("InputLayer needs the shape of one sample, e.g. "
                              "InputLayer(shape=(32, 32, 3)). Received: shape=None")
-        if isinstance(shape, int):
+        if _args._is_int(shape):
             shape = (shape,)
-        super().__init__(input_shape=shape, **kwargs)
-        self.batch_size = None if batch_size is None else int(batch_size)
+        super().__init__(input_shape=_args.shape(shape, name, "InputLayer"), **kwargs)
+        self.batch_size = (None if batch_size is None
+                           else _args.positive_int(batch_size, "batch_size", "InputLayer"))
         self.build_for((self.batch_size,) + self.input_shape_arg)
 
     def call(self, inputs, training=None):

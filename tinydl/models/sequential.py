@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinydl.layers import _args
 from tinydl.layers.base import BUILD_LOCK, LAYER_CLASSES, Layer
 from tinydl import model_io
 from tinydl.models import summary as summary_module
@@ -118,7 +119,7 @@ class Sequential(TrainingMixin, Layer):
             raise ValueError(f"cannot build Sequential model '{self.name}' without an input shape: "
                              "call model.build((None, *sample_shape)), give the first layer "
                              "input_shape=..., or start with tinydl.layers.Input(shape=...)")
-        shape = tuple(None if d is None else int(d) for d in input_shape)
+        shape = _args.shape(input_shape, "input_shape", f"Sequential '{self.name}'.build", batch=True)
         with BUILD_LOCK:
             self.input_shape = shape
             for layer in self._layers:
