@@ -372,6 +372,20 @@ def test_bad_input_raises_before_any_work():
         np.testing.assert_array_equal(a, b)
 
 
+def test_ragged_lists_are_named_as_the_argument_they_were_given_as():
+    model = small_model()
+    rows = [[0.0, 1.0, 2.0, 3.0]] * 3
+    with pytest.raises(ValueError, match=r"x is a ragged list \(item 0 has shape \(4,\), item 2 "
+                                         r"has shape \(3,\)\).*Received: x = a list of 3 items"):
+        model.fit(rows[:2] + [[1.0, 2.0, 3.0]], [0, 1, 2], verbose=0)
+    with pytest.raises(ValueError, match=r"item 0 has shape \(3, 4\), item 1 has shape \(2, 4\)"):
+        model.predict([rows, rows[:2]], verbose=0)
+    with pytest.raises(ValueError, match=r"y is a ragged list"):
+        model.evaluate(np.zeros((2, 4)), [[0], [1, 2]], verbose=0)
+    with pytest.raises(ValueError, match=r"x is a ragged list"):
+        model.train_on_batch([[1.0] * 4, [1.0]], [0, 1])
+
+
 def test_bad_image_shape_message():
     model = Sequential([Flatten(input_shape=(32, 32, 3)), Dense(2)])
     model.compile(optimizer="sgd", loss="mse")

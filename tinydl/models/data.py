@@ -20,9 +20,38 @@ from tinydl.rng import get_rng
 from tinydl.tensor import Tensor
 
 
+def _ragged(data) -> str:
+    """Where the nested lists in data stop having one shape, e.g. 'item 0 has shape (3,),
+    item 2 has shape (2,)'."""
+    first = None
+    for i, item in enumerate(data):
+        try:
+            item_shape = np.shape(item)
+        except ValueError:
+            return f"item {i} is itself ragged"
+        if first is None:
+            first = item_shape
+        elif item_shape != first:
+            return f"item 0 has shape {first}, item {i} has shape {item_shape}"
+    return "its items do not nest evenly"
+
+
 def as_array(data, name: str) -> np.ndarray:
-    """data as a NumPy array of numbers, or a TypeError naming the argument and the dtype."""
-    array = np.asarray(data.data if isinstance(data, Tensor) else data)
+    """data as a NumPy array of numbers, or an error naming the argument.
+
+    Raises:
+        ValueError: a ragged list (items of different lengths), which cannot be one array.
+        TypeError: anything but numbers (strings, objects).
+    """
+    try:
+        array = np.asarray(data.data if isinstance(data, Tensor) else data)
+    except ValueError as error:
+        if not isinstance(data, (list, tuple)) or "inhomogeneous" not in str(error):
+            raise
+        raise ValueError(f"{name} is a ragged {type(data).__name__} ({_ragged(data)}), but it must "
+                         "be an array, or a list whose items all have one shape: pad or cut "
+                         f"them to one length first. Received: {name} = a {type(data).__name__} "
+                         f"of {len(data)} items") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers (uint8, int or float), got dtype {array.dtype}")
     if array.ndim == 0:
