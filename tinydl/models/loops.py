@@ -71,11 +71,14 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
         'val_loss': [...], ...}, .epoch, .params.
 
     Raises:
-        RuntimeError: the model is not compiled.
+        RuntimeError: the model is not compiled; fit was called inside no_grad(); a step
+            found that the loss gives the trainable weights no gradient (no loss is ever
+            reported for a step that was not taken).
         ValueError / TypeError: inputs of the wrong shape or type, x and y of different
             lengths, labels that do not fit the loss, bad arguments — all before training.
     """
     self._check_compiled("fit")
+    self._check_recording("fit")
     backend.warn_if_fallback(stacklevel=3)
     if class_weight is not None or sample_weight is not None:
         raise ValueError("fit: class_weight and sample_weight are not supported yet")

@@ -119,6 +119,15 @@ class TrainingMixin:
         if not self.built:
             self.build(tuple(expected))
 
+    @staticmethod
+    def _check_recording(where: str) -> None:
+        """RuntimeError when this thread records no graph, so no training step could be taken."""
+        if not is_grad_enabled():
+            raise RuntimeError(
+                f"{where} was called inside no_grad() (or after set_grad_enabled(False)) in "
+                "this thread: no graph can be recorded, so no training step can be taken. "
+                "Call it outside that block")
+
     def _check_batch(self, source, x, y, where) -> None:
         if getattr(source, "checks_each_batch", False):
             self._check_input(x, where)
@@ -185,11 +194,7 @@ class TrainingMixin:
             RuntimeError: no step could be taken (grad recording off in this thread, a loss
                 that does not depend on the weights): never a loss for a step not taken.
         """
-        if not is_grad_enabled():
-            raise RuntimeError(
-                "fit / train_on_batch was called inside no_grad() (or after "
-                "set_grad_enabled(False)) in this thread: no graph can be recorded, so no "
-                "training step can be taken. Call it outside that block")
+        self._check_recording("fit / train_on_batch")
         y = self._targets(y)
         weights = self.trainable_weights
         for w in weights:
@@ -238,6 +243,7 @@ class TrainingMixin:
     def train_on_batch(self, x, y, return_dict: bool = False):
         """One optimizer step on one batch; returns the loss (or [loss, *metrics]) of that batch."""
         self._check_compiled("train_on_batch")
+        self._check_recording("train_on_batch")
         source = data.make_source(x, y, len(x), False, None, True, "train_on_batch")
         self._prepare(source, "train_on_batch")
         self._reset_metrics()
