@@ -106,3 +106,13 @@ def test_anomaly_mode_is_per_thread_and_works_as_a_decorator():
     with pytest.raises(AnomalyError, match="forward of Log"):
         log_of([-1.0])
     assert tinydl.autograd.detect_anomaly is tinydl.detect_anomaly
+
+
+def test_building_a_layer_inside_anomaly_mode_does_not_check_the_shape_probe():
+    """A Lambda's output shape is found by calling it on zeros: log(0) = -inf there is not
+    an anomaly of the data."""
+    with tinydl.detect_anomaly():
+        model = Sequential([Lambda(lambda t: t.log(), input_shape=(3,), name="log")])
+        assert model.output_shape == (None, 3) and tinydl.is_anomaly_enabled()
+        with pytest.raises(AnomalyError, match="forward of Log in layer 'log'"):
+            model.predict(np.zeros((2, 3), np.float32), verbose=0)
