@@ -117,7 +117,7 @@ def frequent_thread_switches():
 
 
 def test_fit_in_one_thread_while_three_threads_predict_trains_exactly_as_alone(
-        frequent_thread_switches):
+        backend, frequent_thread_switches):
     images = np.random.default_rng(5).standard_normal((48, 12, 12, 3)).astype(np.float32)
     x, y = mlp_data()
     predictor = image_classifier()
