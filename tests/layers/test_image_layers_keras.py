@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.layers.keras_oracle import compare_with_keras, import_keras
+from keras_oracle import compare_with_keras, import_keras
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.layers.keras_oracle import import_keras
+from keras_oracle import import_keras
 from tinydl.layers import TextVectorization
 from tinydl.preprocessing.dataset import from_arrays
 

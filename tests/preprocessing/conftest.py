@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.layers.keras_oracle import import_keras
+from keras_oracle import import_keras
 
 
 @pytest.fixture(scope="module")
