@@ -9,6 +9,7 @@ from tinydl.autograd import (AnomalyError, Function, detect_anomaly, enable_grad
                              is_grad_enabled, no_grad, set_grad_enabled)
 from tinydl.backend import (backend_info, check_backends, get_backend, get_num_threads, set_backend,
                             set_num_threads, use_backend)
+from tinydl.profiler import profile
 from tinydl.tensor import Tensor
 from tinydl import functional, utils  # noqa: E402,F401
 from tinydl import (activations, callbacks, datasets, initializers, layers, losses,  # noqa: E402,F401
@@ -21,5 +22,5 @@ __all__ = [
     "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
     "optimizers", "regularizers",
     "set_backend", "get_backend", "use_backend", "backend_info", "check_backends",
-    "set_num_threads", "get_num_threads",
+    "set_num_threads", "get_num_threads", "profile",
 ]

@@ -63,7 +63,8 @@ def is_anomaly_enabled() -> bool:
 
 @contextlib.contextmanager
 def layer_scope(name: str):
-    """Attribute the ops run inside the block to layer `name` (used only in anomaly mode)."""
+    """Attribute the ops run inside the block to layer `name` (in anomaly mode and while a
+    tinydl.profile() is active)."""
     state.layers.append(name)
     try:
         yield

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinydl import anomaly
+from tinydl import anomaly, profiler
 from tinydl._modes import Switch, check_decorated, state
 from tinydl.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: F401
 
@@ -148,14 +148,22 @@ class Function:
         record = state.grad_enabled and any(needs)
         ctx = Context(needs)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        if state.anomaly:
-            out = cls._forward_checked(ctx, arrays, kwargs)
+        if profiler.current is not None:  # the running layer is kept for the backward's event
+            ctx.layer = anomaly.current_layer()
+            out = profiler.record_op(cls.__name__, "forward", ctx.layer, cls._forward, ctx,
+                                     arrays, kwargs)
         else:
-            out = cls.forward(ctx, *arrays, **kwargs)
+            out = cls._forward(ctx, arrays, kwargs)
         out = Tensor._wrap(out, requires_grad=record)
         if record:
             out._node = Node(cls, ctx, tensors)
         return out
+
+    @classmethod
+    def _forward(cls, ctx, arrays, kwargs):
+        if state.anomaly:
+            return cls._forward_checked(ctx, arrays, kwargs)
+        return cls.forward(ctx, *arrays, **kwargs)
 
     @classmethod
     def _forward_checked(cls, ctx, arrays, kwargs):
@@ -237,7 +245,11 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         if node is None:
             tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
             continue
-        grads = _input_grads(node, g)
+        if profiler.current is not None:
+            grads = profiler.record_op(node.function.__name__, "backward",
+                                       getattr(node.ctx, "layer", None), _input_grads, node, g)
+        else:
+            grads = _input_grads(node, g)
         if state.anomaly:
             anomaly.check_backward(node.function.__name__, getattr(node.ctx, "layer", None),
                                    tensor.shape, g, grads)

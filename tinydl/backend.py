@@ -23,6 +23,7 @@ import weakref
 
 import numpy as np
 
+from tinydl import anomaly, profiler
 from tinydl.kernels import reference
 from tinydl.kernels.shapes import padded_output_hw
 
@@ -216,7 +217,17 @@ def _relative_gap(ours, oracle) -> float:
 
 
 def _run(kernel: str, *args):
-    """Run one kernel on the selected backend (and the reference too, while checking)."""
+    """Run one kernel on the selected backend (and the reference too, while checking); timed
+    when a tinydl.profile() is active."""
+    if profiler.current is None:
+        return _dispatch(kernel, args)
+    backend = "native" if _state["backend"] == "native" and hasattr(_native, kernel) \
+        else "reference"
+    return profiler.record_kernel(kernel, args, backend, get_num_threads(),
+                                  anomaly.current_layer(), _dispatch, kernel, args)
+
+
+def _dispatch(kernel: str, args: tuple):
     use_native = _state["backend"] == "native" and hasattr(_native, kernel)
     if not use_native:
         return getattr(reference, kernel)(*args)

@@ -446,3 +446,58 @@ class ReduceLROnPlateau(Callback):
                     if self.verbose > 0:
                         print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}.")
                     self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class Profiler(Callback):
+    """Profile a few training steps of a real fit with tinydl.profile() (Keras' TensorBoard
+    `profile_batch` idea): batches start..stop-1 of the first epoch, counted from 0.
+
+    Args:
+        batches: (start, stop) of the profiled training batches; the default skips the first
+            batch (it builds layers and warms caches).
+        path: when given, the Chrome trace is written there at the end (open in Perfetto).
+        print_table: print prof.table() when profiling ends.
+
+    Attributes:
+        profile: the tinydl.profiler.Profile, once profiling ended.
+
+    Example:
+        >>> cb = tinydl.callbacks.Profiler(batches=(1, 4))
+        >>> model.fit(x, y, callbacks=[cb])          # doctest: +SKIP
+        >>> print(cb.profile.table(row_limit=10))    # doctest: +SKIP
+    """
+
+    def __init__(self, batches=(1, 6), path=None, print_table: bool = False):
+        super().__init__()
+        start, stop = (int(b) for b in batches)
+        if not 0 <= start < stop:
+            raise ValueError(f"Profiler: batches must be (start, stop) with 0 <= start < stop, "
+                             f"Received: batches={batches!r}")
+        self.start, self.stop, self.path, self.print_table = start, stop, path, print_table
+        self.profile, self._block, self._done = None, None, False
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if not self._done and self._block is None and batch == self.start:
+            from tinydl import profiler
+            self._block = profiler.profile()
+            self.profile = self._block.__enter__()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._block is not None and batch + 1 >= self.stop:
+            self._finish()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._block is not None:  # the epoch had fewer batches than stop
+            self._finish()
+
+    def on_train_end(self, logs=None):
+        if self._block is not None:
+            self._finish()
+
+    def _finish(self):
+        self._block.__exit__(None, None, None)
+        self._block, self._done = None, True
+        if self.path:
+            self.profile.export_chrome_trace(self.path)
+        if self.print_table:
+            print(self.profile.table())

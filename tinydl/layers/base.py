@@ -20,7 +20,7 @@ import threading
 
 import numpy as np
 
-from tinydl import anomaly, initializers, regularizers
+from tinydl import anomaly, initializers, profiler, regularizers
 from tinydl.autograd import no_grad
 from tinydl.layers import _args
 from tinydl.tensor import Tensor
@@ -199,7 +199,7 @@ class Layer:
             declared = self.input_shape_arg  # a declared input_shape wins: wrong inputs raise
             sample = declared if declared is not None else tuple(inputs.shape[1:])
             self.build_for((None,) + tuple(sample))
-        if anomaly.is_anomaly_enabled():
+        if anomaly.is_anomaly_enabled() or profiler.current is not None:
             with anomaly.layer_scope(self.name):
                 return self._call(inputs, training)
         return self._call(inputs, training)

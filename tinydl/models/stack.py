@@ -8,7 +8,7 @@ never stored, and its backward routes the pooled gradient straight into the conv
 
 from __future__ import annotations
 
-from tinydl import anomaly
+from tinydl import anomaly, profiler
 from tinydl.layers.convolutional import Conv2D
 from tinydl.layers.pooling import MaxPooling2D
 
@@ -28,8 +28,9 @@ def call_layers(layers, x, training=None):
 
 
 def _conv_max_pool(conv, pool, x):
-    """conv.call_with_max_pool(x, pool); in anomaly mode its op is attributed to both layers."""
-    if not anomaly.is_anomaly_enabled():
+    """conv.call_with_max_pool(x, pool); in anomaly mode and while profiling, its op is
+    attributed to both layers."""
+    if not anomaly.is_anomaly_enabled() and profiler.current is None:
         return conv.call_with_max_pool(x, pool)
     with anomaly.layer_scope(f"{conv.name}+{pool.name}"):
         return conv.call_with_max_pool(x, pool)

@@ -1,0 +1,223 @@
+"""Where a step's time goes: `with tinydl.profile() as prof:` records every op and every kernel.
+
+While a profile is active, every op's forward (Function.apply) and backward (in autograd's
+backward pass) and every kernel call (backend._run) is timed and kept as an Event with the
+layer it ran in, and for kernels the FLOPs they did, the bytes of their arguments and
+results, the backend and the thread count. When no profile is active the cost is one check
+of a module attribute per op and per kernel.
+
+    >>> import numpy as np, tinydl
+    >>> from tinydl.layers import Dense
+    >>> model = tinydl.models.Sequential([Dense(4, input_shape=(3,))])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> with tinydl.profile() as prof:
+    ...     _ = model.train_on_batch(np.ones((8, 3), np.float32), np.zeros((8, 4), np.float32))
+    >>> "gemm" in prof.table()
+    True
+
+Ops contain the kernels they call, so an op's *self* time is its time minus its kernels';
+`prof.table()` shows both, and `prof.coverage()` says how much of the profiled wall time the
+ops' and kernels' self times account for (the rest is Python between them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+current = None  # the active Profile, or None (checked by autograd, layers and the backend)
+
+
+@dataclass
+class Event:
+    """One timed call. kind: 'forward' or 'backward' (an op), or 'kernel'."""
+
+    name: str
+    kind: str
+    layer: str | None
+    start: float
+    seconds: float
+    thread: int
+    flops: int = 0
+    bytes: int = 0
+    backend: str = ""
+    threads: int = 0
+    children: float = 0.0  # seconds of kernels called inside this op
+    outer: bool = False  # not inside another op (what coverage() adds up)
+
+    @property
+    def self_seconds(self) -> float:
+        return self.seconds - self.children
+
+
+@dataclass
+class Profile:
+    """The events of one `with tinydl.profile():` block, and views of them."""
+
+    events: list = field(default_factory=list)
+    start: float = 0.0
+    stop: float = 0.0
+
+    @property
+    def wall_seconds(self) -> float:
+        return (self.stop or time.perf_counter()) - self.start
+
+    def key_averages(self) -> list:
+        """One row per (kind, name): calls, total, self and mean seconds, FLOPs, GFLOP/s, bytes,
+        backend, threads and the layers it ran in; sorted by total time."""
+        rows: dict = {}
+        for e in self.events:
+            row = rows.setdefault((e.kind, e.name), {
+                "name": e.name, "kind": e.kind, "calls": 0, "seconds": 0.0, "self_seconds": 0.0,
+                "flops": 0, "bytes": 0, "backend": e.backend, "threads": e.threads, "layers": set()})
+            row["calls"] += 1
+            row["seconds"] += e.seconds
+            row["self_seconds"] += e.self_seconds
+            row["flops"] += e.flops
+            row["bytes"] += e.bytes
+            if e.layer:
+                row["layers"].add(e.layer)
+        for row in rows.values():
+            row["mean_seconds"] = row["seconds"] / row["calls"]
+            row["gflops"] = row["flops"] / row["seconds"] / 1e9 if row["flops"] and row["seconds"] \
+                else 0.0
+            row["layers"] = sorted(row["layers"])
+        return sorted(rows.values(), key=lambda r: -r["seconds"])
+
+    def table(self, sort_by: str = "time", row_limit: int = 20) -> str:
+        """A text table of key_averages(). sort_by: 'time', 'self_time', 'calls' or 'flops'."""
+        keys = {"time": "seconds", "self_time": "self_seconds", "calls": "calls", "flops": "flops"}
+        if sort_by not in keys:
+            raise ValueError(f"sort_by must be one of {tuple(keys)}, got {sort_by!r}")
+        rows = sorted(self.key_averages(), key=lambda r: -r[keys[sort_by]])[:row_limit]
+        head = (f"{'name':28s} {'kind':8s} {'calls':>6s} {'total ms':>9s} {'self ms':>9s} "
+                f"{'mean us':>9s} {'GFLOP/s':>8s} {'MB moved':>9s} {'backend':>9s} {'thr':>3s}  layers")
+        lines = [head, "-" * len(head)]
+        for r in rows:
+            layers = ", ".join(r["layers"][:3]) + (" ..." if len(r["layers"]) > 3 else "")
+            lines.append(f"{r['name'][:28]:28s} {r['kind']:8s} {r['calls']:6d} "
+                         f"{r['seconds'] * 1e3:9.2f} {r['self_seconds'] * 1e3:9.2f} "
+                         f"{r['mean_seconds'] * 1e6:9.1f} {r['gflops']:8.1f} "
+                         f"{r['bytes'] / 1e6:9.1f} {r['backend']:>9s} {r['threads'] or '':>3}  {layers}")
+        lines.append(f"profiled {self.wall_seconds * 1e3:.2f} ms of wall time; ops and kernels "
+                     f"account for {100 * self.coverage():.0f}% of it")
+        return "\n".join(lines)
+
+    def coverage(self) -> float:
+        """Fraction of the wall time inside the outermost events (ops, and kernels called
+        outside any op, such as the optimizer's); the rest is Python between them."""
+        wall = self.wall_seconds
+        inside = sum(e.seconds for e in self.events if e.outer)
+        return min(inside / wall, 1.0) if wall > 0 else 0.0
+
+    def layer_seconds(self) -> dict:
+        """{layer name: seconds of self time of the ops and kernels that ran in it}."""
+        out: dict = {}
+        for e in self.events:
+            if e.layer:
+                top = e.layer.split("/")[0]
+                out[top] = out.get(top, 0.0) + e.self_seconds
+        return out
+
+    def export_chrome_trace(self, path) -> None:
+        """Write the events in Chrome's trace-event JSON (open in Perfetto or chrome://tracing)."""
+        trace = [{"name": e.name, "cat": e.kind, "ph": "X", "pid": 1, "tid": e.thread,
+                  "ts": (e.start - self.start) * 1e6, "dur": e.seconds * 1e6,
+                  "args": {"layer": e.layer, "flops": e.flops, "bytes": e.bytes,
+                           "backend": e.backend, "threads": e.threads}}
+                 for e in self.events]
+        with open(path, "w") as f:
+            json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, f)
+
+
+_stack = threading.local()  # per thread: the op events open now (their kernels add to them)
+
+
+@contextlib.contextmanager
+def profile():
+    """Record every op and kernel run inside the block, from every thread; yields the Profile.
+
+    Profiles do not nest: starting one inside another raises RuntimeError.
+    """
+    global current
+    if current is not None:
+        raise RuntimeError("a tinydl.profile() is already active; profiles do not nest")
+    prof = Profile(start=time.perf_counter())
+    current = prof
+    try:
+        yield prof
+    finally:
+        prof.stop = time.perf_counter()
+        current = None
+
+
+def _open_ops() -> list:
+    if not hasattr(_stack, "ops"):
+        _stack.ops = []
+    return _stack.ops
+
+
+def record_op(name: str, kind: str, layer, run, *run_args):
+    """Time run(*run_args) as op `name` (kind 'forward' or 'backward'); return its result."""
+    prof = current
+    ops = _open_ops()
+    event = Event(name, kind, layer, time.perf_counter(), 0.0, threading.get_ident(),
+                  outer=not ops)
+    ops.append(event)
+    try:
+        return run(*run_args)
+    finally:
+        ops.pop()
+        event.seconds = time.perf_counter() - event.start
+        if prof is not None:
+            prof.events.append(event)
+
+
+def record_kernel(name: str, args: tuple, backend: str, threads: int, layer, run, *run_args):
+    """Time run(*run_args) as kernel `name` with FLOPs and bytes from its arguments (args) and
+    result; return the result."""
+    prof = current
+    start = time.perf_counter()
+    result = run(*run_args)
+    seconds = time.perf_counter() - start
+    if prof is None:
+        return result
+    ops = _open_ops()
+    event = Event(name, "kernel", layer, start, seconds, threading.get_ident(),
+                  flops=kernel_flops(name, args, result), bytes=_nbytes(args) + _nbytes(result),
+                  backend=backend, threads=threads, outer=not ops)
+    if ops:
+        ops[-1].children += seconds
+    prof.events.append(event)
+    return result
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    return int(getattr(value, "nbytes", 0) or 0)
+
+
+def kernel_flops(name: str, args: tuple, result) -> int:
+    """Multiply-adds x 2 of the compute kernels (GEMM and convolutions); 0 for the others."""
+    first = result[0] if isinstance(result, tuple) else result
+    if name == "gemm":
+        a, trans_a = args[0], args[2]
+        m, k = a.shape[::-1] if trans_a else a.shape
+        return 2 * m * k * (first.shape[1] if first is not None else 0)
+    if name in ("conv2d_forward", "conv2d_max_pool_forward"):
+        x, w, strides, pads = args[0], args[1], args[3], args[4]
+        oh = (x.shape[1] + pads[0] + pads[1] - w.shape[0]) // strides[0] + 1
+        ow = (x.shape[2] + pads[2] + pads[3] - w.shape[1]) // strides[1] + 1
+        return 2 * x.shape[0] * oh * ow * math.prod(w.shape)
+    if name == "conv2d_backward_input":  # dy (N, OH, OW, F) [pooled: fewer, counted as given]
+        dy, w = args[0], args[1]
+        return 2 * math.prod(dy.shape[:3]) * math.prod(w.shape)
+    if name == "conv2d_backward_kernel":
+        dy, x, kernel_hw = args[0], args[1], args[2]
+        return 2 * math.prod(dy.shape) * kernel_hw[0] * kernel_hw[1] * x.shape[3]
+    return 0
