@@ -61,3 +61,19 @@ def test_without_matplotlib_the_demo_says_how_to_get_the_plot(monkeypatch):
     from tinydl.__main__ import plot_history
     monkeypatch.setitem(_sys.modules, "matplotlib", None)
     assert plot_history({"loss": [1.0], "accuracy": [0.5]}, "unused.png") is False
+
+
+def test_plot_history_draws_every_metric_with_its_validation_curve(tmp_path):
+    pytest.importorskip("matplotlib")
+    from tinydl.utils import plot_history
+    history = {"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.7, 0.6], "accuracy": [0.5, 0.7, 0.8]}
+    fig = plot_history(history, tmp_path / "h.png")
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["train loss", "validation loss"]
+    assert list(loss_ax.lines[1].get_ydata()) == [1.1, 0.7, 0.6]
+    assert [line.get_label() for line in acc_ax.lines] == ["train accuracy"]
+    with pytest.raises(ValueError, match="are not in the history"):
+        plot_history(history, metrics=["auc"])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot_history({})

@@ -80,26 +80,11 @@ def build_model(input_shape, classes: int):
 
 def plot_history(history: dict, path: str) -> bool:
     """Write loss and accuracy curves to path; False when matplotlib is not installed."""
+    from tinydl.utils import plot_history as plot
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+        plot(history, path, metrics=["loss", "accuracy"])
     except ImportError:
         return False
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key in zip(axes, ("loss", "accuracy")):
-        epochs = range(1, len(history[key]) + 1)
-        ax.plot(epochs, history[key], "o-", label=f"train {key}")
-        if f"val_{key}" in history:
-            ax.plot(epochs, history[f"val_{key}"], "s--", label=f"validation {key}")
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(key)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
     return True
 
 

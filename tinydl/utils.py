@@ -120,3 +120,4 @@ from tinydl.preprocessing import (image_dataset_from_directory, pad_sequences,  
                                   split_dataset, text_dataset_from_directory,
                                   timeseries_dataset_from_array)
 from tinydl.model_visualization import plot_model  # noqa: E402, F401
+from tinydl.plotting import plot_history  # noqa: E402, F401
