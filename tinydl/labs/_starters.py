@@ -11,7 +11,7 @@ and the starter has, at the same indentation,
 
     raise NotImplementedError("Lab 1, task 2: write Exp.backward: d exp(x)/dx = exp(x)")
 
-In C (`// BEGIN SOLUTION 5.1 ...`) the stub is `return TDL_NOT_IMPLEMENTED;` with the same
+In C (`// BEGIN SOLUTION 5.1 ...`) the stub is `return TDL_NOT_IMPLEMENTED(1);` with the same
 words in a comment: the Python wrapper turns that return code into the NotImplementedError.
 Regenerate every starter after editing a solution: `python -m tinydl.labs._starters`.
 The tests check that the shipped starters are exactly what this makes.
@@ -40,7 +40,7 @@ _END = re.compile(r"^\s*(?:#|//) END SOLUTION\s*$")
 def _stub(indent: str, lab: str, task: str, hint: str, suffix: str) -> str:
     message = f"Lab {lab}, task {task}: {hint}"
     if suffix in (".c", ".h"):
-        return f"{indent}return TDL_NOT_IMPLEMENTED;  /* {message} */"
+        return f"{indent}return TDL_NOT_IMPLEMENTED({task});  /* {message} */"
     return f"{indent}raise NotImplementedError({message!r})"
 
 
