@@ -12,6 +12,8 @@ import json
 import os
 import re
 
+import pytest
+
 REPORT_VARIABLE = "TINYDL_LAB_REPORT"
 MESSAGE_LIMIT = 600
 _TASK = re.compile(r"^task\d+_\d+$")
@@ -35,6 +37,7 @@ def _first_line(report) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " ..."
 
 
+@pytest.hookimpl(tryfirst=True)         # before -m deselects: every collected test is recorded
 def pytest_collection_modifyitems(items):
     for item in items:
         tasks = sorted(m.name for m in item.iter_markers() if _TASK.match(m.name))

@@ -93,6 +93,7 @@ class Grade:
     results: list = field(default_factory=list)
     seconds: float = 0.0
     log: str = ""
+    unmarked: list = field(default_factory=list)   # tests without exactly one task marker
 
     @property
     def score(self) -> int:
@@ -104,7 +105,7 @@ class Grade:
 
     @property
     def passed(self) -> bool:
-        return bool(self.results) and all(r.ok for r in self.results)
+        return bool(self.results) and all(r.ok for r in self.results) and not self.unmarked
 
 
 # ----------------------------------------------------------------------------- running the tests
@@ -216,7 +217,8 @@ def grade(lab: Lab, directory, tasks=None, timeout: float = DEFAULT_TIMEOUT) -> 
     began = time.perf_counter()
     records, status, output = _run_pytest(lab, directory, chosen, timeout)
     results = _results(chosen, records, status, output)
-    return Grade(lab, directory, results, time.perf_counter() - began, output)
+    unmarked = [r["test"] for r in records if r["event"] == "collected" and len(r["tasks"]) != 1]
+    return Grade(lab, directory, results, time.perf_counter() - began, output, unmarked)
 
 
 # ----------------------------------------------------------------------------- reports
@@ -242,6 +244,9 @@ def format_table(grade: Grade, width: int = 100) -> str:
         if not r.ok:
             lines += textwrap.wrap(r.explanation(), width, initial_indent="      ",
                                    subsequent_indent="        ")
+    if grade.unmarked:
+        lines += ["", f"error in the lab's tests: {len(grade.unmarked)} test(s) without exactly one task "
+                      f"marker never count: {', '.join(grade.unmarked[:3])}"]
     todo = sum(not r.ok for r in grade.results)
     lines += ["", f"total {grade.score}/{grade.max_score}"
               + (f" in {grade.seconds:.1f} s" if grade.seconds else "")]

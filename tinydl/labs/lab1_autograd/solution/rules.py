@@ -169,7 +169,7 @@ def normalize_axes(axis, ndim: int) -> tuple:
 
 def _expand(grad, shape, axes, keepdims):
     """Give grad back the reduced axes (as size 1), then stretch it to `shape`."""
-    # BEGIN SOLUTION 1.4 write _expand, the reductions' helper: np.expand_dims each reduced axis unless keepdims, then np.broadcast_to
+    # BEGIN SOLUTION 1.4 write _expand: np.expand_dims each reduced axis (unless keepdims), then np.broadcast_to
     if not keepdims:
         for a in axes:
             grad = np.expand_dims(grad, a)

@@ -77,7 +77,8 @@ def topological_order(root: Value) -> list:
     recursion limit), and parents are visited in argument order, so the order is the same
     on every run.
     """
-    raise NotImplementedError('Lab 1, task 5: write topological_order: an iterative depth-first search (a stack, no recursion)')
+    raise NotImplementedError('Lab 1, task 5: write topological_order: an iterative depth-first search (a '
+                              'stack, no recursion)')
 
 
 # ----------------------------------------------------------------------------- task 1.6
@@ -89,4 +90,8 @@ def backward(root: Value, grad=None) -> None:
     the sum of all gradients flowing into its output; gradients of broadcast inputs are
     summed back to the input's shape (rules.unbroadcast). Leaves keep adding up across calls.
     """
-    raise NotImplementedError("Lab 1, task 6: write backward: walk topological_order(root), call each Function's backward once, accumulate")
+    raise NotImplementedError('Lab 1, task 6: write backward: walk topological_order(root), call each '
+                              "Function's backward once, accumulate")
+
+# A starter file: some imports are for the code you will write.
+# ruff: noqa: F401, F841

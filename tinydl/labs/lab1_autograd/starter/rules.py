@@ -21,7 +21,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     Example: an input of shape (3,) added to one of shape (4, 3) has an output gradient of
     shape (4, 3); the input's gradient is its sum over axis 0, of shape (3,).
     """
-    raise NotImplementedError('Lab 1, task 1: write unbroadcast: sum the added leading axes, then the stretched size-1 axes (keepdims)')
+    raise NotImplementedError('Lab 1, task 1: write unbroadcast: sum the added leading axes, then the '
+                              'stretched size-1 axes (keepdims)')
 
 
 # ----------------------------------------------------------------------------- task 1.2
@@ -35,7 +36,8 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 1, task 2: write Exp.backward: d exp(x)/dx = exp(x), which forward saved')
+        raise NotImplementedError('Lab 1, task 2: write Exp.backward: d exp(x)/dx = exp(x), which forward '
+                                  'saved')
 
 
 class Log(Function):
@@ -84,7 +86,8 @@ class PowScalar(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 1, task 2: write PowScalar.backward: p x^(p-1) for x, None for the plain number p')
+        raise NotImplementedError('Lab 1, task 2: write PowScalar.backward: p x^(p-1) for x, None for the '
+                                  'plain number p')
 
 
 # ----------------------------------------------------------------------------- task 1.3
@@ -97,7 +100,8 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 1, task 3: write Add.backward: grad to each input, unbroadcast to its shape')
+        raise NotImplementedError('Lab 1, task 3: write Add.backward: grad to each input, unbroadcast to its '
+                                  'shape')
 
 
 class Mul(Function):
@@ -108,7 +112,8 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 1, task 3: write Mul.backward: grad * b and grad * a, each unbroadcast to its input shape')
+        raise NotImplementedError('Lab 1, task 3: write Mul.backward: grad * b and grad * a, each unbroadcast'
+                                  ' to its input shape')
 
 
 class Div(Function):
@@ -119,7 +124,8 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 1, task 3: write Div.backward: d(a/b)/da = 1/b, d(a/b)/db = -a/b^2, each unbroadcast')
+        raise NotImplementedError('Lab 1, task 3: write Div.backward: d(a/b)/da = 1/b, d(a/b)/db = -a/b^2, '
+                                  'each unbroadcast')
 
 
 # ----------------------------------------------------------------------------- task 1.4
@@ -134,7 +140,8 @@ def normalize_axes(axis, ndim: int) -> tuple:
 
 def _expand(grad, shape, axes, keepdims):
     """Give grad back the reduced axes (as size 1), then stretch it to `shape`."""
-    raise NotImplementedError("Lab 1, task 4: write _expand, the reductions' helper: np.expand_dims each reduced axis unless keepdims, then np.broadcast_to")
+    raise NotImplementedError('Lab 1, task 4: write _expand: np.expand_dims each reduced axis (unless '
+                              'keepdims), then np.broadcast_to')
 
 
 class Sum(Function):
@@ -145,7 +152,8 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 1, task 4: write Sum.backward: put the reduced axes back (size 1), then broadcast to the input shape')
+        raise NotImplementedError('Lab 1, task 4: write Sum.backward: put the reduced axes back (size 1), '
+                                  'then broadcast to the input shape')
 
 
 class Mean(Function):
@@ -157,7 +165,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 1, task 4: write Mean.backward: like Sum, divided by the number of elements averaged')
+        raise NotImplementedError('Lab 1, task 4: write Mean.backward: like Sum, divided by the number of '
+                                  'elements averaged')
 
 
 class Max(Function):
@@ -172,4 +181,8 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 1, task 4: write Max.backward: the gradient goes to the maxima; ties share it equally')
+        raise NotImplementedError('Lab 1, task 4: write Max.backward: the gradient goes to the maxima; ties '
+                                  'share it equally')
+
+# A starter file: some imports are for the code you will write.
+# ruff: noqa: F401, F841

@@ -97,7 +97,7 @@ class MyDense(Layer):
         self.units = int(units)
 
     def build(self, input_shape):
-        # BEGIN SOLUTION 2.4 write MyDense.build: add_weight a "kernel" (IN, units), he_normal, and a "bias" (units,), zeros
+        # BEGIN SOLUTION 2.4 write MyDense.build: add_weight "kernel" (IN, units), he_normal; "bias" (units,), zeros
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), initializer="he_normal")
         self.bias = self.add_weight("bias", (self.units,), initializer="zeros")
         # END SOLUTION

@@ -24,11 +24,13 @@ class LinearFunction(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        raise NotImplementedError('Lab 2, task 1: write LinearFunction.forward: save x and w, return x @ w + b')
+        raise NotImplementedError('Lab 2, task 1: write LinearFunction.forward: save x and w, return x @ w + '
+                                  'b')
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 2, task 1: write LinearFunction.backward: dx = grad @ w.T, dw = x.T @ grad, db = grad summed over N')
+        raise NotImplementedError('Lab 2, task 1: write LinearFunction.backward: dx = grad @ w.T, dw = x.T @ '
+                                  'grad, db = grad summed over N')
 
 
 # ----------------------------------------------------------------------------- task 2.2
@@ -38,11 +40,13 @@ class ReLUFunction(Function):
 
     @staticmethod
     def forward(ctx, x):
-        raise NotImplementedError('Lab 2, task 2: write ReLUFunction.forward: save where x > 0, return max(x, 0)')
+        raise NotImplementedError('Lab 2, task 2: write ReLUFunction.forward: save where x > 0, return max(x,'
+                                  ' 0)')
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 2, task 2: write ReLUFunction.backward: the gradient passes where x > 0, else 0')
+        raise NotImplementedError('Lab 2, task 2: write ReLUFunction.backward: the gradient passes where x > '
+                                  '0, else 0')
 
 
 # ----------------------------------------------------------------------------- task 2.3
@@ -56,11 +60,13 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, labels):
-        raise NotImplementedError('Lab 2, task 3: write SoftmaxCrossEntropy.forward: subtract the row max, log-sum-exp, save the softmax')
+        raise NotImplementedError('Lab 2, task 3: write SoftmaxCrossEntropy.forward: subtract the row max, '
+                                  'log-sum-exp, save the softmax')
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError('Lab 2, task 3: write SoftmaxCrossEntropy.backward: grad * (softmax - onehot) / N, and None for labels')
+        raise NotImplementedError('Lab 2, task 3: write SoftmaxCrossEntropy.backward: grad * (softmax - '
+                                  'onehot) / N, and None for labels')
 
 
 # ----------------------------------------------------------------------------- task 2.4
@@ -73,7 +79,8 @@ class MyDense(Layer):
         self.units = int(units)
 
     def build(self, input_shape):
-        raise NotImplementedError('Lab 2, task 4: write MyDense.build: add_weight a "kernel" (IN, units), he_normal, and a "bias" (units,), zeros')
+        raise NotImplementedError('Lab 2, task 4: write MyDense.build: add_weight "kernel" (IN, units), '
+                                  'he_normal; "bias" (units,), zeros')
 
     def call(self, inputs, training=None):
         raise NotImplementedError('Lab 2, task 4: write MyDense.call with LinearFunction.apply')
@@ -141,5 +148,9 @@ def train(epochs: int = 15, batch_size: int = 32, learning_rate: float = 0.2, de
     tinydl.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_mnist()
     model = build_model(hidden)
-    raise NotImplementedError('Lab 2, task 6: write the training loop: shuffle, batches, forward, loss, backward, optimizer.apply')
+    raise NotImplementedError('Lab 2, task 6: write the training loop: shuffle, batches, forward, loss, '
+                              'backward, optimizer.apply')
     return model, accuracy(model, x_test, y_test)
+
+# A starter file: some imports are for the code you will write.
+# ruff: noqa: F401, F841

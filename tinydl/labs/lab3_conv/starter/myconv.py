@@ -33,14 +33,16 @@ def pad(x: np.ndarray, pads) -> np.ndarray:
 
 def im2col(x: np.ndarray, kernel_hw, strides, pads):
     """Every receptive field of x as one row: (cols (N*OH*OW, KH*KW*C), (OH, OW))."""
-    raise NotImplementedError('Lab 3, task 1: write im2col: pad, then for each (i, j) of the window copy a strided slice')
+    raise NotImplementedError('Lab 3, task 1: write im2col: pad, then for each (i, j) of the window copy a '
+                              'strided slice')
 
 
 # ----------------------------------------------------------------------------- task 3.2
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, bias, strides, pads) -> np.ndarray:
     """The convolution y (N, OH, OW, F) of x (N, H, W, C) with w (KH, KW, C, F), plus bias (F,) or None."""
-    raise NotImplementedError('Lab 3, task 2: write conv2d_forward: im2col, one matrix multiply with w as (KH*KW*C, F), reshape')
+    raise NotImplementedError('Lab 3, task 2: write conv2d_forward: im2col, one matrix multiply with w as '
+                              '(KH*KW*C, F), reshape')
 
 
 # ----------------------------------------------------------------------------- task 3.3
@@ -51,21 +53,24 @@ def col2im(cols: np.ndarray, x_shape, kernel_hw, strides, pads) -> np.ndarray:
     The adjoint of im2col: a pixel that belongs to several receptive fields receives the sum
     of its entries in all of them; padding positions are dropped.
     """
-    raise NotImplementedError("Lab 3, task 3: write col2im: the reverse of im2col's loop, with += into a padded image, then crop")
+    raise NotImplementedError("Lab 3, task 3: write col2im: the reverse of im2col's loop, with += into a "
+                              'padded image, then crop')
 
 
 # ----------------------------------------------------------------------------- task 3.4
 
 def conv2d_backward_input(dy: np.ndarray, w: np.ndarray, x_shape, strides, pads) -> np.ndarray:
     """dLoss/dx (N, H, W, C) from dy = dLoss/dy (N, OH, OW, F)."""
-    raise NotImplementedError('Lab 3, task 4: write conv2d_backward_input: dcols = dy as (N*OH*OW, F) @ w as (KH*KW*C, F) transposed; col2im')
+    raise NotImplementedError('Lab 3, task 4: write conv2d_backward_input: dcols = dy as (N*OH*OW, F) @ w as '
+                              '(KH*KW*C, F) transposed; col2im')
 
 
 # ----------------------------------------------------------------------------- task 3.5
 
 def conv2d_backward_kernel(dy: np.ndarray, x: np.ndarray, kernel_hw, strides, pads):
     """(dLoss/dw (KH, KW, C, F), dLoss/dbias (F,)) from dy (N, OH, OW, F) and the input x."""
-    raise NotImplementedError('Lab 3, task 5: write conv2d_backward_kernel: cols.T @ dy as (N*OH*OW, F), reshaped; the bias gradient sums dy')
+    raise NotImplementedError('Lab 3, task 5: write conv2d_backward_kernel: cols.T @ dy as (N*OH*OW, F), '
+                              'reshaped; the bias gradient sums dy')
 
 
 class Conv2dFunction(Function):
@@ -92,7 +97,8 @@ class Conv2dFunction(Function):
 
 def median_seconds(fn, repeats: int = 5) -> float:
     """The median wall-clock time of `repeats` calls of fn() (after one warm-up call)."""
-    raise NotImplementedError('Lab 3, task 6: write median_seconds: one warm-up call, then time.perf_counter around each call')
+    raise NotImplementedError('Lab 3, task 6: write median_seconds: one warm-up call, then time.perf_counter '
+                              'around each call')
 
 
 def speed_table(x_shape=(32, 28, 28, 16), w_shape=(3, 3, 16, 32), strides=(1, 1), pads=(1, 1, 1, 1),
@@ -102,4 +108,8 @@ def speed_table(x_shape=(32, 28, 28, 16), w_shape=(3, 3, 16, 32), strides=(1, 1)
     'reference' is tinydl.kernels.reference.conv2d_forward; 'native' tinydl's C kernel through
     tinydl.backend (left out when the extension is not built). Same float32 inputs for all.
     """
-    raise NotImplementedError('Lab 3, task 6: write speed_table: time your conv2d_forward, the reference kernel and the native one')
+    raise NotImplementedError('Lab 3, task 6: write speed_table: time your conv2d_forward, the reference '
+                              'kernel and the native one')
+
+# A starter file: some imports are for the code you will write.
+# ruff: noqa: F401, F841

@@ -160,7 +160,7 @@ def loss_curves(steps: int = 100) -> dict:
 
     Every optimizer starts from the same initial params (a fresh copy each).
     """
-    # BEGIN SOLUTION 4.5 write loss_curves: for each optimizer, a fresh copy of the params, then steps of loss_and_grads + step
+    # BEGIN SOLUTION 4.5 write loss_curves: per optimizer, fresh params, then `steps` x (loss_and_grads, step)
     curves = {}
     for name, optimizer in optimizers().items():
         params, loss_and_grads = digits_problem()

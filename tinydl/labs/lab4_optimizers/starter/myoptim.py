@@ -41,7 +41,8 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def step(self, params, grads):
-        raise NotImplementedError('Lab 4, task 1: write SGD.step: plain, momentum and Nesterov updates (self.zeros(params, "velocity"))')
+        raise NotImplementedError('Lab 4, task 1: write SGD.step: plain, momentum and Nesterov updates '
+                                  '(self.zeros(params, "velocity"))')
         self.t += 1
 
 
@@ -56,7 +57,8 @@ class RMSprop(Optimizer):
         self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
 
     def step(self, params, grads):
-        raise NotImplementedError("Lab 4, task 2: write RMSprop.step: note epsilon inside the square root (Keras' form)")
+        raise NotImplementedError('Lab 4, task 2: write RMSprop.step: note epsilon inside the square root '
+                                  "(Keras' form)")
         self.t += 1
 
 
@@ -71,7 +73,8 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
     def step(self, params, grads):
-        raise NotImplementedError('Lab 4, task 3: write Adam.step: alpha = lr sqrt(1 - b2^t) / (1 - b1^t) with t counted from 1')
+        raise NotImplementedError('Lab 4, task 3: write Adam.step: alpha = lr sqrt(1 - b2^t) / (1 - b1^t) '
+                                  'with t counted from 1')
         self.t += 1
 
 
@@ -85,7 +88,8 @@ class AdamW(Adam):
         self.weight_decay = float(weight_decay)
 
     def step(self, params, grads):
-        raise NotImplementedError('Lab 4, task 4: write AdamW.step: decay each parameter in place, then super().step')
+        raise NotImplementedError('Lab 4, task 4: write AdamW.step: decay each parameter in place, then '
+                                  'super().step')
 
 
 # ----------------------------------------------------------------------------- task 4.5
@@ -126,7 +130,8 @@ def loss_curves(steps: int = 100) -> dict:
 
     Every optimizer starts from the same initial params (a fresh copy each).
     """
-    raise NotImplementedError('Lab 4, task 5: write loss_curves: for each optimizer, a fresh copy of the params, then steps of loss_and_grads + step')
+    raise NotImplementedError('Lab 4, task 5: write loss_curves: per optimizer, fresh params, then `steps` x '
+                              '(loss_and_grads, step)')
 
 
 def plot_curves(curves: dict, path) -> bool:
@@ -140,4 +145,8 @@ def plot_curves(curves: dict, path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    raise NotImplementedError('Lab 4, task 5: write plot_curves: one line per optimizer, a log-scale y axis, a legend, savefig(path)')
+    raise NotImplementedError('Lab 4, task 5: write plot_curves: one line per optimizer, a log-scale y axis, '
+                              'a legend, savefig(path)')
+
+# A starter file: some imports are for the code you will write.
+# ruff: noqa: F401, F841

@@ -36,7 +36,8 @@ int gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
  * contiguously) and tiled in blocks of MC rows, KC depths and NC columns. */
 int gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
 {
-    return TDL_NOT_IMPLEMENTED(2);  /* Lab 5, task 2: write gemm_blocked: zero C, then blocks of (MC, KC, NC) and i, p, j loops inside */
+    return TDL_NOT_IMPLEMENTED(2);  /* Lab 5, task 2: write gemm_blocked: zero C, then blocks of (MC, KC, NC)
+                                       and i, p, j loops inside */
 }
 
 /* ------------------------------------------------------------------------ task 5.3 */
@@ -46,14 +47,16 @@ int gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
  * (out[s*MR*kc + p*MR + r]). Rows past mc are zeros, so the micro-kernel needs no edge code. */
 static int pack_a(int mc, int kc, const float *A, int K, float *out)
 {
-    return TDL_NOT_IMPLEMENTED(3);  /* Lab 5, task 3: write pack_a: for each sliver, each p, MR values (zeros past mc) */
+    return TDL_NOT_IMPLEMENTED(3);  /* Lab 5, task 3: write pack_a: for each sliver, each p, MR values (zeros
+                                       past mc) */
 }
 
 /* Copy the kc x nc block of B at B (row stride N) into ceil(nc / NR) slivers of NR columns:
  * sliver s holds, for p = 0..kc-1, the NR values B[p][s*NR + 0..NR-1] (zeros past nc). */
 static int pack_b(int kc, int nc, const float *B, int N, float *out)
 {
-    return TDL_NOT_IMPLEMENTED(3);  /* Lab 5, task 3: write pack_b: for each sliver, each p, NR values (zeros past nc) */
+    return TDL_NOT_IMPLEMENTED(3);  /* Lab 5, task 3: write pack_b: for each sliver, each p, NR values (zeros
+                                       past nc) */
 }
 
 /* The micro-kernel: the MR x NR tile ab = sum over p of a[p*MR + r] * b[p*NR + j], from one
@@ -63,7 +66,8 @@ typedef int (*micro_kernel)(int kc, const float *a, const float *b, float *C, in
 
 static int kernel_c(int kc, const float *a, const float *b, float *C, int ldc, int mr, int nr)
 {
-    return TDL_NOT_IMPLEMENTED(3);  /* Lab 5, task 3: write kernel_c: an MR x NR array of sums, the p loop outside, then add the mr x nr corner to C */
+    return TDL_NOT_IMPLEMENTED(3);  /* Lab 5, task 3: write kernel_c: an MR x NR array of sums, the p loop
+                                       outside, then add the mr x nr corner to C */
 }
 
 /* The five loops of BLIS around a micro-kernel: jc (NC columns), pc (KC depth; pack B),
@@ -72,7 +76,8 @@ static int kernel_c(int kc, const float *a, const float *b, float *C, int ldc, i
 static int five_loops(int M, int N, int K, const float *A, const float *B, float *C,
                       micro_kernel kernel, float *a_pack, float *b_pack)
 {
-    return TDL_NOT_IMPLEMENTED(3);  /* Lab 5, task 3: write five_loops: jc, pc (pack_b), ic (pack_a), jr, ir (kernel); stop at the first non-zero status */
+    return TDL_NOT_IMPLEMENTED(3);  /* Lab 5, task 3: write five_loops: jc, pc (pack_b), ic (pack_a), jr, ir
+                                       (kernel); stop at the first non-zero status */
 }
 
 static int gemm_five_loops(int M, int N, int K, const float *A, const float *B, float *C,
@@ -107,7 +112,8 @@ static inline v8f splat8(float x) { v8f v = {x, x, x, x, x, x, x, x}; return v; 
 /* kernel_c's contract, with the MR x NR tile in MR x 2 vector registers. */
 static int kernel_simd(int kc, const float *a, const float *b, float *C, int ldc, int mr, int nr)
 {
-    return TDL_NOT_IMPLEMENTED(4);  /* Lab 5, task 4: write kernel_simd: acc[r][0..1] += splat8(a[p*MR + r]) * the two v8f of b[p*NR ..] */
+    return TDL_NOT_IMPLEMENTED(4);  /* Lab 5, task 4: write kernel_simd: acc[r][0..1] += splat8(a[p*MR + r]) *
+                                       the two v8f of b[p*NR ..] */
 }
 #else
 #define TDL_HAVE_VECTORS 0

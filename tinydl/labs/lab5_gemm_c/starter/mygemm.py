@@ -92,7 +92,8 @@ def gflops(fn, m: int, n: int, k: int, repeats: int = 3) -> float:
     rng = np.random.default_rng(0)
     a = rng.standard_normal((m, k)).astype(np.float32)
     b = rng.standard_normal((k, n)).astype(np.float32)
-    raise NotImplementedError('Lab 5, task 5: write gflops: warm up, time `repeats` calls, 2 m n k / median seconds / 1e9')
+    raise NotImplementedError('Lab 5, task 5: write gflops: warm up, time `repeats` calls, 2 m n k / median '
+                              'seconds / 1e9')
 
 
 def stage_table(n: int = 512, repeats: int = 3) -> dict:
@@ -101,10 +102,14 @@ def stage_table(n: int = 512, repeats: int = 3) -> dict:
     Keys: 'naive', 'blocked', 'packed', 'simd', 'tinydl' (tinydl.backend.gemm: the native
     kernel when the extension is built), 'numpy' (a @ b: OpenBLAS or whatever NumPy uses).
     """
-    raise NotImplementedError("Lab 5, task 5: write stage_table: gflops of each stage, tinydl.backend.gemm and numpy's @")
+    raise NotImplementedError('Lab 5, task 5: write stage_table: gflops of each stage, tinydl.backend.gemm '
+                              "and numpy's @")
 
 
 if __name__ == "__main__":
     print(f"vector extensions: {has_vectors()}")
     for name, rate in stage_table().items():
         print(f"{name:>8}: {rate:7.2f} GFLOP/s")
+
+# A starter file: some imports are for the code you will write.
+# ruff: noqa: F401, F841

@@ -76,7 +76,7 @@ def peak_step_bytes(model, x, y) -> int:
     NumPy reports its array buffers to tracemalloc, so this counts activations, gradients and
     temporaries: what a training step needs beyond the model and the data it was given.
     """
-    # BEGIN SOLUTION 6.3 write peak_step_bytes: warm up once, then tracemalloc.start(), one step, get_traced_memory()'s peak, stop()
+    # BEGIN SOLUTION 6.3 write peak_step_bytes: warm up, then tracemalloc around one step (the peak)
     model.train_on_batch(x, y)
     tracemalloc.start()
     try:

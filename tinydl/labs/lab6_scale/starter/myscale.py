@@ -33,14 +33,16 @@ def build_mlp(width: int, depth: int, inputs: int = INPUTS, classes: int = CLASS
 
 def count_params(width: int, depth: int, inputs: int = INPUTS, classes: int = CLASSES) -> int:
     """The number of weights and biases of build_mlp(width, depth), by formula (no model built)."""
-    raise NotImplementedError('Lab 6, task 1: write count_params: each Dense(out) on in inputs has in * out + out parameters')
+    raise NotImplementedError('Lab 6, task 1: write count_params: each Dense(out) on in inputs has in * out +'
+                              ' out parameters')
 
 
 # ----------------------------------------------------------------------------- task 6.2
 
 def count_macs(width: int, depth: int, inputs: int = INPUTS, classes: int = CLASSES) -> int:
     """Multiply-accumulates of one sample's forward pass through build_mlp(width, depth)."""
-    raise NotImplementedError('Lab 6, task 2: write count_macs: a Dense(out) on in inputs does in * out multiply-accumulates')
+    raise NotImplementedError('Lab 6, task 2: write count_macs: a Dense(out) on in inputs does in * out '
+                              'multiply-accumulates')
 
 
 # ----------------------------------------------------------------------------- task 6.3
@@ -53,7 +55,8 @@ def batch(size: int, inputs: int = INPUTS, classes: int = CLASSES, seed: int = 0
 
 def step_seconds(model, x, y, repeats: int = 5) -> float:
     """The median wall-clock time of model.train_on_batch(x, y), after one warm-up step."""
-    raise NotImplementedError('Lab 6, task 3: write step_seconds: one warm-up train_on_batch, then the median of `repeats` timed ones')
+    raise NotImplementedError('Lab 6, task 3: write step_seconds: one warm-up train_on_batch, then the median'
+                              ' of `repeats` timed ones')
 
 
 def peak_step_bytes(model, x, y) -> int:
@@ -62,7 +65,8 @@ def peak_step_bytes(model, x, y) -> int:
     NumPy reports its array buffers to tracemalloc, so this counts activations, gradients and
     temporaries: what a training step needs beyond the model and the data it was given.
     """
-    raise NotImplementedError("Lab 6, task 3: write peak_step_bytes: warm up once, then tracemalloc.start(), one step, get_traced_memory()'s peak, stop()")
+    raise NotImplementedError('Lab 6, task 3: write peak_step_bytes: warm up, then tracemalloc around one '
+                              'step (the peak)')
 
 
 # ----------------------------------------------------------------------------- task 6.4
@@ -81,7 +85,8 @@ def sweep(widths=(64, 128, 256, 512, 1024), depths=(1, 2, 4, 8), batch_size: int
     params and macs from your formulas, seconds and bytes measured on build_mlp(width, depth)
     with one batch(batch_size). Rows in the order width, then depth.
     """
-    raise NotImplementedError('Lab 6, task 5: write sweep: a model per (width, depth), your counts, your two measurements')
+    raise NotImplementedError('Lab 6, task 5: write sweep: a model per (width, depth), your counts, your two '
+                              'measurements')
 
 
 def plot_sweep(rows: list, path) -> bool:
@@ -93,7 +98,8 @@ def plot_sweep(rows: list, path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    raise NotImplementedError('Lab 6, task 5: write plot_sweep: three log-log panels, one line per depth, savefig(path)')
+    raise NotImplementedError('Lab 6, task 5: write plot_sweep: three log-log panels, one line per depth, '
+                              'savefig(path)')
 
 
 # ----------------------------------------------------------------------------- task 6.6
@@ -107,4 +113,8 @@ def predicted_slopes() -> dict:
     'step_vs_macs':    training-step time against MACs, once the matrices are large;
     'activations_vs_batch': the memory of the activations against the batch size.
     """
-    raise NotImplementedError('Lab 6, task 6: write predicted_slopes: five numbers, each explained in a comment')
+    raise NotImplementedError('Lab 6, task 6: write predicted_slopes: five numbers, each explained in a '
+                              'comment')
+
+# A starter file: some imports are for the code you will write.
+# ruff: noqa: F401, F841
