@@ -208,6 +208,13 @@ def grade(lab: Lab, directory, tasks=None, timeout: float = DEFAULT_TIMEOUT) -> 
     Raises:
         FileNotFoundError: directory does not exist.
         ValueError: a task name that the lab does not have.
+
+    Example:
+        >>> from tinydl.labs import get_lab
+        >>> lab = get_lab(4)
+        >>> result = grade(lab, lab.starter, tasks=["4.1"]).results[0]
+        >>> result.score, result.message.startswith("NotImplementedError: Lab 4, task 1:")
+        (0, True)
     """
     directory = Path(directory).resolve()
     if not directory.is_dir():
@@ -230,7 +237,7 @@ def format_table(grade: Grade, width: int = 100) -> str:
         >>> from tinydl.labs import get_lab
         >>> lab = get_lab(1)
         >>> table = format_table(Grade(lab, Path("my_lab1"), [TaskResult(lab.tasks[0], 2, 2)]))
-        >>> print(table.splitlines()[3])
+        >>> print(table.splitlines()[4])
         1.1   Unbroadcast a gradient to its input's shape          10/10    2/2    passed
     """
     lab = grade.lab
@@ -286,7 +293,15 @@ def gradescope_results(grade: Grade) -> dict:
 
 
 def write_gradescope(grade: Grade, path) -> Path:
-    """Write gradescope_results(grade) as JSON to path (atomically: a temporary file, then rename)."""
+    """Write gradescope_results(grade) as JSON to path (atomically: a temporary file, then rename).
+
+    Example:
+        >>> import json, tempfile
+        >>> from tinydl.labs import get_lab
+        >>> path = write_gradescope(Grade(get_lab(1), Path(".")), Path(tempfile.mkdtemp()) / "results.json")
+        >>> json.loads(path.read_text())["score"]
+        0.0
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
