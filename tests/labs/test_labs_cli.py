@@ -50,8 +50,10 @@ def test_start_never_overwrites_a_students_work(tmp_path):
 def test_a_fresh_folder_fails_check_and_the_solution_passes(tmp_path):
     folder = tmp_path / "my lab1"                      # a space in the path, as on many laptops
     assert run_cli("start", 1, folder).returncode == 0
+    made = sorted(p.relative_to(folder) for p in folder.rglob("*"))
     fresh = run_cli("check", 1, folder, "--task", "1.1")
     assert fresh.returncode == 1 and "0/10" in fresh.stdout and "NotImplementedError" in fresh.stdout
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == made, "grading left files behind"
     shutil.copy(labs.get_lab(1).solution / "rules.py", folder / "rules.py")
     done = run_cli("check", 1, folder, "--task", "1.1", "--task", "1.2")
     assert done.returncode == 0, done.stdout + done.stderr

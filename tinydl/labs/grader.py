@@ -115,6 +115,7 @@ def _child_env(directory: Path, report: Path) -> dict:
     env[LAB_DIR_VARIABLE] = str(directory)
     env[REPORT_VARIABLE] = str(report)
     env["PYTHONDONTWRITEBYTECODE"] = "1"          # keep the package and the folder clean
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"    # only our plugin: the same grading everywhere
     # One BLAS thread unless asked otherwise: graded runs are reproducible and a loaded
     # machine is not slowed to a crawl by oversubscribed OpenBLAS threads.
     for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
