@@ -197,7 +197,7 @@ class Function:
         """Run forward on the arrays of args; record the call when a gradient will be needed.
 
         Example:
-            >>> from tinydl.ops import Exp
+            >>> from tinydl.ops.elementwise import Exp
             >>> Exp.apply(tinydl.Tensor([0.0])).numpy()
             array([1.], dtype=float32)
         """

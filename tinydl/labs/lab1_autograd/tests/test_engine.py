@@ -1,6 +1,6 @@
 """Tasks 1.5-1.6: the mini engine's topological order and backward pass, against tinydl's autograd.
 
-These tests build graphs with tinydl's own ops (tinydl.ops: correct backward rules), so the
+These tests build graphs with tinydl's own ops (tinydl.ops.elementwise and .reduce: correct rules), so the
 engine is checked on its own, whatever state rules.py is in (1.6 uses your unbroadcast).
 """
 
@@ -9,7 +9,8 @@ import pytest
 
 from tinydl import Tensor
 from tinydl.autograd import Function
-from tinydl.ops import Add, Exp, Mul, Sum, Tanh
+from tinydl.ops.elementwise import Add, Exp, Mul, Tanh
+from tinydl.ops.reduce import Sum
 
 RNG = np.random.default_rng(1)
 
