@@ -29,6 +29,14 @@ class AnomalyError(FloatingPointError):
         layer: the name of the layer whose call ran the op ('outer/inner' when nested), or None
             for an op run outside any layer (a loss, your own code).
         phase: 'forward' or 'backward'.
+
+    Example:
+        >>> try:
+        ...     with detect_anomaly():
+        ...         tinydl.Tensor([0.0]).log()
+        ... except AnomalyError as error:
+        ...     print(error.op, error.layer, error.phase)
+        Log None forward
     """
 
     def __init__(self, message: str, op: str, layer, phase: str):
@@ -42,8 +50,9 @@ class detect_anomaly(Switch):  # noqa: N801  (PyTorch's name)
 
     Example:
         >>> with detect_anomaly():
-        ...     Tensor([-1.0]).log()
-        AnomalyError: detect_anomaly: the forward of Log outside any layer produced 1 NaN ...
+        ...     tinydl.Tensor([-1.0]).log()
+        Traceback (most recent call last):
+        tinydl.anomaly.AnomalyError: detect_anomaly: the forward of Log outside any layer produced 1 NaN ...
     """
 
     field, value = "anomaly", True
@@ -57,7 +66,13 @@ class suspended(Switch):  # noqa: N801
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside detect_anomaly() in this thread."""
+    """True inside detect_anomaly() in this thread.
+
+    Example:
+        >>> with detect_anomaly():
+        ...     is_anomaly_enabled()
+        True
+    """
     return state.anomaly
 
 

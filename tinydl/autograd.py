@@ -39,15 +39,27 @@ class no_grad(Switch):  # noqa: N801  (PyTorch's name)
     updates). Per thread: another thread keeps recording. `@no_grad` and `@no_grad()` both work.
 
     Example:
+        >>> x = tinydl.Tensor([1.0, 2.0], requires_grad=True)
         >>> with no_grad():
-        ...     y = model(x)            # y.requires_grad is False
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
     """
 
     field, value = "grad_enabled", False
 
 
 class enable_grad(Switch):  # noqa: N801  (PyTorch's name)
-    """Record the graph again inside a no_grad() block (or a decorated function)."""
+    """Record the graph again inside a no_grad() block (or a decorated function).
+
+    Example:
+        >>> x = tinydl.Tensor([1.0], requires_grad=True)
+        >>> with no_grad():
+        ...     with enable_grad():
+        ...         y = x * 2
+        >>> y.requires_grad
+        True
+    """
 
     field, value = "grad_enabled", True
 
@@ -61,6 +73,13 @@ class set_grad_enabled:  # noqa: N801  (PyTorch's name)
 
     Raises:
         TypeError: mode is not a bool.
+
+    Example:
+        >>> with set_grad_enabled(False):
+        ...     is_grad_enabled()
+        False
+        >>> is_grad_enabled()
+        True
     """
 
     def __init__(self, mode: bool):
@@ -85,7 +104,13 @@ class set_grad_enabled:  # noqa: N801  (PyTorch's name)
 
 
 def is_grad_enabled() -> bool:
-    """True unless this thread is inside no_grad() (or set_grad_enabled(False))."""
+    """True unless this thread is inside no_grad() (or set_grad_enabled(False)).
+
+    Example:
+        >>> with no_grad():
+        ...     is_grad_enabled()
+        False
+    """
     return state.grad_enabled
 
 
@@ -95,6 +120,12 @@ class Context:
     Attributes:
         saved: the tuple given to save_for_backward.
         needs_input_grad: one bool per forward input; backward may skip work for False ones.
+
+    Example:
+        >>> ctx = Context(needs_input_grad=(True, False))
+        >>> ctx.save_for_backward(np.ones(2))
+        >>> ctx.saved[0].shape, ctx.needs_input_grad[1]
+        ((2,), False)
     """
 
     def __init__(self, needs_input_grad):
@@ -102,6 +133,7 @@ class Context:
         self.saved = ()
 
     def save_for_backward(self, *arrays) -> None:
+        """Keep arrays for backward; they come back as the tuple ctx.saved."""
         self.saved = arrays
 
     @property
@@ -111,7 +143,14 @@ class Context:
 
 
 class Node:
-    """One recorded call: the Function, its Context and the input Tensors (None for non-tensors)."""
+    """One recorded call: the Function, its Context and the input Tensors (None for non-tensors).
+
+    Example:
+        >>> x = tinydl.Tensor([1.0, 2.0], requires_grad=True)
+        >>> node = (x * x)._node
+        >>> node.function.__name__, node.inputs[0] is x
+        ('Mul', True)
+    """
 
     __slots__ = ("function", "ctx", "inputs")
 
@@ -128,6 +167,21 @@ class Function:
     argument (a single array when there is one argument; None for non-tensor arguments or
     inputs that need none; trailing non-tensor arguments may be left out). A gradient whose
     shape was broadcast in forward is summed back to the input's shape by the engine.
+
+    Example:
+        >>> class Cube(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x ** 3
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved
+        ...         return 3 * x ** 2 * grad
+        >>> x = tinydl.Tensor([1.0, 2.0], requires_grad=True)
+        >>> Cube.apply(x).sum().backward()
+        >>> x.grad
+        array([ 3., 12.], dtype=float32)
     """
 
     @staticmethod
@@ -140,7 +194,13 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run forward on the arrays of args; record the call when a gradient will be needed."""
+        """Run forward on the arrays of args; record the call when a gradient will be needed.
+
+        Example:
+            >>> from tinydl.ops.elementwise import Exp
+            >>> Exp.apply(tinydl.Tensor([0.0])).numpy()
+            array([1.], dtype=float32)
+        """
         from tinydl.tensor import Tensor
 
         tensors = [a if isinstance(a, Tensor) else None for a in args]
@@ -200,7 +260,12 @@ def _topological_order(root):
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum grad over the axes that broadcasting added or stretched, so it has `shape`."""
+    """Sum grad over the axes that broadcasting added or stretched, so it has `shape`.
+
+    Example:
+        >>> unbroadcast(np.ones((2, 4, 3)), (4, 1)).ravel()
+        array([6., 6., 6., 6.])
+    """
     if grad.shape == tuple(shape):
         return grad
     extra = grad.ndim - len(shape)
@@ -233,7 +298,13 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
 
     Leaves keep their gradients (they add up across calls until zero_grad); intermediate
     tensors do not. Unless retain_graph, the graph is released afterwards, so the memory
-    held by intermediates is freed.
+    held by intermediates is freed. Tensor.backward() calls it with a seed of ones.
+
+    Example:
+        >>> x = tinydl.Tensor([1.0, 3.0], requires_grad=True)
+        >>> backward(x * x, np.array([1.0, 10.0], np.float32))
+        >>> x.grad
+        array([ 2., 60.], dtype=float32)
     """
     order = _topological_order(root)
     pending = {id(root): grad}

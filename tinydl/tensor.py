@@ -8,7 +8,12 @@ from tinydl import autograd
 
 
 def as_float_array(data, dtype=None) -> np.ndarray:
-    """Convert data to a float array: float32, unless data already is float64 or dtype says so."""
+    """Convert data to a float array: float32, unless data already is float64 or dtype says so.
+
+    Example:
+        >>> as_float_array([1, 2]).dtype, as_float_array(np.zeros(2)).dtype
+        (dtype('float32'), dtype('float64'))
+    """
     if isinstance(data, Tensor):
         data = data.data
     array = np.asarray(data)

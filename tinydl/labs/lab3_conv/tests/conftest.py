@@ -1,0 +1,18 @@
+"""Lab 3's tests get the student's myconv.py from the graded folder."""
+
+from pathlib import Path
+
+import pytest
+
+from tinydl.labs.testing import register_task_markers, student_module
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_configure(config):
+    register_task_markers(config, TESTS)
+
+
+@pytest.fixture
+def myconv():
+    return student_module("myconv", TESTS)
