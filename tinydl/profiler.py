@@ -142,6 +142,15 @@ def profile():
     """Record every op and kernel run inside the block, from every thread; yields the Profile.
 
     Profiles do not nest: starting one inside another raises RuntimeError.
+
+    Example:
+        >>> import numpy as np, tinydl
+        >>> a = tinydl.Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+        >>> with tinydl.profile() as prof:
+        ...     (a @ a.T).sum().backward()
+        >>> [e.flops for e in prof.events if e.name == "gemm"][0]     # 2 * 4 * 3 * 4
+        96
+        >>> print(prof.table(row_limit=3))        # doctest: +SKIP
     """
     global current
     if current is not None:
