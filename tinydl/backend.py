@@ -35,7 +35,9 @@ KERNELS = (
     "depthwise_conv2d_backward_kernel",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax_xent_forward", "softmax_xent_backward", "relu_forward", "relu_backward",
-    "adam_update",
+    "adam_update", "embedding_backward",
+    "simple_rnn_forward", "simple_rnn_backward", "lstm_forward", "lstm_backward",
+    "gru_forward", "gru_backward",
 )
 IN_PLACE_KERNELS = ("adam_update",)  # they update their array arguments and return None
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -744,6 +746,104 @@ def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2,
                _float32_scalar(where, "one_minus_beta_2", one_minus_beta_2, 1.0, "in [0, 1]"),
                _float32_scalar(where, "epsilon", epsilon, _FLOAT32_MAX, "a finite number >= 0"))
     return _run("adam_update", w, np.ascontiguousarray(g), m, v, v_hat, *scalars)
+
+
+# ----------------------------------------------------------------------------- embedding
+
+def embedding_backward(ids, dy, input_dim):
+    """Scatter-add of dy (M, D) rows into dW (input_dim, D) by ids (M,) in [0, input_dim)."""
+    where = "embedding_backward"
+    (dy,) = _float_arrays(where, dy=dy)
+    ids = np.asarray(ids)
+    _check_ndim(where, "dy", dy, 2, "(M, D)")
+    if ids.dtype.kind not in "iu" or ids.shape != dy.shape[:1]:
+        raise ValueError(f"{where}: ids must be integers of shape ({dy.shape[0]},), got "
+                         f"{ids.dtype} {ids.shape}")
+    input_dim = int(input_dim)
+    if input_dim < 1 or (ids.size and (ids.min() < 0 or ids.max() >= input_dim)):
+        raise ValueError(f"{where}: ids must be in [0, input_dim={input_dim})")
+    return _run(where, np.ascontiguousarray(ids, dtype=np.int64), dy, input_dim)
+
+
+# ----------------------------------------------------------------------------- recurrent
+# Time-major arrays: T steps, N samples, U units; see tinydl/kernels/reference_recurrent.py.
+
+def _rnn_mask(where, mask, t_n):
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_ or mask.shape != t_n:
+        raise ValueError(f"{where}: mask must be bool of shape (T, N) = {t_n}, got "
+                         f"{mask.dtype} {mask.shape}")
+    return np.ascontiguousarray(mask)
+
+
+def _rnn_checks(where, seq, gates: int, rk, mask, **states):
+    """Check a time-major (T, N, gates*U) sequence, rk (U, gates*U), (N, U) states and the mask;
+    return (U, mask)."""
+    _check_ndim(where, "sequence", seq, 3, "(T, N, G)")
+    t_steps, n, width = seq.shape
+    if width % gates or rk.shape != (width // gates, width):
+        raise ValueError(f"{where}: recurrent_kernel must be (U, {gates}U) for a sequence of width "
+                         f"{width}, got {rk.shape}")
+    u = width // gates
+    for name, state in states.items():
+        _check_shape(where, name, state, (n, u))
+    return u, _rnn_mask(where, mask, (t_steps, n))
+
+
+def simple_rnn_forward(xw, rk, h0, mask):
+    """hs (T, N, U) of h_t = tanh(xw_t + h_{t-1} @ rk), states held where mask is False."""
+    xw, rk, h0 = _float_arrays("simple_rnn", xw=xw, rk=rk, h0=h0)
+    _, mask = _rnn_checks("simple_rnn", xw, 1, rk, mask, h0=h0)
+    return _run("simple_rnn_forward", xw, rk, h0, mask)
+
+
+def simple_rnn_backward(dhs, rk, h0, hs, mask):
+    """(dxw (T, N, U), dh0 (N, U)) from dhs (T, N, U)."""
+    where = "simple_rnn_backward"
+    dhs, rk, h0, hs = _float_arrays(where, dhs=dhs, rk=rk, h0=h0, hs=hs)
+    _, mask = _rnn_checks(where, dhs, 1, rk, mask, h0=h0)
+    _check_shape(where, "hs", hs, dhs.shape)
+    return _run(where, dhs, rk, h0, hs, mask)
+
+
+def lstm_forward(xw, rk, h0, c0, mask):
+    """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM."""
+    xw, rk, h0, c0 = _float_arrays("lstm", xw=xw, rk=rk, h0=h0, c0=c0)
+    _, mask = _rnn_checks("lstm", xw, 4, rk, mask, h0=h0, c0=c0)
+    return _run("lstm_forward", xw, rk, h0, c0, mask)
+
+
+def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
+    """(dz (T, N, 4U), dh0, dc0 (N, U)) from dstates (T, N, 2U)."""
+    where = "lstm_backward"
+    dstates, rk, h0, c0, states, gates = _float_arrays(
+        where, dstates=dstates, rk=rk, h0=h0, c0=c0, states=states, gates=gates)
+    _, mask = _rnn_checks(where, gates, 4, rk, mask, h0=h0, c0=c0)
+    _check_shape(where, "dstates", dstates, gates.shape[:2] + (gates.shape[2] // 2,))
+    _check_shape(where, "states", states, dstates.shape)
+    return _run(where, dstates, rk, h0, c0, states, gates, mask)
+
+
+def gru_forward(xw, rk, rb, h0, mask):
+    """(hs (T, N, U), gates (T, N, 4U) = [z | r | hh | inner_h]) of a GRU (reset_after=True)."""
+    xw, rk, rb, h0 = _float_arrays("gru", xw=xw, rk=rk, rb=rb, h0=h0)
+    _, mask = _rnn_checks("gru", xw, 3, rk, mask, h0=h0)
+    _check_shape("gru", "recurrent bias", rb, (xw.shape[2],))
+    return _run("gru_forward", xw, rk, rb, h0, mask)
+
+
+def gru_backward(dhs, rk, h0, hs, gates, mask):
+    """(dxw (T, N, 3U), dinner (T, N, 3U), dh0 (N, U)) from dhs (T, N, U)."""
+    where = "gru_backward"
+    dhs, rk, h0, hs, gates = _float_arrays(where, dhs=dhs, rk=rk, h0=h0, hs=hs, gates=gates)
+    u, mask = _rnn_checks(where, hs, 1, rk[:, :rk.shape[0]], mask, h0=h0)
+    if rk.shape != (u, 3 * u):
+        raise ValueError(f"{where}: recurrent_kernel must be (U, 3U) = {(u, 3 * u)}, got {rk.shape}")
+    _check_shape(where, "dhs", dhs, hs.shape)
+    _check_shape(where, "gates", gates, hs.shape[:2] + (4 * u,))
+    return _run(where, dhs, rk, h0, hs, gates, mask)
 
 
 def _initial_backend() -> tuple:

@@ -159,6 +159,28 @@ class RandomUniform:
         return values.astype(dtype, copy=False)
 
 
+class Orthogonal:
+    """A random orthogonal matrix (QR of a normal draw, signs fixed by R's diagonal) times gain.
+
+    The shape is seen as (prod(shape[:-1]), shape[-1]); the rows (or columns, whichever are
+    fewer) are orthonormal. Keras' default for recurrent kernels (Saxe et al., 2014).
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype=np.float32):
+        if len(shape) < 2:
+            raise ValueError(f"orthogonal: the weight must be at least 2-D. Received: shape={shape}")
+        rows, cols = int(np.prod(shape[:-1])), int(shape[-1])
+        rng = get_rng() if self.seed is None else np.random.default_rng(self.seed)
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q).reshape(shape).astype(dtype)
+
+
 _BY_NAME = {
     "zeros": lambda: Constant(0.0),
     "ones": lambda: Constant(1.0),
@@ -170,6 +192,8 @@ _BY_NAME = {
     "lecun_normal": lambda: VarianceScaling(1.0, "fan_in", "truncated_normal"),
     "random_normal": RandomNormal,
     "random_uniform": RandomUniform,
+    "uniform": RandomUniform,
+    "orthogonal": Orthogonal,
 }
 
 

@@ -16,6 +16,7 @@ from tinydl.layers import (ELU, Conv2DTranspose, Cropping2D, DepthwiseConv2D, Gl
                            LeakyReLU, Permute, PReLU, RandomBrightness, RandomContrast,
                            RandomRotation, RandomZoom, Reshape, SeparableConv2D, UpSampling2D,
                            TextVectorization, ZeroPadding2D)
+from tinydl.layers import GRU, LSTM, Embedding, SimpleRNN
 
 
 def double(x):
@@ -68,6 +69,15 @@ CASES = [
     (RandomContrast(0.4, value_range=(0, 1), seed=7), (6, 6, 2)),
     (RandomBrightness((-0.2, 0.1), seed=8), (6, 6, 2)),
     (TextVectorization(max_tokens=5, output_sequence_length=3, vocabulary=["a", "b"]), None),
+    # sequence layers
+    (Embedding(7, 3, mask_zero=True, embeddings_initializer="glorot_uniform",
+               embeddings_regularizer="l2"), (5,)),
+    (SimpleRNN(3, activation="relu", use_bias=False, return_sequences=True, go_backwards=True),
+     (4, 2)),
+    (LSTM(3, unit_forget_bias=False, recurrent_activation="tanh", dropout=0.1, seed=2,
+          recurrent_regularizer="l1"), (4, 2)),
+    (GRU(3, reset_after=False, return_sequences=True, recurrent_initializer="glorot_uniform"),
+     (4, 2)),
 ]
 
 
@@ -85,6 +95,8 @@ NUMERIC_CASES = [c for c in CASES if c[1] is not None]  # strings: see test_text
                          ids=[type(c[0]).__name__ for c in NUMERIC_CASES])
 def test_round_trip_gives_same_config_and_output(layer, sample_shape):
     x = np.random.default_rng(0).standard_normal((2,) + sample_shape).astype(np.float32)
+    if isinstance(layer, Embedding):
+        x = np.random.default_rng(0).integers(0, layer.input_dim, (2,) + sample_shape)
     if isinstance(layer, Normalization) and layer.input_mean is None:
         layer.adapt(x * 3 + 1)
     layer.build_for((None,) + sample_shape)

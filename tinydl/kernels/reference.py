@@ -14,6 +14,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinydl.kernels.shapes import padded_output_hw
+from tinydl.kernels.reference_recurrent import (  # noqa: F401  (the recurrent family's twins)
+    gru_backward, gru_forward, lstm_backward, lstm_forward, simple_rnn_backward,
+    simple_rnn_forward)
 
 
 # ----------------------------------------------------------------------------- matmul
@@ -391,3 +394,16 @@ def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, ep
         np.maximum(v_hat, v, out=v_hat)
         v = v_hat
     w -= (m * alpha) / (np.sqrt(v) + epsilon)
+
+
+# ----------------------------------------------------------------------------- embedding
+
+def embedding_backward(ids, dy, input_dim):
+    """Gradient of an embedding lookup: dW (input_dim, D) with dW[ids[m]] += dy[m], m in order.
+
+    Args:
+        ids: int64 (M,), each in [0, input_dim). dy: (M, D), the gradient of the looked-up rows.
+    """
+    dw = np.zeros((input_dim, dy.shape[1]), dtype=dy.dtype)
+    np.add.at(dw, ids, dy)
+    return dw

@@ -19,6 +19,7 @@ from tinydl.layers.augmentation import (RandomBrightness, RandomContrast, Random
 from tinydl.layers.augmentation_affine import RandomRotation, RandomZoom
 from tinydl.layers.convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from tinydl.layers.core import Activation, Dense, Dropout, Flatten, Lambda
+from tinydl.layers.embedding import Embedding
 from tinydl.layers.input_layer import Input, InputLayer
 from tinydl.layers.normalization import BatchNormalization
 from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
@@ -26,6 +27,7 @@ from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, Glo
 from tinydl.layers.preprocessing import Normalization, Rescaling
 from tinydl.layers.reshaping import Cropping2D, Permute, Reshape, UpSampling2D, ZeroPadding2D
 from tinydl.layers.text_vectorization import TextVectorization
+from tinydl.layers.recurrent import GRU, LSTM, SimpleRNN
 
 __all__ = [
     "Layer", "Variable", "LAYER_CLASSES",
@@ -39,4 +41,5 @@ __all__ = [
     "LeakyReLU", "ELU", "PReLU",
     "RandomRotation", "RandomZoom", "RandomContrast", "RandomBrightness",
     "TextVectorization",
+    "Embedding", "SimpleRNN", "LSTM", "GRU",
 ]

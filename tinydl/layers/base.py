@@ -23,6 +23,7 @@ import numpy as np
 from tinydl import anomaly, initializers, profiler, regularizers
 from tinydl.autograd import no_grad
 from tinydl.layers import _args
+from tinydl.layers import masking
 from tinydl.tensor import Tensor
 
 LAYER_CLASSES: dict = {}  # class name -> class; the only classes a saved model may name
@@ -60,6 +61,8 @@ class Variable(Tensor):
 
 
 def _to_shape(input_shape) -> tuple:
+    if input_shape and all(isinstance(d, (tuple, list)) for d in input_shape):
+        return [_to_shape(s) for s in input_shape]  # a layer with several outputs
     return tuple(None if d is None else int(d) for d in input_shape)
 
 
@@ -74,6 +77,8 @@ class Layer:
 
     _name_counts: dict = {}
     _call_takes_training = True
+    _call_takes_mask = False
+    supports_masking = False  # True: the input's mask is passed on to the output (compute_mask)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -82,6 +87,7 @@ class Layer:
         parameters = inspect.signature(cls.call).parameters
         cls._call_takes_training = "training" in parameters or any(
             p.kind is p.VAR_KEYWORD for p in parameters.values())
+        cls._call_takes_mask = "mask" in parameters
 
     def __init__(self, trainable: bool = True, name: str | None = None, input_shape=None,
                  dtype=None, **kwargs):
@@ -192,7 +198,7 @@ class Layer:
     def call(self, inputs, training=None):
         raise NotImplementedError(f"{type(self).__name__} must define call(inputs, training=None)")
 
-    def __call__(self, inputs, training=None):
+    def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
         if not isinstance(inputs, Tensor):
             inputs = Tensor(inputs)
         if not self.built:
@@ -201,15 +207,15 @@ class Layer:
             self.build_for((None,) + tuple(sample))
         if anomaly.is_anomaly_enabled() or profiler.current is not None:
             with anomaly.layer_scope(self.name):
-                return self._call(inputs, training)
-        return self._call(inputs, training)
+                return masking.masked_call(self, inputs, args, kwargs, training, mask)
+        return masking.masked_call(self, inputs, args, kwargs, training, mask)
 
-    def _call(self, inputs, training):
+    def _call(self, inputs, training, *args, **kwargs):
         """call(inputs, training=...), or call(inputs) for a subclass whose call has no training
         argument (Keras allows both)."""
         if type(self)._call_takes_training:
-            return self.call(inputs, training=training)
-        return self.call(inputs)
+            return self.call(inputs, *args, training=training, **kwargs)
+        return self.call(inputs, *args, **kwargs)
 
     def build_for(self, input_shape) -> tuple:
         """Build once for input_shape and record input and output shapes; return the output shape."""
@@ -229,6 +235,16 @@ class Layer:
         with no_grad(), anomaly.suspended():  # zeros, not data: log(0) here is no anomaly
             out = self._call(Tensor(probe), False)
         return (input_shape[0],) + tuple(out.shape[1:])
+
+    # ------------------------------------------------------------------ masks (tinydl.layers.masking)
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's output, given its input's (N, T) boolean mask or None.
+
+        Used only when supports_masking is True; by default the mask passes on unchanged
+        (right for layers that keep the time axis, e.g. Dense, Dropout). A layer that removes
+        the time axis returns None; Embedding(mask_zero=True) makes one from its inputs.
+        """
+        return mask
 
     def macs_per_sample(self, input_shape) -> int:
         """Multiply-accumulates per sample for inputs of input_shape (0 when negligible)."""

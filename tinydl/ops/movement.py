@@ -47,8 +47,19 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx, grad):
         out = np.zeros(ctx.shape, dtype=ctx.dtype)
-        np.add.at(out, ctx.index, grad)
+        if _is_basic(ctx.index):  # slices and ints pick each element once: a plain assignment
+            out[ctx.index] = grad
+        else:
+            np.add.at(out, ctx.index, grad)
         return out, None
+
+
+def _is_basic(index) -> bool:
+    """True for NumPy basic indexing (ints, slices, None, Ellipsis), which never repeats."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, slice)
+               or (isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)))
+               for p in parts)
 
 
 class Concatenate(Function):

@@ -1,0 +1,25 @@
+"""Embedding lookup: rows of a table picked by integer ids, forward beside its scatter-add backward."""
+
+from __future__ import annotations
+
+from tinydl import backend
+from tinydl.autograd import Function
+
+
+class EmbeddingLookup(Function):
+    """out[...] = table[ids[...]].
+
+    forward(table (V, D), ids int64 of any shape S, each in [0, V)) -> (*S, D); the caller
+    checked the ids. backward gives dtable (V, D): every looked-up row's gradient added to its
+    id's row (backend.embedding_backward, a scatter-add in C), and nothing for ids.
+    """
+
+    @staticmethod
+    def forward(ctx, table, ids):
+        ctx.ids, ctx.rows = ids, table.shape[0]
+        return table[ids]
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat = grad.reshape(-1, grad.shape[-1])
+        return backend.embedding_backward(ctx.ids.reshape(-1), flat, ctx.rows), None

@@ -1,0 +1,120 @@
+"""Recurrent layers' sequence ops, each a whole time loop in one node: SimpleRNN, LSTM, GRU.
+
+Every op takes a time-major input x (T, N, D) and works in three parts:
+  1. the input projection of all T steps at once, xw = x @ kernel + bias: one GEMM (T*N rows);
+  2. the time loop (backend.*_forward): per step one GEMM h_{t-1} @ recurrent_kernel and the
+     gates, fused (csrc/rnn.c; the NumPy twin is tinydl/kernels/reference_recurrent.py);
+  3. in backward, the loop back through time (backend.*_backward) gives the gradient of
+     every step's pre-activations dz (T, N, G); then the weight gradients are one GEMM each
+     over all steps: dkernel = x^T dz, drecurrent = h_prev^T dz, dx = dz kernel^T.
+mask is a (T, N) bool array or None (see reference_recurrent for its rule).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl import backend
+from tinydl.autograd import Function
+
+
+def _project(x, kernel, bias):
+    """x (T, N, D) @ kernel (D, G) + bias: (T, N, G), one GEMM."""
+    t_steps, n, d = x.shape
+    return backend.gemm(x.reshape(t_steps * n, d), kernel, bias=bias).reshape(t_steps, n, -1)
+
+
+def _previous_states(hs, h0):
+    """(T*N, U): h_{t-1} for every step, h0 first."""
+    return np.concatenate([h0[None], hs[:-1]], axis=0).reshape(-1, h0.shape[1])
+
+
+def _weight_grads(ctx, x, kernel, dz, h_prev, dinner=None):
+    """(dx, dkernel, drecurrent) from dz (T, N, G); dinner replaces dz for the recurrent part."""
+    t_steps, n, d = x.shape
+    dz2 = dz.reshape(t_steps * n, -1)
+    di2 = dz2 if dinner is None else dinner.reshape(t_steps * n, -1)
+    need = ctx.needs_input_grad
+    dx = backend.gemm(dz2, kernel, trans_b=True).reshape(x.shape) if need[0] else None
+    dk = backend.gemm(x.reshape(t_steps * n, d), dz2, trans_a=True) if need[1] else None
+    dr = backend.gemm(h_prev, di2, trans_a=True) if need[2] else None
+    return dx, dk, dr
+
+
+class SimpleRNNSequence(Function):
+    """hs (T, N, U) of h_t = tanh(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel).
+
+    forward(x (T, N, D), kernel (D, U), recurrent_kernel (U, U), bias (U,) or None,
+    h0 (N, U), mask); backward gives dx, dkernel, drecurrent_kernel, dbias, dh0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel, recurrent_kernel, bias, h0, mask):
+        hs = backend.simple_rnn_forward(_project(x, kernel, bias), recurrent_kernel, h0, mask)
+        ctx.save_for_backward(x, kernel, recurrent_kernel, h0, hs, mask)
+        ctx.has_bias = bias is not None
+        return hs
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, kernel, rk, h0, hs, mask = ctx.saved
+        dz, dh0 = backend.simple_rnn_backward(grad, rk, h0, hs, mask)
+        dx, dk, dr = _weight_grads(ctx, x, kernel, dz, _previous_states(hs, h0))
+        db = dz.reshape(-1, dz.shape[2]).sum(axis=0) if ctx.has_bias else None
+        return dx, dk, dr, db, dh0, None
+
+
+class LSTMSequence(Function):
+    """states (T, N, 2U): [h_t | c_t] of an LSTM (Keras' gate order i, f, c, o).
+
+    forward(x (T, N, D), kernel (D, 4U), recurrent_kernel (U, 4U), bias (4U,) or None,
+    h0 (N, U), c0 (N, U), mask); backward gives dx, dkernel, drecurrent_kernel, dbias, dh0, dc0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel, recurrent_kernel, bias, h0, c0, mask):
+        xw = _project(x, kernel, bias)
+        states, gates = backend.lstm_forward(xw, recurrent_kernel, h0, c0, mask)
+        ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask)
+        ctx.has_bias = bias is not None
+        return states
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, kernel, rk, h0, c0, states, gates, mask = ctx.saved
+        dz, dh0, dc0 = backend.lstm_backward(grad, rk, h0, c0, states, gates, mask)
+        hs = states[:, :, :h0.shape[1]]
+        dx, dk, dr = _weight_grads(ctx, x, kernel, dz, _previous_states(hs, h0))
+        db = dz.reshape(-1, dz.shape[2]).sum(axis=0) if ctx.has_bias else None
+        return dx, dk, dr, db, dh0, dc0, None
+
+
+class GRUSequence(Function):
+    """hs (T, N, U) of a GRU with reset_after=True (Keras' default; gate order z, r, h).
+
+    forward(x (T, N, D), kernel (D, 3U), recurrent_kernel (U, 3U), bias (2, 3U) or None
+    (row 0 the input bias, row 1 the recurrent bias, as Keras), h0 (N, U), mask);
+    backward gives dx, dkernel, drecurrent_kernel, dbias, dh0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel, recurrent_kernel, bias, h0, mask):
+        three_u = kernel.shape[1]
+        input_bias = None if bias is None else bias[0]
+        recurrent_bias = np.zeros(three_u, x.dtype) if bias is None else bias[1]
+        hs, gates = backend.gru_forward(_project(x, kernel, input_bias), recurrent_kernel,
+                                        recurrent_bias, h0, mask)
+        ctx.save_for_backward(x, kernel, recurrent_kernel, h0, hs, gates, mask)
+        ctx.has_bias = bias is not None
+        return hs
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, kernel, rk, h0, hs, gates, mask = ctx.saved
+        dxw, dinner, dh0 = backend.gru_backward(grad, rk, h0, hs, gates, mask)
+        dx, dk, dr = _weight_grads(ctx, x, kernel, dxw, _previous_states(hs, h0), dinner)
+        db = None
+        if ctx.has_bias:
+            db = np.stack([dxw.reshape(-1, dxw.shape[2]).sum(axis=0),
+                           dinner.reshape(-1, dinner.shape[2]).sum(axis=0)])
+        return dx, dk, dr, db, dh0, None
