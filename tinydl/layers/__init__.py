@@ -2,32 +2,40 @@
 
     from tinydl.layers import Conv2D, MaxPooling2D, Flatten, Dense
 
-One family per module: core (Dense, Activation, Flatten, Dropout, Lambda), activation (ReLU,
-Softmax, LeakyReLU, ELU, PReLU), convolutional (Conv2D, Conv2DTranspose, DepthwiseConv2D,
-SeparableConv2D), pooling, reshaping (Reshape, Permute, ZeroPadding2D, Cropping2D,
-UpSampling2D), normalization (BatchNormalization), preprocessing (Rescaling, Normalization),
-augmentation (RandomFlip, RandomCrop, RandomTranslation, RandomContrast, RandomBrightness),
-augmentation_affine (RandomRotation, RandomZoom), text_vectorization (TextVectorization) and
-input_layer (Input, InputLayer). LAYER_CLASSES maps every layer class name, your own
-subclasses included, to its class (what a saved model may name).
+One family per module: core (Dense, Activation, Flatten, Dropout, SpatialDropout1D,
+RepeatVector, Lambda), activation (ReLU, Softmax, LeakyReLU, ELU, PReLU), convolutional
+(Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D), pooling, reshaping (Reshape,
+Permute, ZeroPadding2D, Cropping2D, UpSampling2D), normalization (BatchNormalization,
+LayerNormalization), preprocessing (Rescaling, Normalization), augmentation (RandomFlip,
+RandomCrop, RandomTranslation, RandomContrast, RandomBrightness), augmentation_affine
+(RandomRotation, RandomZoom), text_vectorization (TextVectorization) and input_layer (Input,
+InputLayer); for sequences embedding (Embedding), recurrent (SimpleRNN, LSTM, GRU), wrappers
+(Bidirectional, TimeDistributed), conv1d (Conv1D and the 1-D pooling layers) and attention
+(MultiHeadAttention); masking holds the rules by which masks travel. LAYER_CLASSES maps every
+layer class name, your own subclasses included, to its class (what a saved model may name).
 """
 
 from tinydl.layers.base import LAYER_CLASSES, Layer, Variable
 from tinydl.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from tinydl.layers.attention import MultiHeadAttention
 from tinydl.layers.augmentation import (RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
                                         RandomTranslation)
 from tinydl.layers.augmentation_affine import RandomRotation, RandomZoom
+from tinydl.layers.conv1d import (AveragePooling1D, Conv1D, GlobalAveragePooling1D,
+                                  GlobalMaxPooling1D, MaxPooling1D)
 from tinydl.layers.convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
-from tinydl.layers.core import Activation, Dense, Dropout, Flatten, Lambda
+from tinydl.layers.core import (Activation, Dense, Dropout, Flatten, Lambda, RepeatVector,
+                                SpatialDropout1D)
 from tinydl.layers.embedding import Embedding
 from tinydl.layers.input_layer import Input, InputLayer
-from tinydl.layers.normalization import BatchNormalization
+from tinydl.layers.normalization import BatchNormalization, LayerNormalization
 from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
                                    MaxPooling2D)
 from tinydl.layers.preprocessing import Normalization, Rescaling
+from tinydl.layers.recurrent import GRU, LSTM, SimpleRNN
 from tinydl.layers.reshaping import Cropping2D, Permute, Reshape, UpSampling2D, ZeroPadding2D
 from tinydl.layers.text_vectorization import TextVectorization
-from tinydl.layers.recurrent import GRU, LSTM, SimpleRNN
+from tinydl.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "Layer", "Variable", "LAYER_CLASSES",
@@ -41,5 +49,8 @@ __all__ = [
     "LeakyReLU", "ELU", "PReLU",
     "RandomRotation", "RandomZoom", "RandomContrast", "RandomBrightness",
     "TextVectorization",
-    "Embedding", "SimpleRNN", "LSTM", "GRU",
+    # sequence family
+    "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Conv1D",
+    "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
+    "RepeatVector", "SpatialDropout1D", "LayerNormalization", "MultiHeadAttention",
 ]

@@ -1,4 +1,4 @@
-"""Core layers: Dense, Activation, Flatten, Dropout and Lambda (your own function as a layer)."""
+"""Core layers: Dense, Activation, Flatten, Dropout, SpatialDropout1D, RepeatVector and Lambda."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 from tinydl import activations, functional as F, ops
 from tinydl.layers import _args
 from tinydl.layers.base import Layer
+from tinydl.rng import get_rng
 
 
 class Dense(Layer):
@@ -27,6 +28,8 @@ class Dense(Layer):
         >>> Dense(10)(np.ones((2, 5), np.float32)).shape
         (2, 10)
     """
+
+    supports_masking = True  # position by position: a sequence's mask passes on
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -77,6 +80,8 @@ class Activation(Layer):
     A custom callable is saved as None in get_config: it cannot be saved with a model.
     """
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -109,25 +114,97 @@ class Dropout(Layer):
 
     Args:
         rate: the fraction to drop, in [0, 1).
+        noise_shape: None (every element drawn on its own), or a shape that broadcasts to the
+            input's, with None for "as the input": (None, 1, None) drops a feature at every
+            time step of a sequence at once (Keras' noise_shape).
         seed: an int gives this layer its own generator (repeatable masks); None draws from
             tinydl.rng.get_rng(), which tinydl.utils.set_random_seed seeds.
     """
 
-    def __init__(self, rate: float, seed=None, **kwargs):
+    supports_masking = True
+
+    def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        where = type(self).__name__
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout: rate must be a float in [0, 1). Received: rate={rate!r}")
+            raise ValueError(f"{where}: rate must be a float in [0, 1). Received: rate={rate!r}")
+        if noise_shape is not None and not (isinstance(noise_shape, (tuple, list)) and all(
+                d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0)
+                for d in noise_shape)):
+            raise ValueError(f"{where}: noise_shape must be None or a tuple of positive ints and "
+                             f"None. Received: noise_shape={noise_shape!r}")
         self.rate, self.seed = float(rate), seed
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self._rng = None if seed is None else np.random.default_rng(seed)
 
     def call(self, inputs, training=None):
-        return F.dropout(inputs, self.rate, bool(training), rng=self._rng)
+        noise_shape = self._noise_shape(inputs.shape)
+        if noise_shape is None:
+            return F.dropout(inputs, self.rate, bool(training), rng=self._rng)
+        if not training or self.rate == 0.0:
+            return inputs
+        rng = self._rng if self._rng is not None else get_rng()
+        keep = (rng.random(noise_shape) >= self.rate) / (1.0 - self.rate)
+        return inputs * keep.astype(inputs.dtype)
+
+    def _noise_shape(self, shape):
+        if self.noise_shape is None:
+            return None
+        if len(self.noise_shape) != len(shape) or any(
+                d is not None and d not in (1, s) for d, s in zip(self.noise_shape, shape)):
+            raise ValueError(f"{type(self).__name__}: noise_shape {self.noise_shape} does not "
+                             f"broadcast to the input's shape {tuple(shape)}")
+        return tuple(s if d is None else d for d, s in zip(self.noise_shape, shape))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        config = {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        if self.noise_shape is not None:
+            config["noise_shape"] = list(self.noise_shape)
+        return config
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole channels of a sequence (N, T, C): one draw per sample and channel.
+
+    Args:
+        rate: the fraction of channels to drop, in [0, 1). seed: as Dropout.
+    """
+
+    def __init__(self, rate: float, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+
+    def _noise_shape(self, shape):
+        if len(shape) != 3:
+            raise ValueError(f"SpatialDropout1D expects input of shape (batch, steps, channels). "
+                             f"Received: shape {tuple(shape)}")
+        return (shape[0], 1, shape[2])
+
+
+class RepeatVector(Layer):
+    """Repeat each sample n times: (N, D) -> (N, n, D). No weights.
+
+    Args:
+        n: how many times, a positive int.
+    """
+
+    def __init__(self, n: int, **kwargs):
+        super().__init__(**kwargs)
+        self.n = _args.positive_int(n, "n", "RepeatVector")
+
+    def call(self, inputs):
+        if inputs.ndim != 2:
+            raise ValueError(f"RepeatVector expects input of shape (batch, features). Received: "
+                             f"shape {inputs.shape}")
+        return ops.stack([inputs] * self.n, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
 
 
 class Lambda(Layer):

@@ -1,4 +1,4 @@
-"""BatchNormalization: normalize each channel with batch statistics (training) or moving ones."""
+"""Normalization layers: BatchNormalization (batch or moving statistics) and LayerNormalization."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 from tinydl.autograd import no_grad
 from tinydl.layers.base import Layer
 from tinydl.layers import _args
-from tinydl.ops.normalization import batch_norm_train
+from tinydl.ops.normalization import LayerNorm, batch_norm_train
 
 
 class BatchNormalization(Layer):
@@ -119,3 +119,76 @@ class BatchNormalization(Layer):
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                 **_args.weight_options_config(self, "beta", "gamma"),
                 **_args.weight_options_config(self, "moving_mean", "moving_variance")}
+
+
+class LayerNormalization(Layer):
+    """Layer normalization (Ba et al., 2016): each sample normalized over its feature axes.
+
+        y = gamma * (x - mean) / sqrt(var + epsilon) + beta
+
+    with mean and (biased) var of each sample over `axis`, in training and inference alike.
+
+    Args:
+        axis: an int or a list of ints, the axes normalized together (default -1).
+        epsilon: added to the variance (default 1e-3, Keras'; the Transformer examples pass 1e-6).
+        center, scale: learn beta / gamma (default True).
+        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer: as Dense's.
+
+    Shapes:
+        inputs (N, ..., D) -> the same; gamma and beta of the normalized axes' shape, (D,).
+    """
+
+    supports_masking = True
+
+    def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, **kwargs):
+        if kwargs.pop("rms_scaling", False):
+            raise NotImplementedError("LayerNormalization: rms_scaling=True (deprecated in Keras) "
+                                      "is not implemented")
+        super().__init__(**kwargs)
+        axes = list(axis) if isinstance(axis, (list, tuple)) else axis
+        if not (isinstance(axes, int) or axes and all(isinstance(a, int) for a in axes)) or \
+                isinstance(axes, bool):
+            raise TypeError("Expected an int or a list/tuple of ints for the argument 'axis', "
+                            f"but received: {axis!r}")
+        self.axis, self.epsilon = axes, float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        _args.set_weight_options(self, beta_initializer=beta_initializer,
+                                 gamma_initializer=gamma_initializer,
+                                 beta_regularizer=beta_regularizer,
+                                 gamma_regularizer=gamma_regularizer)
+
+    def _axes(self, ndim: int) -> tuple:
+        axes = [self.axis] if isinstance(self.axis, int) else self.axis
+        if any(a >= ndim or a < -ndim for a in axes):
+            raise ValueError(f"LayerNormalization: axis {self.axis} is out of bounds for inputs "
+                             f"with {ndim} dimensions. Received: axis={self.axis}")
+        return tuple(sorted(a % ndim for a in axes))
+
+    def build(self, input_shape):
+        shape = tuple(input_shape[a] for a in self._axes(len(input_shape)))
+        if None in shape:
+            raise ValueError(f"LayerNormalization needs known sizes on axis {self.axis}. "
+                             f"Received: input_shape={tuple(input_shape)}")
+        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer) if self.scale else None
+        self.beta = self.add_weight("beta", shape, self.beta_initializer,
+                                    regularizer=self.beta_regularizer) if self.center else None
+
+    def call(self, inputs):
+        axes = self._axes(inputs.ndim)
+        expected = (self.gamma if self.gamma is not None else self.beta)
+        if expected is not None and tuple(inputs.shape[a] for a in axes) != expected.shape:
+            raise ValueError(f"LayerNormalization was built for axis sizes {expected.shape}. "
+                             f"Received: inputs of shape {inputs.shape}")
+        return LayerNorm.apply(inputs, self.gamma, self.beta, axes, self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        self._axes(len(input_shape))
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                **_args.weight_options_config(self, "beta", "gamma")}

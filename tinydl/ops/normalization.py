@@ -1,4 +1,4 @@
-"""Batch normalization with batch statistics, as one op: forward beside its fused backward.
+"""Batch and layer normalization, each one op: forward beside its fused backward.
 
 Composing it from mean, sub, div and sqrt would also be differentiable, but the fused
 backward is the classic three-term formula, cheaper and a good thing to read:
@@ -68,3 +68,39 @@ def batch_norm_train(x, gamma, beta, axis: int, epsilon: float):
     var = x.data.var(axis=axes, keepdims=True)
     y = BatchNormTrain.apply(x, gamma, beta, mean, var, axes, epsilon)
     return y, mean.reshape(-1), var.reshape(-1)
+
+
+class LayerNorm(Function):
+    """Layer normalization: each sample normalized over `axes` with its own statistics.
+
+    forward(x, gamma, beta, axes, epsilon): gamma and beta (or None) have the shape of x's
+    `axes` (e.g. (D,) for axes=(-1,) positive). The backward is BatchNormTrain's three-term
+    formula with the sums over `axes` (the values normalized together), and gamma's and
+    beta's gradients summed over the other axes.
+    """
+
+    @staticmethod
+    def forward(ctx, x, gamma, beta, axes, epsilon):
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        inv = (1.0 / np.sqrt(var + epsilon)).astype(x.dtype)
+        xhat = (x - mean) * inv
+        shape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
+        ctx.save_for_backward(xhat, inv, gamma)
+        ctx.axes, ctx.shape = axes, shape
+        y = xhat if gamma is None else xhat * gamma.reshape(shape)
+        return y if beta is None else y + beta.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, inv, gamma = ctx.saved
+        axes = ctx.axes
+        others = tuple(i for i in range(grad.ndim) if i not in axes)
+        count = xhat.size // inv.size
+        dxhat = grad if gamma is None else grad * gamma.reshape(ctx.shape)
+        dx = inv / count * (count * dxhat - dxhat.sum(axes, keepdims=True)
+                            - xhat * (dxhat * xhat).sum(axes, keepdims=True))
+        dgamma = None if gamma is None else (grad * xhat).sum(others).reshape(gamma.shape)
+        dbeta = grad.sum(others).reshape(tuple(grad.shape[i] for i in axes)) \
+            if ctx.needs_input_grad[2] else None
+        return dx, dgamma, dbeta
