@@ -7,7 +7,7 @@ tinydl/kernels/native.py allocates every output and never passes an empty array.
 """
 
 from cython cimport floating
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t
 
 cdef extern from "tdl_common.h":
     ctypedef int64_t tdl_index
@@ -405,3 +405,188 @@ def adam_update_f32(float[::1] w, const float[::1] g, float[::1] m, float[::1] v
     with nogil:
         tdl_optim_f32_adam_update(&w[0], &g[0], &m[0], &v[0], v_hat_ptr, w.shape[0], alpha,
                                   one_minus_beta_1, one_minus_beta_2, epsilon)
+
+
+# ----------------------------------------------------------------------------- embedding
+
+cdef extern from "embedding.h":
+    void tdl_embedding_f32_scatter_add(const int64_t *ids, const float *dy, tdl_index m,
+                                       tdl_index d, float *dw) nogil
+    void tdl_embedding_f64_scatter_add(const int64_t *ids, const double *dy, tdl_index m,
+                                       tdl_index d, double *dw) nogil
+
+
+def embedding_backward(const int64_t[::1] ids, const floating[:, ::1] dy, floating[:, ::1] dw):
+    with nogil:
+        if floating is float:
+            tdl_embedding_f32_scatter_add(&ids[0], &dy[0, 0], dy.shape[0], dy.shape[1],
+                                          &dw[0, 0])
+        else:
+            tdl_embedding_f64_scatter_add(&ids[0], &dy[0, 0], dy.shape[0], dy.shape[1],
+                                          &dw[0, 0])
+
+
+# ----------------------------------------------------------------------------- recurrent
+# Time-major (T, N, ...) arrays; masks arrive as uint8 views of bool (T, N) arrays, or None.
+
+cdef extern from "rnn.h":
+    ctypedef struct tdl_rnn_shape:
+        tdl_index t, n, u
+    int tdl_rnn_f32_simple_forward(const tdl_rnn_shape *s, const float *xw, const float *rk,
+                                   const float *h0, const uint8_t *mask, float *hs) nogil
+    int tdl_rnn_f64_simple_forward(const tdl_rnn_shape *s, const double *xw, const double *rk,
+                                   const double *h0, const uint8_t *mask, double *hs) nogil
+    int tdl_rnn_f32_simple_backward(const tdl_rnn_shape *s, const float *dhs, const float *rk,
+                                    const float *h0, const float *hs, const uint8_t *mask,
+                                    float *dxw, float *dh0) nogil
+    int tdl_rnn_f64_simple_backward(const tdl_rnn_shape *s, const double *dhs,
+                                    const double *rk, const double *h0, const double *hs,
+                                    const uint8_t *mask, double *dxw, double *dh0) nogil
+    int tdl_rnn_f32_lstm_forward(const tdl_rnn_shape *s, const float *xw, const float *rk,
+                                 const float *h0, const float *c0, const uint8_t *mask,
+                                 float *states, float *gates) nogil
+    int tdl_rnn_f64_lstm_forward(const tdl_rnn_shape *s, const double *xw, const double *rk,
+                                 const double *h0, const double *c0, const uint8_t *mask,
+                                 double *states, double *gates) nogil
+    int tdl_rnn_f32_lstm_backward(const tdl_rnn_shape *s, const float *dstates,
+                                  const float *rk, const float *h0, const float *c0,
+                                  const float *states, const float *gates,
+                                  const uint8_t *mask, float *dz, float *dh0,
+                                  float *dc0) nogil
+    int tdl_rnn_f64_lstm_backward(const tdl_rnn_shape *s, const double *dstates,
+                                  const double *rk, const double *h0, const double *c0,
+                                  const double *states, const double *gates,
+                                  const uint8_t *mask, double *dz, double *dh0,
+                                  double *dc0) nogil
+    int tdl_rnn_f32_gru_forward(const tdl_rnn_shape *s, const float *xw, const float *rk,
+                                const float *rb, const float *h0, const uint8_t *mask,
+                                float *hs, float *gates) nogil
+    int tdl_rnn_f64_gru_forward(const tdl_rnn_shape *s, const double *xw, const double *rk,
+                                const double *rb, const double *h0, const uint8_t *mask,
+                                double *hs, double *gates) nogil
+    int tdl_rnn_f32_gru_backward(const tdl_rnn_shape *s, const float *dhs, const float *rk,
+                                 const float *h0, const float *hs, const float *gates,
+                                 const uint8_t *mask, float *dxw, float *dinner,
+                                 float *dh0) nogil
+    int tdl_rnn_f64_gru_backward(const tdl_rnn_shape *s, const double *dhs, const double *rk,
+                                 const double *h0, const double *hs, const double *gates,
+                                 const uint8_t *mask, double *dxw, double *dinner,
+                                 double *dh0) nogil
+
+
+cdef tdl_rnn_shape _rnn_shape(Py_ssize_t t, Py_ssize_t n, Py_ssize_t u):
+    cdef tdl_rnn_shape s
+    s.t, s.n, s.u = t, n, u
+    return s
+
+
+cdef const uint8_t *_optional_mask(const uint8_t[:, ::1] mask):
+    """The mask's first byte, or NULL for None (no mask)."""
+    if mask is None:
+        return NULL
+    return &mask[0, 0]
+
+
+def simple_rnn_forward(const floating[:, :, ::1] xw, const floating[:, ::1] rk,
+                       const floating[:, ::1] h0, const uint8_t[:, ::1] mask,
+                       floating[:, :, ::1] hs):
+    cdef tdl_rnn_shape s = _rnn_shape(xw.shape[0], xw.shape[1], rk.shape[0])
+    cdef const uint8_t *m = _optional_mask(mask)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_rnn_f32_simple_forward(&s, &xw[0, 0, 0], &rk[0, 0], &h0[0, 0], m,
+                                                &hs[0, 0, 0])
+        else:
+            status = tdl_rnn_f64_simple_forward(&s, &xw[0, 0, 0], &rk[0, 0], &h0[0, 0], m,
+                                                &hs[0, 0, 0])
+    _check(status)
+
+
+def simple_rnn_backward(const floating[:, :, ::1] dhs, const floating[:, ::1] rk,
+                        const floating[:, ::1] h0, const floating[:, :, ::1] hs,
+                        const uint8_t[:, ::1] mask, floating[:, :, ::1] dxw,
+                        floating[:, ::1] dh0):
+    cdef tdl_rnn_shape s = _rnn_shape(dhs.shape[0], dhs.shape[1], rk.shape[0])
+    cdef const uint8_t *m = _optional_mask(mask)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_rnn_f32_simple_backward(&s, &dhs[0, 0, 0], &rk[0, 0], &h0[0, 0],
+                                                 &hs[0, 0, 0], m, &dxw[0, 0, 0], &dh0[0, 0])
+        else:
+            status = tdl_rnn_f64_simple_backward(&s, &dhs[0, 0, 0], &rk[0, 0], &h0[0, 0],
+                                                 &hs[0, 0, 0], m, &dxw[0, 0, 0], &dh0[0, 0])
+    _check(status)
+
+
+def lstm_forward(const floating[:, :, ::1] xw, const floating[:, ::1] rk,
+                 const floating[:, ::1] h0, const floating[:, ::1] c0,
+                 const uint8_t[:, ::1] mask, floating[:, :, ::1] states,
+                 floating[:, :, ::1] gates):
+    cdef tdl_rnn_shape s = _rnn_shape(xw.shape[0], xw.shape[1], rk.shape[0])
+    cdef const uint8_t *m = _optional_mask(mask)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_rnn_f32_lstm_forward(&s, &xw[0, 0, 0], &rk[0, 0], &h0[0, 0],
+                                              &c0[0, 0], m, &states[0, 0, 0], &gates[0, 0, 0])
+        else:
+            status = tdl_rnn_f64_lstm_forward(&s, &xw[0, 0, 0], &rk[0, 0], &h0[0, 0],
+                                              &c0[0, 0], m, &states[0, 0, 0], &gates[0, 0, 0])
+    _check(status)
+
+
+def lstm_backward(const floating[:, :, ::1] dstates, const floating[:, ::1] rk,
+                  const floating[:, ::1] h0, const floating[:, ::1] c0,
+                  const floating[:, :, ::1] states, const floating[:, :, ::1] gates,
+                  const uint8_t[:, ::1] mask, floating[:, :, ::1] dz, floating[:, ::1] dh0,
+                  floating[:, ::1] dc0):
+    cdef tdl_rnn_shape s = _rnn_shape(gates.shape[0], gates.shape[1], rk.shape[0])
+    cdef const uint8_t *m = _optional_mask(mask)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_rnn_f32_lstm_backward(&s, &dstates[0, 0, 0], &rk[0, 0], &h0[0, 0],
+                                               &c0[0, 0], &states[0, 0, 0], &gates[0, 0, 0], m,
+                                               &dz[0, 0, 0], &dh0[0, 0], &dc0[0, 0])
+        else:
+            status = tdl_rnn_f64_lstm_backward(&s, &dstates[0, 0, 0], &rk[0, 0], &h0[0, 0],
+                                               &c0[0, 0], &states[0, 0, 0], &gates[0, 0, 0], m,
+                                               &dz[0, 0, 0], &dh0[0, 0], &dc0[0, 0])
+    _check(status)
+
+
+def gru_forward(const floating[:, :, ::1] xw, const floating[:, ::1] rk,
+                const floating[::1] rb, const floating[:, ::1] h0, const uint8_t[:, ::1] mask,
+                floating[:, :, ::1] hs, floating[:, :, ::1] gates):
+    cdef tdl_rnn_shape s = _rnn_shape(xw.shape[0], xw.shape[1], rk.shape[0])
+    cdef const uint8_t *m = _optional_mask(mask)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_rnn_f32_gru_forward(&s, &xw[0, 0, 0], &rk[0, 0], &rb[0], &h0[0, 0], m,
+                                             &hs[0, 0, 0], &gates[0, 0, 0])
+        else:
+            status = tdl_rnn_f64_gru_forward(&s, &xw[0, 0, 0], &rk[0, 0], &rb[0], &h0[0, 0], m,
+                                             &hs[0, 0, 0], &gates[0, 0, 0])
+    _check(status)
+
+
+def gru_backward(const floating[:, :, ::1] dhs, const floating[:, ::1] rk,
+                 const floating[:, ::1] h0, const floating[:, :, ::1] hs,
+                 const floating[:, :, ::1] gates, const uint8_t[:, ::1] mask,
+                 floating[:, :, ::1] dxw, floating[:, :, ::1] dinner, floating[:, ::1] dh0):
+    cdef tdl_rnn_shape s = _rnn_shape(dhs.shape[0], dhs.shape[1], rk.shape[0])
+    cdef const uint8_t *m = _optional_mask(mask)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_rnn_f32_gru_backward(&s, &dhs[0, 0, 0], &rk[0, 0], &h0[0, 0],
+                                              &hs[0, 0, 0], &gates[0, 0, 0], m, &dxw[0, 0, 0],
+                                              &dinner[0, 0, 0], &dh0[0, 0])
+        else:
+            status = tdl_rnn_f64_gru_backward(&s, &dhs[0, 0, 0], &rk[0, 0], &h0[0, 0],
+                                              &hs[0, 0, 0], &gates[0, 0, 0], m, &dxw[0, 0, 0],
+                                              &dinner[0, 0, 0], &dh0[0, 0])
+    _check(status)

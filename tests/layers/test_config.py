@@ -16,7 +16,10 @@ from tinydl.layers import (ELU, Conv2DTranspose, Cropping2D, DepthwiseConv2D, Gl
                            LeakyReLU, Permute, PReLU, RandomBrightness, RandomContrast,
                            RandomRotation, RandomZoom, Reshape, SeparableConv2D, UpSampling2D,
                            TextVectorization, ZeroPadding2D)
-from tinydl.layers import GRU, LSTM, Embedding, SimpleRNN
+from tinydl.layers import (GRU, LSTM, AveragePooling1D, Bidirectional, Conv1D, Embedding,
+                           GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization,
+                           MaxPooling1D, MultiHeadAttention, RepeatVector, SimpleRNN,
+                           SpatialDropout1D, TimeDistributed)
 
 
 def double(x):
@@ -78,6 +81,18 @@ CASES = [
           recurrent_regularizer="l1"), (4, 2)),
     (GRU(3, reset_after=False, return_sequences=True, recurrent_initializer="glorot_uniform"),
      (4, 2)),
+    (Bidirectional(LSTM(3, return_sequences=True), merge_mode="sum"), (4, 2)),
+    (TimeDistributed(Dense(3, activation="tanh")), (4, 2)),
+    (Conv1D(3, 2, padding="causal", dilation_rate=2, activation="relu"), (7, 2)),
+    (MaxPooling1D(3, strides=1, padding="same"), (7, 2)),
+    (AveragePooling1D(2), (7, 2)),
+    (GlobalMaxPooling1D(keepdims=True), (7, 2)),
+    (GlobalAveragePooling1D(), (7, 2)),
+    (RepeatVector(3), (2,)),
+    (SpatialDropout1D(0.3, seed=1), (4, 2)),
+    (Dropout(0.2, noise_shape=(None, 1, None)), (4, 2)),
+    (LayerNormalization(axis=[1, 2], epsilon=1e-6, center=False), (4, 2)),
+    (MultiHeadAttention(2, 3, value_dim=2, output_shape=5, dropout=0.1, seed=3), (4, 2)),
 ]
 
 
@@ -100,6 +115,8 @@ def test_round_trip_gives_same_config_and_output(layer, sample_shape):
     if isinstance(layer, Normalization) and layer.input_mean is None:
         layer.adapt(x * 3 + 1)
     layer.build_for((None,) + sample_shape)
+    if isinstance(layer, MultiHeadAttention):  # its weights need the value's shape: self-attention
+        layer.build((None,) + sample_shape, (None,) + sample_shape)
     config = layer.get_config()
     config = json.loads(json.dumps(config))            # JSON-serializable, and survives it
     cls = LAYER_CLASSES[type(layer).__name__]
@@ -109,8 +126,11 @@ def test_round_trip_gives_same_config_and_output(layer, sample_shape):
         clone = cls.from_config(config)
     assert clone.get_config() == config
     clone.build_for((None,) + sample_shape)
+    if isinstance(clone, MultiHeadAttention):
+        clone.build((None,) + sample_shape, (None,) + sample_shape)
     clone.set_weights(layer.get_weights())
-    np.testing.assert_array_equal(clone(x).data, layer(x).data)
+    args = (x,) if isinstance(layer, MultiHeadAttention) else ()  # query, value
+    np.testing.assert_array_equal(clone(x, *args).data, layer(x, *args).data)
     assert clone.count_params() == layer.count_params()
     assert clone.trainable == layer.trainable
 

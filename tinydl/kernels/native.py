@@ -252,3 +252,86 @@ def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, ep
     _ext.adam_update_f32(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                          None if v_hat is None else v_hat.reshape(-1), alpha, one_minus_beta_1,
                          one_minus_beta_2, epsilon)
+
+
+# ----------------------------------------------------------------------------- embedding
+
+def embedding_backward(ids, dy, input_dim):
+    """ids int64 (M,), dy (M, D) -> dW (input_dim, D), rows scatter-added by id."""
+    if dy.size == 0:
+        return reference.embedding_backward(ids, dy, input_dim)
+    dw = np.zeros((input_dim, dy.shape[1]), dtype=dy.dtype)
+    _ext.embedding_backward(ids, dy, dw)
+    return dw
+
+
+# ----------------------------------------------------------------------------- recurrent
+# Time-major arrays (T, N, ...), see tinydl/kernels/reference_recurrent.py; a bool mask is
+# handed to C as its uint8 view (same bytes, no copy).
+
+def _mask_bytes(mask):
+    return None if mask is None else mask.view(np.uint8)
+
+
+def _empty(*arrays) -> bool:
+    return any(a.size == 0 for a in arrays)
+
+
+def simple_rnn_forward(xw, rk, h0, mask):
+    """xw (T, N, U), rk (U, U), h0 (N, U) -> hs (T, N, U)."""
+    if _empty(xw, rk):
+        return reference.simple_rnn_forward(xw, rk, h0, mask)
+    hs = np.empty_like(xw)
+    _ext.simple_rnn_forward(xw, rk, h0, _mask_bytes(mask), hs)
+    return hs
+
+
+def simple_rnn_backward(dhs, rk, h0, hs, mask):
+    """-> (dxw (T, N, U), dh0 (N, U))."""
+    if _empty(dhs, rk):
+        return reference.simple_rnn_backward(dhs, rk, h0, hs, mask)
+    dxw, dh0 = np.empty_like(dhs), np.empty_like(h0)
+    _ext.simple_rnn_backward(dhs, rk, h0, hs, _mask_bytes(mask), dxw, dh0)
+    return dxw, dh0
+
+
+def lstm_forward(xw, rk, h0, c0, mask):
+    """xw (T, N, 4U) -> (states (T, N, 2U), gates (T, N, 4U))."""
+    if _empty(xw, rk):
+        return reference.lstm_forward(xw, rk, h0, c0, mask)
+    t_steps, n, four_u = xw.shape
+    states = np.empty((t_steps, n, four_u // 2), dtype=xw.dtype)
+    gates = np.empty_like(xw)
+    _ext.lstm_forward(xw, rk, h0, c0, _mask_bytes(mask), states, gates)
+    return states, gates
+
+
+def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
+    """-> (dz (T, N, 4U), dh0, dc0 (N, U))."""
+    if _empty(gates, rk):
+        return reference.lstm_backward(dstates, rk, h0, c0, states, gates, mask)
+    dz, dh0, dc0 = np.empty_like(gates), np.empty_like(h0), np.empty_like(c0)
+    _ext.lstm_backward(dstates, rk, h0, c0, states, gates, _mask_bytes(mask), dz, dh0, dc0)
+    return dz, dh0, dc0
+
+
+def gru_forward(xw, rk, rb, h0, mask):
+    """xw (T, N, 3U) -> (hs (T, N, U), gates (T, N, 4U))."""
+    if _empty(xw, rk):
+        return reference.gru_forward(xw, rk, rb, h0, mask)
+    t_steps, n, three_u = xw.shape
+    hs = np.empty((t_steps, n, three_u // 3), dtype=xw.dtype)
+    gates = np.empty((t_steps, n, 4 * (three_u // 3)), dtype=xw.dtype)
+    _ext.gru_forward(xw, rk, rb, h0, _mask_bytes(mask), hs, gates)
+    return hs, gates
+
+
+def gru_backward(dhs, rk, h0, hs, gates, mask):
+    """-> (dxw (T, N, 3U), dinner (T, N, 3U), dh0 (N, U))."""
+    if _empty(dhs, rk):
+        return reference.gru_backward(dhs, rk, h0, hs, gates, mask)
+    t_steps, n, u = dhs.shape
+    dxw = np.empty((t_steps, n, 3 * u), dtype=dhs.dtype)
+    dinner, dh0 = np.empty_like(dxw), np.empty_like(h0)
+    _ext.gru_backward(dhs, rk, h0, hs, gates, _mask_bytes(mask), dxw, dinner, dh0)
+    return dxw, dinner, dh0
