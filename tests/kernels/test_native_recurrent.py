@@ -1,0 +1,119 @@
+"""Native recurrent time loops and Embedding's scatter-add against their NumPy reference twins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from native_helpers import assert_close
+
+from tinydl import backend
+from tinydl.kernels import native, reference
+
+
+@st.composite
+def sequences(draw, gates: int):
+    """(xw (T, N, G*U), rk (U, G*U), h0, c0 (N, U), mask (T, N) or None, rng) in one dtype."""
+    dtype = draw(st.sampled_from((np.float32, np.float64)))
+    t, n, u = draw(st.integers(1, 9)), draw(st.integers(1, 13)), draw(st.integers(1, 37))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    xw = rng.standard_normal((t, n, gates * u)).astype(dtype)
+    rk = (rng.standard_normal((u, gates * u)) / np.sqrt(u)).astype(dtype)
+    h0, c0 = (rng.standard_normal((n, u)).astype(dtype) for _ in range(2))
+    mask = (rng.random((t, n)) > 0.3) if draw(st.booleans()) else None
+    return xw, rk, h0, c0, mask, rng
+
+
+def _close(ours, oracle, reduction):
+    for a, b in zip(ours, oracle):
+        assert_close(a, b, reduction=reduction)
+
+
+@settings(deadline=None, max_examples=40)
+@given(case=sequences(4))
+def test_lstm_forward_and_backward_match_reference(case, microkernel):
+    xw, rk, h0, c0, mask, rng = case
+    fwd = native.lstm_forward(xw, rk, h0, c0, mask)
+    ref = reference.lstm_forward(xw, rk, h0, c0, mask)
+    steps, units = xw.shape[0], rk.shape[0]
+    _close(fwd, ref, reduction=steps * units)
+    dstates = rng.standard_normal(ref[0].shape).astype(xw.dtype)
+    _close(native.lstm_backward(dstates, rk, h0, c0, *ref, mask),
+           reference.lstm_backward(dstates, rk, h0, c0, *ref, mask), reduction=steps * 4 * units)
+
+
+@settings(deadline=None, max_examples=40)
+@given(case=sequences(3))
+def test_gru_forward_and_backward_match_reference(case, microkernel):
+    xw, rk, h0, _, mask, rng = case
+    rb = rng.standard_normal(xw.shape[2]).astype(xw.dtype)
+    ref = reference.gru_forward(xw, rk, rb, h0, mask)
+    steps, units = xw.shape[0], rk.shape[0]
+    _close(native.gru_forward(xw, rk, rb, h0, mask), ref, reduction=steps * units)
+    dhs = rng.standard_normal(ref[0].shape).astype(xw.dtype)
+    _close(native.gru_backward(dhs, rk, h0, *ref, mask),
+           reference.gru_backward(dhs, rk, h0, *ref, mask), reduction=steps * 3 * units)
+
+
+@settings(deadline=None, max_examples=40)
+@given(case=sequences(1))
+def test_simple_rnn_forward_and_backward_match_reference(case, two_threads):
+    xw, rk, h0, _, mask, rng = case
+    hs = reference.simple_rnn_forward(xw, rk, h0, mask)
+    steps, units = xw.shape[0], rk.shape[0]
+    assert_close(native.simple_rnn_forward(xw, rk, h0, mask), hs, reduction=steps * units)
+    dhs = rng.standard_normal(hs.shape).astype(xw.dtype)
+    _close(native.simple_rnn_backward(dhs, rk, h0, hs, mask),
+           reference.simple_rnn_backward(dhs, rk, h0, hs, mask), reduction=steps * units)
+
+
+def test_recurrent_results_do_not_depend_on_the_thread_count(two_threads):
+    rng = np.random.default_rng(3)
+    xw, rk = rng.standard_normal((6, 64, 256)).astype(np.float32), \
+        rng.standard_normal((64, 256)).astype(np.float32) * 0.1
+    h0 = c0 = np.zeros((64, 64), np.float32)
+    with_two = native.lstm_forward(xw, rk, h0, c0, None)
+    native.set_num_threads(1)
+    with_one = native.lstm_forward(xw, rk, h0, c0, None)
+    for a, b in zip(with_two, with_one):
+        assert np.array_equal(a, b)
+
+
+@settings(deadline=None, max_examples=40)
+@given(dtype=st.sampled_from((np.float32, np.float64)), m=st.integers(1, 300),
+       d=st.integers(1, 150), v=st.integers(1, 40), seed=st.integers(0, 2**16))
+def test_embedding_scatter_add_is_bit_identical_to_reference(dtype, m, d, v, seed, two_threads):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, v, m)  # repeated ids: their rows add up, in order
+    dy = rng.standard_normal((m, d)).astype(dtype)
+    ours = native.embedding_backward(ids, dy, v)
+    assert ours.dtype == dtype
+    assert np.array_equal(ours, reference.embedding_backward(ids, dy, v))
+
+
+# ----------------------------------------------------------------------------- bad input stops in Python
+
+def test_embedding_backward_rejects_out_of_range_ids_before_c():
+    dy = np.ones((3, 2), np.float32)
+    with pytest.raises(ValueError, match=r"ids must be in \[0, input_dim=4\)"):
+        backend.embedding_backward(np.array([0, 4, 1]), dy, 4)
+    with pytest.raises(ValueError, match="ids must be integers of shape"):
+        backend.embedding_backward(np.array([0.0, 1.0, 1.0]), dy, 4)
+
+
+@pytest.mark.parametrize("bad", ["kernel", "state", "mask", "dtype"])
+def test_lstm_forward_rejects_inconsistent_arrays_before_c(bad):
+    xw = np.zeros((3, 2, 8), np.float32)
+    rk, h0, c0 = np.zeros((2, 8), np.float32), np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32)
+    mask = np.ones((3, 2), bool)
+    if bad == "kernel":
+        rk = np.zeros((3, 8), np.float32)
+    elif bad == "state":
+        c0 = np.zeros((2, 3), np.float32)
+    elif bad == "mask":
+        mask = np.ones((2, 3), bool)
+    else:
+        h0 = h0.astype(np.float64)
+    with pytest.raises((ValueError, TypeError)):
+        backend.lstm_forward(xw, rk, h0, c0, mask)
