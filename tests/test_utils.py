@@ -113,3 +113,10 @@ def test_to_categorical():
         to_categorical([0, 3], 3)
     with pytest.raises(TypeError, match="integer class labels, got dtype float64"):
         to_categorical([0.5, 1.0])
+
+
+def test_orthogonal_initializer_gives_c_contiguous_orthonormal_rows():
+    from tinydl import initializers
+    q = initializers.get("orthogonal")((4, 12))
+    assert q.flags.c_contiguous
+    np.testing.assert_allclose(q @ q.T, np.eye(4), atol=1e-6)

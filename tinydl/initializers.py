@@ -178,7 +178,7 @@ class Orthogonal:
         q *= np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        return (self.gain * q).reshape(shape).astype(dtype)
+        return np.ascontiguousarray((self.gain * q).reshape(shape), dtype=dtype)
 
 
 _BY_NAME = {

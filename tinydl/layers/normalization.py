@@ -150,8 +150,8 @@ class LayerNormalization(Layer):
         axes = list(axis) if isinstance(axis, (list, tuple)) else axis
         if not (isinstance(axes, int) or axes and all(isinstance(a, int) for a in axes)) or \
                 isinstance(axes, bool):
-            raise TypeError("Expected an int or a list/tuple of ints for the argument 'axis', "
-                            f"but received: {axis!r}")
+            raise TypeError("LayerNormalization: expected an int or a list/tuple of ints for "
+                            f"the argument 'axis'. Received: axis={axis!r}")
         self.axis, self.epsilon = axes, float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         _args.set_weight_options(self, beta_initializer=beta_initializer,
