@@ -123,7 +123,7 @@ def test_importing_tinydl_prints_nothing():
 # ----------------------------------------------------------------------------- check_backends
 
 def every_kernel_once(dtype=np.float32):
-    """A computation that runs each of the 14 kernels at least once."""
+    """A computation that runs each kernel at least once."""
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((2, 6, 6, 2)).astype(dtype), requires_grad=True)
     k = Tensor(rng.standard_normal((3, 3, 2, 3)).astype(dtype), requires_grad=True)
@@ -135,9 +135,27 @@ def every_kernel_once(dtype=np.float32):
     pooled = F.conv2d_max_pool(x, k, pool_size=2, fused_relu=True)      # conv2d_max_pool_*
     logits = logits + pooled.reshape(2, -1)[:, :4]
     loss = F.softmax_cross_entropy(logits, np.array([1, 3]))            # softmax_xent_*
+    loss = loss + _sequence_kernels_once(rng, dtype)
     loss.backward()
     Adam().apply([w.grad], [w])                                         # adam_update
     return loss
+
+
+def _sequence_kernels_once(rng, dtype):
+    """embedding_backward and the recurrent kernels (forward and backward), as a scalar."""
+    from tinydl.ops.embedding import EmbeddingLookup
+    from tinydl.ops.recurrent import GRUSequence, LSTMSequence, SimpleRNNSequence
+    table = Tensor(rng.standard_normal((5, 3)).astype(dtype), requires_grad=True)
+    x = EmbeddingLookup.apply(table, np.array([[1, 4], [1, 0]]))          # (2, 2, 3)
+    mask = np.array([[True, True], [False, True]])
+
+    def weights(gates):
+        return [Tensor(rng.standard_normal(s).astype(dtype), requires_grad=True)
+                for s in ((3, gates * 2), (2, gates * 2))]
+    h0 = Tensor(np.zeros((2, 2), dtype))
+    total = SimpleRNNSequence.apply(x, *weights(1), None, h0, mask).sum()
+    total = total + LSTMSequence.apply(x, *weights(4), None, h0, h0, None).sum()
+    return total + GRUSequence.apply(x, *weights(3), None, h0, mask).sum()
 
 
 @needs_native

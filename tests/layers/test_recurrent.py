@@ -31,7 +31,7 @@ def reference_backend():
         yield
 
 
-@pytest.mark.parametrize("layer", GRADCHECKED, ids=lambda l: l.name)
+@pytest.mark.parametrize("layer", GRADCHECKED, ids=lambda layer: layer.name)
 @pytest.mark.parametrize("mask", [None, MASK], ids=["unmasked", "masked"])
 def test_recurrent_gradients_match_finite_differences(layer, mask, layer_gradcheck,
                                                       reference_backend):
