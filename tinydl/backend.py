@@ -130,16 +130,41 @@ def native_kernels() -> list[str]:
     return [k for k in KERNELS if hasattr(_native, k)]
 
 
+# The most threads set_num_threads accepts (csrc/tdl_common.h: TDL_MAX_THREADS). Far above the
+# cores of any machine tinydl trains on: more threads than cores only adds switching, and each
+# costs OpenMP a stack and the kernels a few MiB of scratch. A count of 2**31 - 1 made libgomp
+# abort the process trying to allocate its thread team.
+MAX_THREADS = 1024
+
+
 def set_num_threads(n: int) -> None:
-    """Use n threads in the native kernels (OpenMP). Without OpenMP this has no effect."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"number of threads must be a positive int, got {n!r}")
+    """Use n threads in the native kernels (OpenMP), from every Python thread.
+
+    The count is one setting for the whole process: a kernel started from any
+    `threading.Thread` uses it (OpenMP's own omp_set_num_threads would only reach kernels
+    started from the calling OS thread). Kernels already running keep their count. Small
+    problems still run on one thread. Without OpenMP this has no effect.
+
+    Args:
+        n: an int in [1, MAX_THREADS].
+
+    Raises:
+        ValueError: n is not an int, or outside [1, MAX_THREADS].
+
+    Example:
+        >>> tinydl.set_num_threads(1)      # e.g. to compare with a serial run
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"number of threads must be a positive int, at most {MAX_THREADS} "
+                         f"(tinydl.backend.MAX_THREADS). Received: {n!r}")
     if _native is not None:
         _native.set_num_threads(n)
 
 
 def get_num_threads() -> int:
-    """Threads the native kernels use: the machine's cores by default, or OMP_NUM_THREADS.
+    """Threads the native kernels use, the same from every Python thread: the last
+    set_num_threads, else OpenMP's default when tinydl was imported (the machine's cores, or
+    OMP_NUM_THREADS) capped at MAX_THREADS.
 
     Without the extension: the number they would use (OpenMP's default rule), so that a
     missing build does not read as a one-thread machine.
@@ -148,15 +173,15 @@ def get_num_threads() -> int:
 
 
 def default_num_threads() -> int:
-    """OpenMP's default: the first entry of OMP_NUM_THREADS when it is a positive int, else
-    the cores this process may run on."""
+    """OpenMP's default, capped at MAX_THREADS: the first entry of OMP_NUM_THREADS when it is
+    a positive int, else the cores this process may run on."""
     first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if first.isdigit() and int(first) > 0:
-        return int(first)
+        return min(int(first), MAX_THREADS)
     try:
-        return len(os.sched_getaffinity(0))
+        return min(len(os.sched_getaffinity(0)), MAX_THREADS)
     except (AttributeError, OSError):  # macOS has no sched_getaffinity
-        return os.cpu_count() or 1
+        return min(os.cpu_count() or 1, MAX_THREADS)
 
 
 def backend_info() -> dict:
