@@ -52,6 +52,8 @@ static inline int tdl_thread_count(void)
 /* Cache-line (64-byte) aligned scratch memory, owned by one call; NULL when out of memory. */
 static inline void *tdl_alloc(size_t bytes)
 {
+    if (bytes > SIZE_MAX - 63)
+        return NULL;
     bytes = (bytes + 63) / 64 * 64;
 #if defined(_MSC_VER)
     return _aligned_malloc(bytes ? bytes : 64, 64);
