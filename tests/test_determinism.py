@@ -87,8 +87,9 @@ def run(threads: int) -> dict:
 
 def run_in_fresh_process(threads: int) -> dict:
     """run(threads) in a new Python process (this file run as a script)."""
-    out = subprocess.run([sys.executable, __file__, str(threads)], check=True,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, __file__, str(threads)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, f"the fresh process failed:\n{out.stderr[-4000:]}"
     return json.loads(out.stdout.splitlines()[-1])
 
 
