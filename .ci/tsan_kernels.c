@@ -11,8 +11,9 @@
  * (im2col bands, Winograd 2x2, Winograd then a 3x3 pool), both gradients (plain, with the
  * fused ReLU, through the fused pool, and the covered-pixels path), max and average pooling
  * both ways, softmax cross-entropy both ways, ReLU both ways and Adam; float and double;
- * under every micro-kernel this CPU runs and both convolution algorithms. Then the same
- * work from two OS threads at once while a third changes the process-wide thread count.
+ * under every micro-kernel this CPU runs and both convolution algorithms. Before that, the
+ * same work from two OS threads at once (the first calls into the library, so the one-time
+ * set-ups race too) while a third changes the process-wide thread count.
  *
  * Usage: tsan_kernels [--race]. --race runs a deliberate data race instead (an unguarded
  * sum over an OpenMP loop): .ci/sanitize checks that TSan reports it, so a clean run means
@@ -223,6 +224,10 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--race") == 0)
         return run_race();
+    /* First, before anything has run: two OS threads make the first calls at once (the CPU
+     * probe and the default thread count are set up by whichever comes first). */
+    run_concurrently();
+    printf("tsan_kernels: every kernel ran from 2 threads at once, thread count changing\n");
     const int kernels[] = {TDL_GEMM_AVX512, TDL_GEMM_AVX2, TDL_GEMM_GENERIC};
     const char *names[] = {"avx512", "avx2", "generic"};
     tdl_threads_set(2);
@@ -236,9 +241,5 @@ int main(int argc, char **argv)
                    algorithm == TDL_CONV_IM2COL ? "im2col" : "winograd");
         }
     }
-    tdl_gemm_force_kernel(TDL_GEMM_AUTO);
-    tdl_conv2d_force_algorithm(TDL_CONV_AUTO);
-    run_concurrently();
-    printf("tsan_kernels: every kernel ran from 2 threads at once, thread count changing\n");
     return 0;
 }
