@@ -7,6 +7,7 @@ kernels run serially and the build still succeeds.
 """
 import glob
 import os
+import shlex
 import sys
 import tempfile
 
@@ -18,15 +19,24 @@ from setuptools.command.build_ext import build_ext
 OPENMP_PROBE = "#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
 
 
+def _environment_link_flags():
+    """The flags from the environment that the extension's own link step gets (distutils adds
+    LDFLAGS and CFLAGS to it) but its executable linker does not: without them a probe
+    compiled with, say, CFLAGS=-fsanitize=address fails to link, and the build goes serial."""
+    return shlex.split(os.environ.get("LDFLAGS", "")) + shlex.split(os.environ.get("CFLAGS", ""))
+
+
 def _compiler_accepts(compiler, compile_flags, link_flags):
-    """Return True when `compiler` builds and links a small OpenMP program with these flags."""
+    """Return True when `compiler` builds and links a small OpenMP program with these flags
+    (and the environment's, as the extension is linked)."""
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
         with open(src, "w") as f:
             f.write(OPENMP_PROBE)
         try:
             objects = compiler.compile([src], output_dir=tmp, extra_postargs=compile_flags)
-            compiler.link_executable(objects, os.path.join(tmp, "probe"), extra_postargs=link_flags)
+            compiler.link_executable(objects, os.path.join(tmp, "probe"),
+                                     extra_postargs=link_flags + _environment_link_flags())
         except Exception:
             return False
     return True

@@ -39,13 +39,26 @@ static int probe(void)
 static int probe(void) { return 0; }
 #endif
 
+/* The probe's answer, -1 until the first call. Atomic: the first calls may come from several
+ * threads at once (ThreadSanitizer saw two kernels started together race on it); each
+ * stores the same answer. */
+#if defined(__STDC_NO_ATOMICS__) || defined(_MSC_VER)
+static volatile int cached = -1;
+#define LOAD_CACHED() (cached)
+#define STORE_CACHED(flags) (cached = (flags))
+#else
+#include <stdatomic.h>
+static atomic_int cached = -1;
+#define LOAD_CACHED() atomic_load(&cached)
+#define STORE_CACHED(flags) atomic_store(&cached, (flags))
+#endif
+
 int tdl_cpu_features_get(void)
 {
-    static volatile int cached = -1; /* the probe's answer; -1 until the first call */
-    int flags = cached;
+    int flags = LOAD_CACHED();
     if (flags < 0) {
         flags = probe();
-        cached = flags;
+        STORE_CACHED(flags);
     }
     return flags;
 }

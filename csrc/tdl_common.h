@@ -13,9 +13,19 @@ typedef int64_t tdl_index;
 #include <omp.h>
 #endif
 
-/* Number of threads a parallel region may use; 1 when built without OpenMP. */
+/* The most threads tdl_threads_set accepts (tinydl.backend.MAX_THREADS checks it in Python).
+ * Far above any core count tinydl runs on; more threads than cores only adds switching, and
+ * each thread costs OpenMP a stack and the kernels a few MiB of scratch (GEMM packing
+ * buffers, a partial weight gradient). It also bounds the index products the kernels form
+ * with a thread number (rows * t / threads), see tinydl.backend.MAX_ELEMENTS. */
+#define TDL_MAX_THREADS 1024
+
+/* Threads a parallel region may use: the process-wide count (threads.c), the same from every
+ * OS thread; 1 when built without OpenMP. Every `omp parallel` passes it (or fewer) to
+ * num_threads(...). */
 int tdl_threads_get(void);
-/* Set the thread count for later parallel regions (ignored without OpenMP). */
+/* Set the process-wide count for kernels started from now on, from any thread; n outside
+ * [1, TDL_MAX_THREADS] is ignored (Python refuses it first). Ignored without OpenMP. */
 void tdl_threads_set(int n);
 /* 1 when built with OpenMP, else 0. */
 int tdl_threads_have_openmp(void);
@@ -42,6 +52,8 @@ static inline int tdl_thread_count(void)
 /* Cache-line (64-byte) aligned scratch memory, owned by one call; NULL when out of memory. */
 static inline void *tdl_alloc(size_t bytes)
 {
+    if (bytes > SIZE_MAX - 63)
+        return NULL;
     bytes = (bytes + 63) / 64 * 64;
 #if defined(_MSC_VER)
     return _aligned_malloc(bytes ? bytes : 64, 64);

@@ -11,6 +11,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t
 
 cdef extern from "tdl_common.h":
     ctypedef int64_t tdl_index
+    int TDL_MAX_THREADS
     int tdl_threads_get() nogil
     void tdl_threads_set(int n) nogil
     int tdl_threads_have_openmp() nogil
@@ -123,11 +124,17 @@ cdef const floating *_optional_vector(const floating[::1] a):
 
 # ----------------------------------------------------------------------------- threads, CPU
 
+MAX_THREADS = TDL_MAX_THREADS
+tdl_threads_get()  # fix the process-wide default now, from the importing thread's OpenMP default
+
+
 def get_num_threads():
+    """The process-wide thread count of every kernel (csrc/threads.c)."""
     return tdl_threads_get()
 
 
 def set_num_threads(int n):
+    """Set it for kernels started from now on, from any thread; n in [1, MAX_THREADS]."""
     tdl_threads_set(n)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from tinydl import anomaly, profiler
 from tinydl.kernels import reference
+from tinydl.kernels.limits import check_argmax_plane, check_elements, check_scalars
 from tinydl.kernels.shapes import padded_output_hw
 
 BACKENDS = ("reference", "native")
@@ -153,22 +154,43 @@ def native_kernels() -> list[str]:
     return [k for k in KERNELS if hasattr(_native, k)]
 
 
+# The most threads set_num_threads accepts (csrc/tdl_common.h: TDL_MAX_THREADS). Far above the
+# cores of any machine tinydl trains on: more threads than cores only adds switching, and each
+# costs OpenMP a stack and the kernels a few MiB of scratch. A count of 2**31 - 1 made libgomp
+# abort the process trying to allocate its thread team.
+MAX_THREADS = 1024
+
+
 def set_num_threads(n: int) -> None:
-    """Use n threads in the native kernels (OpenMP). Without OpenMP this has no effect.
+    """Use n threads in the native kernels (OpenMP), from every Python thread.
+
+    The count is one setting for the whole process: a kernel started from any
+    `threading.Thread` uses it (OpenMP's own omp_set_num_threads would only reach kernels
+    started from the calling OS thread). Kernels already running keep their count. Small
+    problems still run on one thread. Without OpenMP this has no effect.
+
+    Args:
+        n: an int in [1, MAX_THREADS].
+
+    Raises:
+        ValueError: n is not an int, or outside [1, MAX_THREADS].
 
     Example:
         >>> previous = tinydl.get_num_threads()
-        >>> tinydl.set_num_threads(1)
+        >>> tinydl.set_num_threads(1)      # e.g. to compare with a serial run
         >>> tinydl.set_num_threads(previous)
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"number of threads must be a positive int, got {n!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"number of threads must be a positive int, at most {MAX_THREADS} "
+                         f"(tinydl.backend.MAX_THREADS). Received: {n!r}")
     if _native is not None:
         _native.set_num_threads(n)
 
 
 def get_num_threads() -> int:
-    """Threads the native kernels use: the machine's cores by default, or OMP_NUM_THREADS.
+    """Threads the native kernels use, the same from every Python thread: the last
+    set_num_threads, else OpenMP's default when tinydl was imported (the machine's cores, or
+    OMP_NUM_THREADS) capped at MAX_THREADS.
 
     Without the extension: the number they would use (OpenMP's default rule), so that a
     missing build does not read as a one-thread machine.
@@ -181,15 +203,15 @@ def get_num_threads() -> int:
 
 
 def default_num_threads() -> int:
-    """OpenMP's default: the first entry of OMP_NUM_THREADS when it is a positive int, else
-    the cores this process may run on."""
+    """OpenMP's default, capped at MAX_THREADS: the first entry of OMP_NUM_THREADS when it is
+    a positive int, else the cores this process may run on."""
     first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if first.isdigit() and int(first) > 0:
-        return int(first)
+        return min(int(first), MAX_THREADS)
     try:
-        return len(os.sched_getaffinity(0))
+        return min(len(os.sched_getaffinity(0)), MAX_THREADS)
     except (AttributeError, OSError):  # macOS has no sched_getaffinity
-        return os.cpu_count() or 1
+        return min(os.cpu_count() or 1, MAX_THREADS)
 
 
 def backend_info() -> dict:
@@ -260,7 +282,11 @@ def _relative_gap(ours, oracle) -> float:
 
 def _run(kernel: str, *args):
     """Run one kernel on the selected backend (and the reference too, while checking); timed
-    when a tinydl.profile() is active."""
+    when a tinydl.profile() is active.
+
+    Every array argument is made C-contiguous here, after all the checks (so a broadcast
+    view of an impossible size is refused before it is copied)."""
+    args = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in args)
     if profiler.current is None:
         return _dispatch(kernel, args)
     backend = "native" if _state["backend"] == "native" and hasattr(_native, kernel) \
@@ -316,7 +342,8 @@ def _remember_argmax(argmax: np.ndarray, plane: int) -> np.ndarray:
 
 def _argmax_in_range(argmax: np.ndarray, plane: int, trust_own: bool = False) -> bool:
     """True when every index of argmax is in [0, plane): one pass (seen as uint32, a negative
-    index is >= 2**31, so max() catches both ends), or, with trust_own, known for our own
+    index is >= 2**31, so max() catches both ends, since plane <= 2**31: the callers ran
+    limits.check_argmax_plane first), or, with trust_own, known for our own
     read-only arrays. Only the conv gradients trust them: their kernels compare argmax with
     pixel indices and never address memory with it, so even an array changed behind the
     read-only flag cannot make them read or write out of bounds. max_pool2d_backward, which
@@ -328,15 +355,18 @@ def _argmax_in_range(argmax: np.ndarray, plane: int, trust_own: bool = False) ->
 
 
 def _float_arrays(where: str, **arrays):
-    """Check that the arrays are float32/float64 of one dtype; return them C-contiguous."""
-    dtypes = {name: np.asarray(a).dtype for name, a in arrays.items() if a is not None}
+    """Check that the arrays are float32/float64 of one dtype and within the kernels' index
+    limit; return them as arrays (not copied: _run makes them C-contiguous, last)."""
+    arrays = {name: None if a is None else np.asarray(a) for name, a in arrays.items()}
+    check_elements(where, **{name: None if a is None else a.shape for name, a in arrays.items()})
+    dtypes = {name: a.dtype for name, a in arrays.items() if a is not None}
     for name, dtype in dtypes.items():
         if dtype not in FLOAT_DTYPES:
             raise TypeError(f"{where}: {name} must be float32 or float64, got {dtype}")
     if len(set(dtypes.values())) > 1:
         found = ", ".join(f"{n}={d}" for n, d in dtypes.items())
         raise TypeError(f"{where}: arrays must share one dtype, got {found}")
-    return [None if a is None else np.ascontiguousarray(a) for a in arrays.values()]
+    return list(arrays.values())
 
 
 def _check_ndim(where: str, name: str, array, ndim: int, layout: str) -> None:
@@ -370,6 +400,9 @@ def _check_window(where, x_hw, window, strides, pads) -> None:
         raise ValueError(f"{where}: strides must be positive, got {tuple(strides)} (2 ints)")
     if len(window) != 2 or any(not isinstance(k, (int, np.integer)) or k < 1 for k in window):
         raise ValueError(f"{where}: window must be 2 positive ints, got {tuple(window)}")
+    check_scalars(where, "pads", pads)
+    check_scalars(where, "strides", strides)
+    check_scalars(where, "window", window)
     for axis, name in ((0, "height"), (1, "width")):
         padded = x_hw[axis] + pads[2 * axis] + pads[2 * axis + 1]
         if window[axis] > padded:
@@ -383,6 +416,7 @@ def _check_image_shape(where: str, x_shape) -> tuple:
     x_shape = tuple(int(s) for s in x_shape)
     if len(x_shape) != 4 or min(x_shape) < 0:
         raise ValueError(f"{where}: x_shape must be (N, H, W, C), got {x_shape}")
+    check_elements(where, x_shape=x_shape)
     return x_shape
 
 
@@ -401,6 +435,7 @@ def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=N
         _check_shape("gemm", "c", c, (m, n))
     if bias is not None:
         _check_shape("gemm", "bias", bias, (n,))
+    check_elements("gemm", output=(m, n))
     return _run("gemm", a, b, bool(trans_a), bool(trans_b), float(alpha), float(beta), c, bias,
                 bool(relu))
 
@@ -422,6 +457,8 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
     _conv_checks("conv2d", x.shape, w.shape, strides, pads)
     if bias is not None:
         _check_shape("conv2d", "bias", bias, (w.shape[3],))
+    check_elements("conv2d", output=_conv_out_shape(x.shape, w.shape[:2], strides, pads,
+                                                    w.shape[3]))
     return _run("conv2d_forward", x, w, bias, tuple(strides), tuple(pads), bool(relu))
 
 
@@ -440,6 +477,9 @@ def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
         raise ValueError(f"{where}: pool must be 2 positive ints (PH, PW), got {pool}")
     conv_out = _conv_out_shape(x.shape, w.shape[:2], strides, pads, w.shape[3])
     _check_window(where, conv_out[1:3], pool, pool, (0, 0, 0, 0))
+    check_elements(where, convolution_output=conv_out,  # its scratch holds whole pool bands
+                   patch_band=(pool[0] * conv_out[2], w.shape[0] * w.shape[1] * w.shape[2]))
+    check_argmax_plane(where, "the convolution's output", conv_out[1:3])
     p, argmax = _run("conv2d_max_pool_forward", x, w, bias, tuple(strides), tuple(pads),
                      bool(relu), pool)
     return p, _remember_argmax(argmax, conv_out[1] * conv_out[2])
@@ -471,6 +511,7 @@ def _check_pool_route(where, conv_out_shape, dy, pool_argmax, pool_geometry):
         raise ValueError(f"{where}: pool pads {pads} must be smaller than the window {window}")
     pooled = _conv_out_shape(conv_out_shape, window, window, pads, conv_out_shape[3])
     _check_shape(where, "dy", dy, pooled)
+    check_argmax_plane(where, "the convolution's output", conv_out_shape[1:3])
     pool_argmax = np.asarray(pool_argmax)
     if pool_argmax.dtype != np.int32 or pool_argmax.shape != dy.shape:
         raise ValueError(f"{where}: pool_argmax must be int32 of shape {dy.shape}, "
@@ -485,6 +526,7 @@ def _check_pool_route(where, conv_out_shape, dy, pool_argmax, pool_geometry):
 def _check_gradient_route(where, conv_out, dy, relu_out, pool_argmax, pool_geometry):
     """Check how dy reaches a conv gradient kernel: directly (dy has the conv output's shape)
     or through a fused max pool; relu_out, when given, has dy's shape. Returns the pool route."""
+    check_elements(where, convolution_output=conv_out)
     pool_argmax, pool_geometry = _check_pool_route(where, conv_out, dy, pool_argmax,
                                                    pool_geometry)
     if pool_argmax is None:
@@ -530,6 +572,7 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
     _check_ndim(where, "dy", dy, 4, "(N, OH, OW, F)")
     _check_window(where, x.shape[1:3], kernel_hw, strides, pads)
     conv_out = _conv_out_shape(x.shape, kernel_hw, strides, pads, dy.shape[-1])
+    check_elements(where, kernel_gradient=(*kernel_hw, x.shape[3], dy.shape[-1]))
     pool_argmax, pool_geometry = _check_gradient_route(where, conv_out, dy, relu_out,
                                                        pool_argmax, pool_geometry)
     return _run(where, dy, x, kernel_hw, tuple(strides), tuple(pads), bool(with_bias), relu_out,
@@ -585,12 +628,14 @@ def _pool_checks(where, x, pool, strides, pads):
     _check_window(where, x.shape[1:3], pool, strides, pads)
     if pads[0] >= pool[0] or pads[1] >= pool[0] or pads[2] >= pool[1] or pads[3] >= pool[1]:
         raise ValueError(f"{where}: pads {tuple(pads)} must be smaller than the window {tuple(pool)}")
+    check_elements(where, output=_conv_out_shape(x.shape, pool, strides, pads, x.shape[3]))
 
 
 def max_pool2d_forward(x, pool, strides, pads):
     """Max pooling: (y (N, OH, OW, C), argmax int32 (N, OH, OW, C))."""
     (x,) = _float_arrays("max_pool2d", x=x)
     _pool_checks("max_pool2d", x, pool, strides, pads)
+    check_argmax_plane("max_pool2d", "the input", x.shape[1:3])
     y, argmax = _run("max_pool2d_forward", x, tuple(pool), tuple(strides), tuple(pads))
     return y, _remember_argmax(argmax, x.shape[1] * x.shape[2])
 
@@ -607,6 +652,7 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if (x_shape[0], x_shape[3]) != (dy.shape[0], dy.shape[3]):
         raise ValueError(f"max_pool2d_backward: x_shape {x_shape} and dy {dy.shape} must agree "
                          "in batch size N and channels C")
+    check_argmax_plane("max_pool2d_backward", "the input", x_shape[1:3])
     if not _argmax_in_range(argmax, x_shape[1] * x_shape[2]):
         raise ValueError("max_pool2d_backward: argmax holds indices outside the input plane")
     return _run("max_pool2d_backward", dy, np.ascontiguousarray(argmax), x_shape)
@@ -733,6 +779,7 @@ def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2,
     """
     where = "adam_update"
     _check_updated(where, "w", w, np.shape(w), FLOAT_DTYPES)
+    check_elements(where, w=w.shape)
     g = np.asarray(g)
     if g.dtype != np.float32:
         raise TypeError(f"{where}: g must be float32, got {g.dtype}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tinydl.kernels.limits import check_argmax_plane
 from tinydl.kernels.shapes import padded_output_hw
 from tinydl.kernels.reference_recurrent import (  # noqa: F401  (the recurrent family's twins)
     gru_backward, gru_forward, lstm_backward, lstm_forward, simple_rnn_backward,
@@ -115,6 +116,8 @@ def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
         (p (N, OH // PH, OW // PW, F), argmax int32 of p's shape: flat oh*OW + ow of each
         window's first maximum in the convolution's output plane).
     """
+    out_hw = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
+    check_argmax_plane("conv2d_max_pool", "the convolution's output", out_hw)
     y = conv2d_forward(x, w, bias, strides, pads, relu)
     return max_pool2d_forward(y, pool, pool, (0, 0, 0, 0))
 
@@ -254,8 +257,11 @@ def max_pool2d_forward(x, pool, strides, pads):
     Returns:
         (y, argmax): y (N, OH, OW, C); argmax int32 (N, OH, OW, C), the flat index h*W + w
         in x's plane of the element that won.
+    Raises:
+        ValueError: H*W > 2**31, more pixels than an int32 argmax can index.
     """
     n, h, w, c = x.shape
+    check_argmax_plane("max_pool2d", "the input", (h, w))  # the int32 below must not wrap
     out_hw = padded_output_hw((h, w), pool, strides, pads)
     win = _windows(_pad(x, pads, -np.inf), pool, strides, out_hw)   # (N, OH, OW, KH, KW, C)
     win = win.reshape(n, out_hw[0], out_hw[1], pool[0] * pool[1], c)
