@@ -33,6 +33,11 @@ def _data(name: str, batch: int, framework: str):
 
     shape, specs = zoo.MODELS[name]
     rng = np.random.default_rng(0)
+    if name in zoo.TOKEN_MODELS:  # token ids below the vocabulary size
+        vocabulary = specs[0][1]
+        x = rng.integers(0, vocabulary, (batch, *shape))
+        x = x.astype(np.float32) if framework == "tinydl" else x
+        return x, rng.integers(0, specs[-1][1], batch)
     x = rng.random((batch, *shape), dtype=np.float32)
     y = rng.integers(0, specs[-1][1], batch)
     return x, y

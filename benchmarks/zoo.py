@@ -8,7 +8,9 @@ the frameworks on one model and not on three. Classification heads end in logits
 softmax with the cross-entropy).
 
 Specs: ("conv", filters, kernel, padding, use_bias, activation), ("bn",), ("relu",),
-("maxpool", size), ("dropout", rate), ("flatten",), ("gap",), ("dense", units, activation).
+("maxpool", size), ("dropout", rate), ("flatten",), ("gap",), ("dense", units, activation),
+and for token sequences (inputs: int ids of shape (T,)): ("embedding", vocabulary, dim),
+("lstm", units) (the last step's output), ("conv1d", filters, kernel, activation), ("gmp1d",).
 """
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ MODELS = {
         ("conv", 128, 3, "same", True, "relu"), ("maxpool", 2),
         ("conv", 256, 3, "same", True, "relu"), ("maxpool", 2),
         ("conv", 512, 3, "same", True, "relu"), ("gap",), ("dense", 10, "softmax")]),
+    # text classifiers (issue: sequence models): sequences of 100 ids from 20,000 words
+    "lstm_text": ((100,), [("embedding", 20000, 64), ("lstm", 64), ("dense", 2, "softmax")]),
+    "conv1d_text": ((100,), [("embedding", 20000, 64), ("conv1d", 128, 5, "relu"), ("gmp1d",),
+                             ("dense", 2, "softmax")]),
 }
+TOKEN_MODELS = ("lstm_text", "conv1d_text")
 
 
 def build(framework: str, name: str, input_shape=None, layers=None):
@@ -59,6 +66,8 @@ def _tinydl(input_shape, specs):
         "bn": L.BatchNormalization, "relu": L.ReLU, "maxpool": lambda s: L.MaxPooling2D((s, s)),
         "dropout": L.Dropout, "flatten": L.Flatten, "gap": L.GlobalAveragePooling2D,
         "dense": lambda units, act: L.Dense(units, activation=act),
+        "embedding": L.Embedding, "lstm": L.LSTM, "gmp1d": L.GlobalMaxPooling1D,
+        "conv1d": lambda f, k, act: L.Conv1D(f, k, activation=act),
     }
     model = Sequential([L.Input(shape=input_shape)] + [make[s[0]](*s[1:]) for s in specs])
     return model
@@ -74,6 +83,8 @@ def _keras(input_shape, specs):
         "bn": L.BatchNormalization, "relu": L.ReLU, "maxpool": lambda s: L.MaxPooling2D(s),
         "dropout": L.Dropout, "flatten": L.Flatten, "gap": L.GlobalAveragePooling2D,
         "dense": lambda units, act: L.Dense(units, activation=act),
+        "embedding": L.Embedding, "lstm": L.LSTM, "gmp1d": L.GlobalMaxPooling1D,
+        "conv1d": lambda f, k, act: L.Conv1D(f, k, activation=act),
     }
     return keras.Sequential([keras.Input(shape=input_shape)] + [make[s[0]](*s[1:]) for s in specs])
 
@@ -83,9 +94,23 @@ def _torch(input_shape, specs):
     Keras model would compute them."""
     from torch import nn
 
-    modules, shape = [], list(input_shape)  # (H, W, C) or (features,)
+    modules, shape = [], list(input_shape)  # (H, W, C), (features,) or (T,) then (T, D)
     for kind, *args in specs:
-        if kind == "conv":
+        if kind == "embedding":
+            modules.append(nn.Embedding(args[0], args[1]))
+            shape = [shape[0], args[1]]
+        elif kind == "lstm":
+            modules.append(_LastStepLSTM(shape[1], args[0]))
+            shape = [args[0]]
+        elif kind == "conv1d":
+            filters, k, act = args
+            modules += [_Transpose(), nn.Conv1d(shape[1], filters, k)]
+            modules += [nn.ReLU()] if act == "relu" else []
+            shape = [shape[0] - k + 1, filters]
+        elif kind == "gmp1d":  # after conv1d the tensor is (N, C, T)
+            modules += [nn.AdaptiveMaxPool1d(1), nn.Flatten()]
+            shape = [shape[1]]
+        elif kind == "conv":
             filters, k, pad, bias, act = args
             modules.append(nn.Conv2d(shape[2], filters, k, padding="same" if pad == "same" else 0,
                                      bias=bias))
@@ -114,6 +139,36 @@ def _torch(input_shape, specs):
             shape = [units]
             modules += [nn.ReLU()] if act == "relu" else []  # softmax: folded into the loss
     return nn.Sequential(*modules)
+
+
+def _torch_modules():
+    from torch import nn
+
+    class LastStepLSTM(nn.Module):
+        """nn.LSTM (batch first) returning the last step's output, as Keras' LSTM does."""
+
+        def __init__(self, features, units):
+            super().__init__()
+            self.lstm = nn.LSTM(features, units, batch_first=True)
+
+        def forward(self, x):
+            return self.lstm(x)[0][:, -1]
+
+    class Transpose(nn.Module):
+        """(N, T, C) -> (N, C, T) for nn.Conv1d."""
+
+        def forward(self, x):
+            return x.transpose(1, 2)
+
+    return LastStepLSTM, Transpose
+
+
+def _LastStepLSTM(features, units):
+    return _torch_modules()[0](features, units)
+
+
+def _Transpose():
+    return _torch_modules()[1]()
 
 
 def count_params(name: str) -> int:
