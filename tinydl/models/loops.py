@@ -14,6 +14,7 @@ from tinydl.autograd import no_grad
 from tinydl.callbacks import CallbackList
 from tinydl.models import data
 from tinydl.tensor import Tensor
+from tinydl.distributed import training as distributed  # noqa: E402 (after models.data)
 
 
 def _verbosity(verbose) -> int:
@@ -98,8 +99,10 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
     if val_source is not None:
         self._prepare(val_source, "fit (validation_data)")
 
+    source, val_source = distributed.shard_sources(self, source, val_source)  # tinydl.distributed
     cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
                        verbose=verbose, epochs=epochs, steps=source.num_batches)
+    distributed.join_fit(self, cbs, source, val_source)  # no-op unless tinydl.distributed.init()
     self.stop_training = False
     cbs.on_train_begin()
     logs = {}

@@ -56,11 +56,15 @@ class Optimizer:
 
     Attributes:
         iterations: number of updates applied so far.
+        gradient_aggregator: None, or a function (grads, variables) -> grads that apply runs
+            first (tinydl.distributed.DistributedOptimizer sets one that averages over ranks).
 
     Raises:
         ValueError: a non-positive learning rate or clipping value, or more than one of
             clipnorm, clipvalue and global_clipnorm.
     """
+
+    gradient_aggregator = None
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name: str | None = None, **kwargs):
@@ -144,10 +148,12 @@ class Optimizer:
 
         A None gradient skips its variable. Runs on the arrays directly, so no graph is made.
         """
-        pairs = [(np.asarray(g, dtype=np.float32), v) for g, v in zip(grads, variables)
-                 if g is not None]
         if len(grads) != len(variables):
             raise ValueError(f"apply: got {len(grads)} gradients for {len(variables)} variables")
+        if self.gradient_aggregator is not None:  # tinydl.distributed: the mean over all ranks
+            grads = self.gradient_aggregator(list(grads), list(variables))
+        pairs = [(np.asarray(g, dtype=np.float32), v) for g, v in zip(grads, variables)
+                 if g is not None]
         for g, v in pairs:
             if g.shape != v.shape:
                 raise ValueError(f"apply: gradient of shape {g.shape} for variable "

@@ -1,0 +1,131 @@
+"""What fit does differently under tinydl.distributed: its two hooks, and the callbacks they add.
+
+fit calls shard_sources before it makes its callbacks and join_fit after; both do nothing
+unless init() was called and there is more than one rank. Then:
+
+    shard_sources   each rank gets its part of the data (tinydl.distributed.data)
+    join_fit        checks, on every rank at once, that the models, the steps per epoch and the
+                    optimizer agree (DistributedOptimizer is required); gives every rank rank
+                    0's weights and optimizer state; keeps the progress bar, ModelCheckpoint and
+                    CSVLogger on rank 0 only; and adds two callbacks:
+        GlobalLogs      first in the list, so that every other callback sees global figures:
+                        the logs of each batch and epoch become the means over all ranks,
+                        weighted by the samples each rank has seen (exact for tinydl's metrics,
+                        which are all means over samples); at each epoch's end it also averages
+                        the moving statistics and checks the weights are still the same everywhere
+        AgreeToStop     last: when a callback stopped training on some rank, all ranks stop
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from tinydl import callbacks as keras_callbacks
+from tinydl.distributed import comm, data, launch, sync
+from tinydl.distributed.optimizer import is_distributed
+
+RANK_ZERO_ONLY = (keras_callbacks.ProgbarLogger, keras_callbacks.ModelCheckpoint,
+                  keras_callbacks.CSVLogger)
+
+
+def active() -> bool:
+    """Whether fit trains over several ranks: init() was called and size() > 1."""
+    return comm.is_initialized() and comm.size() > 1
+
+
+def shard_sources(model, source, val_source):
+    """fit's (training, validation) sources for this rank; the same sources when not distributed."""
+    if not active():
+        _warn_if_launched_without_init()
+        return source, val_source
+    return data.shard_training(source), data.shard_validation(val_source)
+
+
+def join_fit(model, callback_list, source, val_source) -> None:
+    """Make every rank start from the same point and report the same figures (see the module)."""
+    if not active():
+        return
+    sync.check_same_model(model, "fit", extra={
+        "steps per epoch": source.num_batches,
+        "a DistributedOptimizer": is_distributed(model.optimizer)})
+    if not is_distributed(model.optimizer):
+        raise ValueError(f"fit on {comm.size()} ranks: the optimizer must average the gradients "
+                         "of all ranks, or each rank trains a model of its own: compile with "
+                         "optimizer=tinydl.distributed.DistributedOptimizer(optimizer). "
+                         f"Received: optimizer={model.optimizer!r}")
+    sync.broadcast_weights(model, 0)
+    sync.broadcast_optimizer_state(model.optimizer, model.trainable_weights, 0)
+    kept = [cb for cb in callback_list.callbacks
+            if comm.is_main() or not isinstance(cb, RANK_ZERO_ONLY)]
+    added = GlobalLogs(source, val_source), AgreeToStop()
+    for cb in added:
+        cb.set_model(model)
+    callback_list.callbacks = [added[0]] + kept + [added[1]]
+
+
+def _warn_if_launched_without_init() -> None:
+    ranks = launch.launched_ranks()
+    if ranks > 1 and not comm.is_initialized():
+        warnings.warn(f"fit: this process is one of {ranks} started by an MPI launcher, but "
+                      "tinydl.distributed.init() was not called, so each of them trains its own "
+                      "model on all the data; call tinydl.distributed.init() at the top of the "
+                      "script to train one model together", RuntimeWarning, stacklevel=4)
+
+
+def average_logs(logs: dict, keys: list, weight: float) -> None:
+    """logs[k] <- sum over ranks of weight * logs[k] / sum of weight, for k in keys (in place)."""
+    values = np.array([weight * float(logs[k]) for k in keys] + [float(weight)], dtype=np.float64)
+    comm.world().Allreduce(comm.mpi().IN_PLACE, values, op=comm.mpi().SUM)
+    if values[-1] > 0:
+        for k, total in zip(keys, values[:-1]):
+            logs[k] = float(total / values[-1])
+
+
+def numeric_keys(logs: dict) -> list:
+    """The keys of logs whose values are numbers, sorted."""
+    return sorted(k for k, v in logs.items()
+                  if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+
+
+class GlobalLogs(keras_callbacks.Callback):
+    """Turns each rank's logs into the global ones, before any other callback sees them."""
+
+    def __init__(self, train, validation):
+        super().__init__()
+        self.train, self.validation = train, validation
+
+    def _keys(self, logs: dict, where: str) -> list:
+        keys = numeric_keys(logs)
+        comm.same_everywhere(keys, "logged metrics", where)
+        return keys
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not logs:
+            return
+        keys = self._keys(logs, "fit") if batch == 0 else numeric_keys(logs)
+        average_logs(logs, keys, self.train.samples)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        keys = [k for k in self._keys(logs, "fit (end of epoch)") if k.startswith("val_")]
+        if keys and self.validation is not None:
+            average_logs(logs, keys, self.validation.samples)
+        sync.average_non_trainable(self.model)
+        sync.check_in_sync(self.model, f"after epoch {epoch + 1}")
+
+
+class AgreeToStop(keras_callbacks.Callback):
+    """When any rank's callbacks set model.stop_training, every rank stops at the same step."""
+
+    def _agree(self) -> None:
+        flag = np.array([1.0 if self.model.stop_training else 0.0])
+        comm.world().Allreduce(comm.mpi().IN_PLACE, flag, op=comm.mpi().MAX)
+        self.model.stop_training = bool(flag[0])
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._agree()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._agree()
