@@ -29,6 +29,8 @@ def _serialize(obj, module, base, what: str):
     here, since load_model could not rebuild it."""
     if obj is None or isinstance(obj, str):
         return obj
+    if getattr(module, getattr(obj, "__name__", ""), None) is obj and not isinstance(obj, type):
+        return obj.__name__  # one of tinydl's own functions (losses.categorical_crossentropy): its name, as Keras
     cls = type(obj)
     if isinstance(obj, base) and getattr(module, cls.__name__, None) is cls and \
             cls not in _FUNCTION_WRAPPERS:

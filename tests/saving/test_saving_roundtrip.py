@@ -332,3 +332,19 @@ def test_a_function_loss_or_metric_is_refused_at_save(loss, metric, tmp_path):
     with pytest.raises(ValueError, match="cannot save the (loss|metric).*function"):
         model.save(tmp_path / "f.tinydl")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("loss, metric", [
+    (losses.categorical_crossentropy, "accuracy"),
+    ("categorical_crossentropy", metrics.categorical_accuracy),
+], ids=["loss", "metric"])
+def test_tinydls_own_loss_and_metric_functions_are_saved_by_name(loss, metric, tmp_path):
+    tinydl.utils.set_random_seed(0)
+    model = Sequential([layers.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(optimizer="sgd", loss=loss, metrics=[metric])
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[np.arange(8) % 3]
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.tinydl")
+    loaded = load_model(tmp_path / "m.tinydl")
+    assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
