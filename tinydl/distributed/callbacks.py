@@ -19,6 +19,8 @@ class BroadcastGlobalVariablesCallback(Callback):
         device: accepted for Horovod scripts; unused.
     """
 
+    broadcasts_weights = True  # so fit leaves the start-up broadcast to this callback
+
     def __init__(self, root_rank: int = 0, device: str = ""):
         super().__init__()
         self.root_rank = root_rank

@@ -6,7 +6,8 @@ unless init() was called and there is more than one rank. Then:
     shard_sources   each rank gets its part of the data (tinydl.distributed.data)
     join_fit        checks, on every rank at once, that the models, the steps per epoch and the
                     optimizer agree (DistributedOptimizer is required); gives every rank rank
-                    0's weights and optimizer state; keeps the progress bar, ModelCheckpoint and
+                    0's weights and optimizer state (unless a BroadcastGlobalVariablesCallback
+                    will, from its root); keeps the progress bar, ModelCheckpoint and
                     CSVLogger on rank 0 only; and adds two callbacks:
         GlobalLogs      first in the list, so that every other callback sees global figures:
                         the logs of each batch and epoch become the means over all ranks,
@@ -55,8 +56,9 @@ def join_fit(model, callback_list, source, val_source) -> None:
                          "of all ranks, or each rank trains a model of its own: compile with "
                          "optimizer=tinydl.distributed.DistributedOptimizer(optimizer). "
                          f"Received: optimizer={model.optimizer!r}")
-    sync.broadcast_weights(model, 0)
-    sync.broadcast_optimizer_state(model.optimizer, model.trainable_weights, 0)
+    if not any(getattr(cb, "broadcasts_weights", False) for cb in callback_list.callbacks):
+        sync.broadcast_weights(model, 0)  # else a BroadcastGlobalVariablesCallback(root) does it
+        sync.broadcast_optimizer_state(model.optimizer, model.trainable_weights, 0)
     kept = [cb for cb in callback_list.callbacks
             if comm.is_main() or not isinstance(cb, RANK_ZERO_ONLY)]
     added = GlobalLogs(source, val_source), AgreeToStop()
