@@ -36,6 +36,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="folder for the saved model and the plot (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
+    parser.add_argument("--distributed", action="store_true",
+                        help="train data-parallel over MPI (tinydl.distributed; needs mpi4py): "
+                             "under mpirun, or started through mpirun itself with --ranks ranks")
+    parser.add_argument("--ranks", type=_positive_int, default=2,
+                        help="ranks to start with --distributed outside mpirun (default: 2)")
     return parser.parse_args(argv)
 
 
@@ -90,6 +95,9 @@ def plot_history(history: dict, path: str) -> bool:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.distributed:  # tinydl.distributed: the same demo on several ranks
+        from tinydl.distributed import demo
+        return demo.main(args, sys.argv[1:] if argv is None else list(argv))
     import tinydl
     if args.backend:
         tinydl.set_backend(args.backend)
