@@ -66,6 +66,17 @@ def test_broadcast_callback_gives_every_rank_the_roots_weights(ranks):
     assert [r["digest_after"] for r in ranks] == [ranks[1]["digest_before"]] * 2
 
 
+def test_broadcast_initial_weights_starts_every_rank_from_rank_0(ranks):
+    assert ranks[0]["initial_before"] != ranks[1]["initial_before"]
+    assert [r["initial_after"] for r in ranks] == [ranks[0]["initial_before"]] * 2
+
+
+def test_a_fresh_rank_receives_rank_0s_optimizer_state(ranks):
+    state = ranks[1]["adam_state"]
+    assert state == ranks[0]["adam_state"]
+    assert state["iterations"] == [7] and state["slot.momentum.0"] == [0.5, 0.5]
+
+
 def test_metric_average_callback_averages_numbers_and_keeps_the_rest(ranks):
     for r in ranks:
         assert r["metric_average"] == {"loss": 0.5, "name": "not a number"}

@@ -97,6 +97,22 @@ other = model_for(seed=100 + r)
 other.compile(optimizer=hvd.DistributedOptimizer("sgd"), loss="sparse_categorical_crossentropy")
 other.fit(x, y, epochs=0, verbose=0, callbacks=[hvd.callbacks.BroadcastGlobalVariablesCallback(n - 1)])
 result["digest_before"], result["digest_after"] = before, hvd.sync.weights_digest(other.weights)
+initial = model_for(seed=200 + r)
+result["initial_before"] = hvd.sync.weights_digest(initial.weights)
+initial.compile(optimizer=hvd.DistributedOptimizer("sgd"), loss="sparse_categorical_crossentropy")
+initial.fit(x, y, epochs=0, verbose=0, callbacks=[hvd.BroadcastInitialWeights()])
+result["initial_after"] = hvd.sync.weights_digest(initial.weights)
+
+# resuming: rank 0's optimizer state (as loaded from a checkpoint) reaches the fresh rank 1
+adam = tinydl.optimizers.Adam()
+if r == 0:
+    adam.build(initial.trainable_weights)
+    state = adam.get_state()
+    adam.set_state({k: (np.asarray(7) if k == "iterations" else np.full_like(v, 0.5))
+                    for k, v in state.items()})
+hvd.broadcast_optimizer_state(adam, initial.trainable_weights, 0)
+result["adam_state"] = {k: np.asarray(v).ravel()[:2].tolist() for k, v in adam.get_state().items()}
+
 logs = {"loss": float(r), "name": "not a number"}
 hvd.callbacks.MetricAverageCallback().on_epoch_end(0, logs)
 result["metric_average"] = logs
