@@ -9,8 +9,10 @@ Loading trusts nothing in the file: entry names must be exactly the ones the JSO
 (arrays/<k>.npy, so never a path such as ../x), each entry's size must equal what its dtype
 and shape imply (checked before reading, so a zip bomb is refused), every array's SHA-256
 must match, np.load runs with allow_pickle=False, and layers are rebuilt only from tinydl's
-own registry of classes. Saving writes a temporary file in the same folder, flushes and fsyncs
-it, then renames it over the target, so a failed save leaves the previous file intact.
+own registry of classes. Saving writes a temporary file in the same folder (created with the
+user's umask, or the mode of the file it replaces), flushes and fsyncs it, then renames it over
+the target, so a failed save leaves the previous file intact. Temporaries that a killed save
+left behind are removed by the next save of the same file (see remove_stale_temporaries).
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ import json
 import math
 import os
 import re
-import tempfile
+import secrets
+import socket
+import stat
+import time
 import zipfile
 import zlib
 
@@ -31,20 +36,90 @@ FORMAT_NAME = "tinydl"
 FORMAT_VERSION = 1
 DOCUMENT = "tinydl.json"
 MAX_DOCUMENT_BYTES = 16 * 2**20
+STALE_TEMPORARY_SECONDS = 3600  # a save's temporary older than this is abandoned
 ALLOWED_DTYPES = ("float32", "float64", "int64", "int32", "uint8", "bool")
 ENTRY_NAME = re.compile(r"arrays/[0-9]+\.npy")  # the only entry names besides DOCUMENT
 
 
 # ----------------------------------------------------------------------------- atomic writes
 
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+# .tmp-tinydl-<host>-<pid>-<random>-<name>; '.tmp-<8 chars>-<name>' is what mkstemp made
+# before (tinydl 0.1), recognised so that those can be cleaned too.
+_TEMPORARY = r"\.tmp-(?:tinydl-(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]{8}|[a-z0-9_]{8})-"
+
+
+def _create_temporary(path: str) -> tuple[int, str]:
+    """Open a new temporary beside path: mode 0o666 less the umask (the kernel applies it),
+    or the permission bits of the file at path when there is one."""
+    folder, name = os.path.split(os.path.abspath(path))
+    for _ in range(100):
+        tmp = os.path.join(folder, f".tmp-tinydl-{_HOST}-{os.getpid()}-"
+                                   f"{secrets.token_hex(4)}-{name}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                         0o666)
+        except FileExistsError:
+            continue
+        try:
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        except FileNotFoundError:
+            pass
+        return fd, tmp
+    raise FileExistsError(f"could not create a temporary file beside '{path}'")
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(path, now: float | None = None) -> list:
+    """Remove the temporaries that killed saves of path left in its folder; return their names.
+
+    Only files of tinydl's own naming for this very file name are candidates, and of those
+    only the abandoned ones: written on this host by a process that no longer runs, or not
+    modified for STALE_TEMPORARY_SECONDS. A save in progress (in this or another live
+    process) is never touched. Errors are ignored: cleaning never fails a save.
+    """
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    pattern = re.compile(_TEMPORARY + re.escape(name))
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        try:
+            if not match or not entry.is_file(follow_symlinks=False):
+                continue
+            writer_gone = match["pid"] is not None and match["host"] == _HOST and \
+                int(match["pid"]) != os.getpid() and not _is_alive(int(match["pid"]))
+            if writer_gone or now - entry.stat(follow_symlinks=False).st_mtime > \
+                    STALE_TEMPORARY_SECONDS:
+                os.remove(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
+
+
 def atomic_write(path, write) -> None:
     """Call write(file) on a temporary file beside path, fsync it, then rename it to path.
 
-    Any exception leaves path as it was and removes the temporary file.
+    Any exception leaves path as it was and removes the temporary file. Stale temporaries
+    of earlier, killed saves of path are removed first.
     """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=folder)
+    remove_stale_temporaries(path)
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
