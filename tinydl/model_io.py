@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from tinydl import losses, metrics, optimizers, saving, schedules
 from tinydl.rng import get_rng
 
@@ -25,15 +27,14 @@ _FUNCTION_WRAPPERS = (losses.LossFunctionWrapper, metrics.MeanMetricWrapper)
 
 def _serialize(obj, module, base, what: str):
     """A name stays a name; an object of one of tinydl's own classes becomes
-    {'class_name', 'config'}. Anything else (a function, a subclass of your own) is refused
-    here, since load_model could not rebuild it."""
+    {'class_name', 'config'}. Anything else (a function, a subclass of your own, a base
+    class) is refused here, since load_model could not rebuild it (see _loadable)."""
     if obj is None or isinstance(obj, str):
         return obj
     if getattr(module, getattr(obj, "__name__", ""), None) is obj and not isinstance(obj, type):
         return obj.__name__  # one of tinydl's own functions (losses.categorical_crossentropy): its name, as Keras
     cls = type(obj)
-    if isinstance(obj, base) and getattr(module, cls.__name__, None) is cls and \
-            cls not in _FUNCTION_WRAPPERS:
+    if _loadable(module, base).get(cls.__name__) is cls:
         return {"class_name": cls.__name__, "config": obj.get_config()}
     raise ValueError(f"cannot save the {what} {obj!r}: only names and tinydl's own {what} "
                      f"classes can be saved (a function would have to be stored as code); "
@@ -41,16 +42,39 @@ def _serialize(obj, module, base, what: str):
                      "or save only the weights with model.save_weights")
 
 
+def _loadable(module, base) -> dict:
+    """The classes a file may name: tinydl's own public, concrete subclasses of base (not
+    base itself, nor the wrappers of a user's function, which a file cannot hold)."""
+    classes = {name: getattr(module, name, None) for name in getattr(module, "__all__", ())}
+    return {name: cls for name, cls in classes.items()
+            if isinstance(cls, type) and issubclass(cls, base) and cls is not base
+            and cls not in _FUNCTION_WRAPPERS}
+
+
+_REBUILD_ERRORS = (AttributeError, KeyError, TypeError, ValueError, OverflowError, IndexError)
+
+
 def _deserialize(spec, module, base, what: str, path):
+    """A name stays a name (compile looks it up); {'class_name', 'config'} is rebuilt through
+    the class' constructor, so the file's values pass the checks a user's would."""
     if spec is None or isinstance(spec, str):
         return spec
-    cls = getattr(module, str(spec.get("class_name")), None) if isinstance(spec, dict) else None
-    if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise saving.invalid(path, f"unknown {what} {spec!r}")
+    allowed = _loadable(module, base)
+    name = spec.get("class_name") if isinstance(spec, dict) else None
+    if not isinstance(name, str) or name not in allowed:
+        raise saving.invalid(path, f"unknown {what} {spec!r:.80} (a file may name one of "
+                                   f"{sorted(allowed)})")
     config = spec.get("config") or {}
+    if not isinstance(config, dict):
+        raise saving.invalid(path, f"the {what} {spec!r:.80} has a malformed config")
+    if what == "optimizer" and isinstance(config.get("learning_rate"), dict):
+        config = {**config, "learning_rate": _deserialize(
+            config["learning_rate"], schedules, schedules.LearningRateSchedule,
+            "learning-rate schedule", path)}
+    cls = allowed[name]
     try:
         return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+    except _REBUILD_ERRORS as exc:
         raise saving.invalid(path, f"the {what} {spec!r:.80} cannot be rebuilt ({exc})") from None
 
 
@@ -79,7 +103,7 @@ def _compile_from(model, config: dict, path) -> None:
                    for m in config.get("metrics", [])]
     try:
         model.compile(optimizer=optimizer, loss=loss, metrics=metric_list)
-    except (TypeError, ValueError) as exc:
+    except _REBUILD_ERRORS as exc:
         raise saving.invalid(path, f"its compile settings are not valid ({exc})") from None
 
 
@@ -141,10 +165,11 @@ def save_model(model, path) -> None:
         "weight_names": _weight_names(model),
     }
     try:
-        json.dumps(document)
+        json.dumps(document, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"cannot save model '{model.name}': a get_config() returned something "
-                         f"that is not JSON (numbers, strings, lists, dicts): {exc}") from None
+                         f"that is not JSON (finite numbers, strings, lists, dicts), which "
+                         f"load_model would refuse: {exc}") from None
     saving.save(path, document, arrays)
 
 
@@ -157,79 +182,174 @@ def save_weights(model, path) -> None:
 
 # ----------------------------------------------------------------------------- load
 
-def _stored_weights(path, document: dict, arrays: dict) -> list:
-    names = document.get("weight_names")
+def _declared_weights(stored) -> list:
+    """The file's weight arrays, weights/0 .. weights/n-1, as declared (nothing read)."""
+    names = stored.document.get("weight_names")
     if not isinstance(names, list):
-        raise saving.invalid(path, "its weight table (weight_names) is missing or malformed")
-    count = len(names)
-    keys = [f"weights/{i}" for i in range(count)]
-    if any(k not in arrays for k in keys):
-        raise saving.invalid(path, "its weight arrays do not match its weight table")
-    return [arrays[k] for k in keys]
+        raise saving.invalid(stored.path, "its weight table (weight_names) is missing or "
+                                          "malformed")
+    keys = [f"weights/{i}" for i in range(len(names))]
+    declared = {k for k in stored.specs if k.startswith("weights/")}
+    if declared != set(keys):
+        raise saving.invalid(stored.path, "its weight arrays do not match its weight table")
+    return [stored.specs[k] for k in keys]
 
 
-def _assign_weights(model, values: list, path) -> None:
-    """Check every count and shape first, then assign: nothing changes when anything differs."""
-    weights, names = model.weights, _weight_names(model)
-    if len(values) != len(weights):
-        raise ValueError(f"'{path}' holds {len(values)} weight arrays, but model '{model.name}' "
-                         f"has {len(weights)} ({names})")
-    for name, w, v in zip(names, weights, values):
-        if v.shape != w.shape:
-            raise ValueError(f"'{path}': weight {name} has shape {v.shape} in the file, but "
-                             f"{w.shape} in the model")
-    for w, v in zip(weights, values):
+def _check_weights_fit(stored, model) -> None:
+    """Each weight of model has its array in the file, of its shape and float32; checked
+    on the declarations, before anything is read."""
+    specs, weights, names = _declared_weights(stored), model.weights, _weight_names(model)
+    if len(specs) != len(weights):
+        raise saving.invalid(stored.path, f"it holds {len(specs)} weight arrays, but model "
+                                          f"'{model.name}' has {len(weights)} ({names})")
+    for name, w, spec in zip(names, weights, specs):
+        if spec.shape != w.shape:
+            raise saving.invalid(stored.path, f"weight {name} has shape {spec.shape} in the "
+                                              f"file, but {w.shape} in the model")
+        if spec.dtype != np.float32:
+            raise saving.invalid(stored.path, f"weight {name} is {spec.dtype} in the file; "
+                                              "weights are float32")
+
+
+def _check_state_fits(stored, optimizer, trainable_shapes) -> list:
+    """The optimizer/ keys of the file, checked against what optimizer would hold over
+    variables of trainable_shapes (Optimizer.state_spec); [] when the file has none."""
+    keys = sorted(k for k in stored.specs if k.startswith("optimizer/"))
+    if not keys:
+        return []
+    if optimizer is None:
+        raise saving.invalid(stored.path, "it holds optimizer state but no compile settings")
+    expected = optimizer.state_spec(trainable_shapes)
+    given = {k[len("optimizer/"):]: stored.specs[k] for k in keys}
+    if sorted(given) != sorted(expected):
+        raise saving.invalid(stored.path, f"its optimizer state has the arrays "
+                                          f"{sorted(given)[:6]}, but {type(optimizer).__name__} "
+                                          f"over this model holds {sorted(expected)[:6]}")
+    for key, (dtype, shape) in expected.items():
+        if given[key].dtype != np.dtype(dtype) or given[key].shape != shape:
+            raise saving.invalid(stored.path, f"optimizer state '{key}' is declared "
+                                              f"{given[key].dtype} {given[key].shape}, but "
+                                              f"the optimizer holds {dtype} {shape}")
+    return keys
+
+
+def _check_no_other_arrays(stored, known) -> None:
+    unexpected = sorted(set(stored.specs) - set(known))
+    if unexpected:
+        raise saving.invalid(stored.path, f"it holds unexpected arrays {unexpected[:5]}")
+
+
+def load_weights(model, path, max_bytes: int | None = None) -> None:
+    """Set model's weights from a file written by save_weights or save.
+
+    Every count, shape and dtype is checked on the file's declarations first, then every
+    array is read and verified, then all are assigned: nothing changes when anything differs.
+
+    Args:
+        max_bytes: the most the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
+    """
+    _require_built(model, "load_weights")
+    with saving.open_file(path, max_bytes) as stored:
+        _check_weights_fit(stored, model)
+        keys = [spec.key for spec in _declared_weights(stored)]
+        _check_no_other_arrays(stored, keys + [k for k in stored.specs
+                                               if k.startswith("optimizer/")])
+        values = [stored.read(k) for k in keys]
+    for w, v in zip(model.weights, values):
         w.assign(v)
 
 
-def load_weights(model, path) -> None:
-    """Set model's weights from a file written by save_weights or save."""
-    _require_built(model, "load_weights")
-    document, arrays = saving.load(path)
-    _assign_weights(model, _stored_weights(path, document, arrays), path)
+def _input_shape(stored) -> tuple:
+    shape = stored.document.get("input_shape")
+    if not (isinstance(shape, list) and len(shape) >= 2 and
+            all(d is None or (type(d) is int and d >= 1) for d in shape)):
+        raise saving.invalid(stored.path, f"its input shape {shape!r:.80} is not a list of "
+                                          "sizes >= 1 (or None)")
+    return tuple(shape)
 
 
-def load_model(path):
-    """Rebuild a model saved by model.save: architecture, weights, compile settings, optimizer.
-
-    Loading draws no numbers from tinydl's random generator (the initial weights it creates
-    are overwritten), so a seeded run that saves and reloads continues as if it had not stopped.
-
-    Raises:
-        ValueError: the file is damaged, foreign, of another version, or names a class that
-            tinydl does not have.
-    """
+def _build_architecture(stored, limit: int, allocate: bool):
+    """Sequential from the file's config, built under a WeightBudget of limit bytes (so no
+    initializer runs); tinydl's random generator is left as it was."""
+    from tinydl.layers.base import WeightBudget, WeightBudgetError
     from tinydl.models import Sequential
 
-    document, arrays = saving.load(path)
-    if document.get("kind") != MODEL_KIND:
-        raise saving.invalid(path, "it holds only weights (written by save_weights); "
-                                   "use model.load_weights on a model of the same architecture")
-    spec = document.get("model")
+    spec, input_shape = stored.document.get("model"), _input_shape(stored)
     if not (isinstance(spec, dict) and spec.get("class_name") == "Sequential"):
-        raise saving.invalid(path, f"unknown model class in {spec!r:.80}")
+        raise saving.invalid(stored.path, f"unknown model class in {spec!r:.80}")
     rng_state = get_rng().bit_generator.state
     try:
-        model = Sequential.from_config(spec.get("config") or {})
-        model.build(tuple(document.get("input_shape") or ()))
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise saving.invalid(path, f"its architecture cannot be rebuilt ({exc})") from None
+        with WeightBudget(limit, allocate=allocate):
+            model = Sequential.from_config(spec.get("config") or {})
+            model.build(input_shape)
+    except WeightBudgetError as exc:
+        raise saving.invalid(stored.path, f"its architecture needs more than the limit of "
+                                          f"{limit} bytes ({exc}); if you trust this file, pass "
+                                          "a larger max_bytes= to load_model (the default is "
+                                          "tinydl.saving.MAX_LOAD_BYTES)") from None
+    except _REBUILD_ERRORS as exc:
+        raise saving.invalid(stored.path, f"its architecture cannot be rebuilt ({exc})") from None
     finally:
         get_rng().bit_generator.state = rng_state
-    _assign_weights(model, _stored_weights(path, document, arrays), path)
-    if document.get("compile"):
-        _compile_from(model, document["compile"], path)
-        state = {k[len("optimizer/"):]: v for k, v in arrays.items() if k.startswith("optimizer/")}
-        if state:
-            _restore_optimizer(model, state, path)
+    return model
+
+
+def _compiled_optimizer(stored, model):
+    """Compile model from the file's settings (no array is read); its optimizer, or None."""
+    if not stored.document.get("compile"):
+        return None
+    _compile_from(model, stored.document["compile"], stored.path)
+    return model.optimizer
+
+
+def load_model(path, max_bytes: int | None = None):
+    """Rebuild a model saved by model.save: architecture, weights, compile settings, optimizer.
+
+    Nothing in the file is trusted, and nothing large is read or allocated before it is
+    checked: the architecture is first built without allocating any weight (a WeightBudget),
+    and its weight shapes, and the optimizer state's, are compared with the file's
+    declarations; only then are the weights allocated and the arrays read, one at a time,
+    each verified by its SHA-256. Settings pass through the constructors' own checks.
+    Loading draws no numbers from tinydl's random generator.
+
+    Args:
+        path: a '.tinydl', '.keras' or '.h5' file.
+        max_bytes: the most the file's arrays may total, and its architecture's weights
+            (default tinydl.saving.MAX_LOAD_BYTES, 1 GiB). Raise it for a larger model.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        tinydl.saving.ModelFileError: (a ValueError) the file is damaged, foreign, of
+            another version, hostile, over the limit, or names a class that tinydl does
+            not have; the message names the file.
+    """
+    limit = saving.load_limit(max_bytes)
+    with saving.open_file(path, limit) as stored:
+        if stored.document.get("kind") != MODEL_KIND:
+            raise saving.invalid(path, "it holds only weights (written by save_weights); "
+                                       "use model.load_weights on a model of the same "
+                                       "architecture")
+        plan = _build_architecture(stored, limit, allocate=False)
+        _check_weights_fit(stored, plan)
+        model = _build_architecture(stored, limit, allocate=True)
+        optimizer = _compiled_optimizer(stored, model)
+        state_keys = _check_state_fits(stored, optimizer,
+                                       [w.shape for w in model.trainable_weights])
+        weight_keys = [spec.key for spec in _declared_weights(stored)]
+        _check_no_other_arrays(stored, weight_keys + state_keys)
+        for w, key in zip(model.weights, weight_keys):
+            w.assign(stored.read(key))
+        if state_keys:
+            _restore_optimizer(model, {k[len("optimizer/"):]: stored.read(k)
+                                       for k in state_keys}, path)
     return model
 
 
 def _restore_optimizer(model, state: dict, path) -> None:
     """Build the optimizer over the trainable weights (the order fit uses) and set its state
-    now, so model.optimizer.iterations is right at once and a mismatch is found at load."""
+    now, so model.optimizer.iterations is right at once and a bad value is found at load."""
     try:
         model.optimizer.build(model.trainable_weights)
         model.optimizer.set_state(state)
     except (KeyError, TypeError, ValueError) as exc:
-        raise saving.invalid(path, f"its optimizer state does not fit the model ({exc})") from None
+        raise saving.invalid(path, f"its optimizer state is not valid ({exc})") from None

@@ -1,50 +1,342 @@
-"""Saving and loading models without pickle: a zip of one JSON document and .npy arrays.
+"""Saving and loading models without pickle: the pieces both file formats share.
 
-A `.tinydl` file is a zip archive holding
-    tinydl.json      format version, architecture, compile settings, and for every array
-                     its entry name, dtype, shape and SHA-256;
-    arrays/<k>.npy   the arrays, in NumPy's .npy format (plain numbers, never objects).
+A model file holds one JSON document (format version, architecture, compile settings and,
+for every array, its entry name, dtype, shape and SHA-256) and the arrays it describes.
+Two containers hold it: '.tinydl' / '.keras', a zip of the document and .npy entries
+(tinydl.saving_zip), and '.h5', HDF5 with the document as an attribute (tinydl.saving_h5).
 
-Loading trusts nothing in the file: entry names must be exactly the ones the JSON declares
-(arrays/<k>.npy, so never a path such as ../x), each entry's size must equal what its dtype
-and shape imply (checked before reading, so a zip bomb is refused), every array's SHA-256
-must match, np.load runs with allow_pickle=False, and layers are rebuilt only from tinydl's
-own registry of classes. Saving writes a temporary file in the same folder, flushes and fsyncs
-it, then renames it over the target, so a failed save leaves the previous file intact.
+Loading trusts nothing in a file, and checks before it reads or allocates:
+    - the path is a regular file (a FIFO or a device would block or never end);
+    - the container's own structure: zip member names, sizes and compression ratios
+      (check_zip_members); HDF5 links, external storage and layouts (check_h5_tree);
+    - the document: at most MAX_DOCUMENT_BYTES, strict JSON (no NaN or Infinity, no
+      integer beyond int64, no float that overflows, at most MAX_JSON_DEPTH levels);
+    - every array's declared dtype and shape, and their total against max_bytes
+      (MAX_LOAD_BYTES unless the caller passes another limit), before any array is read;
+    - each array's SHA-256 as it is read, one array at a time, never unpickled.
+Every refusal is a ModelFileError (a ValueError) naming the file and what is wrong.
+
+Saving writes a temporary file beside the target (created with the user's umask, or the
+mode of the file it replaces), flushes and fsyncs it, then renames it over the target, so a
+failed save leaves the previous file intact. Temporaries that a killed save left behind are
+removed by the next save of the same file (see remove_stale_temporaries).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import os
 import re
-import tempfile
-import zipfile
-import zlib
+import secrets
+import socket
+import stat
+import time
+from typing import NamedTuple
 
 import numpy as np
 
 FORMAT_NAME = "tinydl"
 FORMAT_VERSION = 1
-DOCUMENT = "tinydl.json"
-MAX_DOCUMENT_BYTES = 16 * 2**20
 ALLOWED_DTYPES = ("float32", "float64", "int64", "int32", "uint8", "bool")
-ENTRY_NAME = re.compile(r"arrays/[0-9]+\.npy")  # the only entry names besides DOCUMENT
+
+MAX_LOAD_BYTES = 2**30          # what a file's arrays may make load_model allocate (1 GiB)
+MAX_DOCUMENT_BYTES = 4 * 2**20  # the JSON document
+MAX_JSON_DEPTH = 64             # nesting of lists and objects in it
+MAX_JSON_CONTAINERS = 100_000   # lists and objects in it (each costs memory once parsed)
+MAX_MEMBERS = 100_000           # zip members, or HDF5 objects
+STALE_TEMPORARY_SECONDS = 3600  # a save's temporary older than this is abandoned
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded: damaged, truncated, foreign, hostile, too large
+    for the limits, or not matching the model it is loaded into.
+
+    Attributes:
+        path: the file, as given.
+    """
+
+    def __init__(self, path, what: str):
+        super().__init__(f"cannot load '{os.fspath(path)}': {what}")
+        self.path = os.fspath(path)
+
+
+def invalid(path, what: str) -> ModelFileError:
+    """The error for a file that cannot be loaded: it names the file and what is wrong."""
+    return ModelFileError(path, what)
+
+
+def load_limit(max_bytes: int | None) -> int:
+    """max_bytes, or MAX_LOAD_BYTES (read now, so setting the module constant works)."""
+    limit = MAX_LOAD_BYTES if max_bytes is None else max_bytes
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError(f"max_bytes must be a non-negative int or None. Received: {limit!r}")
+    return limit
+
+
+def too_large(path, what: str, nbytes: int, limit: int) -> ModelFileError:
+    return invalid(path, f"{what} {nbytes} bytes, more than the limit of {limit} bytes; if you "
+                         "trust this file, pass a larger max_bytes= to load_model / "
+                         "load_weights (the default is tinydl.saving.MAX_LOAD_BYTES)")
+
+
+def check_regular_file(path) -> None:
+    """Refuse a path that is missing (FileNotFoundError) or not a regular file: a folder,
+    or a FIFO or device, which could block forever or never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such model file: '{os.fspath(path)}'") from None
+    except OSError as exc:
+        raise invalid(path, f"it could not be read ({exc})") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
+        raise invalid(path, f"it could not be read: it is {kind}, not a regular file")
+
+
+# ----------------------------------------------------------------------------- the document
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} overflows a float")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or not -2**63 <= int(text) < 2**63:
+        raise ValueError(f"the integer {text[:40]}{'...' if len(text) > 40 else ''} is "
+                         "beyond int64")
+    return int(text)
+
+
+def _depth(value) -> int:
+    """Nesting depth of lists and dicts, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node \
+            if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def parse_json(path, raw, where: str):
+    """The JSON value in raw (bytes or str), parsed strictly; where names it in errors.
+
+    Raises:
+        ModelFileError: raw is longer than MAX_DOCUMENT_BYTES, not UTF-8, not JSON, holds
+            NaN, Infinity, a number that overflows a float, an integer beyond int64, more
+            than MAX_JSON_CONTAINERS lists and objects, or nesting beyond MAX_JSON_DEPTH.
+    """
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise too_large(path, f"its {where} has", len(raw), MAX_DOCUMENT_BYTES)
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise invalid(path, f"its {where} is not UTF-8 text ({exc})") from None
+    if text.count("[") + text.count("{") > MAX_JSON_CONTAINERS:
+        raise invalid(path, f"its {where} holds more than {MAX_JSON_CONTAINERS} lists and "
+                            "objects")
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                           parse_int=_bounded_int)
+    except RecursionError:
+        raise invalid(path, f"its {where} is nested too deeply") from None
+    except ValueError as exc:
+        raise invalid(path, f"its {where} is not valid JSON ({exc})") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise invalid(path, f"its {where} is nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def parse_document(path, raw, where: str) -> dict:
+    """The tinydl document in raw: strict JSON (parse_json), of this format and version."""
+    document = parse_json(path, raw, where)
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise invalid(path, "it is not a tinydl model file (format field missing or foreign)")
+    if document.get("format_version") != FORMAT_VERSION:
+        raise invalid(path, f"format version {document.get('format_version')!r} is not "
+                            f"supported (this tinydl reads version {FORMAT_VERSION})")
+    return document
+
+
+# ----------------------------------------------------------------------------- the arrays
+
+class ArraySpec(NamedTuple):
+    """One array as the document declares it (checked: an allowed dtype, a shape of ints >= 0)."""
+    key: str
+    entry: str
+    dtype: np.dtype
+    shape: tuple
+    sha256: str
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _array_spec(path, key: str, spec) -> ArraySpec:
+    try:
+        dtype_name, shape = spec["dtype"], spec["shape"]
+        entry, digest = spec["entry"], spec["sha256"]
+    except (KeyError, TypeError):
+        raise invalid(path, f"the description of array '{key}' is malformed") from None
+    if dtype_name not in ALLOWED_DTYPES or not isinstance(shape, list) or \
+            not all(type(s) is int and s >= 0 for s in shape):
+        raise invalid(path, f"array '{key}' declares dtype {str(dtype_name):.40} and shape "
+                            f"{str(shape):.80}, not allowed (dtypes {ALLOWED_DTYPES}, "
+                            "shapes lists of ints >= 0)")
+    if not isinstance(entry, str) or not isinstance(digest, str) or \
+            not _SHA256.fullmatch(digest):
+        raise invalid(path, f"the description of array '{key}' is malformed")
+    return ArraySpec(key, entry, np.dtype(dtype_name), tuple(shape), digest)
+
+
+def array_specs(path, document: dict, entry_name: re.Pattern, max_bytes: int) -> dict:
+    """{key: ArraySpec} of the document's arrays table, checked before any array is read.
+
+    Raises:
+        ModelFileError: the table is malformed, an entry name does not fit entry_name or
+            is used twice, or the arrays total more than max_bytes.
+    """
+    table = document.get("arrays")
+    if not isinstance(table, dict):
+        raise invalid(path, "the arrays table is missing")
+    specs = {key: _array_spec(path, key, spec) for key, spec in table.items()}
+    entries = [spec.entry for spec in specs.values()]
+    bad = sorted(e for e in entries if not entry_name.fullmatch(e))
+    if bad:
+        raise invalid(path, f"entry names {bad[:5]} are not of the form {entry_name.pattern}")
+    if len(set(entries)) != len(entries):
+        raise invalid(path, "two arrays name the same entry")
+    total = sum(spec.nbytes for spec in specs.values())
+    if total > max_bytes:
+        raise too_large(path, "its arrays declare", total, max_bytes)
+    return specs
+
+
+def check_digest(path, spec: ArraySpec, digest: str) -> None:
+    """Refuse the array of spec when digest, the SHA-256 of its stored bytes, differs."""
+    if digest != spec.sha256:
+        raise invalid(path, f"array '{spec.key}' ({spec.entry}) is corrupted: its SHA-256 does "
+                            "not match")
+
+
+class StoredFile:
+    """A checked model file, open to read its arrays one at a time (use it in a with block).
+
+    Attributes:
+        path: the file. document: its JSON document. specs: {key: ArraySpec}.
+    """
+
+    def __init__(self, path, document: dict, specs: dict):
+        self.path, self.document, self.specs = os.fspath(path), document, specs
+
+    def read(self, key: str) -> np.ndarray:
+        """The array key, of exactly its declared dtype and shape, its SHA-256 checked."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "StoredFile":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 # ----------------------------------------------------------------------------- atomic writes
 
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+# .tmp-tinydl-<host>-<pid>-<random>-<name>; '.tmp-<8 chars>-<name>' is what mkstemp made
+# before (tinydl 0.1), recognised so that those can be cleaned too.
+_TEMPORARY = r"\.tmp-(?:tinydl-(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]{8}|[a-z0-9_]{8})-"
+
+
+def _create_temporary(path: str) -> tuple[int, str]:
+    """Open a new temporary beside path: mode 0o666 less the umask (the kernel applies it),
+    or the permission bits of the file at path when there is one."""
+    folder, name = os.path.split(os.path.abspath(path))
+    for _ in range(100):
+        tmp = os.path.join(folder, f".tmp-tinydl-{_HOST}-{os.getpid()}-"
+                                   f"{secrets.token_hex(4)}-{name}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                         0o666)
+        except FileExistsError:
+            continue
+        try:
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        except FileNotFoundError:
+            pass
+        return fd, tmp
+    raise FileExistsError(f"could not create a temporary file beside '{path}'")
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(path, now: float | None = None) -> list:
+    """Remove the temporaries that killed saves of path left in its folder; return their names.
+
+    Only files of tinydl's own naming for this very file name are candidates, and of those
+    only the abandoned ones: written on this host by a process that no longer runs, or not
+    modified for STALE_TEMPORARY_SECONDS. A save in progress (in this or another live
+    process) is never touched. Errors are ignored: cleaning never fails a save.
+    """
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    pattern = re.compile(_TEMPORARY + re.escape(name))
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        try:
+            if not match or not entry.is_file(follow_symlinks=False):
+                continue
+            writer_gone = match["pid"] is not None and match["host"] == _HOST and \
+                int(match["pid"]) != os.getpid() and not _is_alive(int(match["pid"]))
+            if writer_gone or now - entry.stat(follow_symlinks=False).st_mtime > \
+                    STALE_TEMPORARY_SECONDS:
+                os.remove(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
+
+
 def atomic_write(path, write) -> None:
     """Call write(file) on a temporary file beside path, fsync it, then rename it to path.
 
-    Any exception leaves path as it was and removes the temporary file.
+    Any exception leaves path as it was and removes the temporary file. Stale temporaries
+    of earlier, killed saves of path are removed first.
     """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=folder)
+    remove_stale_temporaries(path)
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -55,157 +347,6 @@ def atomic_write(path, write) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-
-
-# ----------------------------------------------------------------------------- the archive
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _npy_size(dtype: np.dtype, shape: tuple) -> int:
-    """Exact size of the .npy file for an array of this dtype and shape."""
-    return len(_npy_bytes(np.zeros((0,), dtype=dtype))) - len(_header_of(0, dtype)) + \
-        len(_header_of_shape(dtype, shape)) + math.prod(shape) * dtype.itemsize  # no overflow
-
-
-def _header_of(n, dtype):
-    return _header_of_shape(dtype, (n,))
-
-
-def _header_of_shape(dtype, shape):
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        buffer, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
-                 "shape": tuple(shape)})
-    return buffer.getvalue()
-
-
-def write_archive(path, document: dict, arrays: dict) -> None:
-    """Write document (JSON-able) and named arrays to path as a .tinydl zip, atomically."""
-    entries, blobs = {}, {}
-    for key, array in arrays.items():
-        array = np.asarray(array)
-        if array.dtype.name not in ALLOWED_DTYPES:
-            raise TypeError(f"cannot save array '{key}' of dtype {array.dtype}")
-        data = _npy_bytes(array)
-        entry = f"arrays/{len(entries)}.npy"
-        entries[key] = {"entry": entry, "dtype": array.dtype.name, "shape": list(array.shape),
-                        "sha256": hashlib.sha256(data).hexdigest()}
-        blobs[entry] = data
-    document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **document,
-                "arrays": entries}
-    text = json.dumps(document, indent=1).encode("utf-8")
-
-    def write(f):
-        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(DOCUMENT, text)
-            for entry, data in blobs.items():
-                archive.writestr(entry, data)
-
-    atomic_write(path, write)
-
-
-def invalid(path, what: str) -> ValueError:
-    """The error for a file that cannot be loaded: it names the file and what is wrong."""
-    return ValueError(f"cannot load '{os.fspath(path)}': {what}")
-
-
-_fail = invalid
-
-
-def _read_document(path, archive: zipfile.ZipFile) -> dict:
-    try:
-        info = archive.getinfo(DOCUMENT)
-    except KeyError:
-        raise _fail(path, f"it has no {DOCUMENT}; it is not a tinydl model file") from None
-    if info.file_size > MAX_DOCUMENT_BYTES:
-        raise _fail(path, f"{DOCUMENT} is {info.file_size} bytes, more than allowed")
-    try:
-        document = json.loads(archive.read(DOCUMENT).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _fail(path, f"{DOCUMENT} is not valid JSON ({exc})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
-        raise _fail(path, "it is not a tinydl model file (format field missing or foreign)")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise _fail(path, f"format version {document.get('format_version')!r} is not supported "
-                          f"(this tinydl reads version {FORMAT_VERSION})")
-    if not isinstance(document.get("arrays"), dict):
-        raise _fail(path, "the arrays table is missing")
-    return document
-
-
-def _check_entries(path, archive, table: dict) -> None:
-    declared = {str(spec.get("entry")) for spec in table.values() if isinstance(spec, dict)}
-    names = archive.namelist()
-    bad = [name for name in declared | set(names)
-           if name != DOCUMENT and not ENTRY_NAME.fullmatch(name)]
-    if bad:
-        raise _fail(path, f"entry names {sorted(bad)[:5]} are not of the form arrays/<k>.npy")
-    if len(names) != len(set(names)):
-        raise _fail(path, "it holds two entries with the same name")
-    present = set(names)
-    unexpected = present - declared - {DOCUMENT}
-    if unexpected:
-        raise _fail(path, f"unexpected entries {sorted(unexpected)[:5]}")
-    missing = declared - present
-    if missing:
-        raise _fail(path, f"missing entries {sorted(missing)[:5]} (the file may be truncated)")
-
-
-def _read_array(path, archive, key: str, spec: dict) -> np.ndarray:
-    try:
-        dtype, shape = np.dtype(spec["dtype"]), tuple(int(s) for s in spec["shape"])
-        entry, digest = str(spec["entry"]), str(spec["sha256"])
-    except (KeyError, TypeError, ValueError):
-        raise _fail(path, f"the description of array '{key}' is malformed") from None
-    if dtype.name not in ALLOWED_DTYPES or any(s < 0 for s in shape):
-        raise _fail(path, f"array '{key}' declares dtype {dtype} and shape {shape}, not allowed")
-    expected_size = _npy_size(dtype, shape)
-    if archive.getinfo(entry).file_size != expected_size:
-        raise _fail(path, f"entry {entry} for '{key}' has {archive.getinfo(entry).file_size} "
-                          f"bytes, but dtype {dtype} and shape {shape} need {expected_size}")
-    data = archive.read(entry)
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise _fail(path, f"array '{key}' ({entry}) is corrupted: its SHA-256 does not match")
-    array = np.load(io.BytesIO(data), allow_pickle=False)
-    if array.dtype != dtype or array.shape != shape:
-        raise _fail(path, f"array '{key}' holds {array.dtype} {array.shape}, declared {dtype} {shape}")
-    return array
-
-
-def read_archive(path) -> tuple[dict, dict]:
-    """Read and verify a .tinydl file: (document, {name: array}).
-
-    Raises:
-        ValueError: naming the file and what is wrong, for a truncated, corrupted,
-            foreign or wrong-version file.
-        FileNotFoundError: when there is no such file.
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such model file: '{path}'")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            document = _read_document(path, archive)
-            _check_entries(path, archive, document["arrays"])
-            arrays = {key: _read_array(path, archive, key, spec)
-                      for key, spec in document["arrays"].items()}
-    except zipfile.BadZipFile as exc:
-        raise _fail(path, f"it is not a valid zip archive ({exc}); truncated or not a tinydl file") \
-            from None
-    # zipfile raises NotImplementedError (a RuntimeError) for an unknown compression method
-    # or version, and RuntimeError for an 'encrypted' entry: bits flipped in a header.
-    except (zipfile.LargeZipFile, zlib.error, EOFError, OSError, RuntimeError,
-            ValueError) as exc:
-        if isinstance(exc, ValueError) and str(exc).startswith("cannot load"):
-            raise
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise _fail(path, f"it could not be read ({type(exc).__name__}: {exc})") from None
-    return document, arrays
 
 
 # ----------------------------------------------------------------------------- by file name
@@ -237,15 +378,35 @@ def _h5py():
 def save(path, document: dict, arrays: dict) -> None:
     """Write document and arrays to path in the format its suffix names, atomically."""
     if _format_of(path) == "zip":
-        write_archive(path, document, arrays)
+        from tinydl import saving_zip
+        saving_zip.write(path, document, arrays)
     else:
         from tinydl import saving_h5
         saving_h5.write(_h5py(), path, document, arrays)
 
 
-def load(path) -> tuple[dict, dict]:
-    """Read and verify a file written by save: (document, {name: array})."""
-    if _format_of(path) == "zip":
-        return read_archive(path)
+def open_file(path, max_bytes: int | None = None) -> StoredFile:
+    """Open and check a file written by save, reading no array yet.
+
+    Args:
+        path: a '.tinydl', '.keras' or '.h5' file.
+        max_bytes: the most its arrays may total (default MAX_LOAD_BYTES).
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        ModelFileError: anything in it is wrong (see the module docstring).
+    """
+    kind, limit = _format_of(path), load_limit(max_bytes)
+    h5py = _h5py() if kind == "h5" else None
+    check_regular_file(path)
+    if kind == "zip":
+        from tinydl import saving_zip
+        return saving_zip.open_file(path, limit)
     from tinydl import saving_h5
-    return saving_h5.read(_h5py(), path)
+    return saving_h5.open_file(h5py, path, limit)
+
+
+def load(path, max_bytes: int | None = None) -> tuple[dict, dict]:
+    """Read and verify a whole file written by save: (document, {key: array})."""
+    with open_file(path, max_bytes) as stored:
+        return stored.document, {key: stored.read(key) for key in stored.specs}

@@ -15,8 +15,18 @@ import math
 
 
 def _positive(value, name: str, owner: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{owner}: {name} must be a positive number. Received: {name}={value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not 0 < value < math.inf:
+        raise ValueError(f"{owner}: {name} must be a positive finite number. "
+                         f"Received: {name}={value!r}")
+    return float(value)
+
+
+def _in_range(value, name: str, owner: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not low <= value <= high:
+        raise ValueError(f"{owner}: {name} must be a number in [{low}, {high}]. "
+                         f"Received: {name}={value!r}")
     return float(value)
 
 
@@ -84,7 +94,7 @@ class InverseTimeDecay(LearningRateSchedule):
         owner = "InverseTimeDecay"
         self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate", owner)
         self.decay_steps = _positive(decay_steps, "decay_steps", owner)
-        self.decay_rate = float(decay_rate)
+        self.decay_rate = _in_range(decay_rate, "decay_rate", owner, 0.0, math.inf)
         self.staircase, self.name = bool(staircase), name
 
     def __call__(self, step: int) -> float:
@@ -106,9 +116,14 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     """
 
     def __init__(self, boundaries, values, name: str = "PiecewiseConstant"):
+        owner = "PiecewiseConstantDecay"
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"PiecewiseConstantDecay: values must have one more element than "
                              f"boundaries. Received: {len(boundaries)} boundaries, {len(values)} values")
+        for v in values:  # learning rates
+            _positive(v, "each of values", owner)
+        for b in boundaries:
+            _in_range(b, "each of boundaries", owner, -math.inf, math.inf)
         self.boundaries, self.values, self.name = list(boundaries), list(values), name
 
     def __call__(self, step: int) -> float:
@@ -132,7 +147,7 @@ class CosineDecay(LearningRateSchedule):
         owner = "CosineDecay"
         self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate", owner)
         self.decay_steps = _positive(decay_steps, "decay_steps", owner)
-        self.alpha, self.name = float(alpha), name
+        self.alpha, self.name = _in_range(alpha, "alpha", owner, 0.0, 1.0), name
 
     def __call__(self, step: int) -> float:
         fraction = min(float(step), self.decay_steps) / self.decay_steps

@@ -1,8 +1,10 @@
-"""Fixtures for the persistence tests: a small trained model, its saved file, and a helper
-that rewrites an archive entry by entry (to forge damaged or hostile files)."""
+"""Fixtures for the persistence tests: a small trained model, its saved file, and helpers
+that forge damaged or hostile files (an archive rewritten entry by entry, a .h5 document
+rewritten with its checksum)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 
@@ -64,3 +66,20 @@ def forge():
         write_entries(dst, document, entries)
         return dst
     return rewrite
+
+
+def rewrite_h5_document(h5, edit) -> None:
+    """Apply edit(document) to an open .h5 model file's document and store its checksum
+    again, so that only the checks after the checksum's can refuse the file."""
+    document = json.loads(h5["tinydl.json"][()].tobytes())
+    edit(document)
+    text = json.dumps(document).encode()
+    del h5["tinydl.json"]
+    h5["tinydl.json"] = np.frombuffer(text, np.uint8)
+    h5.attrs["tinydl_sha256"] = np.bytes_(hashlib.sha256(text).hexdigest())
+
+
+@pytest.fixture
+def forge_h5():
+    """forge_h5(h5, edit): rewrite_h5_document, as a fixture."""
+    return rewrite_h5_document

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tinydl
-from tinydl import layers, saving
+from tinydl import layers, saving, saving_zip
 from tinydl.models import Sequential, load_model
 
 
@@ -231,11 +231,13 @@ def test_a_pickle_in_an_entry_that_claims_float32_is_refused_by_its_size(saved, 
 
 
 def test_a_pickle_padded_to_the_declared_size_is_refused_by_its_header(saved, forge, tmp_path):
-    """Size and SHA-256 both match the JSON; only the .npy header says 'object'."""
+    """Size and SHA-256 both match the JSON; only the .npy header says 'object'. (load_model
+    refuses it sooner, as the declared shape is not the architecture's; the file layer,
+    tinydl.saving.load, which knows no architecture, must refuse it by the header.)"""
     marker = tmp_path / "pwned"
     blob = _pickle_npy(marker)
     shape = [len(blob)]  # float32 of this many values needs more bytes than the pickle
-    blob += b"\0" * (saving._npy_size(np.dtype("float32"), tuple(shape)) - len(blob))
+    blob += b"\0" * (saving_zip._npy_size(np.dtype("float32"), tuple(shape)) - len(blob))
 
     def inject(document, entries):
         entries["arrays/0.npy"] = blob
@@ -243,7 +245,11 @@ def test_a_pickle_padded_to_the_declared_size_is_refused_by_its_header(saved, fo
 
     assert len(np.load(io.BytesIO(blob), allow_pickle=True)) == 1  # still a live pickle
     marker.unlink()
-    _refused(forge(saved, tmp_path / "evil.tinydl", inject), "Object arrays.*allow_pickle=False")
+    evil = forge(saved, tmp_path / "evil.tinydl", inject)
+    with pytest.raises(ValueError, match=r"evil\.tinydl.*\.npy header says object \(1,\), but "
+                                         r"the document declares float32"):
+        saving.load(evil)
+    _refused(evil, r"weight .*/kernel has shape \(\d+,\) in the file, but \(6, 8\)")
     assert not marker.exists()
 
 
@@ -276,7 +282,7 @@ def test_an_entry_name_that_is_a_path_is_refused(saved, forge, tmp_path, name):
         entries[name] = entries.pop("arrays/0.npy")
         document["arrays"]["weights/0"]["entry"] = name
 
-    _refused(forge(saved, tmp_path / "p.tinydl", rename), "not of the form arrays/<k>.npy")
+    _refused(forge(saved, tmp_path / "p.tinydl", rename), "unsafe name|not of the form arrays")
 
 
 def test_two_entries_with_one_name_are_refused(saved, tmp_path):
@@ -311,7 +317,11 @@ def test_a_declared_size_that_differs_from_the_entry_is_refused_before_reading(
 
     monkeypatch.setattr(zipfile.ZipFile, "read", guarded(real_read))
     monkeypatch.setattr(zipfile.ZipFile, "open", guarded(real_open))
-    _refused(bad, r"entry arrays/0\.npy for 'weights/0' has \d+ bytes, but dtype float32")
+    # With no limit on the total (max_bytes), the entry's own size is what refuses it.
+    with pytest.raises(ValueError, match=r"bomb\.tinydl.*entry arrays/0\.npy for 'weights/0' "
+                                         r"has \d+ bytes, but dtype float32"):
+        tinydl.model_io.load_model(bad, max_bytes=2**200)
+    _refused(bad, r"its arrays declare \d+ bytes, more than the limit of 1073741824 bytes")
 
 
 # ----------------------------------------------------------------------------- atomic saves

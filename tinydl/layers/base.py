@@ -14,7 +14,9 @@ the built-in layers do:
 
 from __future__ import annotations
 
+import contextvars
 import inspect
+import math
 import re
 import threading
 
@@ -44,8 +46,10 @@ class Variable(Tensor):
         regularizer: a callable weight -> scalar Tensor penalty, or None.
     """
 
-    def __init__(self, value, name: str, trainable: bool = True, regularizer=None):
-        super().__init__(np.array(value, dtype=np.float32), requires_grad=trainable)
+    def __init__(self, value, name: str, trainable: bool = True, regularizer=None,
+                 copy: bool = True):
+        value = np.array(value, dtype=np.float32) if copy else np.asarray(value, np.float32)
+        super().__init__(value, requires_grad=trainable)
         self.name, self.trainable, self.regularizer = name, bool(trainable), regularizer
 
     def assign(self, value) -> None:
@@ -58,6 +62,71 @@ class Variable(Tensor):
 
     def __repr__(self):
         return f"<Variable '{self.name}' shape={self.shape} trainable={self.trainable}>"
+
+
+class WeightBudgetError(ValueError):
+    """Building would allocate more weight bytes than a WeightBudget allows."""
+
+
+class WeightBudget:
+    """Inside `with WeightBudget(max_bytes):`, add_weight skips the initializers and charges
+    each weight's bytes to this budget before anything is allocated.
+
+    Loading a model uses it twice: first with allocate=False, where every weight is a
+    read-only zero-strided view of the right shape (no memory at all), to learn the
+    architecture's weight shapes and check them against the file's; then with
+    allocate=True, where weights are zeros (the file's values overwrite them, so drawing
+    initial values would be wasted work and would advance the random generator).
+
+    Args:
+        max_bytes: the most the weights together (and the probes of compute_output_shape)
+            may take; None for no limit.
+        allocate: give real zero arrays rather than zero-strided views.
+
+    Raises (from add_weight):
+        WeightBudgetError: a weight would take the total over max_bytes.
+        ValueError: a weight shape holds something other than ints >= 0.
+        MemoryError: (allocate=True) a weight needs more than this machine's memory.
+    """
+
+    def __init__(self, max_bytes: int | None, allocate: bool):
+        self.max_bytes, self.allocate, self.nbytes = max_bytes, bool(allocate), 0
+        self._token = None
+
+    def charge(self, shape: tuple, dtype, what: str, keep: bool = True) -> int:
+        """Count the bytes of an array of shape and dtype (keep=False: a transient array,
+        checked but not added to the total); raise when over the limit."""
+        if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0
+               for d in shape):
+            raise ValueError(f"{what}: a weight's shape must hold ints >= 0. "
+                             f"Received: shape={tuple(shape)}")
+        nbytes = math.prod(int(d) for d in shape) * np.dtype(dtype).itemsize  # no overflow
+        if self.max_bytes is not None and self.nbytes + nbytes > self.max_bytes:
+            raise WeightBudgetError(f"{what} of shape {shape} would take the weights to "
+                                    f"{self.nbytes + nbytes} bytes, over the limit of "
+                                    f"{self.max_bytes} bytes")
+        self.nbytes += nbytes if keep else 0
+        return nbytes
+
+    def weight(self, shape: tuple, dtype, what: str) -> np.ndarray:
+        """The initial value of a weight: zeros, or a zero-strided read-only view of zeros."""
+        self.charge(shape, dtype, what)
+        shape = tuple(int(d) for d in shape)
+        if self.allocate:
+            initializers.check_size(shape, dtype, what)  # more than this machine's memory
+            return np.zeros(shape, dtype)
+        return np.broadcast_to(np.zeros((), dtype), shape)
+
+    def __enter__(self) -> "WeightBudget":
+        self._token = _WEIGHT_BUDGET.set(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _WEIGHT_BUDGET.reset(self._token)
+
+
+_WEIGHT_BUDGET: contextvars.ContextVar = contextvars.ContextVar("tinydl_weight_budget",
+                                                               default=None)
 
 
 def _to_shape(input_shape) -> tuple:
@@ -136,11 +205,16 @@ class Layer:
         if name is None:
             count = sum(w.name.startswith("variable") for w in self._weights)
             name = "variable" if count == 0 else f"variable_{count}"
-        shape = tuple(shape)
-        initializers.check_size(shape, dtype, f"{type(self).__name__} '{self.name}' weight '{name}'")
-        shape = tuple(int(s) for s in shape)
-        value = initializers.get(initializer)(shape, dtype=np.dtype(dtype))
-        weight = Variable(value, name, trainable=trainable, regularizer=regularizers.get(regularizer))
+        shape, budget = tuple(shape), _WEIGHT_BUDGET.get()
+        if budget is None:
+            initializers.check_size(shape, dtype, f"{type(self).__name__} '{self.name}' weight "
+                                                  f"'{name}'")
+            value = initializers.get(initializer)(tuple(int(s) for s in shape),
+                                                  dtype=np.dtype(dtype))
+        else:  # its limit is checked first, and no initializer runs
+            value = budget.weight(shape, np.float32, f"weight '{self.name}/{name}'")
+        weight = Variable(value, name, trainable=trainable,
+                          regularizer=regularizers.get(regularizer), copy=budget is None)
         weight.requires_grad = weight.trainable and self._trainable
         self._weights.append(weight)
         return weight
@@ -231,7 +305,11 @@ class Layer:
 
     def compute_output_shape(self, input_shape) -> tuple:
         """Output shape for input_shape. By default found by running call on one zero sample."""
-        probe = np.zeros((1,) + tuple(1 if d is None else d for d in input_shape[1:]), np.float32)
+        shape = (1,) + tuple(1 if d is None else d for d in input_shape[1:])
+        budget = _WEIGHT_BUDGET.get()
+        if budget is not None:
+            budget.charge(shape, np.float32, f"the shape probe of layer '{self.name}'", keep=False)
+        probe = np.zeros(shape, np.float32)
         with no_grad(), anomaly.suspended():  # zeros, not data: log(0) here is no anomaly
             out = self._call(Tensor(probe), False)
         return (input_shape[0],) + tuple(out.shape[1:])

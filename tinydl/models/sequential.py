@@ -202,9 +202,12 @@ class Sequential(TrainingMixin, Layer):
         """Write only the weights, in the same formats as save(), atomically."""
         model_io.save_weights(self, filepath)
 
-    def load_weights(self, filepath) -> None:
-        """Read weights written by save_weights or save; counts and shapes are checked first."""
-        model_io.load_weights(self, filepath)
+    def load_weights(self, filepath, max_bytes: int | None = None) -> None:
+        """Read weights written by save_weights or save; counts and shapes are checked first.
+
+        max_bytes caps what the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
+        """
+        model_io.load_weights(self, filepath, max_bytes=max_bytes)
 
     # ------------------------------------------------------------------ summary and config
     def summary(self, line_length: int | None = None, print_fn=None) -> None:

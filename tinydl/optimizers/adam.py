@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from tinydl import backend
-from tinydl.optimizers.base import Optimizer
+from tinydl.optimizers.base import Optimizer, checked_epsilon
 
 
 class Adam(Optimizer):
@@ -43,7 +43,7 @@ class Adam(Optimizer):
                 raise ValueError(f"{type(self).__name__}: {name} must be in [0, 1). "
                                  f"Received: {name}={value!r}")
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon, self.amsgrad = float(epsilon), bool(amsgrad)
+        self.epsilon, self.amsgrad = checked_epsilon(epsilon, type(self).__name__), bool(amsgrad)
         super().__init__(learning_rate=learning_rate, **kwargs)
 
     def slot_names(self) -> tuple:

@@ -32,12 +32,38 @@ def _optional_positive(value, name: str, owner: str):
     return float(value)
 
 
+# Slots that average squared gradients (Adam, RMSprop): a negative value cannot arise.
+_NON_NEGATIVE_SLOTS = ("velocity", "velocity_hat")
+
+
 def _checked_learning_rate(value, owner: str):
     if isinstance(value, LearningRateSchedule) or callable(value):
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value > 0:
-        raise ValueError(f"{owner}: learning_rate must be a positive float or a "
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
+            not 0 < value < float("inf"):
+        raise ValueError(f"{owner}: learning_rate must be a positive finite float or a "
                          f"LearningRateSchedule. Received: learning_rate={value!r}")
+    return float(value)
+
+
+def checked_weight_decay(value, owner: str):
+    """weight_decay as a float (or None): a finite number >= 0, since a negative one grows
+    the weights at every step."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
+            not 0 <= value < float("inf"):
+        raise ValueError(f"{owner}: weight_decay must be a finite number >= 0 or None. "
+                         f"Received: weight_decay={value!r}")
+    return float(value)
+
+
+def checked_epsilon(value, owner: str) -> float:
+    """epsilon as a float: a positive finite number (it keeps a denominator away from 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
+            not 0 < value < float("inf"):
+        raise ValueError(f"{owner}: epsilon must be a positive finite number. "
+                         f"Received: epsilon={value!r}")
     return float(value)
 
 
@@ -73,7 +99,7 @@ class Optimizer:
             hint = " (use learning_rate=)" if "lr" in kwargs else ""
             raise TypeError(f"{owner} got unexpected keyword arguments {sorted(kwargs)}{hint}")
         self._learning_rate = _checked_learning_rate(learning_rate, owner)
-        self.weight_decay = None if weight_decay is None else float(weight_decay)
+        self.weight_decay = checked_weight_decay(weight_decay, owner)
         self.clipnorm = _optional_positive(clipnorm, "clipnorm", owner)
         self.clipvalue = _optional_positive(clipvalue, "clipvalue", owner)
         self.global_clipnorm = _optional_positive(global_clipnorm, "global_clipnorm", owner)
@@ -219,7 +245,7 @@ class Optimizer:
         Keys: 'iterations', then 'learning_rate' (only when it is a float, since a callback
         may have changed it), then 'slot.<name>.<i>' for each slot name in slot_names() order
         and each variable i in the order the optimizer was built with (the model's
-        trainable_weights order).
+        trainable_weights order). state_spec gives the same keys without copying anything.
         """
         state = {"iterations": np.asarray(self.iterations, dtype=np.int64)}
         if not (isinstance(self._learning_rate, LearningRateSchedule) or callable(self._learning_rate)):
@@ -229,6 +255,23 @@ class Optimizer:
                 state[f"slot.{name}.{i}"] = array.copy()
         return state
 
+    def state_spec(self, variable_shapes=None) -> dict:
+        """{key: (dtype name, shape)} of what get_state() returns, computed without any array.
+
+        Args:
+            variable_shapes: the shapes of the variables it would be built over (so a file's
+                state can be checked before anything is allocated); default: those it has.
+        """
+        if variable_shapes is None:
+            variable_shapes = [v.shape for v in self._variables]
+        spec = {"iterations": ("int64", ())}
+        if not (isinstance(self._learning_rate, LearningRateSchedule) or callable(self._learning_rate)):
+            spec["learning_rate"] = ("float64", ())
+        for name in self.slot_names():
+            for i, shape in enumerate(variable_shapes):
+                spec[f"slot.{name}.{i}"] = ("float32", tuple(shape))
+        return spec
+
     def variables(self) -> list:
         """The values of get_state() as a list, in its order."""
         return list(self.get_state().values())
@@ -236,32 +279,61 @@ class Optimizer:
     def set_state(self, state: dict) -> None:
         """Restore get_state()'s output. Before build(), it is kept and applied by build().
 
+        Every value is checked as the constructor checks its arguments before anything
+        changes: iterations a non-negative integer, learning_rate a positive finite number,
+        each slot of its variable's shape with finite values (and, for the running averages
+        of squared gradients, 'velocity' and 'velocity_hat', none negative).
+
         Raises:
-            ValueError: the keys or the slot shapes differ from this optimizer's.
+            ValueError: the keys, the slot shapes or any value differ from what this
+                optimizer could have produced.
         """
         if not self.built:
             self._pending_state = dict(state)
             return
-        expected = list(self.get_state())
+        expected = self.state_spec()
         if sorted(state) != sorted(expected):
             missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
             raise ValueError(f"{type(self).__name__}.set_state: state does not match this "
                              f"optimizer ({len(self._variables)} variables, slots "
                              f"{list(self.slot_names())}): missing {missing}, unexpected {extra}")
-        for key in expected:
+        for key, (_, shape) in expected.items():
+            if np.shape(state[key]) != shape:
+                raise ValueError(f"{type(self).__name__}.set_state: '{key}' has shape "
+                                 f"{np.shape(state[key])}, expected {shape}")
             if key.startswith("slot."):
-                _, name, i = key.split(".")
-                target = self._slots[name][int(i)]
-                if np.shape(state[key]) != target.shape:
-                    raise ValueError(f"{type(self).__name__}.set_state: '{key}' has shape "
-                                     f"{np.shape(state[key])}, expected {target.shape}")
-        self.iterations = int(state["iterations"])
+                self._check_slot(key, np.asarray(state[key]))
+        iterations = self._checked_iterations(state["iterations"])
+        learning_rate = self._learning_rate
         if "learning_rate" in state:
-            self._learning_rate = float(state["learning_rate"])
+            learning_rate = _checked_learning_rate(float(state["learning_rate"]),
+                                                   type(self).__name__)
+        self.iterations, self._learning_rate = iterations, learning_rate
         for key in expected:
             if key.startswith("slot."):
                 _, name, i = key.split(".")
                 self._slots[name][int(i)][...] = state[key]
+
+    def _checked_iterations(self, value) -> int:
+        value = np.asarray(value)
+        if value.dtype.kind not in "iu" or int(value) < 0:
+            raise ValueError(f"{type(self).__name__}.set_state: iterations must be a "
+                             f"non-negative integer. Received: iterations={value!r}")
+        return int(value)
+
+    def _check_slot(self, key: str, value: np.ndarray) -> None:
+        owner = type(self).__name__
+        if value.dtype.kind != "f":
+            raise ValueError(f"{owner}.set_state: '{key}' must hold floats. "
+                             f"Received: dtype {value.dtype}")
+        bad = int(value.size - np.isfinite(value).sum())
+        if bad:
+            raise ValueError(f"{owner}.set_state: '{key}' must hold finite values. "
+                             f"Received: {bad} NaN or infinite values")
+        if key.split(".")[1] in _NON_NEGATIVE_SLOTS and (value < 0).any():
+            raise ValueError(f"{owner}.set_state: '{key}' is a running average of squared "
+                             f"gradients, so it cannot be negative. Received: "
+                             f"{int((value < 0).sum())} negative values")
 
     def __repr__(self):
         return f"<{type(self).__name__} learning_rate={self._learning_rate!r} iterations={self.iterations}>"

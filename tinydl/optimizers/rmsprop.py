@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinydl.optimizers.base import Optimizer
+from tinydl.optimizers.base import Optimizer, checked_epsilon
 
 
 class RMSprop(Optimizer):
@@ -35,7 +35,7 @@ class RMSprop(Optimizer):
         if not 0 <= momentum <= 1:
             raise ValueError(f"RMSprop: momentum must be in [0, 1]. Received: momentum={momentum!r}")
         self.rho, self.momentum = float(rho), float(momentum)
-        self.epsilon, self.centered = float(epsilon), bool(centered)
+        self.epsilon, self.centered = checked_epsilon(epsilon, type(self).__name__), bool(centered)
         super().__init__(learning_rate=learning_rate, **kwargs)
 
     def slot_names(self) -> tuple:
