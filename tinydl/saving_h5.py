@@ -31,7 +31,7 @@ import re
 import numpy as np
 
 from tinydl import saving
-from tinydl.saving import ArraySpec, invalid
+from tinydl.saving import invalid
 
 DOCUMENT, CHECKSUM = "tinydl.json", "tinydl_sha256"
 LIBVER = ("v108", "v108")  # object headers with checksums; readable by HDF5 1.8 and later
