@@ -10,7 +10,9 @@
  * epilogue), the convolution forward (im2col, pointwise, Winograd), the pooled forward
  * (im2col bands, Winograd 2x2, Winograd then a 3x3 pool), both gradients (plain, with the
  * fused ReLU, through the fused pool, and the covered-pixels path), max and average pooling
- * both ways, softmax cross-entropy both ways, ReLU both ways and Adam; float and double;
+ * both ways, softmax cross-entropy both ways, ReLU both ways, Adam, the recurrent time loops
+ * (SimpleRNN, LSTM, GRU, with a mask, both ways) and the embedding's scatter-add; float and
+ * double;
  * under every micro-kernel this CPU runs and both convolution algorithms. Before that, the
  * same work from two OS threads at once (the first calls into the library, so the one-time
  * set-ups race too) while a third changes the process-wide thread count.
@@ -26,9 +28,11 @@
 
 #include "conv2d.h"
 #include "elementwise.h"
+#include "embedding.h"
 #include "gemm.h"
 #include "optim.h"
 #include "pool.h"
+#include "rnn.h"
 #include "softmax_xent.h"
 
 /* Deterministic values in [-1, 1) (a linear congruential generator). */
@@ -172,11 +176,43 @@ static void run_pool_and_rest(void)
     free(labels), free(m), free(v);
 }
 
+/* The recurrent time loops (rows of a step in parallel) and the embedding's scatter-add. */
+static void run_sequence(void)
+{
+    const tdl_rnn_shape s = {6, 64, 256};  /* T, N, U: 64 x 256 gate values per step */
+    const tdl_index tn = s.t * s.n, nu = s.n * s.u, u = s.u;
+    float *xw = new_f32(tn * 4 * u, 15), *rk = new_f32(u * 4 * u, 16), *h0 = new_f32(nu, 17);
+    float *c0 = new_f32(nu, 18), *rb = new_f32(3 * u, 19), *dh0 = new_f32(nu, 0);
+    float *dc0 = new_f32(nu, 0), *seq = new_f32(tn * 4 * u, 0), *gates = new_f32(tn * 4 * u, 0);
+    float *dseq = new_f32(tn * 4 * u, 20), *dx = new_f32(tn * 4 * u, 0);
+    float *dinner = new_f32(tn * 3 * u, 0);
+    uint8_t *mask = malloc((size_t)tn);
+    for (tdl_index i = 0; i < tn; i++)
+        mask[i] = (uint8_t)(i % 7 != 3);
+    check(tdl_rnn_f32_simple_forward(&s, xw, rk, h0, mask, seq), "simple rnn forward");
+    check(tdl_rnn_f32_simple_backward(&s, dseq, rk, h0, seq, mask, dx, dh0), "simple rnn back");
+    check(tdl_rnn_f32_lstm_forward(&s, xw, rk, h0, c0, mask, seq, gates), "lstm forward");
+    check(tdl_rnn_f32_lstm_backward(&s, dseq, rk, h0, c0, seq, gates, mask, dx, dh0, dc0),
+          "lstm backward");
+    check(tdl_rnn_f32_gru_forward(&s, xw, rk, rb, h0, NULL, seq, gates), "gru forward");
+    check(tdl_rnn_f32_gru_backward(&s, dseq, rk, h0, seq, gates, NULL, dx, dinner, dh0),
+          "gru backward");
+    const tdl_index m = 512, d = 300, v = 50;
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)m);
+    for (tdl_index i = 0; i < m; i++)
+        ids[i] = (i * 13) % v;
+    float *dw = new_f32(v * d, 0);
+    tdl_embedding_f32_scatter_add(ids, dseq, m, d, dw);
+    free(xw), free(rk), free(h0), free(c0), free(rb), free(dh0), free(dc0), free(seq);
+    free(gates), free(dseq), free(dx), free(dinner), free(mask), free(ids), free(dw);
+}
+
 static void run_all(void)
 {
     run_gemm();
     run_conv();
     run_pool_and_rest();
+    run_sequence();
 }
 
 /* Two OS threads run every kernel at once while a third flips the process-wide count. */

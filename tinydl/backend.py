@@ -807,6 +807,7 @@ def embedding_backward(ids, dy, input_dim):
         raise ValueError(f"{where}: ids must be integers of shape ({dy.shape[0]},), got "
                          f"{ids.dtype} {ids.shape}")
     input_dim = int(input_dim)
+    check_elements(where, output=(input_dim, dy.shape[1]))
     if input_dim < 1 or (ids.size and (ids.min() < 0 or ids.max() >= input_dim)):
         raise ValueError(f"{where}: ids must be in [0, input_dim={input_dim})")
     return _run(where, np.ascontiguousarray(ids, dtype=np.int64), dy, input_dim)

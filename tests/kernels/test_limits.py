@@ -109,6 +109,8 @@ def test_outputs_above_2_48_elements_are_refused(backend):
     x, w = huge((1, 2**20, 2**20, 1)), np.ones((1, 1, 1, 2**9), np.float32)
     raises_without_allocating(ELEMENTS_ERROR + ".*output", b.conv2d_forward, x, w, None, (1, 1),
                               (0, 0, 0, 0))
+    raises_without_allocating(ELEMENTS_ERROR + ".*output", b.embedding_backward,
+                              np.zeros(1, np.int64), huge((1, 2**20)), 2**40)
     raises_without_allocating(ELEMENTS_ERROR + ".*x_shape", b.max_pool2d_backward,
                               np.ones((1, 1, 1, 1), np.float32), np.zeros((1, 1, 1, 1), np.int32),
                               (2**20, 2**15, 2**15, 1))

@@ -99,7 +99,7 @@ def test_every_parallel_region_asks_for_the_process_wide_count():
     regions = []
     for path in sorted(CSRC.glob("*.[ch]")) + sorted(CSRC.glob("*.inc")):
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            if re.match(r"\s*#\s*pragma\s+omp\s+parallel\b", line):
+            if re.match(r'\s*(#\s*pragma\s+|_Pragma\(")omp\s+parallel\b', line):
                 regions.append((path.name, number, line))
     assert len(regions) >= 10, "the scan found the kernels' parallel regions"
     missing = [r for r in regions if "num_threads(" not in r[2]]
