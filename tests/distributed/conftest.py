@@ -9,42 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tinydl.distributed import launch
 
-SCRIPTS = Path(__file__).parent / "scripts"
-TIMEOUT = 180  # seconds for one launch: a start-up is ~2 s, the longest script ~20 s here
-
-
-def _strict() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes") \
-        or os.environ.get("TINYDL_STRICT_SKIPS") == "1"
-
-
-def _missing(reason: str) -> None:
-    if _strict():
-        pytest.fail(f"{reason}; CI installs Open MPI and mpi4py, so this must not be missing there")
-    pytest.skip(reason)
-
-
-def run(command: list, env: dict, cwd, timeout: float) -> subprocess.CompletedProcess:
-    """command's result; on timeout the launcher and all its ranks are killed and the test fails."""
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"{' '.join(command)} did not finish in {timeout} s (a hang?)\n"
-                    f"stdout:\n{out[-3000:]}\nstderr:\n{err[-3000:]}")
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
+from mpi_launching import SCRIPTS, TIMEOUT, _missing, run  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

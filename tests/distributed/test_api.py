@@ -4,7 +4,7 @@ DistributedOptimizer's single fused allreduce, the broadcast and metric-average 
 import numpy as np
 import pytest
 
-from tests.distributed.mpi_results import results
+from mpi_results import results
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import os
 import sys
 
 from tinydl.models import load_model
-from tests.distributed.conftest import run
+from mpi_launching import run
 
 
 def test_the_demo_runs_on_two_ranks_through_mpirun(mpi_available, tmp_path):

@@ -8,8 +8,8 @@ import pytest
 
 import tinydl
 from tinydl.models import load_model
-from tests.distributed.conftest import SCRIPTS
-from tests.distributed.mpi_results import results
+from mpi_launching import SCRIPTS
+from mpi_results import results
 
 
 def _script():
