@@ -52,6 +52,16 @@ def _deserialize(spec, module, base, what: str, path):
         raise saving.invalid(path, f"the {what} {spec!r:.80} cannot be rebuilt ({exc})") from None
 
 
+def _map_specs(spec, fn):
+    """fn over every loss / metric of a compile spec: a name, an object config, or a list or
+    dict (by output name) of them; an object config {'class_name', 'config'} is one leaf."""
+    if isinstance(spec, dict) and "class_name" not in spec:
+        return {k: _map_specs(v, fn) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_map_specs(v, fn) for v in spec]
+    return fn(spec)
+
+
 def _compile_config(model) -> dict | None:
     if not getattr(model, "compiled", False):
         return None
@@ -61,22 +71,25 @@ def _compile_config(model) -> dict | None:
                    "learning-rate schedule")
     return {"optimizer": _serialize(model.optimizer, optimizers, optimizers.Optimizer,
                                     "optimizer"),
-            "loss": _serialize(model.loss, losses, losses.Loss, "loss"),
-            "metrics": [_serialize(m, metrics, metrics.Metric, "metric")
-                        for m in model._metric_specs]}
+            "loss": _map_specs(model.loss, lambda v: _serialize(v, losses, losses.Loss, "loss")),
+            "loss_weights": model._loss_weights,
+            "metrics": _map_specs(model._metric_specs, lambda m: _serialize(
+                m, metrics, metrics.Metric, "metric"))}
 
 
 def _compile_from(model, config: dict, path) -> None:
     if not isinstance(config, dict) or "optimizer" not in config or \
-            not isinstance(config.get("metrics", []), list):
+            not isinstance(config.get("metrics", []), (list, dict, type(None))):
         raise saving.invalid(path, f"its compile settings are malformed: {config!r:.80}")
     optimizer = _deserialize(config["optimizer"], optimizers, optimizers.Optimizer, "optimizer",
                              path)
-    loss = _deserialize(config.get("loss"), losses, losses.Loss, "loss", path)
-    metric_list = [_deserialize(m, metrics, metrics.Metric, "metric", path)
-                   for m in config.get("metrics", [])]
+    loss = _map_specs(config.get("loss"), lambda v: _deserialize(v, losses, losses.Loss, "loss",
+                                                                  path))
+    metric_specs = _map_specs(config.get("metrics"), lambda m: _deserialize(
+        m, metrics, metrics.Metric, "metric", path))
     try:
-        model.compile(optimizer=optimizer, loss=loss, metrics=metric_list)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs,
+                      loss_weights=config.get("loss_weights"))
     except (TypeError, ValueError) as exc:
         raise saving.invalid(path, f"its compile settings are not valid ({exc})") from None
 
@@ -88,7 +101,7 @@ def _weight_arrays(model) -> dict:
 
 
 def _weight_names(model) -> list:
-    return [f"{layer.name}/{w.name}" for layer in model.layers for w in layer.weights]
+    return [path for path, _, _ in model._weight_entries()]
 
 
 def _require_built(model, where: str) -> None:
@@ -100,8 +113,14 @@ def _require_built(model, where: str) -> None:
 def _require_loadable_layers(model) -> None:
     """Refuse, before writing anything, a layer that load_model could not rebuild."""
     from tinydl.layers import LAYER_CLASSES, Lambda
+    from tinydl.models import Functional, Model, Sequential
 
-    for layer in model.layers:
+    if type(model) not in (Sequential, Functional):
+        raise ValueError(f"cannot save model '{model.name}' of class {type(model).__qualname__}: "
+                         "a subclassed model's architecture is its Python code (call), which is "
+                         "never stored in a file. Save its weights with model.save_weights(...) "
+                         "and rebuild the model in code, or make it with Model(inputs, outputs)")
+    for layer in model._flatten_layers():
         cls = type(layer)
         if isinstance(layer, Lambda):
             raise ValueError(f"cannot save model '{model.name}': its Lambda layer '{layer.name}' "
@@ -109,12 +128,17 @@ def _require_loadable_layers(model) -> None:
                              "Write the computation as a Layer subclass with get_config (it is "
                              "registered by name), or save only the weights with "
                              "model.save_weights")
-        if LAYER_CLASSES.get(cls.__name__) is not cls:
+        if LAYER_CLASSES.get(cls.__name__) is not cls or (
+                isinstance(layer, Model) and type(layer) not in (Sequential, Functional)):
             raise ValueError(f"cannot save model '{model.name}': layer '{layer.name}' is of class "
                              f"{cls.__qualname__}, which is not the class registered as "
                              f"{cls.__name__!r} in tinydl.layers.LAYER_CLASSES (a name starting "
                              "with '_' is not registered; two classes of one name replace each "
                              "other), so load_model could not rebuild it")
+
+
+def _jsonable_shape(shape):
+    return [_jsonable_shape(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
 def save_model(model, path) -> None:
@@ -134,7 +158,7 @@ def save_model(model, path) -> None:
     document = {
         "kind": MODEL_KIND,
         "model": {"class_name": type(model).__name__, "config": model.get_config()},
-        "input_shape": list(model.input_shape),
+        "input_shape": _jsonable_shape(model.input_shape),
         "compile": _compile_config(model),
         "weight_names": _weight_names(model),
     }
@@ -197,20 +221,23 @@ def load_model(path):
         ValueError: the file is damaged, foreign, of another version, or names a class that
             tinydl does not have.
     """
-    from tinydl.models import Sequential
+    from tinydl.models import Functional, Sequential
 
     document, arrays = saving.load(path)
     if document.get("kind") != MODEL_KIND:
         raise saving.invalid(path, "it holds only weights (written by save_weights); "
                                    "use model.load_weights on a model of the same architecture")
     spec = document.get("model")
-    if not (isinstance(spec, dict) and spec.get("class_name") == "Sequential"):
+    classes = {"Sequential": Sequential, "Functional": Functional}
+    if not (isinstance(spec, dict) and isinstance(spec.get("class_name"), str)
+            and spec["class_name"] in classes):
         raise saving.invalid(path, f"unknown model class in {spec!r:.80}")
     rng_state = get_rng().bit_generator.state
     try:
-        model = Sequential.from_config(spec.get("config") or {})
-        model.build(tuple(document.get("input_shape") or ()))
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        model = classes[spec["class_name"]].from_config(spec.get("config") or {})
+        if isinstance(model, Sequential):
+            model.build(tuple(document.get("input_shape") or ()))
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
         raise saving.invalid(path, f"its architecture cannot be rebuilt ({exc})") from None
     finally:
         get_rng().bit_generator.state = rng_state
