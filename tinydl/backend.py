@@ -24,6 +24,8 @@ import weakref
 import numpy as np
 
 from tinydl import anomaly, profiler
+from tinydl.config import (backend, clear_session, epsilon, floatx,  # noqa: F401 (keras.backend)
+                           image_data_format, set_floatx, set_image_data_format)
 from tinydl.kernels import reference
 from tinydl.kernels.shapes import padded_output_hw
 
@@ -715,3 +717,7 @@ def _initial_backend() -> tuple:
 
 
 _select_backend(*_initial_backend())
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "backend")  # a Keras name tinydl lacks: a clear error

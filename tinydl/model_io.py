@@ -211,7 +211,7 @@ def load_weights(model, path) -> None:
     _assign_weights(model, _stored_weights(path, document, arrays), path)
 
 
-def load_model(path):
+def load_model(path, compile: bool = True):
     """Rebuild a model saved by model.save: architecture, weights, compile settings, optimizer.
 
     Loading draws no numbers from tinydl's random generator (the initial weights it creates
@@ -242,7 +242,7 @@ def load_model(path):
     finally:
         get_rng().bit_generator.state = rng_state
     _assign_weights(model, _stored_weights(path, document, arrays), path)
-    if document.get("compile"):
+    if compile and document.get("compile"):
         _compile_from(model, document["compile"], path)
         state = {k[len("optimizer/"):]: v for k, v in arrays.items() if k.startswith("optimizer/")}
         if state:

@@ -7,9 +7,9 @@ Softmax, LeakyReLU, ELU, PReLU), convolutional (Conv2D, Conv2DTranspose, Depthwi
 SeparableConv2D), pooling, reshaping (Reshape, Permute, ZeroPadding2D, Cropping2D,
 UpSampling2D), normalization (BatchNormalization), preprocessing (Rescaling, Normalization),
 augmentation (RandomFlip, RandomCrop, RandomTranslation, RandomContrast, RandomBrightness),
-augmentation_affine (RandomRotation, RandomZoom), text_vectorization (TextVectorization) and
-input_layer (Input, InputLayer). LAYER_CLASSES maps every layer class name, your own
-subclasses included, to its class (what a saved model may name).
+augmentation_affine (RandomRotation, RandomZoom), text_vectorization (TextVectorization),
+input_layer (Input, InputLayer) and merge (Add, Concatenate, ...; add(), concatenate(), ...).
+LAYER_CLASSES maps every layer class name, your own subclasses included, to its class (what a saved model may name).
 """
 
 from tinydl.layers.base import LAYER_CLASSES, Layer, Variable
@@ -20,6 +20,9 @@ from tinydl.layers.augmentation_affine import RandomRotation, RandomZoom
 from tinydl.layers.convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from tinydl.layers.core import Activation, Dense, Dropout, Flatten, Lambda
 from tinydl.layers.input_layer import Input, InputLayer
+from tinydl.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
+                                 Subtract, add, average, concatenate, dot, maximum, minimum,
+                                 multiply, subtract)
 from tinydl.layers.normalization import BatchNormalization
 from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
                                    MaxPooling2D)
@@ -39,4 +42,10 @@ __all__ = [
     "LeakyReLU", "ELU", "PReLU",
     "RandomRotation", "RandomZoom", "RandomContrast", "RandomBrightness",
     "TextVectorization",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
 ]
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "layers")  # a Keras name tinydl lacks: a clear error

@@ -9,3 +9,7 @@ from tinydl.models.model import Functional, Model
 from tinydl.models.sequential import Sequential
 
 __all__ = ["Model", "Functional", "Sequential", "load_model", "save_model"]
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "models")  # a Keras name tinydl lacks: a clear error
