@@ -126,8 +126,8 @@ class Model(TrainingMixin, Layer):
 
     def build(self, input_shape=None) -> None:
         """Build a subclassed model by running call once on zeros of input_shape (batch first)."""
-        if self._graph is not None or self.built:
-            self.built = True
+        if self._graph is not None or self.built or type(self).call is Model.call:
+            self.built = True  # a model without call (a GAN's train_step) has nothing to run
             return
         if input_shape is None:
             raise ValueError(f"cannot build model '{self.name}' without an input shape: call "
