@@ -118,9 +118,10 @@ def _shape_of(outputs):
 
 
 def _as_tensor(value):
+    """A Tensor as it is; arrays become float32, the dtype of the weights (Keras' autocast)."""
     if isinstance(value, Tensor) or value is None:
         return value
-    return Tensor(value)
+    return Tensor(value, dtype=np.float32)
 
 
 def _as_inputs(inputs):
@@ -422,6 +423,28 @@ class Layer:
         symbolic.Node(self, (inputs,) + tuple(args), kwargs, outputs)
         return outputs
 
+    @property
+    def output(self):
+        """The KerasTensor(s) this layer made in a functional graph (it must have been called
+        on symbolic inputs exactly once), e.g. for feature extraction models."""
+        return self._only_node("output").outputs
+
+    @property
+    def input(self):
+        """The KerasTensor(s) this layer was called on in a functional graph (called once)."""
+        node = self._only_node("input")
+        return node.args[0] if node.args else node.outputs
+
+    def _only_node(self, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(f"layer '{self.name}' has no {what}: it was never called on "
+                                 "symbolic inputs (keras.Input(...) or a layer's output)")
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(f"layer '{self.name}' was called {len(self._inbound_nodes)} "
+                                 f"times on symbolic inputs, so it has several; its {what} is "
+                                 "ambiguous. Use the tensors its calls returned")
+        return self._inbound_nodes[0]
+
     def macs_per_sample(self, input_shape) -> int:
         """Multiply-accumulates per sample for inputs of input_shape (0 when negligible)."""
         return 0
@@ -435,7 +458,7 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict, custom_objects=None):
         return cls(**config)
 
     def __repr__(self):

@@ -41,8 +41,7 @@ class InputLayer(Layer):
                            else _args.positive_int(batch_size, "batch_size", "InputLayer"))
         self.build_for((self.batch_size,) + self.input_shape_arg)
         self.dtype = "float32" if dtype is None else str(dtype)
-        self.output = KerasTensor(self.output_shape, self.dtype, name=self.name)
-        Node(self, (), {}, self.output)
+        Node(self, (), {}, KerasTensor(self.output_shape, self.dtype, name=self.name))
 
     def call(self, inputs, training=None):
         expected = self.output_shape

@@ -199,8 +199,24 @@ class Model(TrainingMixin, Layer):
             return {"name": self.name, "trainable": self._trainable}
         return {"name": self.name, "trainable": self._trainable, **self._graph.get_config()}
 
+    @property
+    def input(self):
+        """The model's input KerasTensor(s), as given to Model(inputs, ...)."""
+        if self._graph is None:
+            return super().input
+        return self._graph.inputs
+
+    @property
+    def output(self):
+        """The model's output KerasTensor(s), as given to Model(..., outputs)."""
+        if self._graph is None:
+            return super().output
+        return self._graph.outputs
+
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict, custom_objects=None):
+        """Rebuild from get_config(). Your layer classes are found by name (they register
+        themselves), so custom_objects is accepted for Keras programs and not needed."""
         if "layers" not in config:
             return cls(name=config.get("name"), trainable=config.get("trainable", True))
         inputs, outputs = graph_from_config(config)

@@ -22,6 +22,7 @@ from tinydl import activations
 from tinydl.autograd import no_grad
 from tinydl.layers import _args
 from tinydl.layers.base import BUILD_LOCK, LAYER_CLASSES, Layer
+from tinydl.layers.input_layer import InputLayer
 from tinydl.layers.symbolic import KerasTensor, call_context
 from tinydl.models import compile_utils, compiled
 from tinydl.models.model import Model
@@ -145,6 +146,31 @@ class Sequential(Model):
     def _build_once(self, input_shape) -> None:
         if not self.built:
             self.build(self._declared_input_shape() or input_shape)
+
+    # ------------------------------------------------------------------ as a graph
+    def _symbolic_io(self) -> tuple:
+        """([input KerasTensor], [output KerasTensor]) of the stack, made once it is built by
+        calling its layers on an Input (so that layer.output works, as in Keras)."""
+        if not self.built:
+            raise AttributeError(f"Sequential model '{self.name}' has no inputs yet: it is not "
+                                 "built (start it with keras.Input(shape=...), or build it)")
+        cached = self.__dict__.get("_io")
+        if cached is None or cached[0] != len(self._layers):
+            first = self._layers[0]
+            if not _is_input_layer(first):
+                first = InputLayer(batch_shape=self.input_shape)
+            tensor = first.output
+            inputs = [tensor]
+            for layer in self.layers:
+                tensor = layer(tensor)
+            cached = (len(self._layers), inputs, [tensor])
+            self.__dict__["_io"] = cached
+        return cached[1], cached[2]
+
+    inputs = property(lambda self: self._symbolic_io()[0], doc="[the input KerasTensor]")
+    outputs = property(lambda self: self._symbolic_io()[1], doc="[the output KerasTensor]")
+    input = property(lambda self: self._symbolic_io()[0][0], doc="The input KerasTensor.")
+    output = property(lambda self: self._symbolic_io()[1][0], doc="The output KerasTensor.")
 
     # ------------------------------------------------------------------ the fused loss path
     def _fused_kind(self):

@@ -238,6 +238,7 @@ class TrainingMixin:
 
     def _forward_and_loss(self, x, y, sample_weight, training: bool):
         """(y_pred, loss) of a batch; Sequential overrides it with its fused softmax path."""
+        x = tree.map_structure(lambda v: v if isinstance(v, Tensor) else Tensor(v), x)
         y_pred = self(x, training=training)
         return y_pred, self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                          training=training)
