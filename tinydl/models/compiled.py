@@ -110,8 +110,8 @@ class CompileMetrics:
 
     def __init__(self, metrics, names: list):
         self.names = names
-        if metrics is None:
-            metrics = []
+        if metrics is None or (isinstance(metrics, (list, tuple, dict)) and not metrics):
+            metrics = [[] for _ in names] if len(names) > 1 else []
         if isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
             metrics = [metrics]
         specs = _per_output(metrics, names, "metrics", broadcast=False) if len(names) > 1 \
