@@ -178,3 +178,15 @@ def test_merge_layers_compute_elementwise_and_concatenate():
     assert np.allclose(layers.dot([x1, x2]).data, (x1 * x2).sum(1, keepdims=True))
     with pytest.raises(ValueError, match="exactly 2"):
         layers.subtract([x1, x2, x3])
+
+
+def test_plot_model_draws_the_graph_not_a_chain():
+    from tinydl import model_visualization
+
+    a, b = keras.Input(shape=(4,), name="left"), keras.Input(shape=(3,), name="right")
+    joined = layers.concatenate([layers.Dense(3, name="d")(a), b], name="join")
+    model = keras.Model([a, b], layers.Dense(2, name="out")(joined))
+    nodes = {node.name: node for node in model_visualization.layer_graph(model)}
+    key = {name: node.key for name, node in nodes.items()}
+    assert nodes["join"].inbound == [key["d"], key["right"]]
+    assert nodes["d"].inbound == [key["left"]] and nodes["right"].inbound == []

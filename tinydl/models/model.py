@@ -110,6 +110,21 @@ class Model(TrainingMixin, Layer):
         raise ValueError(f"No such layer: {name}. Existing layers are: "
                          f"{[layer.name for layer in self.layers]}")
 
+    def layer_graph(self) -> list:
+        """The GraphNodes plot_model draws: each layer with the layers that feed it (for a
+        functional model; a subclass is drawn as the chain of its layers)."""
+        from tinydl import model_visualization
+
+        if self._graph is None:
+            return model_visualization.layer_graph(_Chain(self.layers))
+        nodes = []
+        for layer in self._graph.layers:
+            feeding = [t.node.layer for node in self._graph.nodes if node.layer is layer
+                       for t in node.parents]
+            inbound = list(dict.fromkeys(str(id(source)) for source in feeding))
+            nodes.append(model_visualization._node_of(layer, inbound))
+        return nodes
+
     def output_names(self) -> list:
         """Names of the outputs (for per-output losses and metrics), in flat order."""
         if self._graph is not None:
@@ -225,6 +240,13 @@ class Model(TrainingMixin, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class _Chain:
+    """Layers to draw one after the other (what plot_model does for a list of layers)."""
+
+    def __init__(self, layers):
+        self.layers = layers
 
 
 class Functional(Model):
