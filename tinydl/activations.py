@@ -38,3 +38,7 @@ def name_of(activation) -> str | None:
         if fn is activation:
             return name
     return None
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "activations")  # a Keras name tinydl lacks: a clear error

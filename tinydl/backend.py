@@ -24,6 +24,8 @@ import weakref
 import numpy as np
 
 from tinydl import anomaly, profiler
+from tinydl.config import (backend, clear_session, epsilon, floatx,  # noqa: F401 (keras.backend)
+                           image_data_format, set_floatx, set_image_data_format)
 from tinydl.kernels import reference
 from tinydl.kernels.limits import check_argmax_plane, check_elements, check_scalars
 from tinydl.kernels.shapes import padded_output_hw
@@ -289,9 +291,9 @@ def _run(kernel: str, *args):
     args = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in args)
     if profiler.current is None:
         return _dispatch(kernel, args)
-    backend = "native" if _state["backend"] == "native" and hasattr(_native, kernel) \
+    which = "native" if _state["backend"] == "native" and hasattr(_native, kernel) \
         else "reference"
-    return profiler.record_kernel(kernel, args, backend, get_num_threads(),
+    return profiler.record_kernel(kernel, args, which, get_num_threads(),
                                   anomaly.current_layer(), _dispatch, kernel, args)
 
 
@@ -750,7 +752,7 @@ def _float32_scalar(where: str, name: str, value, high: float, expected: str) ->
 
 
 def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2,
-                epsilon) -> None:
+                epsilon) -> None:  # noqa: F811 (the kernel's argument, not keras.backend.epsilon)
     """One Adam step, in place on m, v, v_hat and w; see tinydl.kernels.reference.adam_update.
 
     The scalars are rounded to float32, in which the whole update is computed.
@@ -903,3 +905,7 @@ def _initial_backend() -> tuple:
 
 
 _select_backend(*_initial_backend())
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "backend")  # a Keras name tinydl lacks: a clear error

@@ -209,3 +209,7 @@ def get(identifier):
 def name_of(initializer) -> str | None:
     """The registered name an initializer was made from, when it is one (for get_config)."""
     return initializer if isinstance(initializer, str) else None
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "initializers")  # a Keras name tinydl lacks: a clear error

@@ -192,3 +192,7 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "SparseCategoricalAccuracy",
            "CategoricalAccuracy", "BinaryAccuracy", "MeanSquaredError", "MeanAbsoluteError",
            "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy",
            "mean_squared_error", "mean_absolute_error", "get"]
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "metrics")  # a Keras name tinydl lacks: a clear error

@@ -78,6 +78,16 @@ def _deserialize(spec, module, base, what: str, path):
         raise saving.invalid(path, f"the {what} {spec!r:.80} cannot be rebuilt ({exc})") from None
 
 
+def _map_specs(spec, fn):
+    """fn over every loss / metric of a compile spec: a name, an object config, or a list or
+    dict (by output name) of them; an object config {'class_name', 'config'} is one leaf."""
+    if isinstance(spec, dict) and "class_name" not in spec:
+        return {k: _map_specs(v, fn) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_map_specs(v, fn) for v in spec]
+    return fn(spec)
+
+
 def _compile_config(model) -> dict | None:
     if not getattr(model, "compiled", False):
         return None
@@ -87,22 +97,25 @@ def _compile_config(model) -> dict | None:
                    "learning-rate schedule")
     return {"optimizer": _serialize(model.optimizer, optimizers, optimizers.Optimizer,
                                     "optimizer"),
-            "loss": _serialize(model.loss, losses, losses.Loss, "loss"),
-            "metrics": [_serialize(m, metrics, metrics.Metric, "metric")
-                        for m in model._metric_specs]}
+            "loss": _map_specs(model.loss, lambda v: _serialize(v, losses, losses.Loss, "loss")),
+            "loss_weights": model._loss_weights,
+            "metrics": _map_specs(model._metric_specs, lambda m: _serialize(
+                m, metrics, metrics.Metric, "metric"))}
 
 
 def _compile_from(model, config: dict, path) -> None:
     if not isinstance(config, dict) or "optimizer" not in config or \
-            not isinstance(config.get("metrics", []), list):
+            not isinstance(config.get("metrics", []), (list, dict, type(None))):
         raise saving.invalid(path, f"its compile settings are malformed: {config!r:.80}")
     optimizer = _deserialize(config["optimizer"], optimizers, optimizers.Optimizer, "optimizer",
                              path)
-    loss = _deserialize(config.get("loss"), losses, losses.Loss, "loss", path)
-    metric_list = [_deserialize(m, metrics, metrics.Metric, "metric", path)
-                   for m in config.get("metrics", [])]
+    loss = _map_specs(config.get("loss"), lambda v: _deserialize(v, losses, losses.Loss, "loss",
+                                                                  path))
+    metric_specs = _map_specs(config.get("metrics"), lambda m: _deserialize(
+        m, metrics, metrics.Metric, "metric", path))
     try:
-        model.compile(optimizer=optimizer, loss=loss, metrics=metric_list)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs,
+                      loss_weights=config.get("loss_weights"))
     except _REBUILD_ERRORS as exc:
         raise saving.invalid(path, f"its compile settings are not valid ({exc})") from None
 
@@ -114,7 +127,7 @@ def _weight_arrays(model) -> dict:
 
 
 def _weight_names(model) -> list:
-    return [f"{layer.name}/{w.name}" for layer in model.layers for w in layer.weights]
+    return [path for path, _, _ in model._weight_entries()]
 
 
 def _require_built(model, where: str) -> None:
@@ -126,8 +139,14 @@ def _require_built(model, where: str) -> None:
 def _require_loadable_layers(model) -> None:
     """Refuse, before writing anything, a layer that load_model could not rebuild."""
     from tinydl.layers import LAYER_CLASSES, Lambda
+    from tinydl.models import Functional, Model, Sequential
 
-    for layer in model.layers:
+    if type(model) not in (Sequential, Functional):
+        raise ValueError(f"cannot save model '{model.name}' of class {type(model).__qualname__}: "
+                         "a subclassed model's architecture is its Python code (call), which is "
+                         "never stored in a file. Save its weights with model.save_weights(...) "
+                         "and rebuild the model in code, or make it with Model(inputs, outputs)")
+    for layer in model._flatten_layers():
         cls = type(layer)
         if isinstance(layer, Lambda):
             raise ValueError(f"cannot save model '{model.name}': its Lambda layer '{layer.name}' "
@@ -135,12 +154,17 @@ def _require_loadable_layers(model) -> None:
                              "Write the computation as a Layer subclass with get_config (it is "
                              "registered by name), or save only the weights with "
                              "model.save_weights")
-        if LAYER_CLASSES.get(cls.__name__) is not cls:
+        if LAYER_CLASSES.get(cls.__name__) is not cls or (
+                isinstance(layer, Model) and type(layer) not in (Sequential, Functional)):
             raise ValueError(f"cannot save model '{model.name}': layer '{layer.name}' is of class "
                              f"{cls.__qualname__}, which is not the class registered as "
                              f"{cls.__name__!r} in tinydl.layers.LAYER_CLASSES (a name starting "
                              "with '_' is not registered; two classes of one name replace each "
                              "other), so load_model could not rebuild it")
+
+
+def _jsonable_shape(shape):
+    return [_jsonable_shape(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
 def save_model(model, path) -> None:
@@ -160,7 +184,7 @@ def save_model(model, path) -> None:
     document = {
         "kind": MODEL_KIND,
         "model": {"class_name": type(model).__name__, "config": model.get_config()},
-        "input_shape": list(model.input_shape),
+        "input_shape": _jsonable_shape(model.input_shape),
         "compile": _compile_config(model),
         "weight_names": _weight_names(model),
     }
@@ -269,19 +293,24 @@ def _input_shape(stored) -> tuple:
 
 
 def _build_architecture(stored, limit: int, allocate: bool):
-    """Sequential from the file's config, built under a WeightBudget of limit bytes (so no
-    initializer runs); tinydl's random generator is left as it was."""
+    """A Sequential or functional model from the file's config, built under a WeightBudget of
+    limit bytes (so no initializer runs); tinydl's random generator is left as it was."""
     from tinydl.layers.base import WeightBudget, WeightBudgetError
-    from tinydl.models import Sequential
+    from tinydl.models import Functional, Sequential
 
-    spec, input_shape = stored.document.get("model"), _input_shape(stored)
-    if not (isinstance(spec, dict) and spec.get("class_name") == "Sequential"):
+    spec, classes = stored.document.get("model"), {"Sequential": Sequential,
+                                                   "Functional": Functional}
+    if not (isinstance(spec, dict) and isinstance(spec.get("class_name"), str)
+            and spec["class_name"] in classes):
         raise saving.invalid(stored.path, f"unknown model class in {spec!r:.80}")
+    sequential = spec["class_name"] == "Sequential"
+    input_shape = _input_shape(stored) if sequential else None  # a graph knows its inputs
     rng_state = get_rng().bit_generator.state
     try:
         with WeightBudget(limit, allocate=allocate):
-            model = Sequential.from_config(spec.get("config") or {})
-            model.build(input_shape)
+            model = classes[spec["class_name"]].from_config(spec.get("config") or {})
+            if sequential:
+                model.build(input_shape)
     except WeightBudgetError as exc:
         raise saving.invalid(stored.path, f"its architecture needs more than the limit of "
                                           f"{limit} bytes ({exc}); if you trust this file, pass "
@@ -302,7 +331,7 @@ def _compiled_optimizer(stored, model):
     return model.optimizer
 
 
-def load_model(path, max_bytes: int | None = None):
+def load_model(path, max_bytes: int | None = None, compile: bool = True):
     """Rebuild a model saved by model.save: architecture, weights, compile settings, optimizer.
 
     Nothing in the file is trusted, and nothing large is read or allocated before it is
@@ -316,6 +345,7 @@ def load_model(path, max_bytes: int | None = None):
         path: a '.tinydl', '.keras' or '.h5' file.
         max_bytes: the most the file's arrays may total, and its architecture's weights
             (default tinydl.saving.MAX_LOAD_BYTES, 1 GiB). Raise it for a larger model.
+        compile: False leaves out the compile settings and the optimizer state (Keras').
 
     Raises:
         FileNotFoundError: there is no such file.
@@ -332,11 +362,15 @@ def load_model(path, max_bytes: int | None = None):
         plan = _build_architecture(stored, limit, allocate=False)
         _check_weights_fit(stored, plan)
         model = _build_architecture(stored, limit, allocate=True)
-        optimizer = _compiled_optimizer(stored, model)
-        state_keys = _check_state_fits(stored, optimizer,
-                                       [w.shape for w in model.trainable_weights])
+        state_keys, skipped = [], []
+        if compile:
+            optimizer = _compiled_optimizer(stored, model)
+            state_keys = _check_state_fits(stored, optimizer,
+                                           [w.shape for w in model.trainable_weights])
+        else:  # neither compiled nor read: the optimizer state stays in the file
+            skipped = [k for k in stored.specs if k.startswith("optimizer/")]
         weight_keys = [spec.key for spec in _declared_weights(stored)]
-        _check_no_other_arrays(stored, weight_keys + state_keys)
+        _check_no_other_arrays(stored, weight_keys + state_keys + skipped)
         for w, key in zip(model.weights, weight_keys):
             w.assign(stored.read(key))
         if state_keys:

@@ -84,3 +84,7 @@ def get(identifier):
         return _BY_NAME[identifier.lower()]()
     raise ValueError(f"unknown regularizer {identifier!r}; valid: None, a callable, a config "
                      f"dict from serialize(), or one of {sorted(_BY_NAME)}")
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "regularizers")  # a Keras name tinydl lacks: a clear error

@@ -410,3 +410,40 @@ def load(path, max_bytes: int | None = None) -> tuple[dict, dict]:
     """Read and verify a whole file written by save: (document, {key: array})."""
     with open_file(path, max_bytes) as stored:
         return stored.document, {key: stored.read(key) for key in stored.specs}
+
+
+# ----------------------------------------------------------------------------- keras.saving
+
+def save_model(model, filepath) -> None:
+    """keras.saving.save_model: model.save(filepath)."""
+    from tinydl import model_io
+    model_io.save_model(model, filepath)
+
+
+def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
+    """keras.saving.load_model: rebuild a model written by model.save (see tinydl.model_io).
+
+    custom_objects is not needed: your Layer subclasses are registered by class name when
+    they are defined. compile=False skips the compile settings and optimizer state.
+    """
+    from tinydl import model_io
+    return model_io.load_model(filepath, compile=compile)
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None):
+    """A class decorator, as Keras': a Layer subclass is already registered by its class name
+    (tinydl.layers.LAYER_CLASSES), so this checks the name is free and returns the class."""
+    def register(cls):
+        from tinydl.layers.base import LAYER_CLASSES, Layer
+        if isinstance(cls, type) and issubclass(cls, Layer) and name not in (None, cls.__name__):
+            raise ValueError(f"register_keras_serializable: tinydl registers layers by class "
+                             f"name, so name= must be {cls.__name__!r} or None. Received: {name!r}")
+        if isinstance(cls, type) and issubclass(cls, Layer):
+            LAYER_CLASSES[cls.__name__] = cls
+        return cls
+    return register
+
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "saving")  # a Keras name tinydl lacks: a clear error

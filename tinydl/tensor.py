@@ -67,6 +67,10 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """np.asarray(tensor): the values (Keras programs call np.array on model outputs)."""
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
     def numpy(self) -> np.ndarray:
         """The underlying array (no copy)."""
         return self.data

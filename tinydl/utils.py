@@ -127,3 +127,7 @@ from tinydl.preprocessing import (image_dataset_from_directory, pad_sequences,  
                                   timeseries_dataset_from_array)
 from tinydl.model_visualization import plot_model  # noqa: E402, F401
 from tinydl.plotting import plot_history  # noqa: E402, F401
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "utils")  # a Keras name tinydl lacks: a clear error

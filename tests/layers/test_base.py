@@ -152,6 +152,6 @@ def test_shapes_with_sizes_below_one_or_not_ints_are_refused(make, message):
 
 def test_shapes_may_leave_sizes_unknown_with_none():
     assert Dense(4, input_shape=(None, 8)).build_for((None, None, 8)) == (None, None, 4)
-    assert Input(shape=[5]).output_shape == (None, 5)
-    assert Input(batch_shape=(4, 3)).output_shape == (4, 3)
+    assert Input(shape=[5]).shape == (None, 5)          # a KerasTensor (Keras 3)
+    assert Input(batch_shape=(4, 3)).shape == (4, 3)
     assert Sequential([Dense(2, input_shape=(np.int64(3),))]).output_shape == (None, 2)

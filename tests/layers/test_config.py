@@ -20,6 +20,7 @@ from tinydl.layers import (GRU, LSTM, AveragePooling1D, Bidirectional, Conv1D, E
                            GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization,
                            MaxPooling1D, MultiHeadAttention, RepeatVector, SimpleRNN,
                            SpatialDropout1D, TimeDistributed)
+from tinydl.layers import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract)
 
 
 def double(x):
@@ -96,10 +97,30 @@ CASES = [
 ]
 
 
+# merge layers: (layer, the sample shapes of its inputs)
+MERGE_CASES = [
+    (Add(name="plus"), [(3,), (3,), (3,)]), (Subtract(), [(2, 3), (2, 3)]),
+    (Multiply(), [(4,), (4,)]), (Average(), [(4,), (4,)]), (Maximum(), [(3,), (3,)]),
+    (Minimum(), [(3,), (3,)]), (Concatenate(axis=1), [(2, 3), (4, 3)]),
+    (Dot(axes=-1, normalize=True), [(5,), (5,)]),
+]
+
+
+@pytest.mark.parametrize("layer, sample_shapes", MERGE_CASES,
+                         ids=[type(c[0]).__name__ for c in MERGE_CASES])
+def test_merge_layers_round_trip(layer, sample_shapes):
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((2,) + shape).astype(np.float32) for shape in sample_shapes]
+    config = json.loads(json.dumps(layer.get_config()))
+    clone = LAYER_CLASSES[type(layer).__name__].from_config(config)
+    assert clone.get_config() == config
+    np.testing.assert_array_equal(clone(xs).data, layer(xs).data)
+
+
 def test_every_built_in_layer_has_a_round_trip_case():
-    covered = {type(layer).__name__ for layer, _ in CASES}
+    covered = {type(layer).__name__ for layer, _ in CASES + MERGE_CASES}
     built_in = {name for name, cls in LAYER_CLASSES.items()
-                if cls.__module__.startswith("tinydl.")}
+                if cls.__module__.startswith("tinydl.layers")}  # models: tests/models
     assert built_in <= covered, f"no round-trip case for {sorted(built_in - covered)}"
 
 

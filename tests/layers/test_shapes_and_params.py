@@ -89,7 +89,9 @@ def test_output_shape_and_params(layer, in_shape, out_shape, params):
 
 
 def test_input_layer():
-    layer = Input(shape=(32, 32, 3))
+    tensor = Input(shape=(32, 32, 3))           # Keras 3: a symbolic tensor, made by an InputLayer
+    assert tensor.shape == (None, 32, 32, 3) and tensor.dtype == "float32"
+    layer = tensor.node.layer
     assert isinstance(layer, InputLayer)
     assert layer.output_shape == (None, 32, 32, 3) and layer.count_params() == 0
     assert layer.name.startswith("input_layer")

@@ -89,7 +89,7 @@ def _check_model_gradients(model, loss, y):
 
     def total_loss(k1, b1, k2, b2):
         dense[0].kernel, dense[0].bias, dense[1].kernel, dense[1].bias = k1, b1, k2, b2
-        loss_value, _ = model._loss_and_output(x, model._targets(y), training=True)
+        _, loss_value = model._forward_and_loss(x, y, None, training=True)
         return loss_value
 
     weights = [np.asarray(w.data, np.float64) for w in model.weights]
@@ -139,7 +139,8 @@ def test_fused_softmax_path_equals_plain_path(loss, y):
         for w in model.trainable_weights:
             w.grad = None
         model._fused = "softmax" if fused else None
-        value, out = model._loss_and_output(x, model._targets(y), training=True)
+        out, value = model._forward_and_loss(x, y, None, training=True)
+        out = out.data
         value.backward()
         return value.item(), [w.grad.copy() for w in model.trainable_weights], out
 

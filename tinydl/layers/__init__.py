@@ -11,7 +11,8 @@ RandomCrop, RandomTranslation, RandomContrast, RandomBrightness), augmentation_a
 (RandomRotation, RandomZoom), text_vectorization (TextVectorization) and input_layer (Input,
 InputLayer); for sequences embedding (Embedding), recurrent (SimpleRNN, LSTM, GRU), wrappers
 (Bidirectional, TimeDistributed), conv1d (Conv1D and the 1-D pooling layers) and attention
-(MultiHeadAttention); masking holds the rules by which masks travel. LAYER_CLASSES maps every
+(MultiHeadAttention), merge (Add, Concatenate, ...; add(), concatenate(), ...);
+masking holds the rules by which masks travel. LAYER_CLASSES maps every
 layer class name, your own subclasses included, to its class (what a saved model may name).
 """
 
@@ -28,6 +29,9 @@ from tinydl.layers.core import (Activation, Dense, Dropout, Flatten, Lambda, Rep
                                 SpatialDropout1D)
 from tinydl.layers.embedding import Embedding
 from tinydl.layers.input_layer import Input, InputLayer
+from tinydl.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
+                                 Subtract, add, average, concatenate, dot, maximum, minimum,
+                                 multiply, subtract)
 from tinydl.layers.normalization import BatchNormalization, LayerNormalization
 from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
                                    MaxPooling2D)
@@ -53,4 +57,10 @@ __all__ = [
     "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Conv1D",
     "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
     "RepeatVector", "SpatialDropout1D", "LayerNormalization", "MultiHeadAttention",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
 ]
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "layers")  # a Keras name tinydl lacks: a clear error

@@ -22,10 +22,9 @@ import threading
 
 import numpy as np
 
-from tinydl import anomaly, initializers, profiler, regularizers
+from tinydl import anomaly, initializers, profiler, regularizers, tree
 from tinydl.autograd import no_grad
-from tinydl.layers import _args
-from tinydl.layers import masking
+from tinydl.layers import _args, masking, symbolic, tracking
 from tinydl.tensor import Tensor
 
 LAYER_CLASSES: dict = {}  # class name -> class; the only classes a saved model may name
@@ -39,18 +38,39 @@ _NAMES_LOCK = threading.Lock()  # so that layers made in several threads get dis
 class Variable(Tensor):
     """A named weight: a Tensor that an optimizer updates in place.
 
-    Attributes:
-        name: e.g. 'kernel', 'bias', 'moving_mean'.
+    Args:
+        value: the initial value (an array), or an initializer (a name or a callable
+            (shape, dtype) -> array) together with shape=, as keras.Variable(initializer, shape).
+        name: e.g. 'kernel', 'bias', 'moving_mean'; 'variable' when omitted.
         trainable: whether the weight is learned at all (moving statistics are not); it gets
             gradients (requires_grad) when it is trainable and its layer is too.
         regularizer: a callable weight -> scalar Tensor penalty, or None.
+
+    A Variable assigned to a layer attribute (self.w = Variable(...)) is tracked as the
+    layer's weight, as one made by add_weight is.
     """
 
-    def __init__(self, value, name: str, trainable: bool = True, regularizer=None,
-                 copy: bool = True):
-        value = np.array(value, dtype=np.float32) if copy else np.asarray(value, np.float32)
-        super().__init__(value, requires_grad=trainable)
-        self.name, self.trainable, self.regularizer = name, bool(trainable), regularizer
+    def __init__(self, value=None, name: str | None = None, trainable: bool = True,
+                 regularizer=None, shape=None, dtype=None, copy: bool = True, **kwargs):
+        if "initializer" in kwargs:
+            value = kwargs.pop("initializer")
+        if kwargs:
+            raise TypeError(f"Variable got unexpected keyword arguments {sorted(kwargs)}")
+        if shape is not None and (callable(value) or isinstance(value, str)):
+            value = initializers.get(value)(tuple(int(s) for s in shape), dtype=np.float32)
+        if value is None:
+            raise ValueError("Variable needs an initial value, or an initializer and a shape. "
+                             "Received: value=None")
+        data = getattr(value, "data", value)  # copy=False: a float32 array is used as it is
+        data = np.array(data, dtype=np.float32) if copy else np.asarray(data, np.float32)
+        super().__init__(data, requires_grad=trainable)
+        self.name, self.trainable, self.regularizer = name or "variable", bool(trainable), regularizer
+        self.path = self.name
+
+    @property
+    def value(self) -> "Variable":
+        """The variable itself (Keras' v.value is its current tensor)."""
+        return self
 
     def assign(self, value) -> None:
         """Overwrite the value in place (same shape), as Keras' Variable.assign."""
@@ -59,6 +79,12 @@ class Variable(Tensor):
             raise ValueError(f"cannot assign a value of shape {value.shape} to weight "
                              f"'{self.name}' of shape {self.shape}")
         self.data[...] = value
+
+    def assign_add(self, value) -> None:
+        self.assign(self.data + np.asarray(getattr(value, "data", value)))
+
+    def assign_sub(self, value) -> None:
+        self.assign(self.data - np.asarray(getattr(value, "data", value)))
 
     def __repr__(self):
         return f"<Variable '{self.name}' shape={self.shape} trainable={self.trainable}>"
@@ -135,6 +161,47 @@ def _to_shape(input_shape) -> tuple:
     return tuple(None if d is None else int(d) for d in input_shape)
 
 
+def _is_single_shape(value) -> bool:
+    """True for one shape: a tuple/list of ints and None, e.g. (None, 32)."""
+    return isinstance(value, (tuple, list)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in value)
+
+
+def _is_shape_structure(value) -> bool:
+    return tree.is_nested(value) and not _is_single_shape(value)
+
+
+def _normalized_shape(shape):
+    if _is_single_shape(shape):
+        return _to_shape(shape)
+    return tree.map_structure(_to_shape, shape, is_leaf=_is_single_shape)
+
+
+def _shape_text(shapes) -> str:
+    return str(shapes)
+
+
+def _shape_of(outputs):
+    """(None, *shape[1:]) of a Tensor, or the same for each Tensor of a structure."""
+    return tree.map_structure(lambda t: (None,) + tuple(t.shape[1:]) if hasattr(t, "shape")
+                              else None, outputs)
+
+
+def _as_tensor(value):
+    """A Tensor as it is; arrays become float32, the dtype of the weights (Keras' autocast)."""
+    if isinstance(value, Tensor) or value is None:
+        return value
+    return Tensor(value, dtype=np.float32)
+
+
+def _as_inputs(inputs):
+    """Tensors for a layer call: a list of numbers is one array; a list of arrays a structure."""
+    if tree.is_nested(inputs) and all(isinstance(leaf, (int, float, np.number))
+                                      for leaf in tree.flatten(inputs)):
+        return Tensor(np.asarray(inputs, dtype=np.float32))
+    return tree.map_structure(_as_tensor, inputs)
+
+
 class Layer:
     """Base class of all layers, with Keras' contract.
 
@@ -142,12 +209,16 @@ class Layer:
         trainable: whether the layer's weights are updated by training.
         name: a unique name; one is made from the class name when omitted.
         input_shape: shape of one sample (without the batch axis), for a first layer.
+
+    Sublayers and Variables held in attributes (also in lists, tuples and dicts) are tracked
+    (tinydl.layers.tracking): their weights are this layer's weights, their losses its losses.
     """
 
     _name_counts: dict = {}
     _call_takes_training = True
     _call_takes_mask = False
     supports_masking = False  # True: the input's mask is passed on to the output (compute_mask)
+    _reports_as_layer = True  # anomaly and profiler reports name it (a Model's layers name themselves)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -176,6 +247,8 @@ class Layer:
                                 else _args.shape(input_shape, "input_shape", where))
         self.built = False
         self._weights: list[Variable] = []
+        self._own_losses: list = []
+        self._inbound_nodes: list = []
         self.input_shape = self.output_shape = None
 
     def _unique_name(self) -> str:
@@ -186,6 +259,11 @@ class Layer:
             count = Layer._name_counts.get(base, 0)
             Layer._name_counts[base] = count + 1
         return base if count == 0 else f"{base}_{count}"
+
+    def _check_initialized(self) -> None:
+        if "_weights" not in vars(self):
+            raise RuntimeError(f"In layer '{type(self).__name__}', you forgot to call "
+                               "super().__init__() as the first statement of __init__()")
 
     # ------------------------------------------------------------------ weights
     def add_weight(self, name: str | None = None, shape=None, initializer="glorot_uniform",
@@ -199,6 +277,7 @@ class Layer:
             trainable: False for statistics such as BatchNormalization's moving_mean.
             regularizer: None, a name ('l1', 'l2', 'l1_l2'), a config dict or a callable.
         """
+        self._check_initialized()
         if shape is None:
             raise TypeError(f"{type(self).__name__}.add_weight needs a shape, e.g. "
                             f"add_weight(name='kernel', shape=(in, units)). Received: shape=None")
@@ -219,18 +298,58 @@ class Layer:
         self._weights.append(weight)
         return weight
 
+    def _tracked(self) -> tuple[list, list]:
+        """(own variables, direct sublayers): add_weight's first, then those in attributes."""
+        self._check_initialized()
+        variables, sublayers = tracking.tracked(self, Layer, Variable)
+        own = list(self._weights)
+        own += [v for v in variables if all(v is not w for w in own)]
+        return own, sublayers
+
+    def _weight_entries(self, prefix: str = "", seen=None) -> list:
+        """[(path, variable, trained)] in Keras' order: own trainable, own non-trainable, then
+        each sublayer's; each variable once. trained: the variable and every layer above it
+        are trainable."""
+        seen = set() if seen is None else seen
+        own, sublayers = self._tracked()
+        entries = []
+        for w in [w for w in own if w.trainable] + [w for w in own if not w.trainable]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                entries.append((prefix + w.name, w, w.trainable and self._trainable))
+        for layer in sublayers:
+            for path, w, trained in layer._weight_entries(f"{prefix}{layer.name}/", seen):
+                entries.append((path, w, trained and self._trainable))
+        return entries
+
     @property
     def weights(self) -> list:
-        """All weights: trainable first, then non-trainable (Keras' order)."""
-        return self.trainable_weights + self.non_trainable_weights
+        """All weights: own trainable, own non-trainable, then the sublayers' (Keras' order)."""
+        return [w for _, w, _ in self._weight_entries()]
 
     @property
     def trainable_weights(self) -> list:
-        return [w for w in self._weights if w.trainable] if self._trainable else []
+        return [w for _, w, trained in self._weight_entries() if trained]
 
     @property
     def non_trainable_weights(self) -> list:
-        return [w for w in self._weights if not (w.trainable and self._trainable)]
+        return [w for _, w, trained in self._weight_entries() if not trained]
+
+    @property
+    def layers(self) -> list:
+        """The sublayers held in attributes (direct ones, not their own sublayers)."""
+        return self._tracked()[1]
+
+    def _flatten_layers(self) -> list:
+        """Every sublayer below this layer, depth first, each once."""
+        found, seen, pending = [], {id(self)}, list(reversed(self._tracked()[1]))
+        while pending:
+            layer = pending.pop()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                found.append(layer)
+                pending.extend(reversed(layer._tracked()[1]))
+        return found
 
     @property
     def trainable(self) -> bool:
@@ -238,9 +357,13 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Set for this layer and all its sublayers (as Keras)."""
         self._trainable = bool(value)
-        for w in self._weights:
+        own, sublayers = self._tracked()
+        for w in own:
             w.requires_grad = self._trainable and w.trainable
+        for layer in sublayers:
+            layer.trainable = value
 
     def get_weights(self) -> list:
         """Copies of the weights' values, in the order of `weights`."""
@@ -256,13 +379,36 @@ class Layer:
             w.assign(v)
 
     def count_params(self) -> int:
-        """Number of scalars in all weights (trainable or not)."""
-        return int(sum(w.size for w in self._weights))
+        """Number of scalars in all weights (trainable or not), sublayers' included."""
+        return int(sum(w.size for w in self.weights))
+
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss) -> None:
+        """Add a scalar loss (a Tensor) from inside call(), e.g. an activity regularizer.
+
+        It is in self.losses (and in the training loss) until this layer's model is called
+        again: the losses are cleared at the start of every outermost call, as in Keras.
+        """
+        for value in tree.flatten(loss):
+            if not isinstance(value, Tensor):
+                raise ValueError(f"add_loss() expects a Tensor computed in call(). "
+                                 f"Received: {value!r}")
+            self._own_losses.append(value)
 
     @property
     def losses(self) -> list:
-        """Regularization penalties of this layer's weights, as scalar Tensors (fresh each call)."""
-        return [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+        """Scalar Tensors: add_loss() losses of this layer and its sublayers (since the last
+        call), then the regularization penalties of the trainable weights."""
+        found = list(self._own_losses)
+        for layer in self._flatten_layers():
+            found.extend(layer._own_losses)
+        return found + [w.regularizer(w) for w in self.trainable_weights
+                        if w.regularizer is not None]
+
+    def _clear_losses(self) -> None:
+        self._own_losses.clear()
+        for layer in self._flatten_layers():
+            layer._own_losses.clear()
 
     # ------------------------------------------------------------------ building and calling
     def build(self, input_shape) -> None:
@@ -272,17 +418,28 @@ class Layer:
     def call(self, inputs, training=None):
         raise NotImplementedError(f"{type(self).__name__} must define call(inputs, training=None)")
 
-    def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
-        if not isinstance(inputs, Tensor):
-            inputs = Tensor(inputs)
+    def __call__(self, inputs, *args, **kwargs):
+        """Compute on arrays / Tensors; on KerasTensors, record a Node of a functional graph."""
+        self._check_initialized()
+        if symbolic.is_symbolic(inputs):
+            return self._symbolic_call(inputs, args, kwargs)
+        inputs = _as_inputs(inputs)
+        mask = kwargs.pop("mask", None)
         if not self.built:
             declared = self.input_shape_arg  # a declared input_shape wins: wrong inputs raise
-            sample = declared if declared is not None else tuple(inputs.shape[1:])
-            self.build_for((None,) + tuple(sample))
-        if anomaly.is_anomaly_enabled() or profiler.current is not None:
-            with anomaly.layer_scope(self.name):
-                return masking.masked_call(self, inputs, args, kwargs, training, mask)
-        return masking.masked_call(self, inputs, args, kwargs, training, mask)
+            shape = ((None,) + tuple(declared) if declared is not None
+                     else tree.map_structure(lambda t: (None,) + tuple(t.shape[1:]), inputs))
+            self._build_once(shape)
+        with symbolic.call_context(self, kwargs.pop("training", None)) as training:
+            if self._reports_as_layer and (anomaly.is_anomaly_enabled() or
+                                           profiler.current is not None):
+                with anomaly.layer_scope(self.name):
+                    outputs = masking.masked_call(self, inputs, args, kwargs, training, mask)
+            else:
+                outputs = masking.masked_call(self, inputs, args, kwargs, training, mask)
+        if self.output_shape is None:
+            self.output_shape = _shape_of(outputs)
+        return outputs
 
     def _call(self, inputs, training, *args, **kwargs):
         """call(inputs, training=...), or call(inputs) for a subclass whose call has no training
@@ -291,28 +448,86 @@ class Layer:
             return self.call(inputs, *args, training=training, **kwargs)
         return self.call(inputs, *args, **kwargs)
 
-    def build_for(self, input_shape) -> tuple:
-        """Build once for input_shape and record input and output shapes; return the output shape."""
-        input_shape = _to_shape(input_shape)
+    def _build_once(self, input_shape) -> None:
         if not self.built:
             with BUILD_LOCK:
                 if not self.built:  # another thread may have built it while this one waited
                     self.build(input_shape)
                     self.built = True
+        if self.input_shape is None:
+            self.input_shape = input_shape
+
+    def build_for(self, input_shape) -> tuple:
+        """Build once for input_shape and record input and output shapes; return the output shape."""
+        input_shape = _to_shape(input_shape) if not _is_shape_structure(input_shape) else input_shape
+        self._build_once(input_shape)
         self.input_shape = input_shape
-        self.output_shape = _to_shape(self.compute_output_shape(input_shape))
+        self.output_shape = _normalized_shape(self.compute_output_shape(input_shape))
         return self.output_shape
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape):
         """Output shape for input_shape. By default found by running call on one zero sample."""
-        shape = (1,) + tuple(1 if d is None else d for d in input_shape[1:])
-        budget = _WEIGHT_BUDGET.get()
-        if budget is not None:
-            budget.charge(shape, np.float32, f"the shape probe of layer '{self.name}'", keep=False)
-        probe = np.zeros(shape, np.float32)
-        with no_grad(), anomaly.suspended():  # zeros, not data: log(0) here is no anomaly
-            out = self._call(Tensor(probe), False)
-        return (input_shape[0],) + tuple(out.shape[1:])
+        return self._probe(input_shape)
+
+    def _probe(self, input_shape):
+        """Run call on zeros of input_shape (one sample; unknown sizes 1); the output shape(s)."""
+        def zeros_of(shape):
+            shape = (1,) + tuple(1 if d is None else d for d in shape[1:])
+            budget = _WEIGHT_BUDGET.get()
+            if budget is not None:
+                budget.charge(shape, np.float32, f"the shape probe of layer '{self.name}'",
+                              keep=False)
+            return Tensor(np.zeros(shape, np.float32))
+
+        zeros = tree.map_structure(zeros_of, input_shape, is_leaf=_is_single_shape)
+        # zeros, not data: log(0) here is no anomaly
+        with no_grad(), anomaly.suspended(), symbolic.call_context(self, False):
+            out = self._call(zeros, False)
+        self._clear_losses()
+        batch = tree.flatten(input_shape, is_leaf=_is_single_shape)[0][0]
+        return tree.map_structure(lambda t: (batch,) + tuple(t.shape[1:]), out)
+
+    def _symbolic_call(self, inputs, args, kwargs):
+        """Record this call as a Node: build for the inputs' shapes, find the output shapes."""
+        shapes = tree.map_structure(lambda t: t.shape, inputs)
+        kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+        try:
+            self._build_once(shapes)
+            probed = self._probe(shapes)
+            declared = self.compute_output_shape(shapes)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise ValueError(f"layer '{self.name}' ({type(self).__name__}) cannot be called on "
+                             f"inputs of shape {_shape_text(shapes)}: {exc}") from exc
+        declared = _normalized_shape(declared)
+        out_shapes = declared if _is_single_shape(declared) or tree.is_nested(declared) else probed
+        if self.output_shape is None:
+            self.output_shape = out_shapes
+        outputs = tree.map_structure(lambda shape: symbolic.KerasTensor(shape), out_shapes,
+                                     is_leaf=_is_single_shape)
+        symbolic.Node(self, (inputs,) + tuple(args), kwargs, outputs)
+        return outputs
+
+    @property
+    def output(self):
+        """The KerasTensor(s) this layer made in a functional graph (it must have been called
+        on symbolic inputs exactly once), e.g. for feature extraction models."""
+        return self._only_node("output").outputs
+
+    @property
+    def input(self):
+        """The KerasTensor(s) this layer was called on in a functional graph (called once)."""
+        node = self._only_node("input")
+        return node.args[0] if node.args else node.outputs
+
+    def _only_node(self, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(f"layer '{self.name}' has no {what}: it was never called on "
+                                 "symbolic inputs (keras.Input(...) or a layer's output)")
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(f"layer '{self.name}' was called {len(self._inbound_nodes)} "
+                                 f"times on symbolic inputs, so it has several; its {what} is "
+                                 "ambiguous. Use the tensors its calls returned")
+        return self._inbound_nodes[0]
 
     # ------------------------------------------------------------------ masks (tinydl.layers.masking)
     def compute_mask(self, inputs, mask=None):
@@ -337,7 +552,7 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict, custom_objects=None):
         return cls(**config)
 
     def __repr__(self):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tinydl.layers import _args
 from tinydl.layers.base import Layer, _to_shape
+from tinydl.layers.symbolic import KerasTensor, Node
 
 
 class InputLayer(Layer):
@@ -23,7 +24,8 @@ class InputLayer(Layer):
         (None, 32, 32, 3)
     """
 
-    def __init__(self, shape=None, batch_size=None, input_shape=None, batch_shape=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, input_shape=None, batch_shape=None,
+                 dtype=None, **kwargs):
         name = "shape" if input_shape is None or shape is not None else "input_shape"
         if batch_shape is not None:
             batch_shape = _args.shape(batch_shape, "batch_shape", "InputLayer", batch=True)
@@ -38,6 +40,8 @@ class InputLayer(Layer):
         self.batch_size = (None if batch_size is None
                            else _args.positive_int(batch_size, "batch_size", "InputLayer"))
         self.build_for((self.batch_size,) + self.input_shape_arg)
+        self.dtype = "float32" if dtype is None else str(dtype)
+        Node(self, (), {}, KerasTensor(self.output_shape, self.dtype, name=self.name))
 
     def call(self, inputs, training=None):
         expected = self.output_shape
@@ -53,11 +57,28 @@ class InputLayer(Layer):
     def get_config(self):
         config = super().get_config()
         config["shape"] = config.pop("input_shape")
-        return {**config, "batch_size": self.batch_size}
+        return {**config, "batch_size": self.batch_size, "dtype": self.dtype}
 
 
-def Input(shape=None, batch_size=None, name: str | None = None, batch_shape=None) -> InputLayer:
-    """Keras' Input(shape=...): here it returns an InputLayer, to be the first entry of a
-    Sequential list, e.g. Sequential([Input(shape=(32, 32, 3)), Conv2D(32, 3), ...]).
+def Input(shape=None, batch_size=None, dtype=None, name: str | None = None,
+          batch_shape=None) -> KerasTensor:
+    """Keras' Input: the symbolic input of a functional model (a KerasTensor).
+
+    Args:
+        shape: the shape of one sample, without the batch axis, e.g. (32, 32, 3).
+        batch_size: a fixed batch size, or None (any).
+        dtype: the dtype name of the data, 'float32' by default.
+        name: the input's name (also the key of its data when a model is fed a dict).
+        batch_shape: the shape with the batch axis first, instead of shape and batch_size.
+
+    Returns:
+        A KerasTensor of shape (batch_size, *shape). Call layers on it, then make a Model:
+
+            inputs = Input(shape=(784,))
+            outputs = Dense(10)(Dense(64, activation="relu")(inputs))
+            model = Model(inputs, outputs)
+
+        It can also start a Sequential list: Sequential([Input(shape=(32,)), Dense(10)]).
     """
-    return InputLayer(shape=shape, batch_size=batch_size, name=name, batch_shape=batch_shape)
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, batch_shape=batch_shape,
+                      dtype=dtype).output

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from tinydl import tree
 from tinydl.rng import get_rng
 from tinydl.tensor import Tensor
 
@@ -59,8 +60,44 @@ def as_array(data, name: str) -> np.ndarray:
     return array
 
 
-def to_float32(x: np.ndarray) -> np.ndarray:
+def to_float32(x):
+    """x as float32 (each array of a structure of arrays)."""
+    if is_structure(x):
+        return tree.map_structure(to_float32, x)
     return x if x.dtype == np.float32 else x.astype(np.float32)
+
+
+def is_structure(x) -> bool:
+    """True for the data of a model with several inputs or outputs: a dict, or a list / tuple
+    of arrays (a list of numbers is one array)."""
+    if isinstance(x, dict):
+        return True
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(
+        isinstance(v, (np.ndarray, Tensor, dict, list, tuple)) and not np.isscalar(v)
+        and (not isinstance(v, (list, tuple)) or is_structure(v)) for v in x)
+
+
+def as_arrays(x, name: str):
+    """as_array for one array, or for each array of a structure (all of one length)."""
+    if not is_structure(x):
+        return as_array(x, name)
+    x = tree.map_structure(lambda v: as_array(v, name), x)
+    lengths = {len(v) for v in tree.flatten(x)}
+    if len(lengths) > 1:
+        raise ValueError(f"{name}: all arrays must have the same number of samples, got "
+                         f"{[v.shape for v in tree.flatten(x)]}")
+    return x
+
+
+def num_samples(x) -> int:
+    return len(tree.flatten(x)[0]) if is_structure(x) else len(x)
+
+
+def take(x, index):
+    """x[index], or the same for every array of a structure."""
+    if is_structure(x):
+        return tree.map_structure(lambda v: v[index], x)
+    return x[index]
 
 
 def check_batch_size(batch_size, name: str = "batch_size") -> int:
@@ -74,12 +111,12 @@ def check_batch_size(batch_size, name: str = "batch_size") -> int:
 
 def _is_sequence(x) -> bool:
     return (hasattr(x, "__getitem__") and hasattr(x, "__len__")
-            and not isinstance(x, (np.ndarray, list, tuple, Tensor)))
+            and not isinstance(x, (np.ndarray, list, tuple, dict, Tensor)))
 
 
 def _is_iterator(x) -> bool:
     return hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(
-        x, (np.ndarray, list, tuple, Tensor)) and not _is_sequence(x))
+        x, (np.ndarray, list, tuple, dict, Tensor)) and not _is_sequence(x))
 
 
 def _split_batch(batch, where: str, need_y: bool):
@@ -102,7 +139,7 @@ class ArraySource:
     def __init__(self, x, y, batch_size: int, shuffle: bool = False, steps: int | None = None):
         self.x, self.y = x, y
         self.batch_size, self.shuffle, self.steps = batch_size, shuffle, steps
-        self.size = len(x)
+        self.size = num_samples(x)
 
     @property
     def num_batches(self) -> int:
@@ -118,8 +155,8 @@ class ArraySource:
         for i in range(self.num_batches):
             part = slice(i * self.batch_size, (i + 1) * self.batch_size)
             index = part if order is None else order[part]
-            xb = to_float32(self.x[index])
-            yb = None if self.y is None else self.y[index]
+            xb = to_float32(take(self.x, index))
+            yb = None if self.y is None else take(self.y, index)
             yield xb, yb
 
 
@@ -164,7 +201,7 @@ class IteratorSource:
                                   "no larger than what it yields for all epochs", stacklevel=4)
                 return
             x, y = _split_batch(batch, self.where, self.need_y)
-            yield to_float32(as_array(x, "x")), None if y is None else as_array(y, "y")
+            yield to_float32(as_arrays(x, "x")), None if y is None else as_arrays(y, "y")
             step += 1
 
 
@@ -190,7 +227,7 @@ class SequenceSource:
     def epoch(self):
         for i in range(self.steps):
             x, y = _split_batch(self.dataset[i], self.where, self.need_y)
-            yield to_float32(as_array(x, "x")), None if y is None else as_array(y, "y")
+            yield to_float32(as_arrays(x, "x")), None if y is None else as_arrays(y, "y")
         if hasattr(self.dataset, "on_epoch_end"):
             self.dataset.on_epoch_end()
 
@@ -206,18 +243,23 @@ def make_source(x, y, batch_size: int, shuffle: bool, steps, need_y: bool, where
         if _is_sequence(x):
             return SequenceSource(x, steps, need_y, f"{where}: the dataset")
         return IteratorSource(x, steps, need_y, f"{where}: the generator")
-    x = as_array(x, "x")
+    x = as_arrays(x, "x")
     if y is None:
         if need_y:
             raise ValueError(f"{where}: y is required when x is an array. Received: y=None")
     else:
-        y = as_array(y, "y")
-        if len(y) != len(x):
+        y = as_arrays(y, "y")
+        if num_samples(y) != num_samples(x):
             raise ValueError(f"{where}: x and y must have the same number of samples, got x with "
-                             f"{len(x)} (shape {x.shape}) and y with {len(y)} (shape {y.shape})")
-    if len(x) == 0:
-        raise ValueError(f"{where}: x is empty (shape {x.shape})")
+                             f"{num_samples(x)} (shape {_shapes(x)}) and y with {num_samples(y)} "
+                             f"(shape {_shapes(y)})")
+    if num_samples(x) == 0:
+        raise ValueError(f"{where}: x is empty (shape {_shapes(x)})")
     return ArraySource(x, y, batch_size, shuffle, steps)
+
+
+def _shapes(x):
+    return tree.map_structure(lambda v: v.shape, x) if is_structure(x) else x.shape
 
 
 def split_validation(x, y, validation_split: float):
@@ -228,12 +270,14 @@ def split_validation(x, y, validation_split: float):
     if _is_sequence(x) or _is_iterator(x):
         raise ValueError("validation_split is only supported when x and y are arrays, got a "
                          f"{type(x).__name__}; pass validation_data= instead")
-    x = as_array(x, "x")
-    y = None if y is None else as_array(y, "y")
-    split_at = int(math.floor(len(x) * (1.0 - validation_split)))
-    if split_at == 0 or split_at == len(x):
-        raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves "
-                         f"{split_at} for training and {len(x) - split_at} for validation; "
+    x = as_arrays(x, "x")
+    y = None if y is None else as_arrays(y, "y")
+    size = num_samples(x)
+    split_at = int(math.floor(size * (1.0 - validation_split)))
+    if split_at == 0 or split_at == size:
+        raise ValueError(f"validation_split={validation_split} of {size} samples leaves "
+                         f"{split_at} for training and {size - split_at} for validation; "
                          "both must be non-empty")
-    return (x[:split_at], None if y is None else y[:split_at]), (
-        x[split_at:], None if y is None else y[split_at:])
+    head, tail = slice(None, split_at), slice(split_at, None)
+    return (take(x, head), None if y is None else take(y, head)), (
+        take(x, tail), None if y is None else take(y, tail))

@@ -12,8 +12,8 @@ import numpy as np
 from tinydl import backend
 from tinydl.autograd import no_grad
 from tinydl.callbacks import CallbackList
+from tinydl import tree
 from tinydl.models import data
-from tinydl.tensor import Tensor
 from tinydl.distributed import training as distributed  # noqa: E402 (after models.data)
 
 
@@ -91,7 +91,8 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
         steps_per_epoch = _count(steps_per_epoch, "steps_per_epoch", 1)
     if validation_split and validation_data is None:
         (x, y), validation_data = data.split_validation(x, y, validation_split)
-    source = data.make_source(x, y, batch_size, bool(shuffle), steps_per_epoch, True, "fit")
+    source = data.make_source(x, y, batch_size, bool(shuffle), steps_per_epoch,
+                              not self._overrides("train_step"), "fit")
     val_source = _validation_source(
         self, validation_data, data.check_batch_size(validation_batch_size or batch_size,
                                                      "validation_batch_size"), validation_steps)
@@ -113,7 +114,7 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
         for steps, (xb, yb) in enumerate(source.epoch(), start=1):
             self._check_batch(source, xb, yb, "fit")
             cbs.on_train_batch_begin(steps - 1)
-            logs = self._train_batch(xb, yb)
+            logs = self._run_train_step((xb,) if yb is None else (xb, yb))
             cbs.on_train_batch_end(steps - 1, logs)
             if self.stop_training:
                 break
@@ -138,7 +139,7 @@ def _run_test(self, source, cbs, where: str) -> dict:
     for step, (xb, yb) in enumerate(source.epoch()):
         self._check_batch(source, xb, yb, where)
         cbs.on_test_batch_begin(step)
-        logs = self._test_batch(xb, yb)
+        logs = self._run_test_step((xb,) if yb is None else (xb, yb))
         cbs.on_test_batch_end(step, logs)
     cbs.on_test_end(logs)
     return logs
@@ -162,7 +163,8 @@ def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weigh
     if sample_weight is not None:
         raise ValueError("evaluate: sample_weight is not supported yet")
     verbose = _verbosity(verbose)
-    source = data.make_source(x, y, data.check_batch_size(batch_size), False, steps, True, "evaluate")
+    source = data.make_source(x, y, data.check_batch_size(batch_size), False, steps,
+                              not self._overrides("test_step"), "evaluate")
     self._prepare(source, "evaluate")
     cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose,
                        steps=source.num_batches)
@@ -183,7 +185,7 @@ def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None
     source = data.make_source(x, None, data.check_batch_size(batch_size), False, steps, False,
                               "predict")
     first, _ = source.first()
-    self._check_input(data.as_array(first, "x"), "predict")
+    self._check_input(first, "predict")
     cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose,
                        steps=source.num_batches)
     outputs = []
@@ -193,9 +195,12 @@ def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None
             if getattr(source, "checks_each_batch", False):
                 self._check_input(xb, "predict")
             cbs.on_predict_batch_begin(step)
-            outputs.append(self(Tensor(xb), training=False).data)
-            cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+            batch = tree.map_structure(lambda t: getattr(t, "data", t), self.predict_step((xb,)))
+            outputs.append(batch)
+            cbs.on_predict_batch_end(step, {"outputs": batch})
     cbs.on_predict_end()
     if not outputs:
         raise ValueError("predict: the input yielded no batches")
-    return np.concatenate(outputs, axis=0)
+    leaves = [tree.flatten(batch) for batch in outputs]
+    return tree.pack_sequence_as(outputs[0], [np.concatenate(parts, axis=0)
+                                              for parts in zip(*leaves)])

@@ -14,14 +14,19 @@ Layers are then built in order, each with the output shape of the one before (bu
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
+from tinydl import activations
+from tinydl.autograd import no_grad
 from tinydl.layers import _args
 from tinydl.layers.base import BUILD_LOCK, LAYER_CLASSES, Layer
-from tinydl import model_io
-from tinydl.models import summary as summary_module
+from tinydl.layers.input_layer import InputLayer
+from tinydl.layers.symbolic import KerasTensor, call_context
+from tinydl.models import compile_utils, compiled
+from tinydl.models.model import Model
 from tinydl.models.stack import call_layers
-from tinydl.models.training import TrainingMixin
 from tinydl.tensor import Tensor
 
 
@@ -29,7 +34,7 @@ def _is_input_layer(layer) -> bool:
     return type(layer).__name__ == "InputLayer"
 
 
-class Sequential(TrainingMixin, Layer):
+class Sequential(Model):
     """A linear stack of layers (Keras' Sequential model).
 
     Args:
@@ -64,6 +69,8 @@ class Sequential(TrainingMixin, Layer):
             TypeError: layer is not a Layer instance (e.g. the class itself).
             ValueError: an InputLayer anywhere but first.
         """
+        if isinstance(layer, KerasTensor) and layer.node is not None and layer.node.is_input:
+            layer = layer.node.layer  # Sequential([Input(shape=...), ...]) starts with its InputLayer
         if isinstance(layer, type) and issubclass(layer, Layer):
             raise TypeError(f"Sequential.add expects a layer instance, got the class "
                             f"{layer.__name__}; write {layer.__name__}(...)")
@@ -136,51 +143,75 @@ class Sequential(TrainingMixin, Layer):
     def call(self, inputs, training=None):
         return call_layers(self._layers, inputs, training)
 
-    def __call__(self, inputs, training=None) -> Tensor:
-        """Run all layers on inputs (N, ...) and return the output Tensor."""
-        if not isinstance(inputs, Tensor):
-            inputs = Tensor(np.asarray(inputs, dtype=np.float32))
+    def _build_once(self, input_shape) -> None:
         if not self.built:
-            self.build(self._declared_input_shape() or (None,) + tuple(inputs.shape[1:]))
-        return self.call(inputs, training=training)
+            self.build(self._declared_input_shape() or input_shape)
 
-    # ------------------------------------------------------------------ weights
-    @property
-    def weights(self) -> list:
-        """All weights, layer by layer (each layer's trainable then non-trainable), as Keras."""
-        return [w for layer in self._layers for w in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list:
-        return [w for layer in self._layers for w in layer.trainable_weights] if self.trainable else []
-
-    @property
-    def non_trainable_weights(self) -> list:
-        if not self.trainable:
-            return self.weights
-        return [w for layer in self._layers for w in layer.non_trainable_weights]
-
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for layer in getattr(self, "_layers", []):
-            layer.trainable = value
-
-    @property
-    def losses(self) -> list:
-        """The regularization penalties of all layers (scalar Tensors)."""
-        return [penalty for layer in self._layers for penalty in layer.losses]
-
-    def count_params(self) -> int:
-        """Number of scalars in all weights (trainable or not)."""
+    # ------------------------------------------------------------------ as a graph
+    def _symbolic_io(self) -> tuple:
+        """([input KerasTensor], [output KerasTensor]) of the stack, made once it is built by
+        calling its layers on an Input (so that layer.output works, as in Keras)."""
         if not self.built:
-            raise ValueError(f"model '{self.name}' is not built yet, so it has no parameters to "
-                             "count: call model.build(input_shape) or fit it first")
-        return int(sum(layer.count_params() for layer in self._layers))
+            raise AttributeError(f"Sequential model '{self.name}' has no inputs yet: it is not "
+                                 "built (start it with keras.Input(shape=...), or build it)")
+        cached = self.__dict__.get("_io")
+        if cached is None or cached[0] != len(self._layers):
+            first = self._layers[0]
+            if not _is_input_layer(first):
+                first = InputLayer(batch_shape=self.input_shape)
+            tensor = first.output
+            inputs = [tensor]
+            for layer in self.layers:
+                tensor = layer(tensor)
+            cached = (len(self._layers), inputs, [tensor])
+            self.__dict__["_io"] = cached
+        return cached[1], cached[2]
+
+    inputs = property(lambda self: self._symbolic_io()[0], doc="[the input KerasTensor]")
+    outputs = property(lambda self: self._symbolic_io()[1], doc="[the output KerasTensor]")
+    input = property(lambda self: self._symbolic_io()[0][0], doc="The input KerasTensor.")
+    output = property(lambda self: self._symbolic_io()[1][0], doc="The output KerasTensor.")
+
+    # ------------------------------------------------------------------ the fused loss path
+    def _fused_kind(self):
+        if self._fused == "unknown":
+            self._fused = compile_utils.fused_kind(self.layers[-1], self._loss_fn)
+        return self._fused
+
+    def _logits(self, x: Tensor, training: bool) -> Tensor:
+        """The model's output without its last softmax/sigmoid.
+
+        For a last layer with an `activation` attribute (Dense(..., activation='softmax')) a
+        shallow copy of it, sharing its weights, runs with a linear activation: the layer
+        itself is never changed, so a predict on this model from another thread still gets
+        probabilities.
+        """
+        *body, last = self._layers
+        with call_context(self, training):
+            x = call_layers(body, x, training)
+            _, how = compile_utils.final_activation(last)
+            if how == "skip":
+                return x
+            linear = copy.copy(last)
+            linear.activation = activations.linear
+            return linear(x, training=training)
+
+    def _forward_and_loss(self, x, y, sample_weight, training: bool):
+        """Softmax (sigmoid) + cross-entropy as one stable expression on the logits
+        (compile_utils), when the last layer and the loss allow it; else the plain path."""
+        kind = None if y is None or sample_weight is not None or self._compile_loss is None \
+            else self._fused_kind()
+        if kind is None:
+            return super()._forward_and_loss(x, y, sample_weight, training)
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        logits = self._logits(x, training)
+        y = compiled.targets_dtype(self._loss_fn, np.asarray(getattr(y, "data", y)))
+        loss = compile_utils.fused_loss(kind, self._loss_fn, y, logits)
+        with no_grad():
+            y_pred = compile_utils.apply_activation(kind, logits)
+        for penalty in self.losses:
+            loss = loss + penalty
+        return y_pred, loss
 
     def macs_per_sample(self, input_shape=None) -> int:
         """Multiply-accumulates of one forward pass on one sample, summed over the layers."""
@@ -188,41 +219,6 @@ class Sequential(TrainingMixin, Layer):
             self.build(input_shape)
         return int(sum(layer.macs_per_sample(layer.input_shape) for layer in self._layers
                        if layer.input_shape is not None))
-
-    def save(self, filepath) -> None:
-        """Save architecture, compile settings, weights and optimizer state (see tinydl.model_io).
-
-        filepath ends in '.tinydl' (a verified zip of JSON and .npy; also '.keras') or '.h5'
-        (HDF5, needs h5py). The file is written to a temporary name and renamed, so a failed
-        save leaves the previous file intact. Reload with tinydl.models.load_model(filepath).
-        """
-        model_io.save_model(self, filepath)
-
-    def save_weights(self, filepath) -> None:
-        """Write only the weights, in the same formats as save(), atomically."""
-        model_io.save_weights(self, filepath)
-
-    def load_weights(self, filepath, max_bytes: int | None = None) -> None:
-        """Read weights written by save_weights or save; counts and shapes are checked first.
-
-        max_bytes caps what the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
-        """
-        model_io.load_weights(self, filepath, max_bytes=max_bytes)
-
-    # ------------------------------------------------------------------ summary and config
-    def summary(self, line_length: int | None = None, print_fn=None) -> None:
-        """Print Keras' table of layers, output shapes and parameter counts, plus MACs per sample.
-
-        Raises:
-            ValueError: the model is not built (its shapes are unknown).
-        """
-        if not self.built:
-            raise ValueError(f"model '{self.name}' has not been built yet: call "
-                             "model.build(input_shape), give the first layer input_shape=..., "
-                             "or fit / call the model on data first")
-        print_fn = print_fn or print
-        for line in summary_module.summary_lines(self, line_length):
-            print_fn(line)
 
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self._trainable,
@@ -243,7 +239,3 @@ class Sequential(TrainingMixin, Layer):
     def __repr__(self):
         return f"<Sequential name={self.name}, layers={len(self.layers)}, built={self.built}>"
 
-
-# Layer.__init_subclass__ registered Sequential as a layer class. Models are not layer configs
-# yet: the persistence issue decides how a saved model names a nested Sequential.
-LAYER_CLASSES.pop("Sequential", None)

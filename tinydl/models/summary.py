@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-# column widths: Layer (type), Output Shape, Param #, MACs/sample
+# column widths: Layer (type), Output Shape, Param #, MACs/sample (Connected to: functional)
 _COLUMNS = (("Layer (type)", 42), ("Output Shape", 24), ("Param #", 12), ("MACs/sample", 15))
+_GRAPH_COLUMNS = (("Layer (type)", 32), ("Output Shape", 22), ("Param #", 10),
+                  ("Connected to", 30))
 
 
 def _row(cells, widths) -> str:
@@ -43,20 +45,25 @@ def summary_lines(model, line_length: int | None = None) -> list:
     MACs (multiply-accumulates) per sample are layer.macs_per_sample(input_shape): the work of
     one forward pass on one sample, e.g. in * units for a Dense layer.
     """
-    widths = [w for _, w in _COLUMNS]
+    graph = getattr(model, "_graph", None)
+    columns = _GRAPH_COLUMNS if graph is not None else _COLUMNS
+    widths = [w for _, w in columns]
     if line_length:
         scale = line_length / sum(widths)
         widths = [max(int(w * scale), 8) for w in widths]
     total_width = sum(widths)
     lines = [f'Model: "{model.name}"', "_" * total_width,
-             " " + _row([c for c, _ in _COLUMNS], widths), "=" * total_width]
+             " " + _row([c for c, _ in columns], widths), "=" * total_width]
     total_macs = 0
     for i, layer in enumerate(model.layers):
-        macs = int(layer.macs_per_sample(layer.input_shape)) if layer.input_shape is not None else 0
+        macs = _macs(layer)
         total_macs += macs
-        cells = [f"{layer.name} ({type(layer).__name__})", layer.output_shape,
-                 f"{layer.count_params():,}", f"{macs:,}"]
-        lines.append(" " + _row(cells, widths))
+        if graph is None:
+            cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape),
+                     f"{layer.count_params():,}", f"{macs:,}"]
+            lines.append(" " + _row(cells, widths))
+        else:
+            lines += _graph_rows(graph, layer, widths)
         if i < len(model.layers) - 1:
             lines.append("")
     trainable = sum(w.size for w in model.trainable_weights)
@@ -67,3 +74,35 @@ def summary_lines(model, line_length: int | None = None) -> list:
               f"Non-trainable params: {non_trainable:,} ({_bytes(non_trainable)})",
               f"Total MACs per sample: {total_macs:,}", "_" * total_width]
     return lines
+
+
+def _macs(layer) -> int:
+    if layer.input_shape is None:
+        return 0
+    try:
+        return int(layer.macs_per_sample(layer.input_shape))
+    except (TypeError, ValueError, IndexError):  # a layer with several inputs
+        return 0
+
+
+def _shape(shape) -> str:
+    if isinstance(shape, list) and len(shape) == 1:
+        shape = shape[0]
+    return str(shape)
+
+
+def _graph_rows(graph, layer, widths) -> list:
+    """One layer of a functional model: its output shape in this graph, and the tensors it
+    was called on, as Keras writes them: layer_name[node_index][tensor_index]."""
+    nodes = [node for node in graph.nodes if node.layer is layer]
+    shape = (nodes[0].outputs if nodes else layer.output).shape if not nodes or not isinstance(
+        nodes[0].outputs, (list, tuple, dict)) else [t.shape for t in nodes[0].flat_outputs]
+    sources = [f"{t.node.layer.name}[{t.node.layer._inbound_nodes.index(t.node)}][{t.index}]"
+               for node in nodes for t in node.parents]
+    cells = [f"{layer.name} ({type(layer).__name__})", _shape(shape), f"{layer.count_params():,}",
+             sources[0] + ("," if len(sources) > 1 else "") if sources else "-"]
+    rows = [" " + _row(cells, widths)]
+    for k, source in enumerate(sources[1:], start=1):
+        rows.append(" " + _row(["", "", "", source + ("," if k < len(sources) - 1 else "")],
+                               widths))
+    return rows

@@ -1,38 +1,69 @@
-"""compile, fit, evaluate, predict and the per-batch steps: Keras' training API for a model.
+"""compile, the per-batch steps (train_step, test_step, predict_step) and compute_loss: Keras' training API.
 
-One training step (train_on_batch, and every batch of fit) is:
+fit calls self.train_step(data) for every batch, so a model may override it. The default is
+Keras' step for an eager backend with autograd (its PyTorch flavour):
 
-    out  = model(x, training=True)              # or the logits, on the fused softmax path
-    loss = loss_fn(y, out) + sum(layer.losses)   # data loss + regularization penalties
-    loss.backward()                              # fills w.grad for each trainable weight
-    optimizer.apply([w.grad ...], weights)       # in place, no graph
+    def train_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=True)
+        self.zero_grad()                                  # forget the last step's gradients
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        loss.backward()                                   # fills w.grad for each trainable weight
+        self.optimizer.apply([w.grad for w in self.trainable_weights], self.trainable_weights)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-The model class using this mixin provides __call__, layers, trainable_weights, losses, build,
-get_weights / set_weights, and _input_shape_for_data() (the shape it expects, or None).
+compute_loss is the compiled loss (per output, weighted) plus self.losses (add_loss() and
+weight regularization). The model class using this mixin provides __call__, layers,
+trainable_weights, losses, build, output_names() and _input_shape_for_data().
 """
 
 from __future__ import annotations
 
-import copy
 import warnings
 
 import numpy as np
 
-from tinydl import activations, losses as losses_module, metrics as metrics_module, optimizers
+from tinydl import metrics as metrics_module, optimizers, tree
 from tinydl.autograd import is_grad_enabled, no_grad
-from tinydl.models import compile_utils, data, loops
-from tinydl.models.stack import call_layers
+from tinydl.models import compiled, data, loops
 from tinydl.tensor import Tensor
 
 
+def unpack_x_y_sample_weight(data):
+    """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError("a batch must be x, (x,), (x, y) or (x, y, sample_weight). "
+                     f"Received a tuple of {len(data)} items")
+
+
+def _batch_size(x) -> int:
+    return data.num_samples(x)
+
+
+def _as_float(value) -> float:
+    value = getattr(value, "data", value)
+    return float(np.asarray(value)) if np.ndim(value) == 0 else value
+
+
 class TrainingMixin:
-    """Keras' Model training API; see compile, fit, evaluate and predict."""
+    """Keras' Model training API; see compile, train_step, fit, evaluate and predict."""
 
     optimizer = None
     loss = None
     history = None
     stop_training = False
     compiled = False
+    _compile_loss = None
+    _compile_metrics = None
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -42,48 +73,59 @@ class TrainingMixin:
         Args:
             optimizer: a name ('rmsprop' — Keras' default —, 'sgd', 'adam', 'adamw') or an
                 tinydl.optimizers.Optimizer.
-            loss: a name ('sparse_categorical_crossentropy', 'categorical_crossentropy',
-                'binary_crossentropy', 'mse', 'mae', ...), a tinydl.losses.Loss, or a function.
+            loss: a name ('sparse_categorical_crossentropy', 'mse', ...), a tinydl.losses.Loss
+                or a function; for several outputs a list (output order) or a dict by output
+                name, or one loss for all of them. None when train_step computes its own.
             metrics: a list of names ('accuracy' is chosen to fit the loss, as in Keras),
-                tinydl.metrics.Metric objects or functions.
+                Metric objects or functions; for several outputs a list of lists or a dict.
+            loss_weights: the weight of each output's loss (a list or a dict).
             run_eagerly, steps_per_execution, jit_compile: accepted for Keras scripts; ignored.
 
         Raises:
-            ValueError / TypeError: an unknown optimizer, loss or metric (valid names listed).
+            ValueError / TypeError: an unknown optimizer, loss or metric (valid names listed),
+                or a list / dict that does not match the outputs.
         """
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments {sorted(kwargs)}")
-        if loss_weights is not None:
-            raise ValueError("compile: loss_weights is for models with several outputs, which "
-                             "Sequential does not have. Received: loss_weights=" + repr(loss_weights))
         self.optimizer = optimizers.get(optimizer)
-        self.loss = loss
-        self._loss_fn = None if loss is None else losses_module.get(loss)
-        if metrics is None:
-            metrics = []
-        elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
-            metrics = [metrics]
-        elif isinstance(metrics, dict):
-            raise TypeError("compile: metrics must be a list (a dict is for models with several "
-                            f"outputs). Received: {metrics!r}")
-        for m in metrics:  # fail now on unknown names; 'accuracy' is resolved with the data
-            if not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
-                metrics_module.get(m)
-        self._metric_specs = list(metrics)
-        self._metrics = None
+        names = self.output_names()
+        self.loss, self._metric_specs, self._loss_weights = loss, metrics, loss_weights
+        self._compile_loss = compiled.CompileLoss(loss, loss_weights, names) if loss is not None \
+            else None
+        if loss is None and loss_weights is not None:
+            raise ValueError("compile: loss_weights needs a loss. Received: loss=None")
+        self._compile_metrics = compiled.CompileMetrics(metrics, names)
+        self._loss_fn = self._compile_loss.losses[0] if self._compile_loss else None
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._fused = "unknown"
         self.compiled = True
 
     @property
     def metrics_names(self) -> list:
-        """'loss', then the compiled metrics' names (once they are resolved, after seeing data)."""
-        return ["loss"] + [m.name for m in (self._metrics or [])]
+        """The names of self.metrics, in order ('loss' first)."""
+        return [m.name for m in self.metrics]
 
     @property
     def metrics(self) -> list:
-        """The loss tracker and the metric objects."""
-        return ([self._loss_tracker] + list(self._metrics or [])) if self.compiled else []
+        """The loss tracker, the outputs' loss trackers, the compiled metrics (once resolved),
+        then Metric objects the model holds as attributes. fit resets them every epoch."""
+        found = []
+        if self.compiled:
+            found.append(self._loss_tracker)
+            if self._compile_loss is not None:
+                found += [t for t in self._compile_loss.trackers if t is not None]
+            found += self._compile_metrics.flat()
+        for value in vars(self).values():
+            if isinstance(value, metrics_module.Metric) and all(value is not m for m in found):
+                found.append(value)
+        return found
+
+    @property
+    def _metrics(self):
+        """The compiled metrics as one list (None until the first data resolves them)."""
+        if self._compile_metrics is None or self._compile_metrics.metrics is None:
+            return None
+        return self._compile_metrics.flat()
 
     def _check_compiled(self, where: str) -> None:
         if not self.compiled:
@@ -91,33 +133,6 @@ class TrainingMixin:
                                "model.compile(optimizer=..., loss=..., metrics=[...]) first, e.g. "
                                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
                                "metrics=['accuracy'])")
-        if self._loss_fn is None:
-            raise ValueError(f"{where}: the model was compiled without a loss; pass loss= to compile")
-
-    # ------------------------------------------------------------------ checking data
-    def _prepare(self, source, where: str) -> None:
-        """Check x (and y) against the model before any work; build the model and the metrics."""
-        x, y = source.first()
-        x = data.as_array(x, "x")
-        self._check_input(x, where)
-        if y is None:
-            return
-        y = data.as_array(y, "y")
-        compile_utils.check_targets(self._loss_fn, y, self.output_shape, where)
-        if self._metrics is None:
-            self._metrics = [compile_utils.resolve_metric(m, self._loss_fn, y, self.output_shape)
-                             for m in self._metric_specs]
-
-    def _check_input(self, x: np.ndarray, where: str) -> None:
-        expected = self._input_shape_for_data()
-        if expected is None:
-            self.build((None,) + tuple(x.shape[1:]))
-            return
-        if len(x.shape) != len(expected) or any(
-                e is not None and e != g for e, g in zip(expected[1:], x.shape[1:])):
-            raise ValueError(f"{where}: expected input of shape {tuple(expected)}, got {x.shape}")
-        if not self.built:
-            self.build(tuple(expected))
 
     @staticmethod
     def _check_recording(where: str) -> None:
@@ -128,84 +143,127 @@ class TrainingMixin:
                 "this thread: no graph can be recorded, so no training step can be taken. "
                 "Call it outside that block")
 
+    def _overrides(self, step: str) -> bool:
+        return getattr(type(self), step) is not getattr(TrainingMixin, step)
+
+    # ------------------------------------------------------------------ checking data
+    def _output_shapes(self) -> list:
+        shape = self.output_shape
+        if isinstance(shape, dict):
+            return [tuple(shape[k]) for k in sorted(shape)]
+        if isinstance(shape, list):
+            return [tuple(s) for s in shape]
+        return [None if shape is None else tuple(shape)]
+
+    def _prepare(self, source, where: str) -> None:
+        """Check x (and y) against the model before any work; build the model and the metrics."""
+        x, y = source.first()
+        self._check_input(x, where)
+        if y is None or self._overrides("train_step") and self._compile_loss is None:
+            return
+        names = self.output_names()
+        y_list = compiled.targets_for(y, names)
+        shapes = self._output_shapes()
+        if self._compile_loss is not None:
+            self._compile_loss.check_targets(y_list, shapes, where)
+        if self._compile_metrics.metrics is None:
+            losses = self._compile_loss.losses if self._compile_loss else [None] * len(names)
+            self._compile_metrics.build(losses, y_list, shapes)
+
+    def _check_input(self, x, where: str) -> None:
+        graph = getattr(self, "_graph", None)
+        if graph is not None:
+            for tensor, array in zip(graph.flat_inputs, graph.flat_input_values(x)):
+                _check_shape(tuple(tensor.shape), np.shape(array), where, tensor.name)
+            return
+        expected = self._input_shape_for_data()
+        if expected is None:
+            self.build(tree.map_structure(lambda a: (None,) + tuple(np.shape(a)[1:]), x))
+            return
+        if not tree.is_nested(x) and not isinstance(expected, list):
+            _check_shape(tuple(expected), np.shape(x), where, None)
+        if not self.built:
+            self.build(tuple(expected))
+
     def _check_batch(self, source, x, y, where) -> None:
         if getattr(source, "checks_each_batch", False):
             self._check_input(x, where)
-            if y is not None:
-                compile_utils.check_targets(self._loss_fn, y, self.output_shape, where)
+            if y is not None and self._compile_loss is not None:
+                self._compile_loss.check_targets(compiled.targets_for(y, self.output_names()),
+                                                 self._output_shapes(), where)
 
-    # ------------------------------------------------------------------ one batch
-    def _fused_kind(self):
-        if self._fused == "unknown":
-            self._fused = compile_utils.fused_kind(self.layers[-1], self._loss_fn)
-        return self._fused
+    # ------------------------------------------------------------------ loss and metrics
+    def zero_grad(self) -> None:
+        """Forget the gradients of all trainable weights (before a new backward)."""
+        for w in self.trainable_weights:
+            w.grad = None
 
-    def _logits(self, x: Tensor, training: bool) -> Tensor:
-        """The model's output without its last softmax/sigmoid.
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss of y_pred against y, plus self.losses (add_loss, regularizers).
 
-        For a last layer with an `activation` attribute (Dense(..., activation='softmax')) a
-        shallow copy of it, sharing its weights, runs with a linear activation: the layer
-        itself is never changed, so a predict on this model from another thread still gets
-        probabilities.
+        Returns:
+            A scalar Tensor.
+
+        Raises:
+            ValueError: there is no loss at all (compiled without one and no add_loss).
         """
-        *body, last = self.layers
-        x = call_layers(body, x, training)
-        _, how = compile_utils.final_activation(last)
-        if how == "skip":
-            return x
-        linear = copy.copy(last)
-        linear.activation = activations.linear
-        return linear(x, training=training)
-
-    def _targets(self, y: np.ndarray) -> np.ndarray:
-        if isinstance(self._loss_fn, losses_module.SparseCategoricalCrossentropy):
-            return y.astype(np.int64, copy=False)
-        return y.astype(np.float32, copy=False)
-
-    def _loss_and_output(self, x: np.ndarray, y: np.ndarray, training: bool):
-        """(scalar loss Tensor including regularization, output probabilities as an array)."""
-        kind = self._fused_kind()
-        if kind is not None:
-            logits = self._logits(Tensor(x), training)
-            loss = compile_utils.fused_loss(kind, self._loss_fn, y, logits)
-            with no_grad():
-                out = compile_utils.apply_activation(kind, logits).data
-        else:
-            output = self(Tensor(x), training=training)
-            loss, out = self._loss_fn(y, output), output.data
+        names = self.output_names()
+        total = None
+        if self._compile_loss is not None and y is not None:
+            total = self._compile_loss(compiled.targets_for(y, names),
+                                       compiled.targets_for(y_pred, names), sample_weight)
         for penalty in self.losses:
-            loss = loss + penalty
-        return loss, out
+            total = penalty if total is None else total + penalty
+        if total is None:
+            raise ValueError("compute_loss: the model was compiled without a loss and has no "
+                             "add_loss() losses; pass loss= to compile, or compute the loss in "
+                             "your own train_step")
+        return total
 
-    def _update_metrics(self, loss: float, y, out, count: int) -> dict:
-        self._loss_tracker.update_state(loss, sample_weight=count)
-        for m in self._metrics or []:
-            m.update_state(y, out)
-        return {m.name: m.result() for m in self.metrics}
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
+        """Update the compiled metrics with this batch; return every metric's result."""
+        if self._compile_metrics is not None and y is not None:
+            names = self.output_names()
+            self._compile_metrics.update_state(compiled.targets_for(y, names),
+                                               compiled.targets_for(y_pred, names), sample_weight)
+        return self.get_metrics_result()
 
-    def _reset_metrics(self) -> None:
+    def get_metrics_result(self) -> dict:
+        """{name: result} of self.metrics."""
+        logs = {}
         for m in self.metrics:
-            m.reset_state()
+            result = m.result()
+            logs.update(result if isinstance(result, dict) else {m.name: result})
+        return logs
 
-    def _train_batch(self, x: np.ndarray, y: np.ndarray) -> dict:
-        """One step: forward, backward, optimizer update; then the running metrics.
+    def _forward_and_loss(self, x, y, sample_weight, training: bool):
+        """(y_pred, loss) of a batch; Sequential overrides it with its fused softmax path."""
+        x = tree.map_structure(lambda v: v if isinstance(v, Tensor) else Tensor(v), x)
+        y_pred = self(x, training=training)
+        return y_pred, self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                         training=training)
+
+    # ------------------------------------------------------------------ the steps
+    def train_step(self, data) -> dict:
+        """One optimizer step on one batch; returns the metrics' results (the logs).
 
         Raises:
             RuntimeError: no step could be taken (grad recording off in this thread, a loss
                 that does not depend on the weights): never a loss for a step not taken.
         """
         self._check_recording("fit / train_on_batch")
-        y = self._targets(y)
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        self.zero_grad()
+        y_pred, loss = self._forward_and_loss(x, y, sample_weight, training=True)
         weights = self.trainable_weights
-        for w in weights:
-            w.grad = None
-        loss, out = self._loss_and_output(x, y, training=True)
         if weights:
             self._step(loss, weights)
         else:
             warnings.warn(f"model '{self.name}' has no trainable weights (every layer is "
-                          "frozen or has none): training changes nothing", stacklevel=3)
-        return self._update_metrics(loss.item(), y, out, len(x))
+                          "frozen or has none; a Layer of your own holding layers must call "
+                          "super().__init__() first): training changes nothing", stacklevel=3)
+        self._loss_tracker.update_state(loss.item(), sample_weight=_batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def _step(self, loss: Tensor, weights: list) -> None:
         """loss.backward() and one optimizer update of weights, or a RuntimeError saying why
@@ -228,41 +286,75 @@ class TrainingMixin:
                           "they are not trained", stacklevel=4)
         self.optimizer.apply(grads, weights)
 
-    def _test_batch(self, x: np.ndarray, y: np.ndarray) -> dict:
-        y = self._targets(y)
+    def test_step(self, data) -> dict:
+        """The loss and metrics of one batch, in inference mode; returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred, loss = self._forward_and_loss(x, y, sample_weight, training=False)
+        self._loss_tracker.update_state(loss.item(), sample_weight=_batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's output for one batch (x, or a tuple starting with x)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _run_train_step(self, data) -> dict:
+        return {k: _as_float(v) for k, v in dict(self.train_step(data)).items()}
+
+    def _run_test_step(self, data) -> dict:
         with no_grad():
-            loss, out = self._loss_and_output(x, y, training=False)
-        return self._update_metrics(loss.item(), y, out, len(x))
+            return {k: _as_float(v) for k, v in dict(self.test_step(data)).items()}
+
+    def _reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def reset_metrics(self) -> None:
+        """Reset the state of every metric in self.metrics."""
+        self._reset_metrics()
 
     def _results(self, logs: dict, return_dict: bool):
         if return_dict:
             return dict(logs)
-        values = [logs.get(name, 0.0) for name in self.metrics_names]
+        names = self.metrics_names
+        values = [logs[n] for n in names if n in logs] + [logs[k] for k in logs if k not in names]
         return values[0] if len(values) == 1 else values
 
-    def train_on_batch(self, x, y, return_dict: bool = False):
+    def _batch(self, x, y, where: str):
+        source = data.make_source(x, y, _batch_size(x), False, None, y is not None, where)
+        self._prepare(source, where)
+        self._reset_metrics()
+        xb, yb = next(iter(source.epoch()))
+        return xb, yb
+
+    def train_on_batch(self, x, y=None, return_dict: bool = False):
         """One optimizer step on one batch; returns the loss (or [loss, *metrics]) of that batch."""
         self._check_compiled("train_on_batch")
         self._check_recording("train_on_batch")
-        source = data.make_source(x, y, len(x), False, None, True, "train_on_batch")
-        self._prepare(source, "train_on_batch")
-        self._reset_metrics()
-        return self._results(self._train_batch(data.to_float32(source.x), source.y), return_dict)
+        xb, yb = self._batch(x, y, "train_on_batch")
+        return self._results(self._run_train_step((xb, yb)), return_dict)
 
-    def test_on_batch(self, x, y, return_dict: bool = False):
+    def test_on_batch(self, x, y=None, return_dict: bool = False):
         """The loss (or [loss, *metrics]) of one batch, without training."""
         self._check_compiled("test_on_batch")
-        source = data.make_source(x, y, len(x), False, None, True, "test_on_batch")
-        self._prepare(source, "test_on_batch")
-        self._reset_metrics()
-        return self._results(self._test_batch(data.to_float32(source.x), source.y), return_dict)
+        xb, yb = self._batch(x, y, "test_on_batch")
+        return self._results(self._run_test_step((xb, yb)), return_dict)
 
-    def predict_on_batch(self, x) -> np.ndarray:
-        """The model's output for one batch, as an array."""
-        x = data.as_array(x, "x")
-        self._check_input(x, "predict_on_batch")
+    def predict_on_batch(self, x):
+        """The model's output for one batch, as an array (or a structure of arrays)."""
+        xb, _ = self._batch(x, None, "predict_on_batch")
         with no_grad():
-            return self(Tensor(data.to_float32(x)), training=False).data
+            return tree.map_structure(lambda t: getattr(t, "data", t), self.predict_step((xb,)))
 
     # ------------------------------------------------------------------ the loops (loops.py)
     fit, evaluate, predict = loops.fit, loops.evaluate, loops.predict
+
+
+def _check_shape(expected: tuple, got: tuple, where: str, name) -> None:
+    if len(got) != len(expected) or any(e is not None and e != g
+                                        for e, g in zip(expected[1:], got[1:])):
+        what = f"input '{name}'" if name else "input"
+        raise ValueError(f"{where}: expected {what} of shape {expected}, got {tuple(got)}")
+
+
+__all__ = ["TrainingMixin", "unpack_x_y_sample_weight", "Tensor"]

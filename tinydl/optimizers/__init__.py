@@ -37,3 +37,7 @@ def get(identifier) -> Optimizer:
 
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "schedules"]
+
+from tinydl import keras_names  # noqa: E402
+
+__getattr__ = keras_names.missing(__name__, "optimizers")  # a Keras name tinydl lacks: a clear error

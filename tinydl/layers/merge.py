@@ -1,0 +1,217 @@
+"""Merge layers: join several tensors into one (residual connections, multi-input models).
+
+    x = Add()([x, shortcut])                  # or layers.add([x, shortcut])
+    h = Concatenate(axis=-1)([image_features, metadata])
+
+Add, Subtract, Multiply, Average, Maximum and Minimum are elementwise over tensors of one
+shape (or shapes that broadcast); Concatenate joins along an axis; Dot takes the dot product
+of two (N, d) tensors. None has weights. Each has a lowercase function, as in Keras:
+add([a, b]) is Add()([a, b]).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from tinydl import ops
+from tinydl.layers.base import Layer
+
+
+def _check_list(inputs, owner: str, exactly: int | None = None) -> None:
+    if not isinstance(inputs, (list, tuple)) or len(inputs) < 1:
+        raise ValueError(f"{owner} must be called on a list of tensors, e.g. {owner}()([a, b]). "
+                         f"Received: {inputs!r:.80}")
+    if exactly is not None and len(inputs) != exactly:
+        raise ValueError(f"{owner} must be called on a list of exactly {exactly} tensors. "
+                         f"Received {len(inputs)}")
+
+
+def _broadcast_shape(shapes: list, owner: str) -> tuple:
+    """The elementwise result shape of (batch, ...) shapes: equal sizes, or 1 on one side."""
+    if len({len(s) for s in shapes}) != 1:
+        raise ValueError(f"{owner}: the inputs must have the same rank. Received shapes {shapes}")
+    out = [shapes[0][0]]
+    for sizes in list(zip(*shapes))[1:]:
+        known = {d for d in sizes if d is not None and d != 1}
+        if len(known) > 1:
+            raise ValueError(f"{owner}: the inputs must have the same shape (or sizes of 1 that "
+                             f"broadcast). Received shapes {shapes}")
+        out.append(known.pop() if known else (1 if all(d == 1 for d in sizes) else None))
+    return tuple(out)
+
+
+class _Merge(Layer):
+    """Elementwise merge: subclasses give _merge(a, b) for a pair of tensors."""
+
+    _exactly = None
+
+    def build(self, input_shape):
+        _check_list(input_shape, type(self).__name__, self._exactly)
+        _broadcast_shape([tuple(s) for s in input_shape], type(self).__name__)
+
+    def call(self, inputs, training=None):
+        _check_list(inputs, type(self).__name__, self._exactly)
+        return functools.reduce(self._merge, inputs)
+
+    def compute_output_shape(self, input_shape):
+        return _broadcast_shape([tuple(s) for s in input_shape], type(self).__name__)
+
+
+class Add(_Merge):
+    """The sum of the inputs, elementwise."""
+    _merge = staticmethod(ops.add)
+
+
+class Subtract(_Merge):
+    """inputs[0] - inputs[1], elementwise (exactly two inputs)."""
+    _exactly = 2
+    _merge = staticmethod(ops.sub)
+
+
+class Multiply(_Merge):
+    """The product of the inputs, elementwise."""
+    _merge = staticmethod(ops.mul)
+
+
+class Average(_Merge):
+    """The mean of the inputs, elementwise."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs) * (1.0 / len(inputs))
+
+    _merge = staticmethod(ops.add)
+
+
+def _maximum(a, b):
+    return a + ops.relu(b - a)  # a where a >= b: at a tie the gradient goes to a
+
+
+def _minimum(a, b):
+    return a - ops.relu(a - b)
+
+
+class Maximum(_Merge):
+    """The largest of the inputs, elementwise."""
+    _merge = staticmethod(_maximum)
+
+
+class Minimum(_Merge):
+    """The smallest of the inputs, elementwise."""
+    _merge = staticmethod(_minimum)
+
+
+class Concatenate(Layer):
+    """Join the inputs along `axis` (-1: the channels / features); other sizes must agree.
+
+    Shapes:
+        [(N, ..., d1), (N, ..., d2), ...] -> (N, ..., d1 + d2 + ...) for axis=-1.
+    """
+
+    def __init__(self, axis: int = -1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)
+
+    def call(self, inputs, training=None):
+        _check_list(inputs, "Concatenate")
+        return ops.concatenate(list(inputs), axis=self.axis % len(inputs[0].shape))
+
+    def compute_output_shape(self, input_shape):
+        _check_list(input_shape, "Concatenate")
+        shapes = [tuple(s) for s in input_shape]
+        rank = len(shapes[0])
+        axis = self.axis % rank if -rank <= self.axis < rank else None
+        if axis is None or axis == 0 or len({len(s) for s in shapes}) != 1:
+            raise ValueError(f"Concatenate(axis={self.axis}) needs inputs of one rank with that "
+                             f"axis (not the batch axis). Received shapes {shapes}")
+        for i in range(1, rank):
+            sizes = {s[i] for s in shapes if s[i] is not None}
+            if i != axis and len(sizes) > 1:
+                raise ValueError(f"Concatenate(axis={self.axis}): the inputs must match in every "
+                                 f"axis but the concatenation axis. Received shapes {shapes}")
+        joined = None if any(s[axis] is None for s in shapes) else sum(s[axis] for s in shapes)
+        out = list(shapes[0])
+        out[axis] = joined
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Dot(Layer):
+    """The dot product of two (N, d) inputs over their last axis: (N, 1).
+
+    Args:
+        axes: 1 or -1 (the only axes of 2-D inputs that are not the batch axis).
+        normalize: L2-normalize each input first, so the result is the cosine similarity.
+    """
+
+    def __init__(self, axes=-1, normalize: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if axes not in (1, -1, [1, 1], [-1, -1], (1, 1), (-1, -1)):
+            raise ValueError(f"Dot: only axes=-1 (the last axis of 2-D inputs) is implemented in "
+                             f"tinydl. Received: axes={axes!r}")
+        self.axes, self.normalize = axes if isinstance(axes, int) else list(axes), bool(normalize)
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)
+
+    def call(self, inputs, training=None):
+        a, b = inputs
+        if self.normalize:
+            a = a / ops.sqrt(ops.sum(a * a, axis=-1, keepdims=True) + 1e-12)
+            b = b / ops.sqrt(ops.sum(b * b, axis=-1, keepdims=True) + 1e-12)
+        return ops.sum(a * b, axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        _check_list(input_shape, "Dot", exactly=2)
+        a, b = (tuple(s) for s in input_shape)
+        if len(a) != 2 or len(b) != 2 or None not in (a[1], b[1]) and a[1] != b[1]:
+            raise ValueError(f"Dot is implemented in tinydl for two (N, d) inputs of one d. "
+                             f"Received shapes {[a, b]}")
+        return (a[0], 1)
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def add(inputs, **kwargs):
+    """Add(**kwargs)(inputs)."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Subtract(**kwargs)(inputs)."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Multiply(**kwargs)(inputs)."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Average(**kwargs)(inputs)."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """Maximum(**kwargs)(inputs)."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """Minimum(**kwargs)(inputs)."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis: int = -1, **kwargs):
+    """Concatenate(axis=axis, **kwargs)(inputs)."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize: bool = False, **kwargs):
+    """Dot(axes, normalize, **kwargs)(inputs)."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

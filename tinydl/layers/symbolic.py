@@ -1,0 +1,148 @@
+"""Symbolic tensors for the functional API: KerasTensor, the Node that records a layer call, and the call context.
+
+    inputs = Input(shape=(784,))            # a KerasTensor: shape (None, 784), no values
+    x = Dense(64)(inputs)                   # records a Node: (Dense, its inputs, its outputs)
+    outputs = Dense(10)(x)
+    model = Model(inputs, outputs)          # walks the Nodes back from outputs to inputs
+
+A layer called on KerasTensors builds itself for their shapes and runs once on zeros (one
+sample per batch) to check that the shapes fit and to find the output shape; no graph of the
+autograd engine is made. Called on arrays or Tensors, the same layer computes (eager).
+
+The call context is what one outermost layer call shares with the layers it calls: the
+`training` flag (a nested Dropout called without training= follows its model's) and the
+entry layer, whose add_loss() losses are cleared at the start of each call, as in Keras.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+from tinydl import tree
+
+_names: dict = {}
+
+
+def _unique(base: str) -> str:
+    count = _names.get(base, 0)
+    _names[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (batch axis None), a dtype, and the Node that made it.
+
+    It holds no values. Use it only to call layers and to make a Model:
+    Model(inputs=..., outputs=...).
+
+    Attributes:
+        shape: a tuple, e.g. (None, 28, 28, 1).
+        dtype: a dtype name, 'float32' unless Input(dtype=...) said otherwise.
+        name: a unique name ('keras_tensor', 'keras_tensor_1', ...).
+    """
+
+    def __init__(self, shape, dtype="float32", name: str | None = None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = np.dtype(dtype or "float32").name
+        self.name = name or _unique("keras_tensor")
+        self.node, self.index = None, 0  # set by Node: which call made it, which output it is
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(f"{self!r} is symbolic and has no values: it is for building a "
+                        "functional Model (call layers on it, then Model(inputs, outputs)). "
+                        "To compute, call the layer or the model on a NumPy array or a Tensor")
+
+    def __bool__(self):
+        raise TypeError(f"{self!r} is symbolic: it has no truth value")
+
+    def __len__(self):
+        raise TypeError(f"{self!r} is symbolic: len() is unknown (use .shape)")
+
+    def _op(self, name: str):
+        raise TypeError(f"'{name}' on a symbolic KerasTensor is not implemented in tinydl: "
+                        "use a layer instead (layers.Add, Subtract, Multiply, Concatenate, "
+                        "Lambda(...)); received " + repr(self))
+
+    def __add__(self, other): self._op("+")
+    def __radd__(self, other): self._op("+")
+    def __sub__(self, other): self._op("-")
+    def __rsub__(self, other): self._op("-")
+    def __mul__(self, other): self._op("*")
+    def __rmul__(self, other): self._op("*")
+    def __truediv__(self, other): self._op("/")
+    def __matmul__(self, other): self._op("@")
+    def __neg__(self): self._op("-")
+    def __getitem__(self, index): self._op("[]")
+
+
+def is_symbolic(structure) -> bool:
+    """True when any leaf of structure is a KerasTensor."""
+    return any(isinstance(leaf, KerasTensor) for leaf in tree.flatten(structure))
+
+
+class Node:
+    """One call of a layer on KerasTensors: the layer, its arguments and its outputs.
+
+    Attributes:
+        layer: the Layer called.
+        args, kwargs: the call's arguments, KerasTensors among them (any structure).
+        outputs: the KerasTensors made (a structure, as the layer returned them).
+        parents: the KerasTensors in args and kwargs, in flatten order.
+    """
+
+    def __init__(self, layer, args: tuple, kwargs: dict, outputs):
+        self.layer, self.args, self.kwargs, self.outputs = layer, args, kwargs, outputs
+        self.flat_outputs = tree.flatten(outputs)
+        self.parents = [t for t in tree.flatten([list(args), kwargs]) if isinstance(t, KerasTensor)]
+        for index, tensor in enumerate(self.flat_outputs):
+            tensor.node, tensor.index = self, index
+        layer._inbound_nodes.append(self)
+
+    @property
+    def is_input(self) -> bool:
+        """True for the node of an InputLayer (no parents)."""
+        return not self.parents and not self.args
+
+
+# ----------------------------------------------------------------------------- the call context
+
+class _CallContext(threading.local):
+    """Per thread, so that a predict in one thread never sees another's training call."""
+
+    def __init__(self):
+        self.entry, self.training = None, None
+
+
+_context = _CallContext()
+
+
+@contextlib.contextmanager
+def call_context(layer, training):
+    """Enter a layer call: the outermost call sets the training flag and clears losses.
+
+    Yields the training value the call should use: the explicit one, else the enclosing
+    call's (as Keras propagates training to nested layers).
+    """
+    outermost = _context.entry is None
+    if outermost:
+        _context.entry = layer
+        layer._clear_losses()
+    if training is None:
+        training = _context.training
+    previous, _context.training = _context.training, training
+    try:
+        yield training
+    finally:
+        _context.training = previous
+        if outermost:
+            _context.entry = None

@@ -1,0 +1,145 @@
+"""What compile(loss=, loss_weights=, metrics=) becomes for a model with one or several outputs.
+
+    model.compile(loss={"class": "sparse_categorical_crossentropy", "box": "mse"},
+                  loss_weights={"class": 1.0, "box": 0.5},
+                  metrics={"class": ["accuracy"]})
+
+CompileLoss gives the training loss: sum over outputs of weight * loss(y_true, y_pred), and
+tracks each output's (unweighted) loss as '<output>_loss' when there are several. CompileMetrics
+holds one list of metrics per output, named '<output>_<metric>' when there are several (Keras'
+log names, e.g. 'dense_1_accuracy'). Output names are the dict keys of a dict-output model,
+else the names of the layers that make the outputs. A single loss or metric list given to a
+model with several outputs applies to each of them, as in Keras.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinydl import losses as losses_module, metrics as metrics_module, tree
+from tinydl.models import compile_utils
+
+
+def _per_output(spec, names: list, what: str, broadcast: bool) -> list:
+    """spec (one value, a list in output order, or a dict by output name) as a list per output."""
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(names))
+        if unknown:
+            raise ValueError(f"compile: {what} names outputs {unknown} that the model does not "
+                             f"have; its outputs are {names}. Received: {what}={spec!r}")
+        return [spec.get(name) for name in names]
+    if isinstance(spec, (list, tuple)) and len(names) > 1:
+        if len(spec) != len(names):
+            raise ValueError(f"compile: {what} must have one entry per output ({len(names)}: "
+                             f"{names}), or be a dict by output name. Received: {what}={spec!r}")
+        return list(spec)
+    if broadcast or len(names) == 1:
+        return [spec] * len(names)
+    raise ValueError(f"compile: {what} must be a list with one entry per output or a dict by "
+                     f"output name {names}. Received: {what}={spec!r}")
+
+
+def targets_for(y, names: list) -> list:
+    """The targets y as a list in output order (y may be an array, a list or a dict)."""
+    if len(names) == 1:
+        if isinstance(y, (list, tuple)) and len(y) == 1:
+            return [y[0]]
+        if isinstance(y, dict) and len(y) == 1:
+            return list(y.values())
+        return [y]
+    if isinstance(y, dict):
+        missing = [n for n in names if n not in y]
+        if missing:
+            raise ValueError(f"the targets for outputs {missing} are missing; expected a dict with "
+                             f"keys {names}, received keys {sorted(y)}")
+        return [y[n] for n in names]
+    flat = tree.flatten(y)
+    if len(flat) != len(names):
+        raise ValueError(f"the model has {len(names)} outputs {names}, but received {len(flat)} "
+                         "target arrays; give one per output (a list, or a dict by output name)")
+    return flat
+
+
+def _array(value) -> np.ndarray:
+    return np.asarray(getattr(value, "data", value))
+
+
+class CompileLoss:
+    """The compiled loss over the outputs (None for an output means: no loss there)."""
+
+    def __init__(self, loss, loss_weights, names: list):
+        self.names = names
+        self.losses = [None if spec is None else losses_module.get(spec)
+                       for spec in _per_output(loss, names, "loss", broadcast=True)]
+        weights = [1.0] * len(names) if loss_weights is None else \
+            _per_output(loss_weights, names, "loss_weights", broadcast=False)
+        self.weights = [1.0 if w is None else float(w) for w in weights]
+        several = len(names) > 1
+        self.trackers = [metrics_module.Mean(name=f"{name}_loss") if several and loss is not None
+                         else None for name, loss in zip(names, self.losses)]
+
+    def __call__(self, y_true: list, y_pred: list, sample_weight=None):
+        """The weighted sum of the outputs' losses (a scalar Tensor), or None if none has one."""
+        total = None
+        for i, loss in enumerate(self.losses):
+            if loss is None:
+                continue
+            y = targets_dtype(loss, _array(y_true[i]))
+            weight = sample_weight[i] if isinstance(sample_weight, list) else sample_weight
+            value = loss(y, y_pred[i], sample_weight=None if weight is None else _array(weight))
+            if self.trackers[i] is not None:
+                self.trackers[i].update_state(value.item(), sample_weight=len(y))
+            value = value * self.weights[i] if self.weights[i] != 1.0 else value
+            total = value if total is None else total + value
+        return total
+
+    def check_targets(self, y_true: list, output_shapes: list, where: str) -> None:
+        for loss, y, shape in zip(self.losses, y_true, output_shapes):
+            if loss is not None and shape is not None:
+                compile_utils.check_targets(loss, _array(y), shape, where)
+
+
+def targets_dtype(loss, y: np.ndarray) -> np.ndarray:
+    if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
+        return y.astype(np.int64, copy=False)
+    return y.astype(np.float32, copy=False)
+
+
+class CompileMetrics:
+    """One list of Metric objects per output, resolved once the targets are seen."""
+
+    def __init__(self, metrics, names: list):
+        self.names = names
+        if metrics is None or (isinstance(metrics, (list, tuple, dict)) and not metrics):
+            metrics = [[] for _ in names] if len(names) > 1 else []
+        if isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
+            metrics = [metrics]
+        specs = _per_output(metrics, names, "metrics", broadcast=False) if len(names) > 1 \
+            else [metrics]
+        self.specs = [[] if s is None else list(s) if isinstance(s, (list, tuple)) else [s]
+                      for s in specs]
+        for output_specs in self.specs:  # fail now on unknown names
+            for m in output_specs:
+                if not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
+                    metrics_module.get(m)
+        self.metrics = None
+
+    def build(self, losses: list, y_true: list, output_shapes: list) -> None:
+        """Resolve 'accuracy' for each output's loss and targets; prefix names by output."""
+        several = len(self.names) > 1
+        self.metrics = []
+        for name, specs, loss, y, shape in zip(self.names, self.specs, losses, y_true,
+                                               output_shapes):
+            resolved = [compile_utils.resolve_metric(m, loss, _array(y), shape) for m in specs]
+            if several:
+                for metric in resolved:
+                    metric.name = f"{name}_{metric.name}"
+            self.metrics.append(resolved)
+
+    def update_state(self, y_true: list, y_pred: list, sample_weight=None) -> None:
+        for metrics, y, p in zip(self.metrics or [], y_true, y_pred):
+            for metric in metrics:
+                metric.update_state(_array(y), _array(p))
+
+    def flat(self) -> list:
+        return [m for metrics in self.metrics or [] for m in metrics]
