@@ -23,7 +23,9 @@ import tinydl
 ENFORCED = ["tinydl.autograd", "tinydl.backend", "tinydl.tensor", "tinydl.utils", "tinydl.rng",
             "tinydl.labs", "tinydl.labs.grader", "tinydl.labs.classroom", "tinydl.labs.testing",
             "tinydl.labs.__main__", "tinydl.activations", "tinydl.regularizers", "tinydl.schedules",
-            "tinydl.random", "tinydl.functional", "tinydl.initializers"]
+            "tinydl.random", "tinydl.functional", "tinydl.initializers", "tinydl.losses",
+            "tinydl.optimizers", "tinydl.optimizers.adam", "tinydl.optimizers.base", "tinydl.optimizers.rmsprop",
+            "tinydl.optimizers.sgd"]
 DOCTESTED = ENFORCED + ["tinydl.labs._starters"]
 # Of tinydl.backend, the selection API a user calls; its kernel entry points (gemm,
 # conv2d_forward, ...) are specified in docs/kernels.md and not yet held to this rule.
