@@ -25,7 +25,13 @@ ENFORCED = ["tinydl.autograd", "tinydl.backend", "tinydl.tensor", "tinydl.utils"
             "tinydl.labs.__main__", "tinydl.activations", "tinydl.regularizers", "tinydl.schedules",
             "tinydl.random", "tinydl.functional", "tinydl.initializers", "tinydl.losses",
             "tinydl.optimizers", "tinydl.optimizers.adam", "tinydl.optimizers.base", "tinydl.optimizers.rmsprop",
-            "tinydl.optimizers.sgd"]
+            "tinydl.optimizers.sgd",
+            "tinydl.layers.activation", "tinydl.layers.attention", "tinydl.layers.augmentation",
+            "tinydl.layers.augmentation_affine", "tinydl.layers.conv1d", "tinydl.layers.convolutional",
+            "tinydl.layers.core", "tinydl.layers.embedding", "tinydl.layers.input_layer",
+            "tinydl.layers.masking", "tinydl.layers.normalization", "tinydl.layers.pooling",
+            "tinydl.layers.preprocessing", "tinydl.layers.recurrent", "tinydl.layers.reshaping",
+            "tinydl.layers.text_vectorization", "tinydl.layers.wrappers"]
 DOCTESTED = ENFORCED + ["tinydl.labs._starters"]
 # Of tinydl.backend, the selection API a user calls; its kernel entry points (gemm,
 # conv2d_forward, ...) are specified in docs/kernels.md and not yet held to this rule.

@@ -59,5 +59,9 @@ class InputLayer(Layer):
 def Input(shape=None, batch_size=None, name: str | None = None, batch_shape=None) -> InputLayer:
     """Keras' Input(shape=...): here it returns an InputLayer, to be the first entry of a
     Sequential list, e.g. Sequential([Input(shape=(32, 32, 3)), Conv2D(32, 3), ...]).
+
+    Example:
+        >>> Input(shape=(28, 28, 1)).output_shape
+        (None, 28, 28, 1)
     """
     return InputLayer(shape=shape, batch_size=batch_size, name=name, batch_shape=batch_shape)
