@@ -37,7 +37,9 @@ ENFORCED = ["tinydl.autograd", "tinydl.backend", "tinydl.tensor", "tinydl.utils"
             "tinydl.datasets", "tinydl.datasets.cifar10", "tinydl.datasets.cifar10_sample", "tinydl.datasets.digits",
             "tinydl.datasets.fashion_mnist", "tinydl.datasets.mnist", "tinydl.datasets.mnist_sample",
             "tinydl.ops.keras_numpy", "tinydl.ops.keras_array", "tinydl.ops.keras_nn", "tinydl.ops.keras_core",
-            "tinydl.ops.operators"]
+            "tinydl.ops.operators", "tinydl.ops.conv", "tinydl.ops.elementwise", "tinydl.ops.embedding",
+            "tinydl.ops.image", "tinydl.ops.loss", "tinydl.ops.matmul", "tinydl.ops.movement",
+            "tinydl.ops.normalization", "tinydl.ops.pool", "tinydl.ops.recurrent", "tinydl.ops.reduce"]
 # Packages that only re-export: their names' examples run as those of the modules defining them.
 REEXPORTING = {"tinydl.preprocessing"}
 DOCTESTED = [m for m in ENFORCED if m not in REEXPORTING] + ["tinydl.labs._starters", "tinydl.datasets._files"]

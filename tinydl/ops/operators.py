@@ -94,14 +94,14 @@ def div(a, b):
     return Div.apply(*_float_operands(*_operands(a, b, "div")))
 
 
-def pow(a, b):
+def pow(a, b):  # noqa: A001 (the Python operator's name)
     """a ** b (what Tensor.__pow__ calls).
 
     Example:
         >>> pow(tinydl.Tensor([2.0, 3.0]), 2.0)
         Tensor([4., 9.])
     """
-    return Pow.apply(*_operands(a, b, "pow"))  # noqa: A001 (the Python operator's name)
+    return Pow.apply(*_operands(a, b, "pow"))
 
 
 def matmul(a, b):
@@ -184,14 +184,14 @@ def relu(a):
     return Relu.apply(a)
 
 
-def abs(a):
+def abs(a):  # noqa: A001
     """|a| per element (abs(tensor)).
 
     Example:
         >>> abs(tinydl.Tensor([-1.5, 2.0]))
         Tensor([1.5, 2. ])
     """
-    return Abs.apply(a)  # noqa: A001
+    return Abs.apply(a)
 
 
 def clip(a, low, high):
@@ -204,7 +204,7 @@ def clip(a, low, high):
     return Clip.apply(a, low, high)
 
 
-def sum(a, axis=None, keepdims=False):
+def sum(a, axis=None, keepdims=False):  # noqa: A001
     """The sum over axis, all axes when None (Tensor.sum).
 
     Example:
@@ -212,7 +212,7 @@ def sum(a, axis=None, keepdims=False):
         >>> sum(x), sum(x, axis=1, keepdims=True).shape
         (Tensor(10.), (2, 1))
     """
-    return Sum.apply(a, axis, keepdims)  # noqa: A001
+    return Sum.apply(a, axis, keepdims)
 
 
 def mean(a, axis=None, keepdims=False):
@@ -225,14 +225,14 @@ def mean(a, axis=None, keepdims=False):
     return Mean.apply(a, axis, keepdims)
 
 
-def max(a, axis=None, keepdims=False):
+def max(a, axis=None, keepdims=False):  # noqa: A001
     """The largest element over axis, all axes when None (Tensor.max).
 
     Example:
         >>> max(tinydl.Tensor([[1.0, 5.0], [3.0, 2.0]]), axis=1)
         Tensor([5., 3.])
     """
-    return Max.apply(a, axis, keepdims)  # noqa: A001
+    return Max.apply(a, axis, keepdims)
 
 
 def getitem(a, index):
