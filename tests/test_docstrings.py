@@ -39,9 +39,9 @@ ENFORCED = ["tinydl.autograd", "tinydl.backend", "tinydl.tensor", "tinydl.utils"
             "tinydl.ops.keras_numpy", "tinydl.ops.keras_array", "tinydl.ops.keras_nn", "tinydl.ops.keras_core",
             "tinydl.ops.operators", "tinydl.ops.conv", "tinydl.ops.elementwise", "tinydl.ops.embedding",
             "tinydl.ops.image", "tinydl.ops.loss", "tinydl.ops.matmul", "tinydl.ops.movement",
-            "tinydl.ops.normalization", "tinydl.ops.pool", "tinydl.ops.recurrent", "tinydl.ops.reduce"]
+            "tinydl.ops.normalization", "tinydl.ops.pool", "tinydl.ops.recurrent", "tinydl.ops.reduce", "tinydl.ops"]
 # Packages that only re-export: their names' examples run as those of the modules defining them.
-REEXPORTING = {"tinydl.preprocessing"}
+REEXPORTING = {"tinydl.preprocessing", "tinydl.ops"}
 DOCTESTED = [m for m in ENFORCED if m not in REEXPORTING] + ["tinydl.labs._starters", "tinydl.datasets._files"]
 # Of tinydl.backend, the selection API a user calls; its kernel entry points (gemm,
 # conv2d_forward, ...) are specified in docs/kernels.md and not yet held to this rule.
