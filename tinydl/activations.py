@@ -7,12 +7,22 @@ from tinydl import ops
 
 
 def linear(x):
-    """The identity."""
+    """The identity.
+
+    Example:
+        >>> linear(tinydl.Tensor([1.0, -2.0])).data
+        array([ 1., -2.], dtype=float32)
+    """
     return x
 
 
 def softmax(x):
-    """Softmax over the last axis."""
+    """Softmax over the last axis.
+
+    Example:
+        >>> softmax(tinydl.Tensor([[0.0, 0.0]])).data
+        array([[0.5, 0.5]], dtype=float32)
+    """
     return F.softmax(x, axis=-1)
 
 
@@ -21,7 +31,14 @@ _BY_NAME = {"relu": ops.relu, "sigmoid": ops.sigmoid, "tanh": ops.tanh, "softmax
 
 
 def get(identifier):
-    """An activation from None, a name or a callable (Tensor -> Tensor)."""
+    """An activation from None, a name or a callable (Tensor -> Tensor).
+
+    Example:
+        >>> get("relu")(tinydl.Tensor([-1.0, 2.0])).data
+        array([0., 2.], dtype=float32)
+        >>> get(None) is linear
+        True
+    """
     if identifier is None:
         return linear
     if callable(identifier):
@@ -33,7 +50,12 @@ def get(identifier):
 
 
 def name_of(activation) -> str | None:
-    """The Keras name of a built-in activation function, else None."""
+    """The Keras name of a built-in activation function, else None.
+
+    Example:
+        >>> name_of(get("softmax")), name_of(print)
+        ('softmax', None)
+    """
     for name, fn in _BY_NAME.items():
         if fn is activation:
             return name

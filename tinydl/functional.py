@@ -23,12 +23,22 @@ def _as_tensor(x) -> Tensor:
 
 
 def softmax(x, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along axis, computed stably."""
+    """exp(x) / sum(exp(x)) along axis, computed stably.
+
+    Example:
+        >>> softmax(Tensor([[1.0, 1.0, 1.0, 1.0]])).data
+        array([[0.25, 0.25, 0.25, 0.25]], dtype=float32)
+    """
     return Softmax.apply(_as_tensor(x), axis)
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
-    """log(softmax(x)) along axis, without forming softmax (stable for large logits)."""
+    """log(softmax(x)) along axis, without forming softmax (stable for large logits).
+
+    Example:
+        >>> log_softmax(Tensor([[0.0, 0.0]])).data
+        array([[-0.6931472, -0.6931472]], dtype=float32)
+    """
     return LogSoftmax.apply(_as_tensor(x), axis)
 
 
@@ -44,6 +54,11 @@ def softmax_cross_entropy(logits, labels) -> Tensor:
 
     Raises:
         TypeError: labels are not integers. ValueError: shapes differ or a label is out of range.
+
+    Example:
+        >>> loss = softmax_cross_entropy(Tensor([[0.0, 0.0], [0.0, 0.0]]), [0, 1])
+        >>> round(loss.item(), 4)
+        0.6931
     """
     if isinstance(labels, Tensor):
         raise TypeError("softmax_cross_entropy: labels must be a NumPy integer array or a list, "
@@ -109,6 +124,11 @@ def conv2d_max_pool(x, kernel, bias=None, strides=1, padding: str = "valid",
 
     Returns:
         (N, PH', PW', F), the pooled output.
+
+    Example:
+        >>> x, k = Tensor(np.ones((1, 6, 6, 3))), Tensor(np.ones((3, 3, 3, 8)))
+        >>> conv2d_max_pool(x, k, pool_size=2).shape
+        (1, 2, 2, 8)
     """
     x, kernel, bias, strides, pads, out_hw = _conv_arguments(x, kernel, bias, strides, padding)
     pool = normalize_pair(pool_size, "pool_size")
@@ -136,6 +156,12 @@ def max_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
     pool_size), the convolution and the pool are recorded as one node, Conv2dMaxPool, whose
     backward sends the pooled gradient straight into the convolution's gradient kernels
     (tinydl/ops/conv.py). The values and gradients are those of the two separate ops.
+
+    Example:
+        >>> x = Tensor(np.arange(16.0).reshape(1, 4, 4, 1))
+        >>> max_pool2d(x, 2).data[0, :, :, 0]
+        array([[ 5.,  7.],
+               [13., 15.]])
     """
     args = _pool_arguments(x, pool_size, strides, padding, "max_pool2d")
     fused = fuse_max_pool(*args)
@@ -143,7 +169,14 @@ def max_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
 
 
 def avg_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
-    """Mean over each window (padding not counted); strides default to pool_size (Keras)."""
+    """Mean over each window (padding not counted); strides default to pool_size (Keras).
+
+    Example:
+        >>> x = Tensor(np.arange(16.0).reshape(1, 4, 4, 1))
+        >>> avg_pool2d(x, 2).data[0, :, :, 0]
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]])
+    """
     return AvgPool2d.apply(*_pool_arguments(x, pool_size, strides, padding, "avg_pool2d"))
 
 
@@ -151,6 +184,13 @@ def dropout(x, rate: float, training: bool, rng=None) -> Tensor:
     """Zero each element with probability rate during training and scale the rest by 1/(1-rate).
 
     At inference (training=False) it returns x unchanged.
+
+    Example:
+        >>> x = Tensor(np.ones(4))
+        >>> dropout(x, 0.5, training=False) is x
+        True
+        >>> sorted(set(dropout(x, 0.5, training=True, rng=np.random.default_rng(0)).data.tolist()))
+        [0.0, 2.0]
     """
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"dropout rate must be in [0, 1), got {rate}")

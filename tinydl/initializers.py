@@ -22,7 +22,12 @@ _TRUNCATED_STD = 0.87962566103423978
 
 
 def compute_fans(shape: tuple) -> tuple[float, float]:
-    """(fan_in, fan_out) of a weight shape, as Keras computes them."""
+    """(fan_in, fan_out) of a weight shape, as Keras computes them.
+
+    Example:
+        >>> compute_fans((3, 3, 16, 32))
+        (144.0, 288.0)
+    """
     if len(shape) == 0:
         return 1.0, 1.0
     if len(shape) == 1:
@@ -32,7 +37,12 @@ def compute_fans(shape: tuple) -> tuple[float, float]:
 
 
 def physical_memory() -> int | None:
-    """Bytes of RAM in this machine, or None where the OS does not say."""
+    """Bytes of RAM in this machine, or None where the OS does not say.
+
+    Example:
+        >>> physical_memory() is None or physical_memory() > 0
+        True
+    """
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
@@ -57,6 +67,13 @@ def check_size(shape: tuple, dtype, what: str) -> None:
     Raises:
         ValueError: an entry that is not an int >= 0.
         MemoryError: more bytes than this machine's memory.
+
+    Example:
+        >>> check_size((2, 3), np.float32, "zeros")
+        >>> check_size((2, -1), np.float32, "zeros")
+        Traceback (most recent call last):
+            ...
+        ValueError: zeros: a weight's shape must hold ints >= 0. Received: shape=(2, -1)
     """
     if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0 for d in shape):
         raise ValueError(f"{what}: a weight's shape must hold ints >= 0. Received: shape={shape}")
@@ -102,6 +119,11 @@ class VarianceScaling:
         scale: the variance numerator (1 for Glorot/LeCun, 2 for He).
         mode: 'fan_in', 'fan_out' or 'fan_avg'.
         distribution: 'truncated_normal', 'untruncated_normal' or 'uniform'.
+
+    Example:
+        >>> w = VarianceScaling(scale=2.0, mode="fan_in", seed=0)((256, 128))
+        >>> w.shape, w.dtype, round(float(w.std()), 2)
+        ((256, 128), dtype('float32'), 0.09)
     """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
@@ -126,6 +148,13 @@ class VarianceScaling:
 
 
 class Constant:
+    """A tensor filled with one value.
+
+    Example:
+        >>> Constant(0.5)((2, 2))
+        array([[0.5, 0.5],
+               [0.5, 0.5]], dtype=float32)
+    """
     def __init__(self, value=0.0):
         self.value = value
 
@@ -135,6 +164,13 @@ class Constant:
 
 
 class RandomNormal:
+    """Samples of N(mean, stddev^2) (seeded when seed is given).
+
+    Example:
+        >>> w = RandomNormal(stddev=0.1, seed=0)((500, 100))
+        >>> w.shape, round(float(w.std()), 2)
+        ((500, 100), 0.1)
+    """
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
@@ -149,6 +185,13 @@ class RandomNormal:
 
 
 class RandomUniform:
+    """Samples uniform in [minval, maxval) (seeded when seed is given).
+
+    Example:
+        >>> w = RandomUniform(-1.0, 1.0, seed=0)((100,))
+        >>> bool((w >= -1).all() and (w < 1).all())
+        True
+    """
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
@@ -164,6 +207,11 @@ class Orthogonal:
 
     The shape is seen as (prod(shape[:-1]), shape[-1]); the rows (or columns, whichever are
     fewer) are orthonormal. Keras' default for recurrent kernels (Saxe et al., 2014).
+
+    Example:
+        >>> w = Orthogonal(seed=0)((4, 4))
+        >>> np.allclose(w.T @ w, np.eye(4), atol=1e-6)
+        True
     """
 
     def __init__(self, gain=1.0, seed=None):
@@ -198,7 +246,14 @@ _BY_NAME = {
 
 
 def get(identifier):
-    """An initializer from a name ('glorot_uniform', 'he_normal', 'zeros', ...) or a callable."""
+    """An initializer from a name ('glorot_uniform', 'he_normal', 'zeros', ...) or a callable.
+
+    Example:
+        >>> get("zeros")((2,))
+        array([0., 0.], dtype=float32)
+        >>> type(get("glorot_uniform")).__name__
+        'VarianceScaling'
+    """
     if callable(identifier):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
@@ -207,7 +262,12 @@ def get(identifier):
 
 
 def name_of(initializer) -> str | None:
-    """The registered name an initializer was made from, when it is one (for get_config)."""
+    """The registered name an initializer was made from, when it is one (for get_config).
+
+    Example:
+        >>> name_of("he_normal"), name_of(Constant(1.0))
+        ('he_normal', None)
+    """
     return initializer if isinstance(initializer, str) else None
 
 from tinydl import keras_names  # noqa: E402

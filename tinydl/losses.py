@@ -43,14 +43,24 @@ def _last_axis_mean(values: Tensor) -> Tensor:
 
 
 def mean_squared_error(y_true, y_pred) -> Tensor:
-    """mean((y_true - y_pred)^2) over the last axis: one value per sample."""
+    """mean((y_true - y_pred)^2) over the last axis: one value per sample.
+
+    Example:
+        >>> mean_squared_error(np.array([[0.0, 0.0]]), tinydl.Tensor([[1.0, 3.0]])).data
+        array([5.], dtype=float32)
+    """
     y_pred = _pred(y_pred)
     diff = y_pred - _matched(y_true, y_pred, "mean_squared_error")
     return _last_axis_mean(diff * diff)
 
 
 def mean_absolute_error(y_true, y_pred) -> Tensor:
-    """mean(|y_true - y_pred|) over the last axis: one value per sample."""
+    """mean(|y_true - y_pred|) over the last axis: one value per sample.
+
+    Example:
+        >>> mean_absolute_error(np.array([[0.0, 0.0]]), tinydl.Tensor([[1.0, -3.0]])).data
+        array([2.], dtype=float32)
+    """
     y_pred = _pred(y_pred)
     return _last_axis_mean(ops.abs(y_pred - _matched(y_true, y_pred, "mean_absolute_error")))
 
@@ -60,6 +70,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tenso
 
     Without from_logits, p = y_pred / sum(y_pred) clipped to [eps, 1 - eps] (Keras);
     with it, log p = log_softmax(y_pred).
+
+    Example:
+        >>> loss = categorical_crossentropy(np.array([[0.0, 1.0]]), tinydl.Tensor([[0.5, 0.5]]))
+        >>> np.round(loss.data, 4)
+        array([0.6931], dtype=float32)
     """
     y_pred = _pred(y_pred)
     y = _matched(y_true, y_pred, "categorical_crossentropy")
@@ -72,7 +87,13 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tenso
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
-    """-log(p[label]) per sample; y_true integers (N,) or (N, 1) in [0, K), y_pred (N, K)."""
+    """-log(p[label]) per sample; y_true integers (N,) or (N, 1) in [0, K), y_pred (N, K).
+
+    Example:
+        >>> loss = sparse_categorical_crossentropy(np.array([1]), tinydl.Tensor([[0.0, 0.0]]), from_logits=True)
+        >>> np.round(loss.data, 4)
+        array([0.6931], dtype=float32)
+    """
     y_pred = _pred(y_pred)
     labels = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
@@ -89,6 +110,11 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
 
     Without from_logits p = clip(y_pred, eps, 1 - eps); with it the stable form of Keras/TF
     on logits x: max(x, 0) - x * y + log(1 + exp(-|x|)).
+
+    Example:
+        >>> loss = binary_crossentropy(np.array([[1.0]]), tinydl.Tensor([[0.5]]))
+        >>> np.round(loss.data, 4)
+        array([0.6931], dtype=float32)
     """
     y_pred = _pred(y_pred)
     y = _matched(y_true, y_pred, "binary_crossentropy")
@@ -106,6 +132,13 @@ class Loss:
     Args:
         name: the loss' name.
         reduction: 'sum_over_batch_size' (Keras' default: the mean), 'sum', or None / 'none'.
+
+    Example:
+        >>> class Squared(Loss):
+        ...     def call(self, y_true, y_pred):
+        ...         return (y_pred - y_true) * (y_pred - y_true)
+        >>> Squared()(np.zeros(2), tinydl.Tensor([1.0, 3.0])).item()
+        5.0
     """
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size"):
@@ -142,12 +175,22 @@ class _FunctionLoss(Loss):
 
 
 class MeanSquaredError(_FunctionLoss):
-    """mean((y_true - y_pred)^2); Keras' 'mse'."""
+    """mean((y_true - y_pred)^2); Keras' 'mse'.
+
+    Example:
+        >>> MeanSquaredError()(np.zeros((2, 1)), tinydl.Tensor([[1.0], [3.0]])).item()
+        5.0
+    """
     _fn, _default_name = staticmethod(mean_squared_error), "mean_squared_error"
 
 
 class MeanAbsoluteError(_FunctionLoss):
-    """mean(|y_true - y_pred|); Keras' 'mae'."""
+    """mean(|y_true - y_pred|); Keras' 'mae'.
+
+    Example:
+        >>> MeanAbsoluteError()(np.zeros((2, 1)), tinydl.Tensor([[1.0], [-3.0]])).item()
+        2.0
+    """
     _fn, _default_name = staticmethod(mean_absolute_error), "mean_absolute_error"
 
 
@@ -168,18 +211,36 @@ class _ProbabilisticLoss(Loss):
 
 
 class CategoricalCrossentropy(_ProbabilisticLoss):
-    """Cross-entropy for one-hot targets (N, K). See categorical_crossentropy."""
+    """Cross-entropy for one-hot targets (N, K). See categorical_crossentropy.
+
+    Example:
+        >>> loss = CategoricalCrossentropy(from_logits=True)
+        >>> round(loss(np.array([[1.0, 0.0]]), tinydl.Tensor([[0.0, 0.0]])).item(), 4)
+        0.6931
+    """
     _fn, _default_name = staticmethod(categorical_crossentropy), "categorical_crossentropy"
 
 
 class SparseCategoricalCrossentropy(_ProbabilisticLoss):
-    """Cross-entropy for integer labels (N,). See sparse_categorical_crossentropy."""
+    """Cross-entropy for integer labels (N,). See sparse_categorical_crossentropy.
+
+    Example:
+        >>> loss = SparseCategoricalCrossentropy(from_logits=True)
+        >>> round(loss(np.array([0, 1]), tinydl.Tensor([[0.0, 0.0], [0.0, 0.0]])).item(), 4)
+        0.6931
+    """
     _fn, _default_name = (staticmethod(sparse_categorical_crossentropy),
                           "sparse_categorical_crossentropy")
 
 
 class BinaryCrossentropy(_ProbabilisticLoss):
-    """Cross-entropy for 0/1 targets and sigmoid outputs. See binary_crossentropy."""
+    """Cross-entropy for 0/1 targets and sigmoid outputs. See binary_crossentropy.
+
+    Example:
+        >>> loss = BinaryCrossentropy()
+        >>> round(loss(np.array([[1.0], [0.0]]), tinydl.Tensor([[0.5], [0.5]])).item(), 4)
+        0.6931
+    """
     _fn, _default_name = staticmethod(binary_crossentropy), "binary_crossentropy"
 
 
@@ -197,7 +258,13 @@ _FUNCTIONS = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbs
 
 
 class LossFunctionWrapper(Loss):
-    """A Loss around any fn(y_true, y_pred) -> per-sample Tensor."""
+    """A Loss around any fn(y_true, y_pred) -> per-sample Tensor.
+
+    Example:
+        >>> loss = LossFunctionWrapper(mean_absolute_error, reduction="sum")
+        >>> loss.name, loss(np.zeros((2, 1)), tinydl.Tensor([[1.0], [2.0]])).item()
+        ('mean_absolute_error', 3.0)
+    """
 
     def __init__(self, fn, name: str | None = None, reduction="sum_over_batch_size"):
         super().__init__(name or getattr(fn, "__name__", "loss"), reduction)
@@ -212,6 +279,10 @@ def get(identifier) -> Loss:
 
     Raises:
         ValueError: an unknown name (the message lists the valid ones).
+
+    Example:
+        >>> type(get("mse")).__name__, get("sparse_categorical_crossentropy").name
+        ('MeanSquaredError', 'sparse_categorical_crossentropy')
     """
     if isinstance(identifier, Loss):
         return identifier

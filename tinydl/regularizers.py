@@ -6,7 +6,12 @@ from tinydl import ops
 
 
 class L1L2:
-    """penalty(w) = l1 * sum(|w|) + l2 * sum(w^2)."""
+    """penalty(w) = l1 * sum(|w|) + l2 * sum(w^2).
+
+    Example:
+        >>> L1L2(l1=0.5, l2=1.0)(tinydl.Tensor([1.0, -2.0])).item()
+        6.5
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         self.l1, self.l2 = float(l1), float(l2)
@@ -33,17 +38,32 @@ class L1L2:
 
 
 def l1(l1: float = 0.01) -> L1L2:  # noqa: E741
-    """L1 penalty l1 * sum(|w|); Keras' default factor 0.01."""
+    """L1 penalty l1 * sum(|w|); Keras' default factor 0.01.
+
+    Example:
+        >>> round(l1(0.1)(tinydl.Tensor([1.0, -2.0])).item(), 4)
+        0.3
+    """
     return L1L2(l1=l1)
 
 
 def l2(l2: float = 0.01) -> L1L2:
-    """L2 penalty l2 * sum(w^2); Keras' default factor 0.01."""
+    """L2 penalty l2 * sum(w^2); Keras' default factor 0.01.
+
+    Example:
+        >>> l2()
+        L1L2(l1=0.0, l2=0.01)
+    """
     return L1L2(l2=l2)
 
 
 def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:  # noqa: E741
-    """Both penalties; Keras' default factors 0.01 and 0.01."""
+    """Both penalties; Keras' default factors 0.01 and 0.01.
+
+    Example:
+        >>> l1_l2(l1=0.1, l2=0.2)
+        L1L2(l1=0.1, l2=0.2)
+    """
     return L1L2(l1=l1, l2=l2)
 
 
@@ -55,6 +75,10 @@ def serialize(regularizer) -> dict | None:
 
     None stays None. A custom callable that is not an L1L2 has no config and gives None:
     it cannot be saved with a model (recreate it in code after loading).
+
+    Example:
+        >>> serialize(l2(0.5))
+        {'class': 'L1L2', 'l1': 0.0, 'l2': 0.5}
     """
     if isinstance(regularizer, L1L2):
         return {"class": "L1L2", **regularizer.get_config()}
@@ -62,7 +86,12 @@ def serialize(regularizer) -> dict | None:
 
 
 def deserialize(config) -> L1L2 | None:
-    """The inverse of serialize: None or {'class': 'L1L2', 'l1': ..., 'l2': ...} -> L1L2."""
+    """The inverse of serialize: None or {'class': 'L1L2', 'l1': ..., 'l2': ...} -> L1L2.
+
+    Example:
+        >>> deserialize({"class": "L1L2", "l1": 0.0, "l2": 0.5})
+        L1L2(l1=0.0, l2=0.5)
+    """
     if config is None:
         return None
     if not isinstance(config, dict) or config.get("class") != "L1L2":
@@ -75,7 +104,14 @@ _BY_NAME = {"l1": l1, "l2": l2, "l1_l2": l1_l2}
 
 
 def get(identifier):
-    """None, a callable, one of 'l1', 'l2', 'l1_l2' (default factors), or a serialize() dict."""
+    """None, a callable, one of 'l1', 'l2', 'l1_l2' (default factors), or a serialize() dict.
+
+    Example:
+        >>> get("l1")
+        L1L2(l1=0.01, l2=0.0)
+        >>> get(None) is None
+        True
+    """
     if identifier is None or callable(identifier):
         return identifier
     if isinstance(identifier, dict):

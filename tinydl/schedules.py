@@ -87,7 +87,12 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class InverseTimeDecay(LearningRateSchedule):
-    """lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps) (floored if staircase)."""
+    """lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps) (floored if staircase).
+
+    Example:
+        >>> InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)(10)
+        0.05
+    """
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False, name: str = "InverseTimeDecay"):
@@ -113,6 +118,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     """values[0] until boundaries[0], values[1] until boundaries[1], ..., values[-1] after.
 
     A step equal to a boundary still gets the earlier value (Keras: step <= boundary).
+
+    Example:
+        >>> schedule = PiecewiseConstantDecay(boundaries=[10, 20], values=[0.1, 0.01, 0.001])
+        >>> schedule(5), schedule(15), schedule(25)
+        (0.1, 0.01, 0.001)
     """
 
     def __init__(self, boundaries, values, name: str = "PiecewiseConstant"):
@@ -140,6 +150,11 @@ class CosineDecay(LearningRateSchedule):
     """Cosine decay (Loshchilov & Hutter 2017, "SGDR") from initial_learning_rate to alpha * it.
 
     lr(step) = initial * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha)
+
+    Example:
+        >>> schedule = CosineDecay(0.1, decay_steps=100)
+        >>> schedule(0), round(schedule(50), 6), schedule(100)
+        (0.1, 0.05, 0.0)
     """
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,

@@ -44,6 +44,10 @@ class DatasetUnavailableError(FileNotFoundError):
 
     A subclass of `FileNotFoundError` (hence of `OSError`). Its message names the exact path
     where the file is expected and the URL to fetch it from, so it can be copied there by hand.
+
+    Example:
+        >>> issubclass(DatasetUnavailableError, FileNotFoundError)
+        True
     """
 
 
@@ -78,6 +82,12 @@ def data_dir(subfolder: str | None = None) -> Path:
     Returns:
         `$TINYDL_DATA_DIR` if set and not empty (flat, `subfolder` ignored), else
         `~/.tinydl/datasets[/subfolder]`. The folder is not created here.
+
+    Example:
+        >>> from unittest import mock
+        >>> with mock.patch.dict("os.environ", {"TINYDL_DATA_DIR": "/data/tinydl"}):
+        ...     print(data_dir("fashion_mnist"))
+        /data/tinydl
     """
     override = os.environ.get(DATA_DIR_ENV, "")
     if override:

@@ -36,6 +36,7 @@ def load_data() -> tuple[cifar10.Split, cifar10.Split]:
         ValueError: the bundled file fails its checksum.
 
     Example:
+        >>> from tinydl.datasets import cifar10_sample
         >>> (x_train, y_train), _ = cifar10_sample.load_data()
         >>> cifar10_sample.LABEL_NAMES[y_train[0, 0]]
         'frog'
@@ -49,7 +50,12 @@ def load_data() -> tuple[cifar10.Split, cifar10.Split]:
 
 
 def label_names() -> list[str]:
-    """Returns the 10 class names stored in the bundled file, index k naming label k."""
+    """Returns the 10 class names stored in the bundled file, index k naming label k.
+
+    Example:
+        >>> label_names()[6]
+        'frog'
+    """
     path = _files.BUNDLED_DATA_DIR / FILENAME
     with np.load(path, allow_pickle=False) as arrays:
         return [str(name) for name in arrays["label_names"]]

@@ -42,6 +42,7 @@ def load_data() -> tuple[Split, Split]:
         ValueError: the bundled file fails its checksum or does not have 65 columns.
 
     Example:
+        >>> from tinydl.datasets import digits
         >>> (x_train, y_train), (x_test, y_test) = digits.load_data()
         >>> x_train.shape, x_test.shape
         ((1437, 8, 8), (360, 8, 8))

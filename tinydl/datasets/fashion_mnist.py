@@ -61,8 +61,9 @@ def load_data() -> tuple[mnist.Split, mnist.Split]:
         ValueError: a file fails its checksum or is not a valid gzip IDX file.
 
     Example:
-        >>> (x_train, y_train), _ = fashion_mnist.load_data()
-        >>> fashion_mnist.LABEL_NAMES[y_train[0]]
+        >>> from tinydl.datasets import fashion_mnist
+        >>> (x_train, y_train), _ = fashion_mnist.load_data()  # doctest: +SKIP
+        >>> fashion_mnist.LABEL_NAMES[y_train[0]]  # doctest: +SKIP
         'Ankle boot'
     """
     return mnist.load_idx_dataset(_files.data_dir(SUBFOLDER), BASE_URLS, CHECKSUMS)

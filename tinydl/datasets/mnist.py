@@ -63,8 +63,9 @@ def load_data() -> tuple[Split, Split]:
         ValueError: a file fails its checksum or is not a valid gzip IDX file.
 
     Example:
-        >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()
-        >>> x_train.shape, y_test.shape
+        >>> from tinydl.datasets import mnist
+        >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()  # doctest: +SKIP
+        >>> x_train.shape, y_test.shape  # doctest: +SKIP
         ((60000, 28, 28), (10000,))
     """
     return load_idx_dataset(_files.data_dir(), BASE_URLS, CHECKSUMS)
@@ -82,6 +83,12 @@ def load_idx_dataset(
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`: images uint8 (N, 28, 28), labels uint8 (N,).
+
+    Example:
+        >>> (x_train, y_train), (x_test, y_test) = load_idx_dataset(  # doctest: +SKIP
+        ...     _files.data_dir(), BASE_URLS, CHECKSUMS)
+        >>> x_train.shape, y_test.shape  # doctest: +SKIP
+        ((60000, 28, 28), (10000,))
     """
     paths = {
         name: _files.fetch(name, [base + name for base in base_urls], checksums[name], directory)

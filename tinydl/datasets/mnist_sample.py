@@ -25,6 +25,7 @@ def load_data() -> tuple[mnist.Split, mnist.Split]:
         ValueError: a bundled file fails its checksum or is not a valid gzip IDX file.
 
     Example:
+        >>> from tinydl.datasets import mnist_sample
         >>> (x_train, y_train), (x_test, y_test) = mnist_sample.load_data()
         >>> x_train.shape, x_test.shape
         ((8000, 28, 28), (2000, 28, 28))

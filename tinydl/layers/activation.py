@@ -33,6 +33,12 @@ class ReLU(Layer):
         threshold: where the function bends (default 0).
 
     The defaults run the plain relu kernel. No weights, no MACs.
+
+    Example:
+        >>> ReLU()(np.array([[-1.0, 0.5, 2.0]], np.float32)).data
+        array([[0. , 0.5, 2. ]], dtype=float32)
+        >>> ReLU(max_value=1.0)(np.array([[-1.0, 0.5, 2.0]], np.float32)).data
+        array([[0. , 0.5, 1. ]], dtype=float32)
     """
 
     def __init__(self, max_value=None, negative_slope: float = 0.0, threshold: float = 0.0,
@@ -61,7 +67,12 @@ class ReLU(Layer):
 
 
 class Softmax(Layer):
-    """exp(x) / sum(exp(x)) along axis (default the last), computed stably. No weights."""
+    """exp(x) / sum(exp(x)) along axis (default the last), computed stably. No weights.
+
+    Example:
+        >>> Softmax()(np.array([[1.0, 1.0]], np.float32)).data
+        array([[0.5, 0.5]], dtype=float32)
+    """
 
     def __init__(self, axis: int = -1, **kwargs):
         super().__init__(**kwargs)
@@ -93,6 +104,10 @@ class LeakyReLU(Layer):
     Args:
         negative_slope: the slope below zero, >= 0 (Keras 3's default 0.3). The Keras 2 name
             alpha= is accepted, with Keras' deprecation warning.
+
+    Example:
+        >>> LeakyReLU(negative_slope=0.1)(np.array([[-2.0, 3.0]], np.float32)).data
+        array([[-0.2,  3. ]], dtype=float32)
     """
 
     def __init__(self, negative_slope: float = 0.3, **kwargs):
@@ -118,6 +133,10 @@ class ELU(Layer):
 
     Args:
         alpha: the scale of the negative part (default 1.0).
+
+    Example:
+        >>> np.round(ELU()(np.array([[-1.0, 2.0]], np.float32)).data, 4)
+        array([[-0.6321,  2.    ]], dtype=float32)
     """
 
     def __init__(self, alpha: float = 1.0, **kwargs):
@@ -145,6 +164,11 @@ class PReLU(Layer):
 
     Shapes:
         alpha has the shape of one sample, with 1 on the shared axes.
+
+    Example:
+        >>> layer = PReLU()
+        >>> layer(np.array([[-2.0, 3.0]], np.float32)).data, layer.alpha.shape
+        (array([[0., 3.]], dtype=float32), (2,))
     """
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, shared_axes=None,

@@ -37,6 +37,13 @@ class MultiHeadAttention(Layer):
     key/kernel (Dk, H, K), key/bias (H, K), value/kernel (Dv, H, V), value/bias (H, V),
     attention_output/kernel (H, V, Dout), attention_output/bias (Dout,). They are created at
     the first call, when the key's and value's sizes are known.
+
+    Example:
+        >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
+        >>> query, value = np.ones((1, 3, 8), np.float32), np.ones((1, 5, 8), np.float32)
+        >>> out, scores = mha(query, value, return_attention_scores=True)
+        >>> out.shape, scores.shape
+        ((1, 3, 8), (1, 2, 3, 5))
     """
 
     supports_masking = True

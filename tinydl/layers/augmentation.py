@@ -53,6 +53,11 @@ def bilinear_sample(x, src_rows, src_cols, fill_mode="nearest", fill_value=0.0):
 
     Returns:
         (N, OH, OW, C): sum over the 4 neighbours of weight * pixel.
+
+    Example:
+        >>> x = np.arange(4.0).reshape(1, 2, 2, 1)
+        >>> bilinear_sample(x, np.array([[0.5]]), np.array([[0.5]])).data[0, :, :, 0]
+        array([[1.5]])
     """
     (_, h, w, _), out = x.shape, None
     r0, c0 = np.floor(src_rows), np.floor(src_cols)
@@ -103,6 +108,13 @@ class RandomFlip(_RandomImageLayer):
         mode: 'horizontal' (left-right), 'vertical' (top-bottom) or 'horizontal_and_vertical'
             (default; the two flips are drawn independently per image, as Keras 2 and 3.0).
         seed: see the module docstring.
+
+    Example:
+        >>> x = np.arange(3.0, dtype=np.float32).reshape(1, 1, 3, 1)
+        >>> RandomFlip("horizontal", seed=1)(x, training=False).data.ravel()
+        array([0., 1., 2.], dtype=float32)
+        >>> RandomFlip("horizontal", seed=1)(x, training=True).shape
+        (1, 1, 3, 1)
     """
 
     MODES = ("horizontal", "vertical", "horizontal_and_vertical")
@@ -142,6 +154,10 @@ class RandomCrop(_RandomImageLayer):
 
     Shapes:
         inputs (N, H, W, C) -> (N, height, width, C), in training and inference alike.
+
+    Example:
+        >>> RandomCrop(2, 2, seed=0)(np.ones((4, 5, 5, 3), np.float32), training=True).shape
+        (4, 2, 2, 3)
     """
 
     def __init__(self, height: int, width: int, seed=None, **kwargs):
@@ -198,6 +214,10 @@ class RandomTranslation(_RandomImageLayer):
             'wrap', 'constant' (fill_value) or 'nearest'.
         interpolation: 'bilinear' (default, fractional shifts) or 'nearest' (whole pixels).
         seed: see the module docstring. fill_value: the constant for fill_mode='constant'.
+
+    Example:
+        >>> RandomTranslation(0.2, 0.2, seed=0)(np.ones((2, 8, 8, 3), np.float32), training=True).shape
+        (2, 8, 8, 3)
     """
 
     def __init__(self, height_factor, width_factor, fill_mode: str = "reflect",
@@ -286,6 +306,11 @@ class RandomContrast(_RandomColorLayer):
             pair (lower, upper).
         value_range: (low, high) the pixels may take, e.g. (0, 255) (default) or (0, 1).
         seed: see the module docstring.
+
+    Example:
+        >>> y = RandomContrast(0.5, seed=0)(np.full((2, 4, 4, 3), 7.0, np.float32), training=True)
+        >>> y.shape, float(y.data.min()), float(y.data.max())
+        ((2, 4, 4, 3), 7.0, 7.0)
     """
 
     _bounds = (0.0, 1.0)
@@ -306,6 +331,13 @@ class RandomBrightness(_RandomColorLayer):
         factor: a number f in [-1, 1] (d in [-|f|, |f|]) or a pair (lower, upper).
         value_range: (low, high) the pixels may take; default (0, 255).
         seed: see the module docstring.
+
+    Example:
+        >>> x = np.full((2, 4, 4, 3), 100.0, np.float32)
+        >>> float(RandomBrightness(0.2, seed=0)(x, training=False).data.max())
+        100.0
+        >>> RandomBrightness(0.2, seed=0)(x, training=True).shape
+        (2, 4, 4, 3)
     """
 
     def _adjust(self, inputs, rng):

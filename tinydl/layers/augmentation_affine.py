@@ -61,6 +61,13 @@ def affine_sample(x, matrices, interpolation="bilinear", fill_mode="reflect", fi
 
     Returns:
         (N, H, W, C): each output pixel read from the input at the point the matrix gives.
+
+    Example:
+        >>> x = np.arange(4.0).reshape(1, 2, 2, 1)
+        >>> identity = [[1, 0, 0, 0, 1, 0]]
+        >>> affine_sample(x, identity).data[0, :, :, 0]
+        array([[0., 1.],
+               [2., 3.]])
     """
     n, h, w, _ = x.shape
     m = np.asarray(matrices, np.float64).reshape(n, 6, 1, 1)
@@ -143,6 +150,10 @@ class RandomRotation(_RandomAffine):
         fill_mode: 'reflect' (default), 'wrap', 'constant' (fill_value) or 'nearest'.
         interpolation: 'bilinear' (default) or 'nearest'.
         seed, fill_value: see augmentation.py; data_format only 'channels_last'.
+
+    Example:
+        >>> RandomRotation(0.1, seed=0)(np.ones((2, 8, 8, 3), np.float32), training=True).shape
+        (2, 8, 8, 3)
     """
 
     def __init__(self, factor, fill_mode: str = "reflect", interpolation: str = "bilinear",
@@ -171,6 +182,10 @@ class RandomZoom(_RandomAffine):
         width_factor: the same for the horizontal zoom; None (default) zooms both axes by one
             factor, keeping the aspect ratio.
         fill_mode, interpolation, seed, fill_value: as in RandomRotation.
+
+    Example:
+        >>> RandomZoom(0.2, seed=0)(np.ones((2, 8, 8, 3), np.float32), training=True).shape
+        (2, 8, 8, 3)
     """
 
     def __init__(self, height_factor, width_factor=None, fill_mode: str = "reflect",

@@ -59,6 +59,10 @@ class Conv1D(Layer):
 
     Shapes:
         inputs (N, T, C) -> (N, OT, F); kernel (K, C, F), bias (F,).
+
+    Example:
+        >>> Conv1D(8, 3)(np.ones((2, 10, 4), np.float32)).shape
+        (2, 8, 8)
     """
 
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
@@ -205,13 +209,23 @@ class _Pooling1D(Layer):
 
 
 class MaxPooling1D(_Pooling1D):
-    """Max over each window of steps."""
+    """Max over each window of steps.
+
+    Example:
+        >>> MaxPooling1D(2)(np.arange(6.0, dtype=np.float32).reshape(1, 6, 1)).data.ravel()
+        array([1., 3., 5.], dtype=float32)
+    """
 
     _function = staticmethod(F.max_pool2d)
 
 
 class AveragePooling1D(_Pooling1D):
-    """Mean over each window of steps (padding not counted, as Keras)."""
+    """Mean over each window of steps (padding not counted, as Keras).
+
+    Example:
+        >>> AveragePooling1D(2)(np.arange(6.0, dtype=np.float32).reshape(1, 6, 1)).data.ravel()
+        array([0.5, 2.5, 4.5], dtype=float32)
+    """
 
     _function = staticmethod(F.avg_pool2d)
 
@@ -240,7 +254,12 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
-    """Max over the steps. As in Keras, it does not use a mask (it warns and drops one)."""
+    """Max over the steps. As in Keras, it does not use a mask (it warns and drops one).
+
+    Example:
+        >>> GlobalMaxPooling1D()(np.arange(6.0, dtype=np.float32).reshape(1, 3, 2)).data
+        array([[4., 5.]], dtype=float32)
+    """
 
     def call(self, inputs):
         _check_sequence(inputs.shape, "GlobalMaxPooling1D")
@@ -248,7 +267,12 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    """Mean over the steps; with a mask, over the real (unmasked) steps only, as Keras."""
+    """Mean over the steps; with a mask, over the real (unmasked) steps only, as Keras.
+
+    Example:
+        >>> GlobalAveragePooling1D()(np.arange(6.0, dtype=np.float32).reshape(1, 3, 2)).data
+        array([[2., 3.]], dtype=float32)
+    """
 
     supports_masking = True
 

@@ -234,6 +234,10 @@ class DepthwiseConv2D(_WindowConv):
     Shapes:
         inputs (N, H, W, C) -> (N, OH, OW, C*M); kernel (KH, KW, C, M), bias (C*M,).
         Output channel c*M + m is input channel c through filter m (Keras' order).
+
+    Example:
+        >>> DepthwiseConv2D(3, depth_multiplier=2)(np.ones((1, 8, 8, 3), np.float32)).shape
+        (1, 6, 6, 6)
     """
 
     def __init__(self, kernel_size, strides=(1, 1), padding: str = "valid",
@@ -294,6 +298,10 @@ class SeparableConv2D(_WindowConv):
         inputs (N, H, W, C) -> (N, OH, OW, F); depthwise_kernel (KH, KW, C, M),
         pointwise_kernel (1, 1, C*M, F), bias (F,).
         Parameters: KH*KW*C*M + C*M*F + F.
+
+    Example:
+        >>> SeparableConv2D(16, 3, padding="same")(np.ones((1, 8, 8, 3), np.float32)).shape
+        (1, 8, 8, 16)
     """
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",

@@ -78,6 +78,10 @@ class Activation(Layer):
     """Apply an activation function by name ('relu', 'softmax', ...) or callable.
 
     A custom callable is saved as None in get_config: it cannot be saved with a model.
+
+    Example:
+        >>> Activation("relu")(np.array([[-1.0, 2.0]], np.float32)).data
+        array([[0., 2.]], dtype=float32)
     """
 
     supports_masking = True
@@ -97,7 +101,12 @@ class Activation(Layer):
 
 
 class Flatten(Layer):
-    """(N, d1, d2, ...) -> (N, d1*d2*...), keeping the batch axis. No weights, no MACs."""
+    """(N, d1, d2, ...) -> (N, d1*d2*...), keeping the batch axis. No weights, no MACs.
+
+    Example:
+        >>> Flatten()(np.ones((2, 3, 4), np.float32)).shape
+        (2, 12)
+    """
 
     def call(self, inputs, training=None):
         return ops.flatten(inputs, 1)
@@ -119,6 +128,13 @@ class Dropout(Layer):
             time step of a sequence at once (Keras' noise_shape).
         seed: an int gives this layer its own generator (repeatable masks); None draws from
             tinydl.rng.get_rng(), which tinydl.utils.set_random_seed seeds.
+
+    Example:
+        >>> x = np.ones((1, 8), np.float32)
+        >>> Dropout(0.5, seed=0)(x, training=False).data.ravel()
+        array([1., 1., 1., 1., 1., 1., 1., 1.], dtype=float32)
+        >>> sorted(set(Dropout(0.5, seed=0)(x, training=True).data.ravel().tolist()))
+        [0.0, 2.0]
     """
 
     supports_masking = True
@@ -171,6 +187,11 @@ class SpatialDropout1D(Dropout):
 
     Args:
         rate: the fraction of channels to drop, in [0, 1). seed: as Dropout.
+
+    Example:
+        >>> y = SpatialDropout1D(0.5, seed=0)(np.ones((1, 4, 3), np.float32), training=True).data
+        >>> bool((y == y[:, :1, :]).all())
+        True
     """
 
     def __init__(self, rate: float, seed=None, **kwargs):
@@ -188,6 +209,10 @@ class RepeatVector(Layer):
 
     Args:
         n: how many times, a positive int.
+
+    Example:
+        >>> RepeatVector(3)(np.ones((2, 4), np.float32)).shape
+        (2, 3, 4)
     """
 
     def __init__(self, n: int, **kwargs):
@@ -218,6 +243,10 @@ class Lambda(Layer):
 
     A function is code, not data: get_config stores only its __name__, and from_config needs
     it back through custom_objects={name: function} (as Keras' custom_objects).
+
+    Example:
+        >>> Lambda(lambda x: x * 2)(np.array([[1.0, 2.0]], np.float32)).data
+        array([[2., 4.]], dtype=float32)
     """
 
     def __init__(self, function, output_shape=None, **kwargs):

@@ -79,6 +79,10 @@ def Input(shape=None, batch_size=None, dtype=None, name: str | None = None,
             model = Model(inputs, outputs)
 
         It can also start a Sequential list: Sequential([Input(shape=(32,)), Dense(10)]).
+
+    Example:
+        >>> Input(shape=(28, 28, 1)).shape
+        (None, 28, 28, 1)
     """
     return InputLayer(shape=shape, batch_size=batch_size, name=name, batch_shape=batch_shape,
                       dtype=dtype).output

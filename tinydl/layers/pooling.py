@@ -48,13 +48,27 @@ class _Pooling2D(Layer):
 
 
 class MaxPooling2D(_Pooling2D):
-    """Max over each window. Comparisons only, so macs_per_sample is 0."""
+    """Max over each window. Comparisons only, so macs_per_sample is 0.
+
+    Example:
+        >>> x = np.arange(16.0, dtype=np.float32).reshape(1, 4, 4, 1)
+        >>> MaxPooling2D(2)(x).data[0, :, :, 0]
+        array([[ 5.,  7.],
+               [13., 15.]], dtype=float32)
+    """
 
     _function = staticmethod(F.max_pool2d)
 
 
 class AveragePooling2D(_Pooling2D):
-    """Mean over each window (padding not counted, as Keras)."""
+    """Mean over each window (padding not counted, as Keras).
+
+    Example:
+        >>> x = np.arange(16.0, dtype=np.float32).reshape(1, 4, 4, 1)
+        >>> AveragePooling2D(2)(x).data[0, :, :, 0]
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]], dtype=float32)
+    """
 
     _function = staticmethod(F.avg_pool2d)
 
@@ -89,14 +103,24 @@ class _GlobalPooling2D(Layer):
 
 
 class GlobalMaxPooling2D(_GlobalPooling2D):
-    """Max over H and W of each channel. Ties share the gradient equally. No weights."""
+    """Max over H and W of each channel. Ties share the gradient equally. No weights.
+
+    Example:
+        >>> GlobalMaxPooling2D()(np.arange(8.0, dtype=np.float32).reshape(1, 2, 2, 2)).data
+        array([[6., 7.]], dtype=float32)
+    """
 
     def _reduce(self, inputs):
         return inputs.max(axis=(1, 2), keepdims=self.keepdims)
 
 
 class GlobalAveragePooling2D(_GlobalPooling2D):
-    """Mean over H and W: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True. No weights."""
+    """Mean over H and W: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True. No weights.
+
+    Example:
+        >>> GlobalAveragePooling2D()(np.arange(8.0, dtype=np.float32).reshape(1, 2, 2, 2)).data
+        array([[3., 4.]], dtype=float32)
+    """
 
     def _reduce(self, inputs):
         return inputs.mean(axis=(1, 2), keepdims=self.keepdims)

@@ -18,6 +18,10 @@ class Rescaling(Layer):
 
     Args:
         scale, offset: numbers, or lists broadcast against the last axis (one per channel).
+
+    Example:
+        >>> Rescaling(1 / 255)(np.array([[0.0, 255.0]], np.float32)).data
+        array([[0., 1.]], dtype=float32)
     """
 
     def __init__(self, scale, offset=0.0, **kwargs):

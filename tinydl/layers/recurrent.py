@@ -204,6 +204,11 @@ class SimpleRNN(_RNN):
     Shapes:
         inputs (N, T, D) -> (N, U), or (N, T, U) with return_sequences; kernel (D, U),
         recurrent_kernel (U, U), bias (U,). return_state adds the final state (N, U).
+
+    Example:
+        >>> x = np.ones((2, 5, 3), np.float32)
+        >>> SimpleRNN(4)(x).shape, SimpleRNN(4, return_sequences=True)(x).shape
+        ((2, 4), (2, 5, 4))
     """
 
     def _fused(self, training: bool) -> bool:
@@ -239,6 +244,11 @@ class LSTM(_RNN):
         inputs (N, T, D) -> (N, U) or (N, T, U); kernel (D, 4U), recurrent_kernel (U, 4U), bias
         (4U,), gate blocks in Keras' order i, f, c, o. return_state adds h and c (N, U).
         Parameters: 4 * (D*U + U*U + U), e.g. LSTM(64) on 128 features has 49,408.
+
+    Example:
+        >>> output, h, c = LSTM(4, return_state=True)(np.ones((2, 5, 3), np.float32))
+        >>> output.shape, h.shape, c.shape
+        ((2, 4), (2, 4), (2, 4))
     """
 
     _gates, _state_count = 4, 2
@@ -296,6 +306,10 @@ class GRU(_RNN):
     Shapes:
         inputs (N, T, D) -> (N, U) or (N, T, U); kernel (D, 3U), recurrent_kernel (U, 3U),
         gate blocks z, r, h; bias (2, 3U) (input and recurrent bias) with reset_after, else (3U,).
+
+    Example:
+        >>> GRU(4, return_sequences=True)(np.ones((2, 5, 3), np.float32)).shape
+        (2, 5, 4)
     """
 
     _gates = 3

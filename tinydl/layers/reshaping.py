@@ -121,6 +121,13 @@ class ZeroPadding2D(Layer):
 
     Shapes:
         (N, H, W, C) -> (N, top + H + bottom, left + W + right, C).
+
+    Example:
+        >>> ZeroPadding2D(1)(np.ones((1, 2, 2, 1), np.float32)).data[0, :, :, 0]
+        array([[0., 0., 0., 0.],
+               [0., 1., 1., 0.],
+               [0., 1., 1., 0.],
+               [0., 0., 0., 0.]], dtype=float32)
     """
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
@@ -151,6 +158,10 @@ class Cropping2D(Layer):
 
     Shapes:
         (N, H, W, C) -> (N, H - top - bottom, W - left - right, C); each must stay >= 1.
+
+    Example:
+        >>> Cropping2D(((1, 1), (2, 0)))(np.ones((1, 6, 6, 3), np.float32)).shape
+        (1, 4, 4, 3)
     """
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
@@ -184,6 +195,11 @@ class UpSampling2D(Layer):
         size: an int or a pair (SH, SW); default (2, 2).
         interpolation: 'nearest' (each pixel repeated into an SH x SW block) or 'bilinear'
             (half-pixel centres, edges clamped, as keras.ops.image.resize).
+
+    Example:
+        >>> UpSampling2D(2)(np.array([[[[1.0], [2.0]]]], np.float32)).data[0, :, :, 0]
+        array([[1., 1., 2., 2.],
+               [1., 1., 2., 2.]], dtype=float32)
     """
 
     INTERPOLATIONS = ("nearest", "bilinear")

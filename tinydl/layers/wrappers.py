@@ -41,6 +41,11 @@ class Bidirectional(Layer):
     The backward output is flipped back in time before merging, so step t of both halves
     describes input step t. Weights: the forward layer's, then the backward layer's (Keras'
     order). With return_state, the result is [output, *forward states, *backward states].
+
+    Example:
+        >>> x = np.ones((2, 5, 3), np.float32)
+        >>> Bidirectional(tinydl.layers.LSTM(4))(x).shape
+        (2, 8)
     """
 
     supports_masking = True
@@ -167,6 +172,10 @@ class TimeDistributed(Layer):
 
     The steps run as one batch of N*T samples, which is the same for every layer that treats
     samples independently (Dense, Conv2D, pooling, Dropout at inference, ...).
+
+    Example:
+        >>> TimeDistributed(tinydl.layers.Dense(8))(np.ones((2, 5, 3), np.float32)).shape
+        (2, 5, 8)
     """
 
     supports_masking = True

@@ -14,6 +14,12 @@ class Conv2d(Function):
     backward gives dx (N, H, W, C), dkernel (KH, KW, C, F), dbias (F,).
     With relu fused, the gradient is masked where the output was zero: the backward kernels
     get the output as relu_out and apply the mask themselves, tile by tile.
+
+    Example:
+        >>> x, k = tinydl.Tensor(np.ones((1, 4, 4, 2), np.float32)), tinydl.Tensor(np.ones((3, 3, 2, 5), np.float32))
+        >>> y = Conv2d.apply(x, k, None, (1, 1), (0, 0, 0, 0))
+        >>> y.shape, float(y.data[0, 0, 0, 0])
+        ((1, 2, 2, 5), 18.0)
     """
 
     @staticmethod
@@ -52,6 +58,11 @@ class Conv2dMaxPool(Function):
     The math is exactly MaxPool2d's backward followed by Conv2d's; see
     tinydl.kernels.reference._conv_output_grad. tinydl.functional.max_pool2d records this
     node (fuse_max_pool below) instead of MaxPool2d when its input came from Conv2d.
+
+    Example:
+        >>> x, k = tinydl.Tensor(np.ones((1, 6, 6, 2), np.float32)), tinydl.Tensor(np.ones((3, 3, 2, 5), np.float32))
+        >>> Conv2dMaxPool.apply(x, k, None, None, (1, 1), (0, 0, 0, 0), False, (2, 2), (0, 0, 0, 0)).shape
+        (1, 2, 2, 5)
     """
 
     @staticmethod
@@ -86,6 +97,14 @@ def fuse_max_pool(conv_out, pool, strides, pads):
     windows tile it (strides == pool). The new node takes the convolution's own inputs, so
     the result is right even if conv_out is also used elsewhere (that use still goes back
     through the Conv2d node).
+
+    Example:
+        >>> x = tinydl.Tensor(np.ones((1, 6, 6, 2), np.float32), requires_grad=True)
+        >>> conv_out = Conv2d.apply(x, tinydl.Tensor(np.ones((3, 3, 2, 5), np.float32)), None, (1, 1), (0, 0, 0, 0))
+        >>> fuse_max_pool(conv_out, (2, 2), (2, 2), (0, 0, 0, 0)).shape
+        (1, 2, 2, 5)
+        >>> fuse_max_pool(tinydl.Tensor(np.ones((1, 4, 4, 5), np.float32)), (2, 2), (2, 2), (0, 0, 0, 0)) is None
+        True
     """
     node = conv_out._node
     if node is None or node.function is not Conv2d or tuple(strides) != tuple(pool):

@@ -58,7 +58,15 @@ class Div(Function):
 
 
 class Pow(Function):
-    """a ** b; d/da = b * a**(b-1), d/db = a**b * log(a) (needed only when b is a tensor)."""
+    """a ** b; d/da = b * a**(b-1), d/db = a**b * log(a) (needed only when b is a tensor).
+
+    Example:
+        >>> a = tinydl.Tensor([2.0, 3.0], requires_grad=True)
+        >>> y = Pow.apply(a, tinydl.Tensor([2.0, 2.0]))
+        >>> y.sum().backward()
+        >>> y, a.grad
+        (Tensor([4., 9.], requires_grad=True), array([4., 6.], dtype=float32))
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -139,13 +147,23 @@ class Tanh(Function):
 
 
 def stable_sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-a)) without overflow for large |a|, in a's dtype."""
+    """1 / (1 + exp(-a)) without overflow for large |a|, in a's dtype.
+
+    Example:
+        >>> stable_sigmoid(np.array([-1000.0, 0.0, 1000.0], np.float32))
+        array([0. , 0.5, 1. ], dtype=float32)
+    """
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
 class Sigmoid(Function):
-    """1 / (1 + exp(-a)), computed without overflow for large |a|."""
+    """1 / (1 + exp(-a)), computed without overflow for large |a|.
+
+    Example:
+        >>> Sigmoid.apply(tinydl.Tensor([0.0, 1000.0]))
+        Tensor([0.5, 1. ])
+    """
 
     @staticmethod
     def forward(ctx, a):
@@ -185,7 +203,14 @@ class Abs(Function):
 
 
 class Clip(Function):
-    """Clamp to [low, high]; the gradient passes only where the value was inside."""
+    """Clamp to [low, high]; the gradient passes only where the value was inside.
+
+    Example:
+        >>> a = tinydl.Tensor([-2.0, 0.5, 3.0], requires_grad=True)
+        >>> Clip.apply(a, 0.0, 1.0).sum().backward()
+        >>> a.grad
+        array([0., 1., 0.], dtype=float32)
+    """
 
     @staticmethod
     def forward(ctx, a, low, high):
@@ -201,7 +226,13 @@ class Clip(Function):
 
 
 class Dropout(Function):
-    """Multiply by a 0/scale mask drawn in forward (inverted dropout: no rescale at inference)."""
+    """Multiply by a 0/scale mask drawn in forward (inverted dropout: no rescale at inference).
+
+    Example:
+        >>> y = Dropout.apply(tinydl.Tensor(np.ones(6)), 0.5, np.random.default_rng(0))
+        >>> sorted(set(y.data.tolist()))
+        [0.0, 2.0]
+    """
 
     @staticmethod
     def forward(ctx, a, rate, rng):
@@ -217,7 +248,12 @@ class Dropout(Function):
 
 
 class Log1p(Function):
-    """log(1 + a), accurate for small a; d/da = 1 / (1 + a)."""
+    """log(1 + a), accurate for small a; d/da = 1 / (1 + a).
+
+    Example:
+        >>> Log1p.apply(tinydl.Tensor([0.0, np.e - 1]))
+        Tensor([0., 1.])
+    """
 
     @staticmethod
     def forward(ctx, a):
@@ -258,7 +294,12 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 
 
 class Erf(Function):
-    """The error function (math.erf per element); d/da = 2 / sqrt(pi) * exp(-a^2)."""
+    """The error function (math.erf per element); d/da = 2 / sqrt(pi) * exp(-a^2).
+
+    Example:
+        >>> Erf.apply(tinydl.Tensor([0.0, 10.0]))
+        Tensor([0., 1.])
+    """
 
     @staticmethod
     def forward(ctx, a):
@@ -272,7 +313,14 @@ class Erf(Function):
 
 
 class Maximum(Function):
-    """max(a, b) per element; at a tie the gradient goes to a (as in TensorFlow)."""
+    """max(a, b) per element; at a tie the gradient goes to a (as in TensorFlow).
+
+    Example:
+        >>> a = tinydl.Tensor([1.0, 2.0], requires_grad=True)
+        >>> Maximum.apply(a, tinydl.Tensor([2.0, 2.0])).sum().backward()
+        >>> a.grad
+        array([0., 1.], dtype=float32)
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -286,7 +334,14 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    """min(a, b) per element; at a tie the gradient goes to a (as in TensorFlow)."""
+    """min(a, b) per element; at a tie the gradient goes to a (as in TensorFlow).
+
+    Example:
+        >>> a = tinydl.Tensor([1.0, 3.0], requires_grad=True)
+        >>> Minimum.apply(a, tinydl.Tensor([2.0, 2.0])).sum().backward()
+        >>> a.grad
+        array([1., 0.], dtype=float32)
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -303,6 +358,10 @@ class Where(Function):
     """a where condition holds, else b; the gradient goes to the side that was chosen.
 
     forward(condition (bool array, no gradient), a, b); the three broadcast together.
+
+    Example:
+        >>> Where.apply(tinydl.Tensor(np.array([True, False])), tinydl.Tensor([1.0, 2.0]), tinydl.Tensor([10.0, 20.0]))
+        Tensor([ 1., 20.])
     """
 
     @staticmethod
@@ -317,7 +376,12 @@ class Where(Function):
 
 
 class Softplus(Function):
-    """log(1 + exp(a)), computed without overflow; d/da = sigmoid(a)."""
+    """log(1 + exp(a)), computed without overflow; d/da = sigmoid(a).
+
+    Example:
+        >>> Softplus.apply(tinydl.Tensor([0.0, 100.0]))
+        Tensor([  0.6931, 100.    ])
+    """
 
     @staticmethod
     def forward(ctx, a):
@@ -331,7 +395,12 @@ class Softplus(Function):
 
 
 class Elu(Function):
-    """a for a > 0, alpha * (exp(a) - 1) otherwise; d/da = 1 or alpha * exp(a)."""
+    """a for a > 0, alpha * (exp(a) - 1) otherwise; d/da = 1 or alpha * exp(a).
+
+    Example:
+        >>> Elu.apply(tinydl.Tensor([-100.0, 2.0]), 1.0)
+        Tensor([-1.,  2.])
+    """
 
     @staticmethod
     def forward(ctx, a, alpha):

@@ -12,6 +12,14 @@ class EmbeddingLookup(Function):
     forward(table (V, D), ids int64 of any shape S, each in [0, V)) -> (*S, D); the caller
     checked the ids. backward gives dtable (V, D): every looked-up row's gradient added to its
     id's row (backend.embedding_backward, a scatter-add in C), and nothing for ids.
+
+    Example:
+        >>> table = tinydl.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+        >>> EmbeddingLookup.apply(table, np.array([[2, 0, 2]])).sum().backward()
+        >>> table.grad
+        array([[1., 1.],
+               [0., 0.],
+               [2., 2.]])
     """
 
     @staticmethod

@@ -39,6 +39,10 @@ def transpose_output(size: int, window: int, stride: int, padding: str, output_p
 
     Returns:
         (out, pad_before, pad_after).
+
+    Example:
+        >>> transpose_output(8, 3, 2, "same")
+        (16, 0, 1)
     """
     if padding == "valid":
         extra = max(window, stride) - window if output_padding is None else output_padding
@@ -59,6 +63,11 @@ class ConvTranspose2d(Function):
     forward(x (N, H, W, C), kernel (KH, KW, F, C), strides, pads, out_shape (N, OH, OW, F))
     backward gives dx = conv2d(dy, kernel) (N, H, W, C) and dkernel (KH, KW, F, C), the
     convolution's kernel gradient with dy as its input and x as its output gradient.
+
+    Example:
+        >>> x, k = tinydl.Tensor(np.ones((1, 2, 2, 4), np.float32)), tinydl.Tensor(np.ones((3, 3, 3, 4), np.float32))
+        >>> ConvTranspose2d.apply(x, k, (1, 1), (0, 0, 0, 0), (1, 4, 4, 3)).shape
+        (1, 4, 4, 3)
     """
 
     @staticmethod
@@ -131,6 +140,11 @@ class DepthwiseConv2d(Function):
 
     forward(x (N, H, W, C), kernel (KH, KW, C, M), strides, pads) -> (N, OH, OW, C*M)
     backward gives dx (N, H, W, C) and dkernel (KH, KW, C, M).
+
+    Example:
+        >>> x, k = tinydl.Tensor(np.ones((1, 5, 5, 3), np.float32)), tinydl.Tensor(np.ones((3, 3, 3, 2), np.float32))
+        >>> DepthwiseConv2d.apply(x, k, (1, 1), (0, 0, 0, 0)).shape
+        (1, 3, 3, 6)
     """
 
     @staticmethod
@@ -159,6 +173,11 @@ def depthwise_conv2d(x, kernel, bias=None, strides=1, padding: str = "valid"):
 
     Returns:
         (N, OH, OW, C*M); output channel c*M + m is input channel c through filter m.
+
+    Example:
+        >>> x, k = tinydl.Tensor(np.ones((1, 5, 5, 3), np.float32)), tinydl.Tensor(np.ones((3, 3, 3, 2), np.float32))
+        >>> depthwise_conv2d(x, k, padding="same").shape
+        (1, 5, 5, 6)
     """
     x, kernel = _tensor(x), _tensor(kernel)
     _check_nhwc(x, "depthwise_conv2d")
@@ -174,7 +193,14 @@ def depthwise_conv2d(x, kernel, bias=None, strides=1, padding: str = "valid"):
 # ----------------------------------------------------------------------------- padding, upsampling
 
 class ZeroPad2d(Function):
-    """Zeros around H and W: pads (top, bottom, left, right); backward crops them off."""
+    """Zeros around H and W: pads (top, bottom, left, right); backward crops them off.
+
+    Example:
+        >>> ZeroPad2d.apply(tinydl.Tensor(np.ones((1, 2, 2, 1))), (1, 0, 0, 1)).data[0, :, :, 0]
+        array([[0., 0., 0.],
+               [1., 1., 0.],
+               [1., 1., 0.]])
+    """
 
     @staticmethod
     def forward(ctx, x, pads):
@@ -188,14 +214,24 @@ class ZeroPad2d(Function):
 
 
 def zero_pad2d(x, pads):
-    """x (N, H, W, C) -> (N, top + H + bottom, left + W + right, C), zeros around."""
+    """x (N, H, W, C) -> (N, top + H + bottom, left + W + right, C), zeros around.
+
+    Example:
+        >>> zero_pad2d(tinydl.Tensor(np.ones((2, 3, 3, 4))), (1, 1, 2, 2)).shape
+        (2, 5, 7, 4)
+    """
     x = _tensor(x)
     _check_nhwc(x, "zero_pad2d")
     return ZeroPad2d.apply(x, tuple(int(p) for p in pads))
 
 
 class UpsampleNearest2d(Function):
-    """Repeat each row SH times and each column SW times; backward sums each block."""
+    """Repeat each row SH times and each column SW times; backward sums each block.
+
+    Example:
+        >>> UpsampleNearest2d.apply(tinydl.Tensor(np.array([[[[1.0], [2.0]]]])), (1, 2)).data[0, :, :, 0]
+        array([[1., 1., 2., 2.]])
+    """
 
     @staticmethod
     def forward(ctx, x, size):
@@ -209,7 +245,12 @@ class UpsampleNearest2d(Function):
 
 
 def upsample_nearest2d(x, size):
-    """x (N, H, W, C) -> (N, H*SH, W*SW, C), each pixel repeated into an SH x SW block."""
+    """x (N, H, W, C) -> (N, H*SH, W*SW, C), each pixel repeated into an SH x SW block.
+
+    Example:
+        >>> upsample_nearest2d(tinydl.Tensor(np.ones((2, 3, 4, 5))), (2, 2)).shape
+        (2, 6, 8, 5)
+    """
     x = _tensor(x)
     _check_nhwc(x, "upsample_nearest2d")
     return UpsampleNearest2d.apply(x, normalize_pair(size, "size"))

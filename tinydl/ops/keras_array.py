@@ -47,12 +47,35 @@ def _axis_arg(axis, ndim: int, name: str) -> int:
 
 # ----------------------------------------------------------------------------- creation
 
-def ones(shape, dtype=None): return _wrap(np.ones(_shape_arg(shape), standardize_dtype(dtype)))
-def zeros(shape, dtype=None): return _wrap(np.zeros(_shape_arg(shape), standardize_dtype(dtype)))
+
+def ones(shape, dtype=None):
+    """A tensor of `shape` filled with ones (float32 unless dtype says otherwise).
+
+    Example:
+        >>> ones((2, 3)).shape, ones(2, dtype="int32")
+        ((2, 3), Tensor([1, 1], dtype=int32))
+    """
+    return _wrap(np.ones(_shape_arg(shape), standardize_dtype(dtype)))
+
+
+def zeros(shape, dtype=None):
+    """A tensor of `shape` filled with zeros (float32 unless dtype says otherwise).
+
+    Example:
+        >>> zeros((2, 2))
+        Tensor([[0., 0.],
+                [0., 0.]])
+    """
+    return _wrap(np.zeros(_shape_arg(shape), standardize_dtype(dtype)))
 
 
 def full(shape, fill_value, dtype=None):
-    """A tensor of `shape` filled with fill_value (float32 unless dtype says otherwise)."""
+    """A tensor of `shape` filled with fill_value (float32 unless dtype says otherwise).
+
+    Example:
+        >>> full((2,), 7.0)
+        Tensor([7., 7.])
+    """
     return _wrap(np.full(_shape_arg(shape), plain(fill_value), dtype=standardize_dtype(dtype)))
 
 
@@ -61,18 +84,45 @@ def _like(x, dtype):
     return x.shape, x.dtype if dtype is None else standardize_dtype(dtype)
 
 
-def ones_like(x, dtype=None): return _wrap(np.ones(*_like(x, dtype)))
-def zeros_like(x, dtype=None): return _wrap(np.zeros(*_like(x, dtype)))
+def ones_like(x, dtype=None):
+    """Ones of x's shape (and dtype, unless given).
+
+    Example:
+        >>> ones_like(np.zeros((2, 2), np.int32))
+        Tensor([[1, 1],
+                [1, 1]], dtype=int32)
+    """
+    return _wrap(np.ones(*_like(x, dtype)))
+
+
+def zeros_like(x, dtype=None):
+    """Zeros of x's shape (and dtype, unless given).
+
+    Example:
+        >>> zeros_like([1.5, 2.5])
+        Tensor([0., 0.])
+    """
+    return _wrap(np.zeros(*_like(x, dtype)))
 
 
 def full_like(x, fill_value, dtype=None):
-    """A tensor of x's shape (and dtype, unless given) filled with fill_value."""
+    """A tensor of x's shape (and dtype, unless given) filled with fill_value.
+
+    Example:
+        >>> full_like(np.zeros(3, np.float32), 0.5)
+        Tensor([0.5, 0.5, 0.5])
+    """
     shape, dtype = _like(x, dtype)
     return _wrap(np.full(shape, plain(fill_value), dtype=dtype))
 
 
 def arange(start, stop=None, step=None, dtype=None):
-    """Evenly spaced values in [start, stop); int32 for integer arguments, else float32."""
+    """Evenly spaced values in [start, stop); int32 for integer arguments, else float32.
+
+    Example:
+        >>> arange(4), arange(0.0, 1.0, 0.25)
+        (Tensor([0, 1, 2, 3], dtype=int32), Tensor([0.  , 0.25, 0.5 , 0.75]))
+    """
     step = 1 if step is None else step
     if step == 0:
         raise ValueError("arange: step must not be 0. Received: step=0")
@@ -84,17 +134,34 @@ def arange(start, stop=None, step=None, dtype=None):
 
 
 def eye(N, M=None, k=0, dtype=None):  # noqa: N803 (Keras' argument names)
-    """An N x M matrix with ones on the k-th diagonal."""
+    """An N x M matrix with ones on the k-th diagonal.
+
+    Example:
+        >>> eye(2, 3, k=1)
+        Tensor([[0., 1., 0.],
+                [0., 0., 1.]])
+    """
     return _wrap(np.eye(N, M, k, dtype=standardize_dtype(dtype)))
 
 
 def identity(n, dtype=None):
-    """The n x n identity matrix."""
+    """The n x n identity matrix.
+
+    Example:
+        >>> identity(2)
+        Tensor([[1., 0.],
+                [0., 1.]])
+    """
     return eye(n, dtype=dtype)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
-    """num evenly spaced values from start to stop (float32 unless dtype says otherwise)."""
+    """num evenly spaced values from start to stop (float32 unless dtype says otherwise).
+
+    Example:
+        >>> linspace(0.0, 1.0, num=5)
+        Tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
     if not isinstance(num, (int, np.integer)) or num < 0:
         raise ValueError(f"linspace: num must be a non-negative int. Received: num={num!r}")
     values, step = np.linspace(start, stop, num, endpoint=endpoint, retstep=True, axis=axis)
@@ -105,13 +172,24 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 # ----------------------------------------------------------------------------- shapes
 
 def reshape(x, newshape):
-    """x's data in a new shape; one dimension may be -1 (inferred)."""
+    """x's data in a new shape; one dimension may be -1 (inferred).
+
+    Example:
+        >>> reshape(np.arange(6.0), (-1, 3))
+        Tensor([[0., 1., 2.],
+                [3., 4., 5.]], dtype=float64)
+    """
     newshape = (newshape,) if isinstance(newshape, (int, np.integer)) else tuple(newshape)
     return Reshape.apply(tensor_of(x), newshape)
 
 
 def transpose(x, axes=None):
-    """Permute x's axes (reverse them when axes is None)."""
+    """Permute x's axes (reverse them when axes is None).
+
+    Example:
+        >>> transpose(np.zeros((2, 3, 4))).shape, transpose(np.zeros((2, 3, 4)), (0, 2, 1)).shape
+        ((4, 3, 2), (2, 4, 3))
+    """
     x = tensor_of(x)
     if axes is not None:
         axes = tuple(axes)
@@ -123,7 +201,12 @@ def transpose(x, axes=None):
 
 
 def swapaxes(x, axis1, axis2):
-    """Exchange two axes of x."""
+    """Exchange two axes of x.
+
+    Example:
+        >>> swapaxes(np.zeros((2, 3, 4)), 0, 2).shape
+        (4, 3, 2)
+    """
     x = tensor_of(x)
     axes = list(range(x.ndim))
     a, b = _axis_arg(axis1, x.ndim, "swapaxes"), _axis_arg(axis2, x.ndim, "swapaxes")
@@ -132,7 +215,12 @@ def swapaxes(x, axis1, axis2):
 
 
 def expand_dims(x, axis):
-    """Insert size-1 axes at the positions `axis` (an int or a tuple) of the result."""
+    """Insert size-1 axes at the positions `axis` (an int or a tuple) of the result.
+
+    Example:
+        >>> expand_dims(np.zeros((2, 3)), 0).shape, expand_dims(np.zeros((2, 3)), (1, 3)).shape
+        ((1, 2, 3), (2, 1, 3, 1))
+    """
     x = tensor_of(x)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out_ndim = x.ndim + len(axes)
@@ -143,7 +231,12 @@ def expand_dims(x, axis):
 
 
 def squeeze(x, axis=None):
-    """Remove size-1 axes (all of them, or those in axis, which must have size 1)."""
+    """Remove size-1 axes (all of them, or those in axis, which must have size 1).
+
+    Example:
+        >>> squeeze(np.zeros((1, 3, 1))).shape, squeeze(np.zeros((1, 3, 1)), axis=0).shape
+        ((3,), (3, 1))
+    """
     x = tensor_of(x)
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
@@ -158,7 +251,12 @@ def squeeze(x, axis=None):
 
 
 def ravel(x):
-    """x flattened to one axis."""
+    """x flattened to one axis.
+
+    Example:
+        >>> ravel([[1.0, 2.0], [3.0, 4.0]])
+        Tensor([1., 2., 3., 4.])
+    """
     return reshape(x, (-1,))
 
 
@@ -169,7 +267,12 @@ def _joinable(xs, name):
 
 
 def concatenate(xs, axis=0):
-    """Join tensors of equal shape (except along axis) along an existing axis."""
+    """Join tensors of equal shape (except along axis) along an existing axis.
+
+    Example:
+        >>> concatenate([np.zeros((2, 3)), np.ones((1, 3))]).shape
+        (3, 3)
+    """
     xs = _joinable(xs, "concatenate")
     if xs[0].ndim == 0:
         raise ValueError("concatenate: tensors need at least one axis. Received: scalars")
@@ -179,7 +282,13 @@ def concatenate(xs, axis=0):
 
 
 def stack(x, axis=0):
-    """Join tensors of one shape along a new axis."""
+    """Join tensors of one shape along a new axis.
+
+    Example:
+        >>> stack([[1.0, 2.0], [3.0, 4.0]], axis=1)
+        Tensor([[1., 3.],
+                [2., 4.]])
+    """
     xs = _joinable(x, "stack")
     if len({t.shape for t in xs}) != 1:
         raise ValueError(f"stack: all tensors must have one shape, got {[t.shape for t in xs]}")
@@ -187,7 +296,14 @@ def stack(x, axis=0):
 
 
 def split(x, indices_or_sections, axis=0):
-    """A list of sub-tensors: `sections` equal parts, or cut before each of the given indices."""
+    """A list of sub-tensors: `sections` equal parts, or cut before each of the given indices.
+
+    Example:
+        >>> split(np.arange(6.0), 3)
+        [Tensor([0., 1.], dtype=float64), Tensor([2., 3.], dtype=float64), Tensor([4., 5.], dtype=float64)]
+        >>> [part.shape for part in split(np.zeros((5, 2)), [1, 4])]
+        [(1, 2), (3, 2), (1, 2)]
+    """
     x = tensor_of(x)
     axis = _axis_arg(axis, x.ndim, "split")
     n = x.shape[axis]
@@ -206,7 +322,12 @@ def split(x, indices_or_sections, axis=0):
 
 
 def tile(x, repeats):
-    """x repeated as a whole repeats[i] times along axis i (NumPy's tile)."""
+    """x repeated as a whole repeats[i] times along axis i (NumPy's tile).
+
+    Example:
+        >>> tile([1.0, 2.0], 2), tile([1.0, 2.0], (2, 1)).shape
+        (Tensor([1., 2., 1., 2.]), (2, 2))
+    """
     reps = _shape_arg(repeats, "repeats")
     return Tile.apply(tensor_of(x), reps)
 
@@ -225,7 +346,12 @@ def _in_range(indices, n, axis, name):
 
 
 def take(x, indices, axis=None):
-    """Elements of x at the integer indices along axis (of the flattened x when None)."""
+    """Elements of x at the integer indices along axis (of the flattened x when None).
+
+    Example:
+        >>> take([10.0, 20.0, 30.0], [2, 0])
+        Tensor([30., 10.])
+    """
     x = tensor_of(x)
     indices = _indices(indices, "take")
     if axis is None:
@@ -236,7 +362,14 @@ def take(x, indices, axis=None):
 
 
 def take_along_axis(x, indices, axis=None):
-    """x[..., indices[i, ..., j], ...] along axis, indices of x's rank (NumPy's take_along_axis)."""
+    """x[..., indices[i, ..., j], ...] along axis, indices of x's rank (NumPy's take_along_axis).
+
+    Example:
+        >>> x = np.array([[10.0, 30.0, 20.0], [60.0, 40.0, 50.0]])
+        >>> take_along_axis(x, np.array([[1], [0]]), axis=1)
+        Tensor([[30.],
+                [60.]], dtype=float64)
+    """
     x = tensor_of(x)
     indices = _indices(indices, "take_along_axis")
     if axis is None:
@@ -253,7 +386,12 @@ def take_along_axis(x, indices, axis=None):
 
 
 def repeat(x, repeats, axis=None):
-    """Each element of x repeated `repeats` times along axis (of the flattened x when None)."""
+    """Each element of x repeated `repeats` times along axis (of the flattened x when None).
+
+    Example:
+        >>> repeat([1.0, 2.0], 2), repeat([[1.0, 2.0]], 2, axis=0).shape
+        (Tensor([1., 1., 2., 2.]), (2, 2))
+    """
     x = tensor_of(x)
     if axis is None:
         x, axis = ravel(x), 0
@@ -268,7 +406,12 @@ def repeat(x, repeats, axis=None):
 
 
 def broadcast_to(x, shape):
-    """x broadcast to shape (the gradient is summed back to x's shape)."""
+    """x broadcast to shape (the gradient is summed back to x's shape).
+
+    Example:
+        >>> broadcast_to([1.0, 2.0], (3, 2)).shape
+        (3, 2)
+    """
     x = tensor_of(x)
     shape = _shape_arg(shape)
     try:
@@ -284,7 +427,12 @@ def broadcast_to(x, shape):
 # ----------------------------------------------------------------------------- linear algebra
 
 def matmul(x1, x2):
-    """Matrix product with NumPy's matmul rules (batched, broadcasting; 1-D as a vector)."""
+    """Matrix product with NumPy's matmul rules (batched, broadcasting; 1-D as a vector).
+
+    Example:
+        >>> matmul(np.ones((2, 3)), np.ones((3, 4))).shape, matmul(np.ones((5, 2, 3)), np.ones((3, 4))).shape
+        ((2, 4), (5, 2, 4))
+    """
     x1, x2 = promoted(x1, x2)
     if x1.dtype.kind != "f":  # integers: no gradient, and the GEMM kernels take floats
         from tinydl.ops.matmul import _check_matmul_shapes
@@ -296,6 +444,10 @@ def matmul(x1, x2):
 def dot(x1, x2):
     """NumPy's dot: a product for scalars, matmul for 1-D and 2-D; for N-D a sum over the last
     axis of x1 and the second-to-last of x2, giving x1.shape[:-1] + x2.shape[:-2] + x2.shape[-1:].
+
+    Example:
+        >>> dot([1.0, 2.0], [3.0, 4.0]), dot(2.0, [1.0, 2.0])
+        (Tensor(11.), Tensor([2., 4.]))
     """
     x1, x2 = promoted(x1, x2)
     if x1.ndim == 0 or x2.ndim == 0:
@@ -313,7 +465,14 @@ def dot(x1, x2):
 
 
 def einsum(subscripts, *operands, **kwargs):
-    """Einstein summation (NumPy's einsum), differentiable for explicit letters."""
+    """Einstein summation (NumPy's einsum), differentiable for explicit letters.
+
+    Example:
+        >>> einsum("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4))).shape
+        (2, 4)
+        >>> einsum("ii", np.eye(3))
+        Tensor(3., dtype=float64)
+    """
     if kwargs:
         raise TypeError(f"einsum: tinydl takes no keyword arguments. Received: {sorted(kwargs)}")
     if not isinstance(subscripts, str):

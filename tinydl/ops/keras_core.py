@@ -33,6 +33,10 @@ def standardize_dtype(dtype, where: str = "dtype") -> str:
 
     Raises:
         ValueError: for a dtype tinydl cannot hold (bfloat16, strings, complex numbers).
+
+    Example:
+        >>> standardize_dtype(np.float32), standardize_dtype("float"), standardize_dtype(None)
+        ('float32', 'float32', 'float32')
     """
     if dtype is None or dtype is float or (isinstance(dtype, str) and dtype == "float"):
         return FLOATX
@@ -51,11 +55,22 @@ def standardize_dtype(dtype, where: str = "dtype") -> str:
 
 
 def is_float_dtype(dtype) -> bool:
+    """True for a floating dtype (float16, float32, float64, ...).
+
+    Example:
+        >>> is_float_dtype("float16"), is_float_dtype("int32")
+        (True, False)
+    """
     return np.dtype(dtype).kind == "f"
 
 
 def _kind(name: str) -> str:
-    """'b' (bool), 'u' (unsigned), 'i' (signed) or 'f' (float)."""
+    """'b' (bool), 'u' (unsigned), 'i' (signed) or 'f' (float).
+
+    Example:
+        >>> is_float_dtype("float16"), is_float_dtype("int32")
+        (True, False)
+    """
     return np.dtype(name).kind
 
 
@@ -89,7 +104,12 @@ def result_type(*dtypes) -> str:
 
 
 def dtype_of(x):
-    """x's dtype name, or the Python type int/float for a weak Python number."""
+    """x's dtype name, or the Python type int/float for a weak Python number.
+
+    Example:
+        >>> dtype_of(np.zeros(2, np.int64)), dtype_of(3), dtype_of(2.5)
+        ('int64', <class 'int'>, <class 'float'>)
+    """
     if isinstance(x, bool):
         return "bool"
     if isinstance(x, (int, float)):
@@ -146,12 +166,25 @@ def _as_array(x) -> np.ndarray:
 
 
 def convert_to_numpy(x) -> np.ndarray:
-    """x as a NumPy array (a copy, so changing it never changes a tensor)."""
+    """x as a NumPy array (a copy, so changing it never changes a tensor).
+
+    Example:
+        >>> convert_to_numpy(tinydl.Tensor([1.0, 2.0]))
+        array([1., 2.], dtype=float32)
+    """
     return np.array(x.data if isinstance(x, _tensor_type()) else x)
 
 
 class Cast(Function):
-    """x.astype(dtype); between floats the gradient flows back (cast to the input's dtype)."""
+    """x.astype(dtype); between floats the gradient flows back (cast to the input's dtype).
+
+    Example:
+        >>> x = tinydl.Tensor([1.5, 2.5], requires_grad=True)
+        >>> y = Cast.apply(x, "float16")
+        >>> y.sum().backward()
+        >>> y.dtype, x.grad
+        (dtype('float16'), array([1., 1.], dtype=float32))
+    """
 
     @staticmethod
     def forward(ctx, a, dtype):
@@ -166,6 +199,10 @@ def cast(x, dtype):
     """x converted to dtype. float -> float keeps the gradient; to int or bool it stops.
 
     float -> int truncates toward zero (1.7 -> 1, -1.7 -> -1), as in Keras and NumPy.
+
+    Example:
+        >>> cast([1.7, -1.7], "int32"), cast([1, 2], "float32")
+        (Tensor([ 1, -1], dtype=int32), Tensor([1., 2.]))
     """
     dtype = standardize_dtype(dtype)
     x = convert_to_tensor(x)
@@ -177,54 +214,108 @@ def cast(x, dtype):
 
 
 def stop_gradient(variable):
-    """The same values, cut from the graph: no gradient flows back through them."""
+    """The same values, cut from the graph: no gradient flows back through them.
+
+    Example:
+        >>> x = tinydl.Tensor([2.0], requires_grad=True)
+        >>> y = x * stop_gradient(x)
+        >>> y.backward()
+        >>> x.grad
+        array([2.], dtype=float32)
+    """
     return _tensor_type()._wrap(convert_to_tensor(variable).data)
 
 
 def shape(x) -> tuple:
-    """x's shape as a tuple of ints."""
+    """x's shape as a tuple of ints.
+
+    Example:
+        >>> shape(np.zeros((2, 3))), shape(1.0)
+        ((2, 3), ())
+    """
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
 def dtype(x) -> str:
-    """x's dtype name ('float32', 'int32', ...), as keras.ops.dtype."""
+    """x's dtype name ('float32', 'int32', ...), as keras.ops.dtype.
+
+    Example:
+        >>> dtype(tinydl.Tensor([1.0])), dtype([1, 2])
+        ('float32', 'int32')
+    """
     return convert_to_tensor(x).dtype.name
 
 
 def is_tensor(x) -> bool:
-    """True for a tinydl Tensor."""
+    """True for a tinydl Tensor.
+
+    Example:
+        >>> is_tensor(tinydl.Tensor([1.0])), is_tensor(np.ones(1))
+        (True, False)
+    """
     return isinstance(x, _tensor_type())
 
 
 def size(x) -> int:
-    """The number of elements of x."""
+    """The number of elements of x.
+
+    Example:
+        >>> size(np.zeros((2, 3)))
+        6
+    """
     return int(np.prod(shape(x)))
 
 
 def ndim(x) -> int:
-    """The number of dimensions of x."""
+    """The number of dimensions of x.
+
+    Example:
+        >>> ndim(np.zeros((2, 3))), ndim(5)
+        (2, 0)
+    """
     return len(shape(x))
 
 
 # ----------------------------------------------------------------------------- helpers for ops
 
 def tensor_of(x, dtype=None):
-    """x as a Tensor (Keras' default dtypes), cast to dtype when given."""
+    """x as a Tensor (Keras' default dtypes), cast to dtype when given.
+
+    Example:
+        >>> tensor_of([1, 2]), tensor_of([1, 2], "float32")
+        (Tensor([1, 2], dtype=int32), Tensor([1., 2.]))
+    """
     return convert_to_tensor(x, dtype)
 
 
 def float_tensor(x):
-    """x as a floating Tensor: integers and booleans become float32 (Keras' floatx)."""
+    """x as a floating Tensor: integers and booleans become float32 (Keras' floatx).
+
+    Example:
+        >>> float_tensor([1, 2]), float_tensor(np.array([1.0], np.float16))
+        (Tensor([1., 2.]), Tensor([1.], dtype=float16))
+    """
     x = convert_to_tensor(x)
     return x if x.dtype.kind == "f" else cast(x, FLOATX)
 
 
 def promoted(*xs):
-    """The operands as Tensors of their common Keras result dtype, in order."""
+    """The operands as Tensors of their common Keras result dtype, in order.
+
+    Example:
+        >>> a, b = promoted([1, 2], np.array([0.5], np.float32))
+        >>> a.dtype, b.dtype
+        (dtype('float32'), dtype('float32'))
+    """
     target = result_type(*(dtype_of(x) for x in xs))
     return [convert_to_tensor(x, target) for x in xs]
 
 
 def plain(x):
-    """x's array (for a Tensor) or x itself."""
+    """x's array (for a Tensor) or x itself.
+
+    Example:
+        >>> plain(tinydl.Tensor([1.0])), plain(3)
+        (array([1.], dtype=float32), 3)
+    """
     return x.data if isinstance(x, _tensor_type()) else x

@@ -30,30 +30,84 @@ EPSILON = 1e-7  # Keras' backend.epsilon(): probabilities are clipped to [EPSILO
 
 
 def relu(x):
-    """max(x, 0); integers stay integers."""
+    """max(x, 0); integers stay integers.
+
+    Example:
+        >>> relu([-1.0, 2.0]), relu([-3, 3])
+        (Tensor([0., 2.]), Tensor([0, 3], dtype=int32))
+    """
     x = tensor_of(x)
     return operators.relu(x) if x.dtype.kind == "f" else maximum(x, 0)
 
 
 def relu6(x):
-    """min(max(x, 0), 6)."""
+    """min(max(x, 0), 6).
+
+    Example:
+        >>> relu6([-1.0, 3.0, 8.0])
+        Tensor([0., 3., 6.])
+    """
     return clip(x, 0, 6)
 
 
-def sigmoid(x): return Sigmoid.apply(float_tensor(x))
-def softplus(x): return Softplus.apply(float_tensor(x))
-def erf(x): return Erf.apply(float_tensor(x))
-def log_sigmoid(x): return negative(softplus(negative(float_tensor(x))))
+def sigmoid(x):
+    """1 / (1 + exp(-x)), computed stably (integers give float32).
+
+    Example:
+        >>> sigmoid([0.0, 100.0])
+        Tensor([0.5, 1. ])
+    """
+    return Sigmoid.apply(float_tensor(x))
+
+
+def softplus(x):
+    """log(1 + exp(x)), computed stably.
+
+    Example:
+        >>> softplus([0.0, 100.0])
+        Tensor([  0.6931, 100.    ])
+    """
+    return Softplus.apply(float_tensor(x))
+
+
+def erf(x):
+    """The Gauss error function per element.
+
+    Example:
+        >>> erf([0.0, 10.0])
+        Tensor([0., 1.])
+    """
+    return Erf.apply(float_tensor(x))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), computed stably.
+
+    Example:
+        >>> log_sigmoid([0.0, -100.0])
+        Tensor([  -0.6931, -100.    ])
+    """
+    return negative(softplus(negative(float_tensor(x))))
 
 
 def softsign(x):
-    """x / (1 + |x|)."""
+    """x / (1 + |x|).
+
+    Example:
+        >>> softsign([-1.0, 3.0])
+        Tensor([-0.5 ,  0.75])
+    """
     x = float_tensor(x)
     return divide(x, add(operators.abs(x), 1.0))
 
 
 def silu(x):
-    """x * sigmoid(x) (also called swish)."""
+    """x * sigmoid(x) (also called swish).
+
+    Example:
+        >>> silu([0.0, 100.0])
+        Tensor([  0., 100.])
+    """
     x = float_tensor(x)
     return multiply(x, Sigmoid.apply(x))
 
@@ -62,13 +116,23 @@ swish = silu
 
 
 def hard_sigmoid(x):
-    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between.
+
+    Example:
+        >>> hard_sigmoid([-4.0, 0.0, 1.5, 4.0])
+        Tensor([0.  , 0.5 , 0.75, 1.  ])
+    """
     return divide(relu6(add(float_tensor(x), 3.0)), 6.0)
 
 
 def gelu(x, approximate: bool = True):
     """x * P(X <= x) for a standard normal X: the tanh approximation by default (as keras.ops),
-    the exact x / 2 * (1 + erf(x / sqrt 2)) with approximate=False."""
+    the exact x / 2 * (1 + erf(x / sqrt 2)) with approximate=False.
+
+    Example:
+        >>> gelu([0.0, 10.0])
+        Tensor([ 0., 10.])
+    """
     x = float_tensor(x)
     if approximate:
         inner = multiply(add(x, multiply(0.044715, multiply(x, multiply(x, x)))),
@@ -78,18 +142,33 @@ def gelu(x, approximate: bool = True):
 
 
 def elu(x, alpha: float = 1.0):
-    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    """x for x > 0, alpha * (exp(x) - 1) otherwise.
+
+    Example:
+        >>> elu([-100.0, 2.0]), elu([-100.0], alpha=0.5)
+        (Tensor([-1.,  2.]), Tensor([-0.5]))
+    """
     return Elu.apply(float_tensor(x), float(alpha))
 
 
 def selu(x):
-    """scale * elu(x, alpha) with the self-normalizing constants of Klambauer et al. (2017)."""
+    """scale * elu(x, alpha) with the self-normalizing constants of Klambauer et al. (2017).
+
+    Example:
+        >>> selu([0.0, 1.0])
+        Tensor([0.    , 1.0507])
+    """
     alpha, scale = 1.6732632423543772, 1.0507009873554805
     return multiply(elu(x, alpha), scale)
 
 
 def leaky_relu(x, negative_slope: float = 0.2):
-    """x for x > 0, negative_slope * x otherwise."""
+    """x for x > 0, negative_slope * x otherwise.
+
+    Example:
+        >>> leaky_relu([-1.0, 2.0])
+        Tensor([-0.2,  2. ])
+    """
     x = float_tensor(x)
     return where(x.data > 0, x, multiply(x, float(negative_slope)))
 
@@ -103,13 +182,23 @@ def _axis_of(x, axis, name):
 
 
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along axis (an int or a tuple), computed stably."""
+    """exp(x) / sum(exp(x)) along axis (an int or a tuple), computed stably.
+
+    Example:
+        >>> softmax([[1.0, 1.0, 1.0, 1.0]])
+        Tensor([[0.25, 0.25, 0.25, 0.25]])
+    """
     x = float_tensor(x)
     return Softmax.apply(x, _axis_of(x, axis, "softmax"))
 
 
 def log_softmax(x, axis=-1):
-    """x - logsumexp(x) along axis, without forming softmax."""
+    """x - logsumexp(x) along axis, without forming softmax.
+
+    Example:
+        >>> log_softmax([[0.0, 0.0]])
+        Tensor([[-0.6931, -0.6931]])
+    """
     x = float_tensor(x)
     return LogSoftmax.apply(x, _axis_of(x, axis, "log_softmax"))
 
@@ -120,6 +209,11 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     Raises:
         ValueError: a label outside [0, num_classes) (Keras gives a row of zeros; tinydl
             refuses, so a wrong label cannot pass silently).
+
+    Example:
+        >>> one_hot([0, 2], 3)
+        Tensor([[1., 0., 0.],
+                [0., 0., 1.]])
     """
     if sparse:
         raise NotImplementedError("one_hot: tinydl has no sparse tensors. Received: sparse=True")
@@ -151,7 +245,12 @@ def _matching(target, output, name):
 
 
 def binary_crossentropy(target, output, from_logits: bool = False):
-    """-(t log p + (1 - t) log(1 - p)) per element; p = clip(output) or sigmoid(output)."""
+    """-(t log p + (1 - t) log(1 - p)) per element; p = clip(output) or sigmoid(output).
+
+    Example:
+        >>> binary_crossentropy([1.0, 0.0], [0.5, 0.5])
+        Tensor([0.6931, 0.6931])
+    """
     target, output = _matching(target, output, "binary_crossentropy")
     if from_logits:  # max(x, 0) - x t + log(1 + exp(-|x|)), stable for any x
         return add(subtract(relu(output), multiply(output, target)),
@@ -162,7 +261,12 @@ def binary_crossentropy(target, output, from_logits: bool = False):
 
 
 def categorical_crossentropy(target, output, from_logits: bool = False, axis=-1):
-    """-sum(t log p) along axis; p = output / sum(output), clipped, or softmax(output)."""
+    """-sum(t log p) along axis; p = output / sum(output), clipped, or softmax(output).
+
+    Example:
+        >>> categorical_crossentropy([[0.0, 1.0]], [[0.5, 0.5]])
+        Tensor([0.6931])
+    """
     target, output = _matching(target, output, "categorical_crossentropy")
     axis = _axis_of(output, axis, "categorical_crossentropy")
     if from_logits:
@@ -175,7 +279,12 @@ def categorical_crossentropy(target, output, from_logits: bool = False, axis=-1)
 
 def sparse_categorical_crossentropy(target, output, from_logits: bool = False, axis=-1):
     """categorical_crossentropy with integer labels: target has output's shape without axis
-    (a trailing axis of size 1 is dropped)."""
+    (a trailing axis of size 1 is dropped).
+
+    Example:
+        >>> sparse_categorical_crossentropy([1], [[0.0, 0.0]], from_logits=True)
+        Tensor([0.6931])
+    """
     output = float_tensor(output)
     if not isinstance(axis, (int, np.integer)):
         raise ValueError(f"sparse_categorical_crossentropy: axis must be an int. "
@@ -194,7 +303,12 @@ def sparse_categorical_crossentropy(target, output, from_logits: bool = False, a
 
 
 def moments(x, axes, keepdims: bool = False, synchronized: bool = False):
-    """(mean, variance) of x over axes; both differentiable."""
+    """(mean, variance) of x over axes; both differentiable.
+
+    Example:
+        >>> moments([[1.0, 2.0], [3.0, 6.0]], axes=[0])
+        (Tensor([2., 4.]), Tensor([1., 4.]))
+    """
     if synchronized:
         raise NotImplementedError("moments: tinydl runs on one device; synchronized=True is not "
                                   "supported. Received: synchronized=True")

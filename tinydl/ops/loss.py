@@ -9,7 +9,13 @@ from tinydl.autograd import Function
 
 
 class Softmax(Function):
-    """exp(x - max) / sum(exp(x - max)) along an axis; backward: y * (g - sum(g * y))."""
+    """exp(x - max) / sum(exp(x - max)) along an axis; backward: y * (g - sum(g * y)).
+
+    Example:
+        >>> Softmax.apply(tinydl.Tensor([[0.0, 0.0], [0.0, np.log(3.0)]]))
+        Tensor([[0.5 , 0.5 ],
+                [0.25, 0.75]])
+    """
 
     @staticmethod
     def forward(ctx, x, axis=-1):
@@ -26,7 +32,12 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """x - logsumexp(x) along an axis; backward: g - softmax(x) * sum(g)."""
+    """x - logsumexp(x) along an axis; backward: g - softmax(x) * sum(g).
+
+    Example:
+        >>> LogSoftmax.apply(tinydl.Tensor([[0.0, 0.0]]))
+        Tensor([[-0.6931, -0.6931]])
+    """
 
     @staticmethod
     def forward(ctx, x, axis=-1):
@@ -46,6 +57,14 @@ class SoftmaxCrossEntropy(Function):
     """Mean over the batch of -log softmax(logits)[label], in one stable kernel.
 
     forward(logits (N, K), labels int (N,)) -> scalar; backward: (softmax - onehot) / N.
+
+    Example:
+        >>> logits = tinydl.Tensor([[0.0, 0.0], [0.0, 0.0]], requires_grad=True)
+        >>> loss = SoftmaxCrossEntropy.apply(logits, np.array([0, 1]))
+        >>> loss.backward()
+        >>> loss, logits.grad
+        (Tensor(0.6931, requires_grad=True), array([[-0.25,  0.25],
+               [ 0.25, -0.25]], dtype=float32))
     """
 
     @staticmethod

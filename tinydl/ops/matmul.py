@@ -23,7 +23,15 @@ def _check_matmul_shapes(a, b):
 
 
 class MatMul(Function):
-    """a @ b. For 2-D: dA = dC @ B^T and dB = A^T @ dC, each one GEMM with a transpose flag."""
+    """a @ b. For 2-D: dA = dC @ B^T and dB = A^T @ dC, each one GEMM with a transpose flag.
+
+    Example:
+        >>> a = tinydl.Tensor(np.ones((2, 3)), requires_grad=True)
+        >>> MatMul.apply(a, tinydl.Tensor(np.full((3, 4), 0.5))).sum().backward()
+        >>> a.grad
+        array([[2., 2., 2.],
+               [2., 2., 2.]])
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -61,7 +69,12 @@ class MatMul(Function):
 
 
 def parse_einsum(subscripts: str, n_operands: int):
-    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); the implicit output is the letters used once, sorted."""
+    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); the implicit output is the letters used once, sorted.
+
+    Example:
+        >>> parse_einsum("ij,jk->ik", 2), parse_einsum("ij,jk", 2)
+        ((['ij', 'jk'], 'ik'), (['ij', 'jk'], 'ik'))
+    """
     text = subscripts.replace(" ", "")
     inputs, arrow, output = text.partition("->")
     terms = inputs.split(",")
@@ -80,6 +93,13 @@ class Einsum(Function):
 
     forward(subscripts, *operands). The backward needs explicit letters (no '...') and no letter
     repeated within one operand (a diagonal); the forward supports all of NumPy's einsum.
+
+    Example:
+        >>> a = tinydl.Tensor(np.ones((2, 3)), requires_grad=True)
+        >>> Einsum.apply("ij,jk->ik", a, tinydl.Tensor(np.full((3, 4), 0.5))).sum().backward()
+        >>> a.grad
+        array([[2., 2., 2.],
+               [2., 2., 2.]])
     """
 
     @staticmethod

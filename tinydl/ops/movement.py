@@ -37,7 +37,14 @@ class Transpose(Function):
 
 
 class GetItem(Function):
-    """x[index] for slices, ints, integer arrays and boolean masks. Repeated indices add up."""
+    """x[index] for slices, ints, integer arrays and boolean masks. Repeated indices add up.
+
+    Example:
+        >>> a = tinydl.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> GetItem.apply(a, np.array([0, 0, 2])).sum().backward()
+        >>> a.grad
+        array([2., 0., 1.], dtype=float32)
+    """
 
     @staticmethod
     def forward(ctx, a, index):
@@ -89,6 +96,10 @@ class Tile(Function):
     """Repeat the whole array reps[i] times along axis i (NumPy's tile).
 
     backward: view the gradient as (r0, s0, r1, s1, ...) and sum over the r axes.
+
+    Example:
+        >>> Tile.apply(tinydl.Tensor([1.0, 2.0]), (2,))
+        Tensor([1., 2., 1., 2.])
     """
 
     @staticmethod
@@ -108,7 +119,14 @@ class Tile(Function):
 
 
 class BroadcastTo(Function):
-    """a broadcast to a shape (a copy); the engine sums the gradient back to a's shape."""
+    """a broadcast to a shape (a copy); the engine sums the gradient back to a's shape.
+
+    Example:
+        >>> a = tinydl.Tensor([1.0, 2.0], requires_grad=True)
+        >>> BroadcastTo.apply(a, (3, 2)).sum().backward()
+        >>> a.grad
+        array([3., 3.], dtype=float32)
+    """
 
     @staticmethod
     def forward(ctx, a, shape):

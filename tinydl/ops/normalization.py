@@ -24,6 +24,13 @@ class BatchNormTrain(Function):
     mean and var are x's own batch statistics over axes, with keepdims (shape (1, ..., C)):
     the backward differentiates through them, so they must not come from anywhere else
     (use batch_norm_train, which computes them).
+
+    Example:
+        >>> x = np.array([[1.0, 10.0], [3.0, 30.0]], np.float32)
+        >>> mean, var = x.mean(0, keepdims=True), x.var(0, keepdims=True)
+        >>> np.round(BatchNormTrain.apply(tinydl.Tensor(x), None, None, mean, var, (0,), 1e-3).data, 3)
+        array([[-1., -1.],
+               [ 1.,  1.]], dtype=float32)
     """
 
     @staticmethod
@@ -60,7 +67,9 @@ def batch_norm_train(x, gamma, beta, axis: int, epsilon: float):
         mean and the biased batch variance (divided by M, not M - 1), as Keras uses them.
 
     Example:
-        >>> y, mean, var = batch_norm_train(Tensor(np.ones((4, 3))), None, None, -1, 1e-3)
+        >>> y, mean, var = batch_norm_train(tinydl.Tensor([[1.0, 10.0], [3.0, 30.0]]), None, None, -1, 1e-3)
+        >>> mean, var
+        (array([ 2., 20.], dtype=float32), array([  1., 100.], dtype=float32))
     """
     axis = axis % x.ndim
     axes = tuple(i for i in range(x.ndim) if i != axis)
@@ -77,6 +86,10 @@ class LayerNorm(Function):
     `axes` (e.g. (D,) for axes=(-1,) positive). The backward is BatchNormTrain's three-term
     formula with the sums over `axes` (the values normalized together), and gamma's and
     beta's gradients summed over the other axes.
+
+    Example:
+        >>> np.round(LayerNorm.apply(tinydl.Tensor([[1.0, 3.0]]), None, None, (1,), 1e-3).data, 3)
+        array([[-1.,  1.]], dtype=float32)
     """
 
     @staticmethod

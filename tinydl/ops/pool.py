@@ -7,7 +7,14 @@ from tinydl.autograd import Function
 
 
 class MaxPool2d(Function):
-    """Max over each window; backward routes the gradient to the element that won."""
+    """Max over each window; backward routes the gradient to the element that won.
+
+    Example:
+        >>> x = tinydl.Tensor(np.arange(16.0).reshape(1, 4, 4, 1))
+        >>> MaxPool2d.apply(x, (2, 2), (2, 2), (0, 0, 0, 0)).data[0, :, :, 0]
+        array([[ 5.,  7.],
+               [13., 15.]])
+    """
 
     @staticmethod
     def forward(ctx, x, pool, strides, pads):
@@ -23,7 +30,14 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """Mean over the real (unpadded) inputs of each window; backward spreads it evenly."""
+    """Mean over the real (unpadded) inputs of each window; backward spreads it evenly.
+
+    Example:
+        >>> x = tinydl.Tensor(np.arange(16.0).reshape(1, 4, 4, 1))
+        >>> AvgPool2d.apply(x, (2, 2), (2, 2), (0, 0, 0, 0)).data[0, :, :, 0]
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]])
+    """
 
     @staticmethod
     def forward(ctx, x, pool, strides, pads):

@@ -46,6 +46,15 @@ class SimpleRNNSequence(Function):
 
     forward(x (T, N, D), kernel (D, U), recurrent_kernel (U, U), bias (U,) or None,
     h0 (N, U), mask); backward gives dx, dkernel, drecurrent_kernel, dbias, dh0.
+
+    Example:
+        >>> from tinydl import Tensor
+        >>> T, N, D, U = 5, 2, 3, 4
+        >>> x, h0 = Tensor(np.ones((T, N, D))), Tensor(np.zeros((N, U)))
+        >>> kernel, recurrent, bias = Tensor(np.zeros((D, U))), Tensor(np.zeros((U, U))), Tensor(np.ones(U))
+        >>> hs = SimpleRNNSequence.apply(x, kernel, recurrent, bias, h0, None)
+        >>> hs.shape, round(float(hs.data[-1, 0, 0]), 4)
+        ((5, 2, 4), 0.7616)
     """
 
     @staticmethod
@@ -69,6 +78,15 @@ class LSTMSequence(Function):
 
     forward(x (T, N, D), kernel (D, 4U), recurrent_kernel (U, 4U), bias (4U,) or None,
     h0 (N, U), c0 (N, U), mask); backward gives dx, dkernel, drecurrent_kernel, dbias, dh0, dc0.
+
+    Example:
+        >>> from tinydl import Tensor
+        >>> T, N, D, U = 5, 2, 3, 4
+        >>> x, h0, c0 = Tensor(np.ones((T, N, D))), Tensor(np.zeros((N, U))), Tensor(np.zeros((N, U)))
+        >>> kernel, recurrent = Tensor(np.zeros((D, 4 * U))), Tensor(np.zeros((U, 4 * U)))
+        >>> bias = Tensor(np.zeros(4 * U))
+        >>> LSTMSequence.apply(x, kernel, recurrent, bias, h0, c0, None).shape
+        (5, 2, 8)
     """
 
     @staticmethod
@@ -95,6 +113,15 @@ class GRUSequence(Function):
     forward(x (T, N, D), kernel (D, 3U), recurrent_kernel (U, 3U), bias (2, 3U) or None
     (row 0 the input bias, row 1 the recurrent bias, as Keras), h0 (N, U), mask);
     backward gives dx, dkernel, drecurrent_kernel, dbias, dh0.
+
+    Example:
+        >>> from tinydl import Tensor
+        >>> T, N, D, U = 5, 2, 3, 4
+        >>> x, h0 = Tensor(np.ones((T, N, D))), Tensor(np.zeros((N, U)))
+        >>> kernel, recurrent = Tensor(np.zeros((D, 3 * U))), Tensor(np.zeros((U, 3 * U)))
+        >>> bias = Tensor(np.zeros((2, 3 * U)))
+        >>> GRUSequence.apply(x, kernel, recurrent, bias, h0, None).shape
+        (5, 2, 4)
     """
 
     @staticmethod

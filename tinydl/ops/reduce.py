@@ -49,7 +49,14 @@ class Mean(Function):
 
 
 class Max(Function):
-    """Max over axes; ties share the gradient equally (so the gradient check holds)."""
+    """Max over axes; ties share the gradient equally (so the gradient check holds).
+
+    Example:
+        >>> a = tinydl.Tensor([[1.0, 3.0, 3.0]], requires_grad=True)
+        >>> Max.apply(a, 1).sum().backward()
+        >>> a.grad
+        array([[0. , 0.5, 0.5]], dtype=float32)
+    """
 
     @staticmethod
     def forward(ctx, a, axis=None, keepdims=False):
@@ -72,6 +79,13 @@ class Prod(Function):
     backward: move the reduced axes last and flatten them into one axis of length K; the
     product of the others is (product of those before) * (product of those after), two
     cumulative products.
+
+    Example:
+        >>> a = tinydl.Tensor([2.0, 0.0, 4.0], requires_grad=True)
+        >>> y = Prod.apply(a)
+        >>> y.backward()
+        >>> y, a.grad
+        (Tensor(0., requires_grad=True), array([0., 8., 0.], dtype=float32))
     """
 
     @staticmethod

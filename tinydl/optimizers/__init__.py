@@ -23,6 +23,10 @@ def get(identifier) -> Optimizer:
     Raises:
         ValueError: an unknown name (the message lists the valid ones).
         TypeError: neither a string nor an Optimizer.
+
+    Example:
+        >>> get("adam").learning_rate, type(get("sgd")).__name__
+        (0.001, 'SGD')
     """
     if isinstance(identifier, Optimizer):
         return identifier

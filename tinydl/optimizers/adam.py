@@ -34,6 +34,12 @@ class Adam(Optimizer):
         epsilon: the stability constant; Keras' default 1e-7.
         amsgrad: use the AMSGrad variant.
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see Optimizer).
+
+    Example:
+        >>> w = tinydl.layers.Variable(np.array([1.0, -1.0], dtype=np.float32), name="w")
+        >>> Adam(learning_rate=0.1).apply([np.array([0.5, -2.0])], [w])
+        >>> np.round(w.numpy(), 4)
+        array([ 0.9, -0.9], dtype=float32)
     """
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
@@ -79,6 +85,12 @@ class AdamW(Adam):
         w <- w - w * weight_decay * lr
 
     then the Adam update above. Keras' default weight_decay is 0.004.
+
+    Example:
+        >>> w = tinydl.layers.Variable(np.array([1.0, -1.0], dtype=np.float32), name="w")
+        >>> AdamW(learning_rate=0.1, weight_decay=0.5).apply([np.array([0.5, -2.0])], [w])
+        >>> np.round(w.numpy(), 4)
+        array([ 0.85, -0.85], dtype=float32)
     """
 
     def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, beta_1: float = 0.9,

@@ -48,7 +48,16 @@ def _checked_learning_rate(value, owner: str):
 
 def checked_weight_decay(value, owner: str):
     """weight_decay as a float (or None): a finite number >= 0, since a negative one grows
-    the weights at every step."""
+    the weights at every step.
+
+    Example:
+        >>> checked_weight_decay(0.004, "AdamW"), checked_weight_decay(None, "AdamW")
+        (0.004, None)
+        >>> checked_weight_decay(-1, "AdamW")
+        Traceback (most recent call last):
+            ...
+        ValueError: AdamW: weight_decay must be a finite number >= 0 or None. Received: weight_decay=-1
+    """
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
@@ -59,7 +68,16 @@ def checked_weight_decay(value, owner: str):
 
 
 def checked_epsilon(value, owner: str) -> float:
-    """epsilon as a float: a positive finite number (it keeps a denominator away from 0)."""
+    """epsilon as a float: a positive finite number (it keeps a denominator away from 0).
+
+    Example:
+        >>> checked_epsilon(1e-7, "Adam")
+        1e-07
+        >>> checked_epsilon(0, "Adam")
+        Traceback (most recent call last):
+            ...
+        ValueError: Adam: epsilon must be a positive finite number. Received: epsilon=0
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or \
             not 0 < value < float("inf"):
         raise ValueError(f"{owner}: epsilon must be a positive finite number. "
@@ -88,6 +106,15 @@ class Optimizer:
     Raises:
         ValueError: a non-positive learning rate or clipping value, or more than one of
             clipnorm, clipvalue and global_clipnorm.
+
+    Example:
+        >>> class Descent(Optimizer):
+        ...     def update_step(self, gradient, variable, learning_rate):
+        ...         variable.assign(variable.numpy() - learning_rate * gradient)
+        >>> w = tinydl.layers.Variable(np.array([1.0, 2.0], dtype=np.float32), name="w")
+        >>> Descent(learning_rate=0.5).apply([np.array([1.0, 1.0])], [w])
+        >>> np.round(w.numpy(), 4)
+        array([0.5, 1.5], dtype=float32)
     """
 
     gradient_aggregator = None

@@ -26,6 +26,12 @@ class RMSprop(Optimizer):
         epsilon: stability constant, default 1e-7.
         centered: normalize by the estimated variance instead of the second moment.
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see Optimizer).
+
+    Example:
+        >>> w = tinydl.layers.Variable(np.array([1.0, -1.0], dtype=np.float32), name="w")
+        >>> RMSprop(learning_rate=0.01).apply([np.array([0.5, -2.0])], [w])
+        >>> np.round(w.numpy(), 4)
+        array([ 0.9684, -0.9684], dtype=float32)
     """
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0,

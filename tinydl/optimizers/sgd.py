@@ -24,8 +24,11 @@ class SGD(Optimizer):
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see Optimizer).
 
     Example:
+        >>> w = tinydl.layers.Variable(np.array([1.0, -1.0], dtype=np.float32), name="w")
         >>> opt = SGD(learning_rate=0.1, momentum=0.9)
-        >>> opt.apply([w.grad for w in weights], weights)
+        >>> opt.apply([np.array([1.0, 2.0])], [w])
+        >>> np.round(w.numpy(), 4)
+        array([ 0.9, -1.2], dtype=float32)
     """
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):

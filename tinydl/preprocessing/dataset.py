@@ -40,6 +40,12 @@ class Dataset:
     Attributes:
         class_names: the label names, when the dataset came from a folder (else None).
         file_paths: the file each sample was read from, in sample order (else None).
+
+    Example:
+        >>> x = np.arange(10.0).reshape(5, 2)
+        >>> ds = Dataset(lambda idx: (x[idx], idx % 2), size=5, batch_size=2)
+        >>> [xb.shape for xb, yb in ds]
+        [(2, 2), (2, 2), (1, 2)]
     """
 
     def __init__(self, source, size: int, batch_size=32, shuffle: bool = False, seed=None,
@@ -168,7 +174,13 @@ class Dataset:
 
 
 def from_arrays(arrays: tuple, batch_size=32, shuffle: bool = False, seed=None) -> Dataset:
-    """A Dataset over in-memory arrays of equal length (x,) or (x, y)."""
+    """A Dataset over in-memory arrays of equal length (x,) or (x, y).
+
+    Example:
+        >>> ds = from_arrays((np.zeros((5, 3)), np.arange(5)), batch_size=4)
+        >>> [(xb.shape, yb.tolist()) for xb, yb in ds]
+        [((4, 3), [0, 1, 2, 3]), ((1, 3), [4])]
+    """
     arrays = tuple(np.asarray(a) for a in arrays)
     if len({len(a) for a in arrays}) != 1:
         raise ValueError(f"the arrays must have the same number of samples, got "
@@ -224,6 +236,11 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = Fals
     Returns:
         (left, right): Datasets of the first left and the last right samples. From arrays they
         are unbatched (one sample per element), as Keras' tf.data datasets: call .batch(n).
+
+    Example:
+        >>> left, right = split_dataset((np.arange(10.0), np.arange(10)), left_size=0.8)
+        >>> left.num_samples, right.num_samples
+        (8, 2)
     """
     if isinstance(dataset, Dataset):
         source, total, batch_size = dataset._source, dataset.num_samples, dataset.batch_size

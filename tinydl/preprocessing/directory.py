@@ -48,7 +48,19 @@ def _files_under(folder: str, formats: tuple, follow_links: bool) -> list[str]:
 
 
 def index_directory(directory, labels, formats, class_names, shuffle, seed, follow_links):
-    """(file_paths, labels int32 array or None, class_names or None), in Keras' order."""
+    """(file_paths, labels int32 array or None, class_names or None), in Keras' order.
+
+    Example:
+        >>> import os, tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> for name in ("cat/a.txt", "cat/b.txt", "dog/c.txt"):
+        ...     os.makedirs(os.path.join(root, os.path.dirname(name)), exist_ok=True)
+        ...     _ = open(os.path.join(root, name), "w").write("hi")
+        >>> paths, labels, names = index_directory(root, "inferred", (".txt",), None, False, None, False)
+        >>> [os.path.basename(p) for p in paths], labels, names
+        (['a.txt', 'b.txt', 'c.txt'], array([0, 0, 1], dtype=int32), ['cat', 'dog'])
+        >>> import shutil; shutil.rmtree(root)
+    """
     if not isinstance(directory, (str, os.PathLike)) or not os.path.isdir(directory):
         raise ValueError(f"`directory` must be an existing folder. Received: directory={directory!r}")
     directory = os.fspath(directory)
@@ -188,6 +200,10 @@ def resize_weights(in_size: int, out_size: int, interpolation: str):
 
     Returns:
         (low, high, weight of high): int arrays (out_size,) and a float array (out_size,).
+
+    Example:
+        >>> resize_weights(2, 4, "bilinear")
+        (array([0, 0, 0, 1]), array([0, 1, 1, 1]), array([0.75, 0.25, 0.75, 0.25]))
     """
     scale = in_size / out_size
     if interpolation == "nearest":
@@ -202,7 +218,13 @@ def resize_weights(in_size: int, out_size: int, interpolation: str):
 
 
 def resize_image(image: np.ndarray, size: tuple, interpolation: str = "bilinear") -> np.ndarray:
-    """image (H, W, C) -> float32 (OH, OW, C), separably, as tf.image.resize (no antialiasing)."""
+    """image (H, W, C) -> float32 (OH, OW, C), separably, as tf.image.resize (no antialiasing).
+
+    Example:
+        >>> image = np.array([[[0.0], [10.0]]])
+        >>> resize_image(image, (1, 4))[0, :, 0]
+        array([ 0. ,  2.5,  7.5, 10. ], dtype=float32)
+    """
     image = image.astype(np.float32)
     rows = resize_weights(image.shape[0], size[0], interpolation)
     cols = resize_weights(image.shape[1], size[1], interpolation)
@@ -226,7 +248,19 @@ def _grayscale(image) -> np.ndarray:
 
 def load_image(path: str, color_mode: str = "rgb", image_size=None,
                interpolation: str = "bilinear") -> np.ndarray:
-    """Decode one image file into float32 (H, W, C) (resized to image_size when given)."""
+    """Decode one image file into float32 (H, W, C) (resized to image_size when given).
+
+    Example:
+        >>> import os, tempfile
+        >>> from PIL import Image
+        >>> root = tempfile.mkdtemp()
+        >>> path = os.path.join(root, "red.png")
+        >>> Image.new("RGB", (4, 2), (255, 0, 0)).save(path)
+        >>> image = load_image(path)
+        >>> image.shape, image.dtype, image[0, 0].tolist()
+        ((2, 4, 3), dtype('float32'), [255.0, 0.0, 0.0])
+        >>> import shutil; shutil.rmtree(root)
+    """
     image_module = _pillow()
     mode, channels = COLOR_MODES[color_mode]
     try:
@@ -273,6 +307,19 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         ImportError: without Pillow (pip install 'tinydl[image]').
         ValueError: for bad arguments, a folder without images, or (when a batch is read) a
             file that is not an image.
+
+    Example:
+        >>> import os, tempfile
+        >>> from PIL import Image
+        >>> root = tempfile.mkdtemp()
+        >>> for name in ("cat/a.png", "cat/b.png", "dog/c.png"):
+        ...     os.makedirs(os.path.join(root, os.path.dirname(name)), exist_ok=True)
+        ...     Image.new("RGB", (8, 8)).save(os.path.join(root, name))
+        >>> ds = image_dataset_from_directory(root, image_size=(4, 4), batch_size=8, verbose=False)
+        >>> images, labels = next(iter(ds))
+        >>> ds.class_names, images.shape, sorted(labels.tolist())
+        (['cat', 'dog'], (3, 4, 4, 3), [0, 0, 1])
+        >>> import shutil; shutil.rmtree(root)
     """
     _pillow()
     if color_mode not in COLOR_MODES:
@@ -319,6 +366,18 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
     Returns:
         A Dataset whose x batches are NumPy arrays of str (B,), read as UTF-8; with
         class_names and file_paths. Map it through a TextVectorization layer to train on it.
+
+    Example:
+        >>> import os, tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> for name, text in (("pos/a.txt", "great"), ("neg/b.txt", "awful")):
+        ...     os.makedirs(os.path.join(root, os.path.dirname(name)), exist_ok=True)
+        ...     _ = open(os.path.join(root, name), "w").write(text)
+        >>> ds = text_dataset_from_directory(root, shuffle=False, verbose=False)
+        >>> texts, labels = next(iter(ds))
+        >>> ds.class_names, texts.tolist(), labels.tolist()
+        (['neg', 'pos'], ['awful', 'great'], [0, 1])
+        >>> import shutil; shutil.rmtree(root)
     """
     if max_length is not None and (isinstance(max_length, bool) or not isinstance(
             max_length, (int, np.integer)) or max_length < 1):
