@@ -158,11 +158,268 @@ class MeanAbsoluteError(MeanMetricWrapper):
         super().__init__(mean_absolute_error, name=name, dtype=dtype)
 
 
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b, with 0 where b is 0 (Keras' divide_no_nan)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b != 0)
+
+
+def _threshold_list(thresholds, default: float, owner: str) -> list:
+    if thresholds is None:
+        return [default]
+    values = [thresholds] if np.isscalar(thresholds) else list(thresholds)
+    if not values or any(not 0.0 <= float(t) <= 1.0 for t in values if np.isfinite(t)):
+        raise ValueError(f"{owner}: thresholds must be values in [0, 1]. Received: "
+                         f"thresholds={thresholds!r}")
+    return [float(t) for t in values]
+
+
+def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None,
+                     class_id=None, label_weights=None) -> np.ndarray:
+    """The weighted (true positives, false positives, true negatives, false negatives), each of
+    shape (T,), of the predictions y_pred > thresholds[t] against the 0/1 labels y_true, as
+    Keras counts them: top_k keeps the k largest predictions of each row (the others count as
+    negative), class_id looks at one column only."""
+    y_true, y_pred = _array(y_true, np.float64), _array(y_pred, np.float64)
+    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1:] == (1,):
+        y_true = y_true[..., None]
+    weight = np.ones(y_pred.shape) if sample_weight is None else _array(sample_weight, np.float64)
+    weight = weight.reshape(weight.shape + (1,) * (y_pred.ndim - weight.ndim))
+    weight = np.broadcast_to(weight, y_pred.shape)
+    if label_weights is not None:
+        weight = weight * _array(label_weights, np.float64)
+    if top_k is not None:
+        kth = -np.sort(-y_pred, axis=-1)[..., top_k - 1:top_k]
+        y_pred = np.where(y_pred >= kth, y_pred, -np.inf)
+    if class_id is not None:
+        y_true, y_pred, weight = y_true[..., class_id], y_pred[..., class_id], weight[..., class_id]
+    positive = y_true.reshape(-1) > 0.5
+    predicted = y_pred.reshape(1, -1) > np.asarray(thresholds, np.float64).reshape(-1, 1)
+    weight = weight.reshape(1, -1)
+    return np.stack([(weight * (predicted & positive)).sum(1), (weight * (predicted & ~positive)).sum(1),
+                     (weight * (~predicted & ~positive)).sum(1), (weight * (~predicted & positive)).sum(1)])
+
+
+class _ConfusionMetric(Metric):
+    """Counts of (TP, FP, TN, FN) per threshold, summed over every batch since the last reset."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None,
+                 default: float = 0.5):
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+            raise ValueError(f"{type(self).__name__}: top_k must be a positive int or None. "
+                             f"Received: top_k={top_k!r}")
+        self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
+        self.thresholds = _threshold_list(thresholds, default, type(self).__name__)
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self) -> None:
+        self.counts = np.zeros((4, len(self.thresholds)))
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        self.counts += confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
+                                        self.top_k, self.class_id)
+
+    @staticmethod
+    def _value(values: np.ndarray):
+        return float(values[0]) if values.size == 1 else values.astype(np.float32)
+
+    @property
+    def true_positives(self):
+        return self.counts[0]
+
+    @property
+    def false_positives(self):
+        return self.counts[1]
+
+    @property
+    def true_negatives(self):
+        return self.counts[2]
+
+    @property
+    def false_negatives(self):
+        return self.counts[3]
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+def _count_metric(index: int, doc: str):
+    class Count(_ConfusionMetric):
+        __doc__ = doc
+
+        def __init__(self, thresholds=None, name=None, dtype=None):
+            super().__init__(thresholds, name=name, dtype=dtype)
+
+        def result(self):
+            return self._value(self.counts[index])
+    return Count
+
+
+class TruePositives(_count_metric(0, "The (weighted) number of positives predicted positive "
+                                    "(y_pred > threshold, 0.5 by default), per threshold.")):
+    pass
+
+
+class FalsePositives(_count_metric(1, "The (weighted) number of negatives predicted positive.")):
+    pass
+
+
+class TrueNegatives(_count_metric(2, "The (weighted) number of negatives predicted negative.")):
+    pass
+
+
+class FalseNegatives(_count_metric(3, "The (weighted) number of positives predicted negative.")):
+    pass
+
+
+class Precision(_ConfusionMetric):
+    """TP / (TP + FP): the fraction of predicted positives that are positive (Keras' args:
+    thresholds (0.5, or none with top_k), top_k, class_id)."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        super().__init__(thresholds, top_k, class_id, name, dtype,
+                         default=0.5 if top_k is None else -np.inf)
+
+    def result(self):
+        return self._value(_divide(self.true_positives, self.true_positives + self.false_positives))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "top_k": self.top_k, "class_id": self.class_id}
+
+
+class Recall(Precision):
+    """TP / (TP + FN): the fraction of positives predicted positive (args as Precision)."""
+
+    def result(self):
+        return self._value(_divide(self.true_positives, self.true_positives + self.false_negatives))
+
+
+class AUC(_ConfusionMetric):
+    """Area under the ROC or precision-recall curve, from the confusion counts at
+    num_thresholds thresholds evenly spread over [0, 1] (plus one just below 0 and one just
+    above 1), summed as Keras does: trapezoids for ROC, Davis & Goadrich's interpolation
+    (2006) for PR; 'minoring' / 'majoring' take the lower / upper rectangles.
+
+    multi_label=True (one AUC per label, averaged) is not implemented in tinydl.
+    """
+
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
+                 summation_method: str = "interpolation", name=None, dtype=None,
+                 thresholds=None, multi_label: bool = False, num_labels=None,
+                 label_weights=None, from_logits: bool = False):
+        if curve.upper() not in ("ROC", "PR"):
+            raise ValueError(f"AUC: curve must be 'ROC' or 'PR'. Received: curve={curve!r}")
+        if summation_method not in ("interpolation", "minoring", "majoring"):
+            raise ValueError("AUC: summation_method must be 'interpolation', 'minoring' or "
+                             f"'majoring'. Received: summation_method={summation_method!r}")
+        if multi_label:
+            raise NotImplementedError("AUC(multi_label=True) is not implemented in tinydl; "
+                                      "use multi_label=False (one curve over all labels)")
+        if thresholds is None and (isinstance(num_thresholds, bool) or num_thresholds <= 1):
+            raise ValueError("AUC: num_thresholds must be an int > 1. Received: "
+                             f"num_thresholds={num_thresholds!r}")
+        if thresholds is None:
+            inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        else:
+            inner = sorted(_threshold_list(thresholds, 0.5, "AUC"))
+        self.curve, self.summation_method = curve.upper(), summation_method
+        self.num_thresholds, self.from_logits = len(inner) + 2, from_logits
+        self.multi_label, self.num_labels, self.label_weights = False, num_labels, label_weights
+        super().__init__(name=name or "auc", dtype=dtype)
+        self.thresholds = [0.0 - 1e-7] + inner + [1.0 + 1e-7]
+        self.reset_state()
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_pred = _array(y_pred, np.float64)
+        if self.from_logits:
+            y_pred = 1.0 / (1.0 + np.exp(-y_pred))
+        self.counts += confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
+                                        label_weights=self.label_weights)
+
+    def result(self) -> float:
+        tp, fp, tn, fn = self.counts
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return self._interpolated_pr()
+        recall = _divide(tp, tp + fn)
+        x, y = (_divide(fp, fp + tn), recall) if self.curve == "ROC" else (
+            recall, _divide(tp, tp + fp))
+        pairs = np.stack([y[:-1], y[1:]])
+        heights = {"interpolation": pairs.mean(0), "minoring": pairs.min(0),
+                   "majoring": pairs.max(0)}[self.summation_method]
+        return float(((x[:-1] - x[1:]) * heights).sum())
+
+    def _interpolated_pr(self) -> float:
+        """Davis & Goadrich: precision interpolated between thresholds, in closed form."""
+        tp, fp, _, fn = self.counts
+        dtp = tp[:-1] - tp[1:]
+        p = tp + fp
+        dp = p[:-1] - p[1:]
+        slope = _divide(dtp, np.maximum(dp, 0))
+        intercept = tp[1:] - slope * p[1:]
+        both = (p[:-1] > 0) & (p[1:] > 0)
+        ratio = np.where(both, _divide(p[:-1], np.maximum(p[1:], 0)), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(np.where(ratio > 0, ratio, 1.0))
+        return float(_divide(slope * (dtp + intercept * logs), np.maximum(tp[1:] + fn[1:], 0)).sum())
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve,
+                "summation_method": self.summation_method, "thresholds": self.thresholds[1:-1],
+                "multi_label": False, "label_weights": self.label_weights,
+                "from_logits": self.from_logits}
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
+    """1.0 where the one-hot target's class is among the k largest predictions, per sample."""
+    return sparse_top_k_categorical_accuracy(np.argmax(_array(y_true), -1), y_pred, k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5,
+                                      from_sorted_ids: bool = False) -> np.ndarray:
+    """1.0 where the integer label is among the k largest predictions (fewer than k predictions
+    strictly above its own: ties count as hits, as in Keras), per sample. With
+    from_sorted_ids, y_pred (N, K) holds class ids, best first."""
+    y_pred, y_true = _array(y_pred), _array(y_true).astype(np.int64)
+    y_true = y_true.reshape(len(y_pred))
+    if from_sorted_ids:
+        return (y_pred[:, :k] == y_true[:, None]).any(-1).astype(np.float32)
+    target = np.take_along_axis(y_pred, y_true[:, None], axis=-1)
+    return ((y_pred > target).sum(-1) < k).astype(np.float32)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """Fraction of samples whose one-hot target is among the k (5) best predictions."""
+
+    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype=None):
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "k": self.k}
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """Fraction of samples whose integer label is among the k (5) best predictions."""
+
+    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids: bool = False):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)
+        self.k, self.from_sorted_ids = k, from_sorted_ids
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "k": self.k, "from_sorted_ids": self.from_sorted_ids}
+
+
 _BY_NAME = {
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "binary_accuracy": BinaryAccuracy,
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "precision": Precision, "recall": Recall, "auc": AUC, "true_positives": TruePositives,
+    "false_positives": FalsePositives, "true_negatives": TrueNegatives,
+    "false_negatives": FalseNegatives, "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
 }
 NAMES = sorted(_BY_NAME) + ["accuracy", "acc"]
 
@@ -191,7 +448,10 @@ def get(identifier) -> Metric:
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "SparseCategoricalAccuracy",
            "CategoricalAccuracy", "BinaryAccuracy", "MeanSquaredError", "MeanAbsoluteError",
            "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy",
-           "mean_squared_error", "mean_absolute_error", "get"]
+           "mean_squared_error", "mean_absolute_error", "Precision", "Recall", "AUC",
+           "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
+           "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "confusion_counts",
+           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get"]
 
 from tinydl import keras_names  # noqa: E402
 
