@@ -61,7 +61,19 @@ def mean_absolute_error(y_true, y_pred) -> np.ndarray:
 
 
 class Metric:
-    """Base class: subclass it with update_state, result and reset_state."""
+    """Base class: subclass it with update_state, result and reset_state.
+
+    Example:
+        >>> class Count(Metric):
+        ...     def reset_state(self):
+        ...         self.n = 0
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.n += len(y_true)
+        ...     def result(self):
+        ...         return float(self.n)
+        >>> Count()([1, 0, 1], [1, 1, 1])
+        3.0
+    """
 
     def __init__(self, name: str | None = None, dtype=None):
         self.name = name or "".join("_" + c.lower() if c.isupper() else c

@@ -48,6 +48,12 @@ class Variable(Tensor):
 
     A Variable assigned to a layer attribute (self.w = Variable(...)) is tracked as the
     layer's weight, as one made by add_weight is.
+
+    Example:
+        >>> v = Variable(np.zeros((2, 3)), name="kernel")
+        >>> v.assign(np.ones((2, 3)))
+        >>> v.shape, v.name, float(v.data.sum())
+        ((2, 3), 'kernel', 6.0)
     """
 
     def __init__(self, value=None, name: str | None = None, trainable: bool = True,
@@ -212,6 +218,16 @@ class Layer:
 
     Sublayers and Variables held in attributes (also in lists, tuples and dicts) are tracked
     (tinydl.layers.tracking): their weights are this layer's weights, their losses its losses.
+
+    Example:
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.alpha = self.add_weight("alpha", (input_shape[-1],), initializer="ones")
+        ...     def call(self, inputs):
+        ...         return inputs * self.alpha
+        >>> layer = Scale()
+        >>> layer(np.full((2, 3), 2.0, np.float32)).shape, [w.name for w in layer.weights]
+        ((2, 3), ['alpha'])
     """
 
     _name_counts: dict = {}

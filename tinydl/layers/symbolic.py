@@ -42,6 +42,13 @@ class KerasTensor:
         shape: a tuple, e.g. (None, 28, 28, 1).
         dtype: a dtype name, 'float32' unless Input(dtype=...) said otherwise.
         name: a unique name ('keras_tensor', 'keras_tensor_1', ...).
+
+    Example:
+        >>> import tinydl
+        >>> x = tinydl.Input(shape=(8,))
+        >>> y = tinydl.layers.Dense(4)(x)
+        >>> type(y).__name__, y.shape
+        ('KerasTensor', (None, 4))
     """
 
     def __init__(self, shape, dtype="float32", name: str | None = None):

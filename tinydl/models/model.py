@@ -48,6 +48,14 @@ class Model(TrainingMixin, Layer):
     Raises:
         ValueError: the outputs cannot be computed from the inputs (naming the input that is
             missing), or a layer was called on inputs of the wrong shape.
+
+    Example:
+        >>> import tinydl
+        >>> inputs = tinydl.Input(shape=(3,))
+        >>> outputs = tinydl.layers.Dense(2)(tinydl.layers.Dense(4, activation="relu")(inputs))
+        >>> model = tinydl.Model(inputs, outputs)
+        >>> model.predict(np.ones((5, 3), np.float32), verbose=0).shape, model.count_params()
+        ((5, 2), 26)
     """
 
     _reports_as_layer = False

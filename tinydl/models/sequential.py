@@ -46,6 +46,13 @@ class Sequential(Model):
         layers: the layers, without an InputLayer at the front (as Keras 3).
         input_shape, output_shape: with the batch axis as None, once built.
         optimizer, loss: set by compile. history: the History of the last fit.
+
+    Example:
+        >>> import tinydl
+        >>> model = tinydl.Sequential([tinydl.Input(shape=(3,)), tinydl.layers.Dense(2)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> model.predict(np.ones((4, 3), np.float32), verbose=0).shape
+        (4, 2)
     """
 
     def __init__(self, layers=None, name: str | None = None, trainable: bool = True):
