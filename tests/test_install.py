@@ -109,7 +109,9 @@ def test_sdist_and_wheel_install_and_pass_the_tests_in_a_fresh_venv(tmp_path):
     # the tests run from outside any source tree, so they import the installed wheel
     suite = tmp_path / "suite"
     shutil.copytree(clone / "tests", suite / "tests")
-    shutil.copy2(clone / "pyproject.toml", suite / "pyproject.toml")
+    shutil.copytree(clone / "docs", suite / "docs")  # the docs' code blocks are tested too
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(clone / name, suite / name)
     # not strict about skips: the oracle peers (torch, TensorFlow) are not installed here, and
     # their tests ran in the main suite; h5py and matplotlib come with the [test] extra
     done = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"], cwd=suite,
