@@ -54,7 +54,13 @@ def blocks() -> list:
 
 
 BLOCKS = blocks()
-IDS = [f"{path.relative_to(REPO)}:{line}" for path, line, _, _ in BLOCKS]
+def _shown(path: Path) -> str:
+    """The path relative to the repository, or as it is (the installed package's handouts when
+    the tests run against a wheel)."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+IDS = [f"{_shown(path)}:{line}" for path, line, _, _ in BLOCKS]
 
 
 def lab_of(path: Path):
