@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from tinydl.distributed import comm
-from tinydl.models import data
+from tinydl.models import data, sources
 from tinydl.rng import get_rng
 
 
@@ -42,17 +42,23 @@ class Shard:
         return getattr(self.source, "checks_each_batch", False)
 
     @property
-    def exhausted(self) -> bool:
-        return getattr(self.source, "exhausted", False)
+    def steps(self):
+        return self.source.steps
 
     def first(self):
         return self.source.first()
 
+    def on_epoch_begin(self) -> None:
+        self.source.on_epoch_begin()
+
+    def on_epoch_end(self) -> None:
+        self.source.on_epoch_end()
+
     def epoch(self):
         self.samples = 0
-        for xb, yb in self._batches():
-            self.samples += len(xb)
-            yield xb, yb
+        for batch in self._batches():
+            self.samples += data.num_samples(batch[0])
+            yield batch
 
     def _batches(self):
         return self.source.epoch()
@@ -94,12 +100,12 @@ class ArrayShard(Shard):
         return order
 
     def _batches(self):
-        x, y, order, start = self.source.x, self.source.y, self._order(), 0
+        order, start = self._order(), 0
         for b in self.batch_sizes:
             low = start + self.rank * b
             part = slice(low, low + b) if order is None else order[low:low + b]
             start += self.size * b
-            yield data.to_float32(x[part]), None if y is None else y[part]
+            yield self.source.batch(part)
 
 
 class ArraySlice(Shard):
@@ -119,9 +125,7 @@ class ArraySlice(Shard):
     def _batches(self):
         b = self.source.batch_size
         for i in range(self._count):
-            part = slice(self.low + i * b, min(self.low + (i + 1) * b, self.high))
-            yield data.to_float32(self.source.x[part]), \
-                None if self.source.y is None else self.source.y[part]
+            yield self.source.batch(slice(self.low + i * b, min(self.low + (i + 1) * b, self.high)))
 
 
 class _DatasetView:
@@ -142,13 +146,13 @@ class _DatasetView:
 
 
 def _dataset_shard(source, rank: int, size: int, equal: bool, where: str) -> Shard:
-    """A SequenceSource that reads batches rank, rank + size, ... of its dataset."""
-    count = source.steps // size if equal else len(range(rank, source.steps, size))
+    """A PyDatasetSource that reads batches rank, rank + size, ... of its dataset."""
+    total = source.num_batches if source.steps is None else min(source.steps, source.num_batches)
+    count = total // size if equal else len(range(rank, total, size))
     if equal and count == 0:
         raise ValueError(f"{where}: the dataset has {source.steps} batches, fewer than the "
                          f"{size} ranks that must share them")
     source.dataset = _DatasetView(source.dataset, range(rank, rank + count * size, size))
-    source.steps = count
     return Shard(source)
 
 
@@ -157,7 +161,7 @@ class EqualSteps(Shard):
 
     def __init__(self, source, where: str):
         super().__init__(source)
-        if source.num_batches is None:
+        if (source.steps or source.num_batches) is None:
             raise ValueError(f"{where}: with a generator, every rank must know how many steps an "
                              "epoch has, or one would wait for the others forever: pass "
                              "steps_per_epoch (the same on every rank)")
@@ -168,11 +172,13 @@ class EqualSteps(Shard):
         for batch in self.source.epoch():
             done += 1
             yield batch
-        if done < self.source.num_batches:
-            raise RuntimeError(f"{self.where}: rank {comm.rank()}'s generator ran out after {done} "
-                               f"of {self.source.num_batches} batches of this epoch, so this rank "
-                               "cannot take the steps the other ranks take: give a generator "
-                               "that loops forever")
+        # fit asks for a batch only when a step needs one: running out means this rank would
+        # take fewer steps than the others
+        raise RuntimeError(f"{self.where}: rank {comm.rank()}'s generator ran out after {done} "
+                           f"batches, before the end of an epoch of "
+                           f"{self.source.steps or self.source.num_batches} steps, so this rank "
+                           "cannot take the steps the other ranks take: give a generator "
+                           "that loops forever")
 
 
 def shard_training(source, where: str = "fit") -> Shard:
@@ -180,7 +186,8 @@ def shard_training(source, where: str = "fit") -> Shard:
     rank, size = comm.rank(), comm.size()
     if comm.shard_data() and isinstance(source, data.ArraySource):
         return ArrayShard(source, rank, size, where)
-    if comm.shard_data() and isinstance(source, data.SequenceSource):
+    if comm.shard_data() and isinstance(source, sources.PyDatasetSource) and \
+            source.num_batches is not None:
         return _dataset_shard(source, rank, size, True, where)
     return EqualSteps(source, where)
 
@@ -192,6 +199,7 @@ def shard_validation(source, where: str = "fit (validation_data)") -> Shard | No
     rank, size = comm.rank(), comm.size()
     if comm.shard_data() and isinstance(source, data.ArraySource):
         return ArraySlice(source, rank, size)
-    if comm.shard_data() and isinstance(source, data.SequenceSource):
+    if comm.shard_data() and isinstance(source, sources.PyDatasetSource) and \
+            source.num_batches is not None:
         return _dataset_shard(source, rank, size, False, where)
     return Shard(source)

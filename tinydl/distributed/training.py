@@ -49,7 +49,7 @@ def join_fit(model, callback_list, source, val_source) -> None:
     if not active():
         return
     sync.check_same_model(model, "fit", extra={
-        "steps per epoch": source.num_batches,
+        "steps per epoch": source.steps or source.num_batches,
         "a DistributedOptimizer": is_distributed(model.optimizer)})
     if not is_distributed(model.optimizer):
         raise ValueError(f"fit on {comm.size()} ranks: the optimizer must average the gradients "
@@ -111,9 +111,15 @@ class GlobalLogs(keras_callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        keys = [k for k in self._keys(logs, "fit (end of epoch)") if k.startswith("val_")]
-        if keys and self.validation is not None:
-            average_logs(logs, keys, self.validation.samples)
+        keys = self._keys(logs, "fit (end of epoch)")
+        # each hook gets its own copy of the logs (as in Keras), so the epoch's training means
+        # are averaged again here, with the same weights as at its last batch
+        train = [k for k in keys if not k.startswith("val_")]
+        if train:
+            average_logs(logs, train, self.train.samples)
+        val = [k for k in keys if k.startswith("val_")]
+        if val and self.validation is not None:
+            average_logs(logs, val, self.validation.samples)
         sync.average_non_trainable(self.model)
         sync.check_in_sync(self.model, f"after epoch {epoch + 1}")
 
