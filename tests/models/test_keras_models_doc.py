@@ -16,7 +16,7 @@ EXAMPLES = [block for block in BLOCKS if "import tinydl as keras\n" in block and
 
 
 def test_the_doc_has_its_examples():
-    assert len(EXAMPLES) == 4
+    assert len(EXAMPLES) == 5
 
 
 @pytest.mark.parametrize("index", range(len(EXAMPLES)))
