@@ -339,3 +339,17 @@ def test_a_user_train_step_gets_the_sample_weights_of_the_batches():
     model.fit(forever(X, Y, W), steps_per_epoch=1, verbose=0)
     np.testing.assert_array_equal(np.concatenate(seen[:3]), W)
     np.testing.assert_array_equal(seen[3], W[:BATCH])
+
+
+def test_an_epoch_that_gets_no_batch_stops_training_where_keras_would_log_zeros(keras):
+    """4 batches at steps_per_epoch=2 leave epoch 3 none. Keras warns and logs loss 0.0 for
+    that epoch (its metrics were reset); tinydl warns and stops there."""
+    def four():
+        return (b for b in [(X[i:i + 8], Y[i:i + 8]) for i in range(0, 32, 8)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = build(keras).fit(four(), steps_per_epoch=2, epochs=3, verbose=0).history
+    assert theirs["loss"][2] == 0.0  # what tinydl refuses to report
+    with pytest.warns(UserWarning, match="ran out of data"):
+        ours = build(tinydl).fit(four(), steps_per_epoch=2, epochs=3, verbose=0).history
+    assert_same_history(ours, {name: values[:2] for name, values in theirs.items()})
