@@ -81,8 +81,9 @@ def measure(threads: int, rounds: int) -> dict:
         outer.append(sum(e.seconds for e in prof.events if e.outer) / seconds)
         kernels.append(sum(e.seconds for e in prof.events if e.kind == "kernel") / seconds)
         events.append(len(prof.events))
+        gaps.append(uncovered(prof))
 
-    off, on, off_cpu, on_cpu, outer, kernels, events = [], [], [], [], [], [], []
+    off, on, off_cpu, on_cpu, outer, kernels, events, gaps = [], [], [], [], [], [], [], []
     for i in range(rounds):
         for run_one in ((plain, profiled) if i % 2 == 0 else (profiled, plain)):
             run_one()
@@ -102,7 +103,22 @@ def measure(threads: int, rounds: int) -> dict:
             "coverage": statistics.median(outer), "coverage_min": min(outer),
             "kernel_coverage": statistics.median(kernels),
             "events_per_step": statistics.median(events), "check_ns": 1e9 * check,
-            "off_cost": statistics.median(events) * check / median_off}
+            "off_cost": statistics.median(events) * check / median_off,
+            "gaps_ms": {where: 1e3 * statistics.median(g.get(where, 0.0) for g in gaps)
+                        for where in sorted(gaps[len(gaps) // 2], key=gaps[len(gaps) // 2].get,
+                                            reverse=True)[:4]}}
+
+
+def uncovered(prof) -> dict:
+    """{'before <event>': seconds} of the wall time outside the outermost events: where the
+    Python between ops runs ('before end': after the last one)."""
+    out, at = {}, prof.start
+    for e in sorted((e for e in prof.events if e.outer), key=lambda e: e.start):
+        key = f"before {e.name} {e.kind}"
+        out[key] = out.get(key, 0.0) + max(e.start - at, 0.0)
+        at = max(at, e.start + e.seconds)
+    out["before end"] = max(prof.stop - at, 0.0)
+    return out
 
 
 def bookkeeping_seconds(calls: int = 20_000) -> float:
@@ -154,7 +170,8 @@ def line(r: dict) -> str:
             f"ops+kernels cover {100 * r['coverage']:.1f}% of the step "
             f"(min {100 * r['coverage_min']:.1f}%, target >= 90%), kernels alone "
             f"{100 * r['kernel_coverage']:.1f}%; off: {r['events_per_step']:.0f} checks of "
-            f"{r['check_ns']:.0f} ns = {100 * r['off_cost']:.4f}% of a step")
+            f"{r['check_ns']:.0f} ns = {100 * r['off_cost']:.4f}% of a step; outside the events "
+            "(ms): " + ", ".join(f"{k} {v:.2f}" for k, v in r["gaps_ms"].items()))
 
 
 def main() -> None:

@@ -66,7 +66,7 @@ def run_conv(args, installed) -> dict:
 
 def run_models(args, installed) -> dict:
     frameworks = [fw for fw in bench_models.FRAMEWORKS if installed[fw]]
-    models = ["reference_cnn", "mlp"] if args.quick else list(bench_models.zoo.MODELS)
+    models = ["reference_cnn"] if args.quick else list(bench_models.zoo.MODELS)
     opts = argparse.Namespace(rounds=args.rounds, steps=3 if args.quick else 5,
                               repeats=3 if args.quick else 5)
     cells = bench_models.run_cells(models, [64], args.threads, frameworks, opts)
