@@ -208,6 +208,14 @@ def _as_inputs(inputs):
     return tree.map_structure(_as_tensor, inputs)
 
 
+def _unique_base(base: str) -> str:
+    """base, then base_1, base_2, ...: one count per base shared by all layers (and ops)."""
+    with _NAMES_LOCK:
+        count = Layer._name_counts.get(base, 0)
+        Layer._name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
 class Layer:
     """Base class of all layers, with Keras' contract.
 
@@ -234,6 +242,7 @@ class Layer:
     _call_takes_training = True
     _call_takes_mask = False
     supports_masking = False  # True: the input's mask is passed on to the output (compute_mask)
+    _is_operation = False  # an OpLayer: a keras.ops call in a functional graph, no model.layers
     _reports_as_layer = True  # anomaly and profiler reports name it (a Model's layers name themselves)
 
     def __init_subclass__(cls, **kwargs):
@@ -270,11 +279,7 @@ class Layer:
     def _unique_name(self) -> str:
         # Keras' snake case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu
         base = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", type(self).__name__)
-        base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
-        with _NAMES_LOCK:
-            count = Layer._name_counts.get(base, 0)
-            Layer._name_counts[base] = count + 1
-        return base if count == 0 else f"{base}_{count}"
+        return _unique_base(re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower())
 
     def _check_initialized(self) -> None:
         if "_weights" not in vars(self):

@@ -92,8 +92,8 @@ class Model(TrainingMixin, Layer):
     def layers(self) -> list:
         """The layers: for a functional model in graph order, InputLayers first (as Keras);
         for a subclass those held in attributes."""
-        if self._graph is not None:
-            return list(self._graph.layers)
+        if self._graph is not None:  # keras.ops nodes (OpLayers) are no layers, as in Keras
+            return [layer for layer in self._graph.layers if not layer._is_operation]
         return self._tracked()[1]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
