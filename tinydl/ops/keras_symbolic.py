@@ -196,7 +196,7 @@ def output_specs(run, tensors: list, what: str):
 
     Example:
         >>> x = tinydl.Input(shape=(3,))
-        >>> output_specs(lambda values: values[0][:, 0] > 0, [x], "ops.greater")[1]
+        >>> output_specs(lambda v: tinydl.ops.greater(v[0][:, 0], 0), [x], "greater")[1]
         [((None,), 'bool')]
     """
     from tinydl.autograd import no_grad
