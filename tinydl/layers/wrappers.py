@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tinydl import ops
-from tinydl.layers.base import LAYER_CLASSES, Layer
+from tinydl.layers.base import Layer, find_layer_class
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -18,7 +18,7 @@ def _serialize(layer: Layer) -> dict:
 
 
 def _deserialize(entry: dict) -> Layer:
-    cls = LAYER_CLASSES.get(entry.get("class_name"))
+    cls = find_layer_class(entry.get("class_name"))
     if cls is None:
         raise ValueError(f"unknown layer class {entry.get('class_name')!r} in a wrapper's config")
     return cls.from_config(entry["config"])
