@@ -15,29 +15,8 @@ import numpy as np
 import pytest
 
 import tinydl
+from guide_steps import _apply, _close, _gradients
 from keras_oracle import import_keras
-
-
-def _gradients(keras, model, compute_loss, variables):
-    """(loss, gradients of loss for variables): the guide's torch steps on tinydl."""
-    if keras is tinydl:
-        model.zero_grad()
-        loss = compute_loss()
-        loss.backward()
-        return loss, [v.value.grad for v in variables]
-    import tensorflow as tf
-
-    with tf.GradientTape() as tape:
-        loss = compute_loss()
-    return loss, tape.gradient(loss, variables)
-
-
-def _apply(keras, optimizer, grads, variables):
-    if keras is tinydl:
-        with tinydl.no_grad():
-            optimizer.apply(grads, variables)
-    else:
-        optimizer.apply(grads, variables)
 
 
 def _regression_data(n=96, features=16, seed=0):
@@ -54,11 +33,6 @@ def _run_both(program, *args):
     theirs = program(keras, None, *args)
     ours = program(tinydl, theirs["weights"], *args)
     return theirs, ours
-
-
-def _close(ours, theirs, rtol=1e-3, atol=1e-5):
-    np.testing.assert_allclose(np.asarray(ours, np.float64), np.asarray(theirs, np.float64),
-                               rtol=rtol, atol=atol)
 
 
 # ----------------------------------------------------------------------------- callbacks
