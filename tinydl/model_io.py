@@ -127,7 +127,9 @@ def _weight_arrays(model) -> dict:
 
 
 def _weight_names(model) -> list:
-    return [path for path, _, _ in model._weight_entries()]
+    """Keras 3's paths of the weights, e.g. 'sequential/dense/kernel' (only read back in error
+    messages: arrays are matched by position, so files of older names still load)."""
+    return [w.path for w in model.weights]
 
 
 def _require_built(model, where: str) -> None:

@@ -200,3 +200,16 @@ def test_vae_guide_matches_keras():
                                                            for p in theirs["paths"]]
     for a, b in zip(ours["looped"] + ours["fitted"], theirs["looped"] + theirs["fitted"]):
         _close(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_summary_of_an_unbuilt_model_lists_its_layers_as_keras():
+    keras = import_keras()
+    texts = {}
+    for k in (keras, tinydl):
+        model = k.Sequential([k.layers.Dense(2, name="first"), k.layers.Dense(3, name="second")])
+        lines: list = []
+        model.summary(print_fn=lambda line, *args, out=lines, **kwargs: out.append(line))
+        texts[k] = "\n".join(lines)
+    for text in texts.values():
+        assert text.count("0 (unbuilt)") == 2 and "first (Dense)" in text
+        assert "Total params: 0 (0.00 B)" in text

@@ -215,12 +215,9 @@ class Model(TrainingMixin, Layer):
         """Print Keras' table of layers, output shapes, parameter counts (and 'Connected to'
         for a functional model).
 
-        Raises:
-            ValueError: the model is not built (its shapes are unknown).
+        An unbuilt model lists its layers with unknown shapes ('?') and '0 (unbuilt)'
+        parameters, as Keras does.
         """
-        if not self.built:
-            raise ValueError(f"model '{self.name}' has not been built yet: call "
-                             "model.build(input_shape), or fit / call the model on data first")
         print_fn = print_fn or print
         for line in summary_module.summary_lines(self, line_length):
             print_fn(line)

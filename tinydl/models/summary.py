@@ -59,7 +59,10 @@ def summary_lines(model, line_length: int | None = None) -> list:
     for i, layer in enumerate(rows):
         macs = _macs(layer)
         total_macs += macs
-        if graph is None:
+        if graph is None and not layer.built:  # as Keras: an unbuilt model lists its layers
+            cells = [f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)", "0"]
+            lines.append(" " + _row(cells, widths))
+        elif graph is None:
             cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape),
                      f"{layer.count_params():,}", f"{macs:,}"]
             lines.append(" " + _row(cells, widths))

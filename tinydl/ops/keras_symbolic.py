@@ -39,6 +39,15 @@ def _keras_tensor_class():
     return _KERAS_TENSOR[0]
 
 
+_SUSPECTS = []  # [(KerasTensor, list, tuple, dict)]: what may hold a KerasTensor
+
+
+def _suspect_types() -> tuple:
+    if not _SUSPECTS:
+        _SUSPECTS.append((_keras_tensor_class(), list, tuple, dict))
+    return _SUSPECTS[0]
+
+
 def _has_symbolic(values, cls) -> bool:
     for value in values:
         if isinstance(value, cls):
@@ -62,8 +71,13 @@ def symbolic_aware(function, name: str):
     """
     @functools.wraps(function)
     def op(*args, **kwargs):
-        cls = _KERAS_TENSOR[0] if _KERAS_TENSOR else _keras_tensor_class()
-        if _has_symbolic(args, cls) or _has_symbolic(kwargs.values(), cls):
+        suspects = _SUSPECTS[0] if _SUSPECTS else _suspect_types()
+        for value in args:  # one isinstance per argument on the usual path (Tensors, arrays)
+            if isinstance(value, suspects):
+                if _has_symbolic(args, suspects[0]):
+                    return symbolic_call(name, args, kwargs)
+                break
+        if kwargs and _has_symbolic(kwargs.values(), suspects[0]):
             return symbolic_call(name, args, kwargs)
         return function(*args, **kwargs)
 
