@@ -191,20 +191,22 @@ class Graph:
         }
 
 
-def graph_from_config(config: dict, custom_objects=None) -> tuple:
+def graph_from_config(config: dict, custom_objects=None, layers=None) -> tuple:
     """(inputs, outputs) KerasTensors rebuilt from Graph.get_config(): the layers are made
-    from custom_objects or tinydl's registry of classes, then called again, node by node."""
+    from custom_objects or tinydl's registry of classes (or given, one per config entry, as
+    clone_model does), then called again, node by node."""
     with custom_object_scope(custom_objects):
-        return _graph_from_config(config)
+        return _graph_from_config(config, layers)
 
 
-def _graph_from_config(config: dict) -> tuple:
-    layers = []
-    for entry in config["layers"]:
-        cls = find_layer_class(entry["class_name"])
-        if cls is None:
-            raise ValueError(f"unknown layer class {entry['class_name']!r}")
-        layers.append(cls.from_config(entry["config"]))
+def _graph_from_config(config: dict, layers=None) -> tuple:
+    if layers is None:
+        layers = []
+        for entry in config["layers"]:
+            cls = find_layer_class(entry["class_name"])
+            if cls is None:
+                raise ValueError(f"unknown layer class {entry['class_name']!r}")
+            layers.append(cls.from_config(entry["config"]))
     inputs = tree.map_structure(lambda i: layers[i].output, config["inputs"])
     made = [t.node for t in tree.flatten(inputs)]
 
