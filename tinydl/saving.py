@@ -423,11 +423,12 @@ def save_model(model, filepath) -> None:
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """keras.saving.load_model: rebuild a model written by model.save (see tinydl.model_io).
 
-    custom_objects is not needed: your Layer subclasses are registered by class name when
-    they are defined. compile=False skips the compile settings and optimizer state.
+    custom_objects ({name: class}) names your Layer and Model subclasses; they are also found
+    by class name once defined (they register themselves). compile=False skips the compile
+    settings and optimizer state. No code is ever run from the file.
     """
     from tinydl import model_io
-    return model_io.load_model(filepath, compile=compile)
+    return model_io.load_model(filepath, custom_objects=custom_objects, compile=compile)
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
