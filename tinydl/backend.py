@@ -64,7 +64,15 @@ _state = {"backend": None, "checks": None, "chosen": False, "warned": False}
 
 
 class ReferenceBackendWarning(RuntimeWarning):
-    """Training runs on the NumPy reference kernels because the C extension did not import."""
+    """Training runs on the NumPy reference kernels because the C extension did not import.
+
+    It is a RuntimeWarning, shown once per process (warn_if_fallback), so that a missing
+    build does not silently make training about 10x slower.
+
+    Example:
+        >>> issubclass(ReferenceBackendWarning, RuntimeWarning)
+        True
+    """
 
 
 # ----------------------------------------------------------------------------- selection
@@ -103,6 +111,16 @@ def fallback_warning(consume: bool = False) -> str | None:
 
     Args:
         consume: mark it as said (the caller shows it), so that fit does not warn again.
+
+    Returns:
+        The message, or None.
+
+    Example:
+        Asking for the reference backend is a choice, not a fallback:
+
+        >>> with use_backend("reference"):
+        ...     print(fallback_warning())
+        None
     """
     if _state["backend"] != "reference" or _state["chosen"] or _native is not None \
             or _state["warned"]:
@@ -113,7 +131,19 @@ def fallback_warning(consume: bool = False) -> str | None:
 
 
 def warn_if_fallback(stacklevel: int = 3) -> None:
-    """Warn (ReferenceBackendWarning) once per process when fallback_warning() is due."""
+    """Warn (ReferenceBackendWarning) once per process when fallback_warning() is due.
+
+    Args:
+        stacklevel: passed to warnings.warn (the caller of fit, by default).
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught, use_backend("reference"):
+        ...     warnings.simplefilter("always")
+        ...     warn_if_fallback()
+        >>> caught
+        []
+    """
     message = fallback_warning(consume=True)
     if message is not None:
         warnings.warn(message, ReferenceBackendWarning, stacklevel=stacklevel)
@@ -150,7 +180,16 @@ def use_backend(name: str):
 
 
 def native_kernels() -> list[str]:
-    """Names of the kernels the native module implements (empty without the extension)."""
+    """Names of the kernels the native module implements (empty without the extension).
+
+    Returns:
+        A sublist of KERNELS.
+
+    Example:
+        >>> names = native_kernels()
+        >>> set(names) <= set(KERNELS), names == [] if _native is None else "gemm" in names
+        (True, True)
+    """
     if _native is None:
         return []
     return [k for k in KERNELS if hasattr(_native, k)]
@@ -206,7 +245,22 @@ def get_num_threads() -> int:
 
 def default_num_threads() -> int:
     """OpenMP's default, capped at MAX_THREADS: the first entry of OMP_NUM_THREADS when it is
-    a positive int, else the cores this process may run on."""
+    a positive int, else the cores this process may run on.
+
+    Returns:
+        The count, in [1, MAX_THREADS].
+
+    Example:
+        >>> import os
+        >>> saved = os.environ.get("OMP_NUM_THREADS")
+        >>> os.environ["OMP_NUM_THREADS"] = "3,2"           # OpenMP's nested form: the first level
+        >>> default_num_threads()
+        3
+        >>> os.environ["OMP_NUM_THREADS"] = "100000"
+        >>> default_num_threads() == MAX_THREADS
+        True
+        >>> _ = os.environ.pop("OMP_NUM_THREADS") if saved is None else os.environ.update(OMP_NUM_THREADS=saved)
+    """
     first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if first.isdigit() and int(first) > 0:
         return min(int(first), MAX_THREADS)
