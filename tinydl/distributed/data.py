@@ -28,7 +28,22 @@ from tinydl.rng import get_rng
 
 
 class Shard:
-    """A source as fit sees it (first, epoch, num_batches), counting the samples it yields."""
+    """A source as fit sees it (first, epoch, num_batches), counting the samples it yields.
+
+    The base wrapper yields the source's batches unchanged; subclasses pick this rank's part.
+
+    Args:
+        source: a tinydl.models.data source.
+
+    Attributes:
+        samples: the samples yielded so far this epoch (for weighting the global metrics).
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> shard = Shard(ArraySource(np.arange(5)[:, None], None, batch_size=2))
+        >>> [len(xb) for xb, _ in shard.epoch()], shard.samples, shard.num_batches
+        ([2, 2, 1], 5, 3)
+    """
 
     def __init__(self, source):
         self.source, self.samples = source, 0
@@ -59,7 +74,29 @@ class Shard:
 
 
 class ArrayShard(Shard):
-    """Rank r's part of every global batch of an ArraySource (see the module docstring)."""
+    """Rank r's part of every global batch of an ArraySource (see the module docstring).
+
+    Args:
+        source: the ArraySource of fit's training arrays.
+        rank: this rank, 0 .. size - 1.
+        size: the number of ranks.
+        where: the caller, for messages.
+
+    Raises:
+        ValueError: fewer samples than ranks.
+
+    Example:
+        Two ranks at batch 2 take the steps one process takes at batch 4: global batch k is
+        samples 4k .. 4k+3, rank 0 the first two. The short last global batch (8, 9) is split.
+
+        >>> from tinydl.models.data import ArraySource
+        >>> source = ArraySource(np.arange(10)[:, None], np.arange(10), batch_size=2)
+        >>> shards = [ArrayShard(source, rank, 2) for rank in range(2)]
+        >>> [[yb.tolist() for _, yb in shard.epoch()] for shard in shards]
+        [[[0, 1], [4, 5], [8]], [[2, 3], [6, 7], [9]]]
+        >>> [shard.num_batches for shard in shards], shards[1].samples
+        ([3, 3], 5)
+    """
 
     def __init__(self, source, rank: int, size: int, where: str = "fit"):
         super().__init__(source)
@@ -103,7 +140,19 @@ class ArrayShard(Shard):
 
 
 class ArraySlice(Shard):
-    """Validation: rank r's contiguous slice of an ArraySource, in batches (possibly none)."""
+    """Validation: rank r's contiguous slice of an ArraySource, in batches (possibly none).
+
+    Args:
+        source: the ArraySource of the validation arrays.
+        rank: this rank.
+        size: the number of ranks.
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> source = ArraySource(np.arange(5)[:, None], np.arange(5), batch_size=2)
+        >>> [[yb.tolist() for _, yb in ArraySlice(source, rank, 2).epoch()] for rank in range(2)]
+        [[[0, 1]], [[2, 3], [4]]]
+    """
 
     def __init__(self, source, rank: int, size: int):
         super().__init__(source)
@@ -153,7 +202,26 @@ def _dataset_shard(source, rank: int, size: int, equal: bool, where: str) -> Sha
 
 
 class EqualSteps(Shard):
-    """A source that is not split (a generator): it must yield num_batches every epoch."""
+    """A source that is not split (a generator): it must yield num_batches every epoch.
+
+    Args:
+        source: an IteratorSource.
+        where: the caller, for messages.
+
+    Raises:
+        ValueError: the generator has no steps_per_epoch (ranks could not agree on an epoch).
+        RuntimeError: (in epoch) the generator ran out early.
+
+    Example:
+        >>> from tinydl.models.data import IteratorSource
+        >>> batches = iter([(np.zeros((1, 1)), np.zeros(1))] * 4)
+        >>> EqualSteps(IteratorSource(batches, 2, True, "fit: the generator"), "fit").num_batches
+        2
+        >>> EqualSteps(IteratorSource(batches, None, True, "fit: the generator"), "fit")
+        Traceback (most recent call last):
+        ...
+        ValueError: fit: with a generator, every rank must know how many steps an epoch has, ...
+    """
 
     def __init__(self, source, where: str):
         super().__init__(source)
@@ -176,7 +244,29 @@ class EqualSteps(Shard):
 
 
 def shard_training(source, where: str = "fit") -> Shard:
-    """This rank's part of fit's training source."""
+    """This rank's part of fit's training source.
+
+    Args:
+        source: fit's training source.
+        where: the caller, for messages.
+
+    Returns:
+        An ArrayShard (arrays), a Shard over every size-th batch (a dataset object), or an
+        EqualSteps (a generator, or init(shard_data=False)).
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> source = ArraySource(np.arange(8)[:, None], np.arange(8), batch_size=2)
+        >>> shard_training(source)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> type(shard_training(source)).__name__              # doctest: +SKIP
+        'ArrayShard'
+    """
     rank, size = comm.rank(), comm.size()
     if comm.shard_data() and isinstance(source, data.ArraySource):
         return ArrayShard(source, rank, size, where)
@@ -186,7 +276,26 @@ def shard_training(source, where: str = "fit") -> Shard:
 
 
 def shard_validation(source, where: str = "fit (validation_data)") -> Shard | None:
-    """This rank's part of fit's validation source (parts may differ in size)."""
+    """This rank's part of fit's validation source (parts may differ in size).
+
+    Args:
+        source: fit's validation source, or None.
+        where: the caller, for messages.
+
+    Returns:
+        An ArraySlice, a Shard over some of a dataset's batches, the source unsplit in a
+        Shard, or None for None.
+
+    Raises:
+        RuntimeError: init() was not called (and source is not None).
+
+    Example:
+        >>> print(shard_validation(None))
+        None
+        >>> from tinydl.models.data import ArraySource
+        >>> type(shard_validation(ArraySource(np.arange(8)[:, None], None, 2))).__name__  # doctest: +SKIP
+        'ArraySlice'
+    """
     if source is None:
         return None
     rank, size = comm.rank(), comm.size()
