@@ -24,13 +24,19 @@ def main(args, argv: list) -> int:
         argv: the raw arguments, for the relaunch.
 
     Returns:
-        The exit code: 0 when every rank finished.
+        The exit code: 0 when every rank finished; 1 when there is no mpirun to start them.
 
     Example:
-        It trains on several processes, so it is not run here (tests/distributed/test_demo.py
-        runs it on 2 ranks):
+        Training on several processes is not run here (tests/distributed/test_demo.py runs it
+        on 2 ranks); without mpirun on PATH, the demo says what to install and returns 1:
 
-        >>> import sys, tinydl.__main__                        # doctest: +SKIP
+        >>> import os, types
+        >>> saved = os.environ["PATH"]
+        >>> os.environ["PATH"] = ""
+        >>> main(types.SimpleNamespace(ranks=2), ["--distributed"])
+        1
+        >>> os.environ["PATH"] = saved
+        >>> import sys, tinydl.__main__                         # doctest: +SKIP
         >>> sys.exit(tinydl.__main__.main(["--distributed", "--ranks", "2", "--epochs", "1"]))  # doctest: +SKIP
     """
     if not launch.launched_by_mpi():

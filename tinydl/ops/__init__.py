@@ -36,7 +36,16 @@ __all__ = list(KERAS_NAMES) + ["result_type", "div", "flatten", "getitem", "mul"
 
 
 class NotImplementedInTinydl(AttributeError, NotImplementedError):
-    """A Keras name tinydl does not provide (an AttributeError, so hasattr() is False)."""
+    """A Keras name tinydl does not provide (an AttributeError, so hasattr() is False).
+
+    Example:
+        >>> hasattr(tinydl.ops, "fft2")
+        False
+        >>> tinydl.ops.matmull
+        Traceback (most recent call last):
+        ...
+        tinydl.ops.NotImplementedInTinydl: keras.ops.matmull is not implemented in tinydl (...). Did you mean matmul...?
+    """
 
 
 def __getattr__(name: str):
