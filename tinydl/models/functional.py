@@ -206,14 +206,17 @@ class Graph:
         }
 
 
-def graph_from_config(config: dict, custom_objects=None) -> tuple:
+def graph_from_config(config: dict, custom_objects=None, layers=None) -> tuple:
     """(inputs, outputs) KerasTensors rebuilt from Graph.get_config().
 
-    The layers are made from tinydl's registry of classes, then called again, node by node.
+    The layers are made from tinydl's registry of classes (or given, one per config entry,
+    as clone_model does), then called again, node by node.
 
     Args:
         config: a dict from Graph.get_config().
         custom_objects: accepted for Keras' signature (classes register themselves).
+        layers: the layers to use, one per config["layers"] entry; None makes them from
+            the config.
 
     Returns:
         (inputs, outputs): KerasTensor structures, as given to Model(inputs, outputs).
@@ -231,12 +234,13 @@ def graph_from_config(config: dict, custom_objects=None) -> tuple:
         >>> inputs.shape, outputs.shape, outputs.node.layer.name
         ((None, 3), (None, 2), 'd')
     """
-    layers = []
-    for entry in config["layers"]:
-        cls = LAYER_CLASSES.get(entry["class_name"])
-        if cls is None:
-            raise ValueError(f"unknown layer class {entry['class_name']!r}")
-        layers.append(cls.from_config(entry["config"]))
+    if layers is None:
+        layers = []
+        for entry in config["layers"]:
+            cls = LAYER_CLASSES.get(entry["class_name"])
+            if cls is None:
+                raise ValueError(f"unknown layer class {entry['class_name']!r}")
+            layers.append(cls.from_config(entry["config"]))
     inputs = tree.map_structure(lambda i: layers[i].output, config["inputs"])
     made = [t.node for t in tree.flatten(inputs)]
 
