@@ -205,10 +205,30 @@ def _jsonable_shape(shape):
 def save_model(model, path) -> None:
     """Write architecture, compile settings, weights and optimizer state to path, atomically.
 
+    Args:
+        model: a built model.
+        path: a '.tinydl' / '.keras' file, or '.h5' (needs h5py).
+
     Raises:
         ValueError: the model is not built, or holds something that load_model could not
             rebuild (a Lambda layer, an unregistered layer class, a loss, metric or optimizer
-            that is a function or not one of tinydl's classes).
+            that is a function or not one of tinydl's classes), or an unsupported file name.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.tinydl")
+        >>> tinydl.utils.set_random_seed(0)
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> model.compile("adam", "mse")
+        >>> _ = model.fit(np.ones((4, 3)), np.zeros((4, 2)), verbose=0)
+        >>> save_model(model, path)
+        >>> document, arrays = saving.load(path)
+        >>> document["kind"], [key for key in sorted(arrays) if not key.startswith("optimizer/slot")]
+        ('model', ['optimizer/iterations', 'optimizer/learning_rate', 'weights/0', 'weights/1'])
+        >>> save_model(tinydl.Sequential([tinydl.layers.Dense(2)]), path)
+        Traceback (most recent call last):
+        ...
+        ValueError: save: model '...' has no weights yet; build it first ...
     """
     _require_built(model, "save")
     _require_loadable_layers(model)
@@ -233,7 +253,24 @@ def save_model(model, path) -> None:
 
 
 def save_weights(model, path) -> None:
-    """Write only the weights (in the order of model.weights) to path, atomically."""
+    """Write only the weights (in the order of model.weights) to path, atomically.
+
+    Args:
+        model: a built model.
+        path: a '.tinydl' / '.keras' or '.h5' file.
+
+    Raises:
+        ValueError: the model is not built, or an unsupported file name.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.tinydl")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_weights(model, path)
+        >>> document, arrays = saving.load(path)
+        >>> document["kind"], [a.shape for a in arrays.values()]
+        ('weights', [(3, 2), (2,)])
+    """
     _require_built(model, "save_weights")
     saving.save(path, {"kind": WEIGHTS_KIND, "weight_names": _weight_names(model)},
                 _weight_arrays(model))
@@ -305,7 +342,29 @@ def load_weights(model, path, max_bytes: int | None = None) -> None:
     array is read and verified, then all are assigned: nothing changes when anything differs.
 
     Args:
+        model: a built model of the same architecture.
+        path: the file.
         max_bytes: the most the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
+
+    Raises:
+        ValueError: the model is not built.
+        FileNotFoundError: there is no such file.
+        ModelFileError: the file is damaged, or its weights do not fit the model (counts,
+            shapes, dtypes).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.tinydl")
+        >>> source = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> target = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_weights(source, path)
+        >>> load_weights(target, path)
+        >>> all(np.array_equal(a, b) for a, b in zip(source.get_weights(), target.get_weights()))
+        True
+        >>> load_weights(tinydl.Sequential([tinydl.Input((4,)), tinydl.layers.Dense(2)]), path)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': weight ... has shape (3, 2) in the file, but (4, 2) in the ...
     """
     _require_built(model, "load_weights")
     with saving.open_file(path, max_bytes) as stored:
@@ -408,6 +467,32 @@ def load_model(path, custom_objects: dict | None = None, compile: bool = True,
         tinydl.saving.ModelFileError: (a ValueError) the file is damaged, foreign, of
             another version, hostile, over the limit, or names a class that tinydl does
             not have; the message names the file.
+
+    Returns:
+        The model (Sequential or Functional), compiled when it was and compile is True.
+
+    Example:
+        Training resumes exactly where it stopped: the optimizer's step count and slots are
+        restored, so one more step of the loaded model equals one more step of the original.
+
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.tinydl")
+        >>> tinydl.utils.set_random_seed(0)
+        >>> x = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> model.compile("adam", "mse")
+        >>> _ = model.fit(x, x[:, :2], epochs=2, verbose=0)
+        >>> model.save(path)
+        >>> loaded = load_model(path)
+        >>> loaded.optimizer.iterations == model.optimizer.iterations
+        True
+        >>> a, b = model.train_on_batch(x, x[:, :2]), loaded.train_on_batch(x, x[:, :2])
+        >>> a == b, all(np.array_equal(u, v) for u, v in zip(model.get_weights(), loaded.get_weights()))
+        (True, True)
+        >>> load_model(path, max_bytes=10)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': ... more than the limit of 10 bytes; ...
     """
     from tinydl.layers.base import custom_object_scope
 

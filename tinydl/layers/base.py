@@ -101,12 +101,22 @@ class Variable(Tensor):
 
 
 class WeightBudgetError(ValueError):
-    """Building would allocate more weight bytes than a WeightBudget allows."""
+    """Building would allocate more weight bytes than a WeightBudget allows.
+
+    Example:
+        >>> with WeightBudget(max_bytes=100, allocate=False):
+        ...     tinydl.layers.Dense(1000).build((None, 1000))
+        Traceback (most recent call last):
+        ...
+        tinydl.layers.base.WeightBudgetError: ... over the limit of 100 bytes
+    """
 
 
 class WeightBudget:
-    """Inside `with WeightBudget(max_bytes):`, add_weight skips the initializers and charges
-    each weight's bytes to this budget before anything is allocated.
+    """Inside `with WeightBudget(max_bytes):`, add_weight charges each weight's bytes first.
+
+    It skips the initializers and charges each weight's bytes to this budget before anything
+    is allocated.
 
     Loading a model uses it twice: first with allocate=False, where every weight is a
     read-only zero-strided view of the right shape (no memory at all), to learn the
@@ -123,6 +133,16 @@ class WeightBudget:
         WeightBudgetError: a weight would take the total over max_bytes.
         ValueError: a weight shape holds something other than ints >= 0.
         MemoryError: (allocate=True) a weight needs more than this machine's memory.
+
+    Example:
+        >>> layer = tinydl.layers.Dense(3)
+        >>> with WeightBudget(max_bytes=None, allocate=False) as budget:
+        ...     layer.build((None, 4))
+        >>> budget.nbytes, (4 * 3 + 3) * 4                     # kernel and bias, float32
+        (60, 60)
+        >>> kernel = layer.kernel.numpy()
+        >>> kernel.shape, kernel.strides, bool(kernel.any())    # a view of one zero
+        ((4, 3), (0, 0), False)
     """
 
     def __init__(self, max_bytes: int | None, allocate: bool):

@@ -58,23 +58,56 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
-    """The sum of the inputs, elementwise."""
+    """The sum of the inputs, elementwise.
+
+    Shapes:
+        a list of (N, ...) inputs that broadcast together -> their broadcast shape.
+
+    Raises:
+        ValueError: the inputs are not a list of at least two, or do not broadcast.
+
+    Example:
+        >>> a, b = np.array([[1., 2.]], "float32"), np.array([[10., 20.]], "float32")
+        >>> Add()([a, b]).numpy()
+        array([[11., 22.]], dtype=float32)
+    """
     _merge = staticmethod(ops.add)
 
 
 class Subtract(_Merge):
-    """inputs[0] - inputs[1], elementwise (exactly two inputs)."""
+    """inputs[0] - inputs[1], elementwise (exactly two inputs).
+
+    Raises:
+        ValueError: not exactly two inputs, or shapes that do not broadcast.
+
+    Example:
+        >>> a, b = np.array([[1., 2.]], "float32"), np.array([[10., 20.]], "float32")
+        >>> Subtract()([a, b]).numpy()
+        array([[ -9., -18.]], dtype=float32)
+    """
     _exactly = 2
     _merge = staticmethod(ops.sub)
 
 
 class Multiply(_Merge):
-    """The product of the inputs, elementwise."""
+    """The product of the inputs, elementwise.
+
+    Example:
+        >>> a, b = np.array([[1., 2.]], "float32"), np.array([[10., 20.]], "float32")
+        >>> Multiply()([a, b, b]).numpy(), a * b * b
+        (array([[100., 800.]], dtype=float32), array([[100., 800.]], dtype=float32))
+    """
     _merge = staticmethod(ops.mul)
 
 
 class Average(_Merge):
-    """The mean of the inputs, elementwise."""
+    """The mean of the inputs, elementwise.
+
+    Example:
+        >>> a, b = np.array([[1., 2.]], "float32"), np.array([[10., 20.]], "float32")
+        >>> Average()([a, b]).numpy()
+        array([[ 5.5, 11. ]], dtype=float32)
+    """
 
     def call(self, inputs, training=None):
         return super().call(inputs) * (1.0 / len(inputs))
@@ -91,20 +124,49 @@ def _minimum(a, b):
 
 
 class Maximum(_Merge):
-    """The largest of the inputs, elementwise."""
+    """The largest of the inputs, elementwise (at a tie the gradient goes to the first).
+
+    Example:
+        >>> a, b = np.array([[1., 5.]], "float32"), np.array([[3., 2.]], "float32")
+        >>> Maximum()([a, b]).numpy(), np.maximum(a, b)
+        (array([[3., 5.]], dtype=float32), array([[3., 5.]], dtype=float32))
+    """
     _merge = staticmethod(_maximum)
 
 
 class Minimum(_Merge):
-    """The smallest of the inputs, elementwise."""
+    """The smallest of the inputs, elementwise.
+
+    Example:
+        >>> a, b = np.array([[1., 5.]], "float32"), np.array([[3., 2.]], "float32")
+        >>> Minimum()([a, b]).numpy(), np.minimum(a, b)
+        (array([[1., 2.]], dtype=float32), array([[1., 2.]], dtype=float32))
+    """
     _merge = staticmethod(_minimum)
 
 
 class Concatenate(Layer):
     """Join the inputs along `axis` (-1: the channels / features); other sizes must agree.
 
+    Args:
+        axis: the axis to join along; not the batch axis.
+        **kwargs: Layer arguments (name, ...).
+
     Shapes:
         [(N, ..., d1), (N, ..., d2), ...] -> (N, ..., d1 + d2 + ...) for axis=-1.
+
+    Raises:
+        ValueError: inputs of different ranks, the batch axis, or other sizes that differ.
+
+    Example:
+        >>> Concatenate()([np.zeros((2, 3), "float32"), np.ones((2, 1), "float32")]).shape
+        (2, 4)
+        >>> Concatenate(axis=1).compute_output_shape([(None, 2, 5), (None, 3, 5)])
+        (None, 5, 5)
+        >>> Concatenate().compute_output_shape([(None, 2, 5), (None, 3, 5)])
+        Traceback (most recent call last):
+        ...
+        ValueError: Concatenate(axis=-1): the inputs must match in every axis but the concatenation axis. ...
     """
 
     def __init__(self, axis: int = -1, **kwargs):
@@ -235,40 +297,143 @@ class Dot(Layer):
 
 
 def add(inputs, **kwargs):
-    """Add(**kwargs)(inputs)."""
+    """Add(**kwargs)(inputs): the elementwise sum.
+
+    Args:
+        inputs: a list of tensors (or KerasTensors) that broadcast together.
+        **kwargs: Layer arguments (name, ...).
+
+    Returns:
+        The sum, a Tensor (or a KerasTensor in a functional model).
+
+    Example:
+        >>> x = tinydl.Input((3,))
+        >>> add([x, x]).shape
+        (None, 3)
+        >>> add([np.ones((1, 2), "float32"), np.ones((1, 2), "float32")]).numpy()
+        array([[2., 2.]], dtype=float32)
+    """
     return Add(**kwargs)(inputs)
 
 
 def subtract(inputs, **kwargs):
-    """Subtract(**kwargs)(inputs)."""
+    """Subtract(**kwargs)(inputs): inputs[0] - inputs[1].
+
+    Args:
+        inputs: a list of exactly two tensors.
+        **kwargs: Layer arguments.
+
+    Returns:
+        The difference.
+
+    Example:
+        >>> subtract([np.full((1, 2), 5, "float32"), np.ones((1, 2), "float32")]).numpy()
+        array([[4., 4.]], dtype=float32)
+    """
     return Subtract(**kwargs)(inputs)
 
 
 def multiply(inputs, **kwargs):
-    """Multiply(**kwargs)(inputs)."""
+    """Multiply(**kwargs)(inputs): the elementwise product.
+
+    Args:
+        inputs: a list of tensors that broadcast together.
+        **kwargs: Layer arguments.
+
+    Returns:
+        The product.
+
+    Example:
+        >>> multiply([np.full((1, 2), 3, "float32"), np.array([[1., 2.]], "float32")]).numpy()
+        array([[3., 6.]], dtype=float32)
+    """
     return Multiply(**kwargs)(inputs)
 
 
 def average(inputs, **kwargs):
-    """Average(**kwargs)(inputs)."""
+    """Average(**kwargs)(inputs): the elementwise mean.
+
+    Args:
+        inputs: a list of tensors that broadcast together.
+        **kwargs: Layer arguments.
+
+    Returns:
+        The mean.
+
+    Example:
+        >>> average([np.zeros((1, 2), "float32"), np.array([[1., 3.]], "float32")]).numpy()
+        array([[0.5, 1.5]], dtype=float32)
+    """
     return Average(**kwargs)(inputs)
 
 
 def maximum(inputs, **kwargs):
-    """Maximum(**kwargs)(inputs)."""
+    """Maximum(**kwargs)(inputs): the elementwise largest.
+
+    Args:
+        inputs: a list of tensors that broadcast together.
+        **kwargs: Layer arguments.
+
+    Returns:
+        The maximum.
+
+    Example:
+        >>> maximum([np.array([[1., 4.]], "float32"), np.array([[2., 3.]], "float32")]).numpy()
+        array([[2., 4.]], dtype=float32)
+    """
     return Maximum(**kwargs)(inputs)
 
 
 def minimum(inputs, **kwargs):
-    """Minimum(**kwargs)(inputs)."""
+    """Minimum(**kwargs)(inputs): the elementwise smallest.
+
+    Args:
+        inputs: a list of tensors that broadcast together.
+        **kwargs: Layer arguments.
+
+    Returns:
+        The minimum.
+
+    Example:
+        >>> minimum([np.array([[1., 4.]], "float32"), np.array([[2., 3.]], "float32")]).numpy()
+        array([[1., 3.]], dtype=float32)
+    """
     return Minimum(**kwargs)(inputs)
 
 
 def concatenate(inputs, axis: int = -1, **kwargs):
-    """Concatenate(axis=axis, **kwargs)(inputs)."""
+    """Concatenate(axis=axis, **kwargs)(inputs).
+
+    Args:
+        inputs: a list of tensors of one rank.
+        axis: the axis to join along (not the batch axis).
+        **kwargs: Layer arguments.
+
+    Returns:
+        The joined tensor.
+
+    Example:
+        >>> a, b = tinydl.Input((4, 2)), tinydl.Input((4, 3))
+        >>> concatenate([a, b]).shape, concatenate([a, a], axis=1).shape
+        ((None, 4, 5), (None, 8, 2))
+    """
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
 def dot(inputs, axes=-1, normalize: bool = False, **kwargs):
-    """Dot(axes, normalize, **kwargs)(inputs)."""
+    """Dot(axes, normalize, **kwargs)(inputs).
+
+    Args:
+        inputs: two (N, d) tensors.
+        axes: 1 or -1.
+        normalize: compute the cosine similarity instead.
+        **kwargs: Layer arguments.
+
+    Returns:
+        The (N, 1) dot products.
+
+    Example:
+        >>> dot([np.array([[1., 2.]], "float32"), np.array([[3., 4.]], "float32")]).numpy()
+        array([[11.]], dtype=float32)
+    """
     return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

@@ -120,18 +120,39 @@ def _ops():
 
 
 def is_symbolic(structure) -> bool:
-    """True when any leaf of structure is a KerasTensor."""
+    """True when any leaf of structure is a KerasTensor.
+
+    Args:
+        structure: a value, or a list, tuple or dict of values.
+
+    Returns:
+        Whether a functional model is being built from it (the call is recorded, not run).
+
+    Example:
+        >>> is_symbolic([np.zeros(2), {"a": tinydl.Input((3,))}]), is_symbolic(np.zeros(2))
+        (True, False)
+    """
     return any(isinstance(leaf, KerasTensor) for leaf in tree.flatten(structure))
 
 
 class Node:
     """One call of a layer on KerasTensors: the layer, its arguments and its outputs.
 
+    Calling a layer on KerasTensors makes a Node and links its outputs to it (tensor.node,
+    tensor.index); a functional model walks these nodes back from its outputs.
+
     Attributes:
         layer: the Layer called.
         args, kwargs: the call's arguments, KerasTensors among them (any structure).
         outputs: the KerasTensors made (a structure, as the layer returned them).
         parents: the KerasTensors in args and kwargs, in flatten order.
+
+    Example:
+        >>> x = tinydl.Input((3,))
+        >>> y = tinydl.layers.Dense(2, name="d")(x)
+        >>> node = y.node
+        >>> node.layer.name, node.parents == [x], node.outputs is y, node.is_input, x.node.is_input
+        ('d', True, True, False, True)
     """
 
     def __init__(self, layer, args: tuple, kwargs: dict, outputs):
@@ -164,8 +185,23 @@ _context = _CallContext()
 def call_context(layer, training):
     """Enter a layer call: the outermost call sets the training flag and clears losses.
 
-    Yields the training value the call should use: the explicit one, else the enclosing
-    call's (as Keras propagates training to nested layers).
+    Args:
+        layer: the layer being called.
+        training: the call's explicit training flag, or None.
+
+    Yields:
+        The training value the call should use: the explicit one, else the enclosing call's
+        (as Keras propagates training to nested layers).
+
+    Example:
+        >>> outer, inner = tinydl.layers.Dense(1), tinydl.layers.Dense(1)
+        >>> with call_context(outer, True) as training:
+        ...     with call_context(inner, None) as nested:
+        ...         print(training, nested)
+        True True
+        >>> with call_context(inner, None) as training:
+        ...     print(training)
+        None
     """
     outermost = _context.entry is None
     if outermost:

@@ -36,6 +36,11 @@ def _input_layer_name(tensor) -> str:
 class Graph:
     """The Nodes between a model's inputs and outputs, in topological order.
 
+    Args:
+        inputs: the KerasTensor structure of the model's inputs.
+        outputs: the KerasTensor structure of its outputs.
+        model_name: the model's name, for messages.
+
     Attributes:
         inputs, outputs: the KerasTensor structures the model was made with.
         flat_inputs, flat_outputs: the same as lists (dicts in sorted key order).
@@ -46,6 +51,16 @@ class Graph:
     Raises:
         ValueError: an output depends on a KerasTensor that is not among the inputs (its
             Input is named), or the inputs are not KerasTensors.
+
+    Example:
+        >>> x = tinydl.Input((3,), name="x")
+        >>> h = tinydl.layers.Dense(4, name="h")(x)
+        >>> y = tinydl.layers.Add(name="skip")([tinydl.layers.Dense(4, name="g")(h), h])
+        >>> graph = Graph(x, y, "demo")
+        >>> [layer.name for layer in graph.layers], graph.output_names()
+        (['x', 'h', 'g', 'skip'], ['skip'])
+        >>> graph.run(np.ones((2, 3), np.float32), training=False).shape
+        (2, 4)
     """
 
     def __init__(self, inputs, outputs, model_name: str):

@@ -313,7 +313,14 @@ class _Chain:
 
 
 class Functional(Model):
-    """The class of Model(inputs, outputs): a model over a graph of layers (Keras' Functional)."""
+    """The class of Model(inputs, outputs): a model over a graph of layers (Keras' Functional).
+
+    Example:
+        >>> x = tinydl.Input((3,))
+        >>> model = tinydl.Model(x, tinydl.layers.Dense(2)(x))
+        >>> type(model).__name__, isinstance(model, Functional), isinstance(model, tinydl.Model)
+        ('Functional', True, True)
+    """
 
 
 def _is_shape(value) -> bool:

@@ -49,6 +49,25 @@ def summary_lines(model, line_length: int | None = None, profile=None) -> list:
     With a profile (a tinydl.profiler.Profile), three columns more give each layer's measured
     forward and backward time and its share of the profile's time in ops and kernels, and
     lines under the table give the rest (see _time_cells).
+
+    Args:
+        model: a built model.
+        line_length: the table's width; Keras' default when None.
+        profile: a tinydl.profiler.Profile of a run, for the time columns; None for none.
+
+    Returns:
+        The lines, without line ends.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="hidden"),
+        ...                            tinydl.layers.Dense(1, name="out")], name="mlp")
+        >>> lines = summary_lines(model)
+        >>> lines[0]
+        'Model: "mlp"'
+        >>> [line.split()[:4] for line in lines if line.startswith((" hidden", " out"))]
+        [['hidden', '(Dense)', '(None,', '2)'], ['out', '(Dense)', '(None,', '1)']]
+        >>> [line for line in lines if line.startswith(("Total", "Non"))]      # 3*2+2 + 2*1+1
+        ['Total params: 11 (44.00 B)', 'Non-trainable params: 0 (0.00 B)', 'Total MACs per sample: 8']
     """
     graph = getattr(model, "_graph", None)
     columns = (_GRAPH_COLUMNS if graph is not None else _COLUMNS)

@@ -47,7 +47,16 @@ del _name
 
 
 class NotImplementedInTinydl(AttributeError, NotImplementedError):
-    """A Keras name tinydl does not provide (an AttributeError, so hasattr() is False)."""
+    """A Keras name tinydl does not provide (an AttributeError, so hasattr() is False).
+
+    Example:
+        >>> hasattr(tinydl.ops, "fft2")
+        False
+        >>> tinydl.ops.matmull
+        Traceback (most recent call last):
+        ...
+        tinydl.ops.NotImplementedInTinydl: keras.ops.matmull is not implemented in tinydl (...). Did you mean matmul...?
+    """
 
 
 def __getattr__(name: str):
