@@ -15,7 +15,9 @@ from tinydl.callbacks import CallbackList
 from tinydl import tree
 from tinydl.models import data
 from tinydl.models.epochs import EpochIterator
+from tinydl.tensor import Tensor
 from tinydl.distributed import training as distributed  # noqa: E402 (after models.data)
+from tinydl.distributed import evaluation as distributed_eval  # noqa: E402
 
 
 def _verbosity(verbose) -> int:
@@ -60,7 +62,12 @@ def _check_validation_freq(validation_freq):
 
 
 def pack(batch) -> tuple:
-    """(x, y, sample_weight) as the data a step gets: (x,), (x, y) or (x, y, sample_weight)."""
+    """(x, y, sample_weight) as the data a step gets: (x,), (x, y) or (x, y, sample_weight).
+
+    Example:
+        >>> len(pack((1, None, None))), len(pack((1, 2, None))), len(pack((1, 2, 3)))
+        (1, 2, 3)
+    """
     x, y, w = batch
     return (x,) if y is None and w is None else (x, y) if w is None else (x, y, w)
 
@@ -107,6 +114,21 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
         ValueError / TypeError: inputs of the wrong shape or type, x and y of different
             lengths, labels that do not fit the loss, bad arguments (all before training); a
             validation source that yields no batch (never a loss of 0.0 for no data).
+
+    Example:
+        A linear model learns y = 2 x from 64 samples:
+
+        >>> tinydl.utils.set_random_seed(0)
+        >>> x = np.random.default_rng(0).normal(size=(64, 1)).astype(np.float32)
+        >>> model = tinydl.Sequential([tinydl.Input((1,)), tinydl.layers.Dense(1)])
+        >>> model.compile(tinydl.optimizers.SGD(0.1), "mse")
+        >>> history = model.fit(x, 2 * x, epochs=20, batch_size=16, validation_split=0.25, verbose=0)
+        >>> sorted(history.history), len(history.epoch)
+        (['loss', 'val_loss'], 20)
+        >>> history.history["loss"][-1] < 1e-3 < history.history["loss"][0]
+        True
+        >>> np.round(model.layers[0].kernel.numpy(), 2)
+        array([[2.]], dtype=float32)
     """
     self._check_compiled("fit")
     self._check_recording("fit")
@@ -130,12 +152,12 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
         self._prepare(val_source, "fit (validation_data)")
 
     source, val_source = distributed.shard_sources(self, source, val_source)  # tinydl.distributed
-    batches = EpochIterator(source, steps_per_epoch)
+    batches = _epochs(source, steps_per_epoch)
     batches.reset()
     cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
                        verbose=verbose, epochs=epochs, steps=batches.num_batches)
     distributed.join_fit(self, cbs, source, val_source)  # no-op unless tinydl.distributed.init()
-    val_batches = None if val_source is None else EpochIterator(val_source, validation_steps)
+    val_batches = None if val_source is None else _epochs(val_source, validation_steps)
     self.stop_training = False
     cbs.on_train_begin()
     training_logs = None
@@ -153,6 +175,13 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
             break
     cbs.on_train_end(training_logs)
     return self.history
+
+
+def _epochs(source, steps) -> EpochIterator:
+    """The epochs of steps batches of source; a tinydl.distributed shard gives this rank's count."""
+    if hasattr(source, "epoch_steps"):
+        steps = source.epoch_steps(steps)
+    return EpochIterator(source, steps)
 
 
 def _steps(value, name: str):
@@ -188,6 +217,8 @@ def _run_test(self, batches, cbs, where: str) -> dict:
         cbs.on_test_batch_end(step, logs)
         if self.stop_evaluating:
             break
+    # under tinydl.distributed: all ranks' parts together (None when no rank had a batch)
+    logs = distributed_eval.global_logs(self, logs, batches.source, where)
     if logs is None:
         raise ValueError(f"{where}: the data yielded no batches, so there is no loss or metric "
                          "to report; give data with at least one batch (a generator that is "
@@ -201,11 +232,14 @@ def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weigh
     """The loss and metrics of the model on data, in inference mode (training=False).
 
     Args:
-        x, y: as in fit (arrays, or a data source in x).
-        batch_size: None means 32. steps: batches to use (all when None).
+        x: as in fit (arrays, or a data source in x).
+        y: the targets when x is arrays.
+        batch_size: None means 32.
+        verbose: 'auto' / 1 progress bar, 0 silent.
         sample_weight: (N,) weights of the samples (arrays only): the loss is
             sum(w * loss) / N and weighted_metrics are weighted.
-        verbose: 'auto' / 1 progress bar, 0 silent. callbacks: on_test_* hooks are called.
+        steps: batches to use (all when None).
+        callbacks: their on_test_* hooks are called.
         return_dict: return {'loss': ..., 'accuracy': ...} instead of a list.
 
     Returns:
@@ -213,14 +247,25 @@ def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weigh
         metrics, or a dict.
 
     Raises:
-        ValueError: the data yielded no batch.
+        RuntimeError: the model is not compiled.
+        ValueError: data that does not fit the model, or that yielded no batch.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1, kernel_initializer="ones")])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.array([[1.0, 2.0], [0.0, 1.0]], np.float32), np.array([[0.0], [0.0]], np.float32)
+        >>> model.evaluate(x, y, verbose=0)                    # outputs 3 and 1: mse 5, mae 2
+        [5.0, 2.0]
+        >>> model.evaluate(x, y, verbose=0, return_dict=True)
+        {'loss': 5.0, 'mae': 2.0}
     """
     self._check_compiled("evaluate")
     verbose = _verbosity(verbose)
     source = data.make_source(x, y, data.check_batch_size(batch_size), False, steps,
                               not self._overrides("test_step"), "evaluate", sample_weight)
     self._prepare(source, "evaluate")
-    batches = EpochIterator(source, _steps(steps, "steps"))
+    source, verbose = distributed_eval.shard_test(source, verbose, "evaluate")  # this rank's part
+    batches = _epochs(source, _steps(steps, "steps"))
     cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose,
                        epochs=1, steps=batches.num_batches)
     return self._results(_run_test(self, batches, cbs, "evaluate"), return_dict)
@@ -231,16 +276,27 @@ def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None
 
     Args:
         x: an array (N, ...), or a data source (as in fit) yielding x or (x, y) batches.
-        batch_size: None means 32. steps: batches to use (all when None).
+        batch_size: None means 32.
+        verbose: 'auto' / 1 progress bar, 0 silent.
+        steps: batches to use (all when None).
+        callbacks: their on_predict_* hooks are called.
 
     Returns:
-        An ndarray (N, ...) of float32.
+        An ndarray (N, ...) of float32 (a structure of them for several outputs).
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(4, activation="softmax")])
+        >>> p = model.predict(np.random.default_rng(0).normal(size=(5, 3)), batch_size=2, verbose=0)
+        >>> p.shape, p.dtype, bool(np.allclose(p.sum(axis=1), 1.0))
+        ((5, 4), dtype('float32'), True)
     """
     verbose = _verbosity(verbose)
     source = data.make_source(x, None, data.check_batch_size(batch_size), False, steps, False,
                               "predict")
-    self._check_input(source.first()[0], "predict")
-    batches = EpochIterator(source, _steps(steps, "steps"))
+    first = source.first()[0]
+    self._check_input(first, "predict")
+    source, verbose = distributed_eval.shard_test(source, verbose, "predict")  # this rank's part
+    batches = _epochs(source, _steps(steps, "steps"))
     batches.reset()
     cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose,
                        epochs=1, steps=batches.num_batches)
@@ -251,10 +307,11 @@ def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None
             if getattr(source, "checks_each_batch", False):
                 self._check_input(batch[0], "predict")
             cbs.on_predict_batch_begin(step)
-            result = tree.map_structure(lambda t: getattr(t, "data", t),
+            result = tree.map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t),
                                         self.predict_step(pack(batch)))
             outputs.append(result)
             cbs.on_predict_batch_end(step, {"outputs": result})
+    outputs = distributed_eval.all_predictions(self, outputs, source, first)  # every rank's, in order
     if not outputs:
         raise ValueError("predict: the input yielded no batches")
     cbs.on_predict_end()

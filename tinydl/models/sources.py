@@ -37,10 +37,22 @@ def _is_library(x, names: tuple, module: str) -> bool:
 
 
 def is_tf_dataset(x) -> bool:
+    """Whether x is a tf.data Dataset (found by its class, so TensorFlow is never imported).
+
+    Example:
+        >>> is_tf_dataset(np.zeros(3)), is_tf_dataset(iter([]))
+        (False, False)
+    """
     return _is_library(x, ("DatasetV2", "DistributedDataset"), "tensorflow.python.")
 
 
 def is_torch_dataloader(x) -> bool:
+    """Whether x is a torch DataLoader (found by its class, so PyTorch is never imported).
+
+    Example:
+        >>> is_torch_dataloader([1, 2])
+        False
+    """
     return _is_library(x, ("DataLoader",), "torch.utils.data")
 
 
@@ -50,14 +62,29 @@ def _is_array_like(x) -> bool:
 
 
 def is_data_source(x) -> bool:
-    """True when x gives batches (a generator, a dataset object, a re-iterable), not arrays."""
+    """True when x gives batches (a generator, a dataset object, a re-iterable), not arrays.
+
+    Example:
+        >>> is_data_source(np.zeros((2, 3))), is_data_source([[1.0], [2.0]]), is_data_source(iter([]))
+        (False, False, True)
+    """
     if _is_array_like(x):
         return False
     return hasattr(x, "__iter__") or hasattr(x, "__next__") or hasattr(x, "__getitem__")
 
 
 def kind(x) -> str:
-    """What a data source is called in messages (Keras' words)."""
+    """What a data source is called in messages (Keras' words).
+
+    Example:
+        >>> class Batches:
+        ...     def __len__(self):
+        ...         return 1
+        ...     def __getitem__(self, i):
+        ...         return np.zeros((1, 1))
+        >>> kind(iter([])), kind(Batches()), kind(range(3))
+        ('generator', 'PyDataset', 'PyDataset')
+    """
     if is_tf_dataset(x):
         return "tf.data.Dataset"
     if is_torch_dataloader(x):
@@ -75,7 +102,12 @@ def _is_py_dataset(x) -> bool:
 
 
 def to_numpy(value):
-    """A batch's tensors (NumPy, tinydl, TensorFlow, PyTorch, ...) as NumPy arrays."""
+    """A batch's tensors (NumPy, tinydl, TensorFlow, PyTorch, ...) as NumPy arrays.
+
+    Example:
+        >>> to_numpy((tinydl.Tensor(np.ones(2)), [np.arange(2)], None))
+        (array([1., 1.]), [array([0, 1])], None)
+    """
     if value is None or isinstance(value, np.ndarray):
         return value
     if isinstance(value, Tensor):
@@ -93,6 +125,16 @@ def standardize(batch, where: str, need_y: bool, class_weight=None):
     Raises:
         ValueError: a tuple of more than 3 items; no targets when need_y; class_weight and
             sample_weight together.
+
+    Example:
+        >>> batch = (np.array([[1, 2]]), np.array([1]))
+        >>> x, y, w = standardize(batch, "fit: the generator", need_y=True, class_weight={1: 3.0})
+        >>> x.dtype, y, w
+        (dtype('float32'), array([1]), array([3.], dtype=float32))
+        >>> standardize(np.zeros((1, 2)), "fit: the generator", need_y=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: fit: the generator must yield (x, y) or (x, y, sample_weight) batches. ...
     """
     if isinstance(batch, list):
         batch = tuple(batch)
@@ -141,7 +183,14 @@ class _Source:
 
 
 class GeneratorSource(_Source):
-    """A generator's batches; its first PEEKED_BATCHES start every pass (Keras' peek_and_restore)."""
+    """A generator's batches; its first PEEKED_BATCHES start every pass (Keras' peek_and_restore).
+
+    Example:
+        >>> source = GeneratorSource(((np.full((1, 1), i), np.full(1, i)) for i in range(3)),
+        ...                          "fit: the generator", need_y=True)
+        >>> [int(y[0]) for _, y, _ in source.epoch()], [int(y[0]) for _, y, _ in source.epoch()]
+        ([0, 1, 2], [0, 1])
+    """
 
     num_batches = None
 
@@ -170,7 +219,18 @@ def _dataset_length(dataset):
 
 
 class PyDatasetSource(_Source):
-    """dataset[0], dataset[1], ... (in a new random order each pass when shuffle, as Keras)."""
+    """dataset[0], dataset[1], ... (in a new random order each pass when shuffle, as Keras).
+
+    Example:
+        >>> class Squares:
+        ...     def __len__(self):
+        ...         return 3
+        ...     def __getitem__(self, i):
+        ...         return np.full((1, 1), i), np.full(1, i * i)
+        >>> source = PyDatasetSource(Squares(), "fit: the PyDataset", need_y=True, shuffle=False)
+        >>> source.num_batches, [int(y[0]) for _, y, _ in source.epoch()]
+        (3, [0, 1, 4])
+    """
 
     def __init__(self, dataset, where: str, need_y: bool, shuffle: bool, class_weight=None):
         super().__init__(where, need_y, class_weight)
@@ -201,7 +261,16 @@ class PyDatasetSource(_Source):
 
 
 class IterableSource(_Source):
-    """iter(iterable) for every pass: a tf.data Dataset, a torch DataLoader, any re-iterable."""
+    """iter(iterable) for every pass: a tf.data Dataset, a torch DataLoader, any re-iterable.
+
+    Example:
+        >>> class Twice:
+        ...     def __iter__(self):
+        ...         return iter([(np.zeros((2, 1)), np.zeros(2))] * 2)
+        >>> source = IterableSource(Twice(), "fit: the iterable of batches", need_y=True)
+        >>> source.num_batches, len(list(source.epoch())), len(list(source.epoch()))
+        (None, 2, 2)
+    """
 
     def __init__(self, iterable, where: str, need_y: bool, class_weight=None):
         super().__init__(where, need_y, class_weight)
@@ -227,7 +296,13 @@ class IterableSource(_Source):
 
 
 def make(x, steps, need_y: bool, where: str, shuffle: bool, class_weight=None):
-    """The source for a data source x (see is_data_source), with Keras' checks and warnings."""
+    """The source for a data source x (see is_data_source), with Keras' checks and warnings.
+
+    Example:
+        >>> source = make(iter([(np.zeros((2, 1)), np.zeros(2))]), 5, True, "fit", shuffle=False)
+        >>> type(source).__name__, source.steps
+        ('GeneratorSource', 5)
+    """
     what = kind(x)
     if class_weight is not None and what in ("generator", "torch DataLoader"):
         raise ValueError(f"{where}: Argument `class_weight` is not supported for {what} inputs: "
