@@ -719,6 +719,18 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     custom_objects ({name: class}) names your Layer and Model subclasses; they are also found
     by class name once defined (they register themselves). compile=False skips the compile
     settings and optimizer state. No code is ever run from the file.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.tinydl")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="out")])
+        >>> model.compile("adam", "mse")
+        >>> model.save(path)
+        >>> loaded = load_model(path)
+        >>> [layer.name for layer in loaded.layers], loaded.loss
+        (['out'], 'mse')
+        >>> load_model(path, compile=False).optimizer is None
+        True
     """
     from tinydl import model_io
     return model_io.load_model(filepath, custom_objects=custom_objects, compile=compile)
