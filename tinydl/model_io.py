@@ -176,6 +176,9 @@ def save_model(model, path) -> None:
             that is a function or not one of tinydl's classes).
     """
     _require_built(model, "save")
+    from tinydl import saving_keras_files
+    if saving_keras_files.save_model(model, path):
+        return
     _require_loadable_layers(model)
     arrays = _weight_arrays(model)
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
@@ -200,6 +203,9 @@ def save_model(model, path) -> None:
 def save_weights(model, path) -> None:
     """Write only the weights (in the order of model.weights) to path, atomically."""
     _require_built(model, "save_weights")
+    from tinydl import saving_keras_files
+    if saving_keras_files.save_weights(model, path):
+        return
     saving.save(path, {"kind": WEIGHTS_KIND, "weight_names": _weight_names(model)},
                 _weight_arrays(model))
 
@@ -263,7 +269,8 @@ def _check_no_other_arrays(stored, known) -> None:
         raise saving.invalid(stored.path, f"it holds unexpected arrays {unexpected[:5]}")
 
 
-def load_weights(model, path, max_bytes: int | None = None) -> None:
+def load_weights(model, path, max_bytes: int | None = None, by_name: bool = False,
+                 skip_mismatch: bool = False) -> None:
     """Set model's weights from a file written by save_weights or save.
 
     Every count, shape and dtype is checked on the file's declarations first, then every
@@ -273,6 +280,9 @@ def load_weights(model, path, max_bytes: int | None = None) -> None:
         max_bytes: the most the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
     """
     _require_built(model, "load_weights")
+    from tinydl import saving_keras_files
+    if saving_keras_files.load_weights(model, path, max_bytes, by_name, skip_mismatch):
+        return
     with saving.open_file(path, max_bytes) as stored:
         _check_weights_fit(stored, model)
         keys = [spec.key for spec in _declared_weights(stored)]
@@ -331,7 +341,8 @@ def _compiled_optimizer(stored, model):
     return model.optimizer
 
 
-def load_model(path, max_bytes: int | None = None, compile: bool = True):
+def load_model(path, max_bytes: int | None = None, compile: bool = True, custom_objects=None,
+               safe_mode: bool = True):
     """Rebuild a model saved by model.save: architecture, weights, compile settings, optimizer.
 
     Nothing in the file is trusted, and nothing large is read or allocated before it is
@@ -346,6 +357,10 @@ def load_model(path, max_bytes: int | None = None, compile: bool = True):
         max_bytes: the most the file's arrays may total, and its architecture's weights
             (default tinydl.saving.MAX_LOAD_BYTES, 1 GiB). Raise it for a larger model.
         compile: False leaves out the compile settings and the optimizer state (Keras').
+        custom_objects: {name: class or function} a Keras file may name (its own layers,
+            a Lambda's function); see tinydl.saving_keras_files.
+        safe_mode: accepted for Keras programs; tinydl never runs code from a file, whatever
+            this says.
 
     Raises:
         FileNotFoundError: there is no such file.
@@ -354,6 +369,10 @@ def load_model(path, max_bytes: int | None = None, compile: bool = True):
             not have; the message names the file.
     """
     limit = saving.load_limit(max_bytes)
+    from tinydl import saving_keras_files
+    keras_model = saving_keras_files.load_model(path, custom_objects, compile, limit)
+    if keras_model is not None:
+        return keras_model
     with saving.open_file(path, limit) as stored:
         if stored.document.get("kind") != MODEL_KIND:
             raise saving.invalid(path, "it holds only weights (written by save_weights); "

@@ -199,12 +199,17 @@ class Model(TrainingMixin, Layer):
         """Write only the weights, in the same formats as save(), atomically."""
         model_io.save_weights(self, filepath)
 
-    def load_weights(self, filepath, max_bytes: int | None = None) -> None:
-        """Read weights written by save_weights or save; counts and shapes are checked first.
+    def load_weights(self, filepath, max_bytes: int | None = None, by_name: bool = False,
+                     skip_mismatch: bool = False) -> None:
+        """Read weights written by save_weights or save (or by Keras); counts and shapes are
+        checked first.
 
         max_bytes caps what the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
+        by_name / skip_mismatch: for Keras' legacy '.h5' files, as Keras' (match layers by name;
+        skip, with a warning, those whose weights do not fit).
         """
-        model_io.load_weights(self, filepath, max_bytes=max_bytes)
+        model_io.load_weights(self, filepath, max_bytes=max_bytes, by_name=by_name,
+                              skip_mismatch=skip_mismatch)
 
     def summary(self, line_length: int | None = None, print_fn=None, **kwargs) -> None:
         """Print Keras' table of layers, output shapes, parameter counts (and 'Connected to'
