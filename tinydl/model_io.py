@@ -167,18 +167,9 @@ def _jsonable_shape(shape):
     return [_jsonable_shape(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
-def save_model(model, path) -> None:
-    """Write architecture, compile settings, weights and optimizer state to path, atomically.
-
-    Raises:
-        ValueError: the model is not built, or holds something that load_model could not
-            rebuild (a Lambda layer, an unregistered layer class, a loss, metric or optimizer
-            that is a function or not one of tinydl's classes).
-    """
-    _require_built(model, "save")
-    from tinydl import saving_keras_files
-    if saving_keras_files.save_model(model, path):
-        return
+def model_document(model) -> tuple[dict, dict]:
+    """(document, arrays) of tinydl's own model file: architecture, compile settings,
+    weights and optimizer state (see save_model)."""
     _require_loadable_layers(model)
     arrays = _weight_arrays(model)
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
@@ -197,7 +188,22 @@ def save_model(model, path) -> None:
         raise ValueError(f"cannot save model '{model.name}': a get_config() returned something "
                          f"that is not JSON (finite numbers, strings, lists, dicts), which "
                          f"load_model would refuse: {exc}") from None
-    saving.save(path, document, arrays)
+    return document, arrays
+
+
+def save_model(model, path) -> None:
+    """Write architecture, compile settings, weights and optimizer state to path, atomically.
+
+    Raises:
+        ValueError: the model is not built, or holds something that load_model could not
+            rebuild (a Lambda layer, an unregistered layer class, a loss, metric or optimizer
+            that is a function or not one of tinydl's classes).
+    """
+    _require_built(model, "save")
+    from tinydl import saving_keras_files
+    if saving_keras_files.save_model(model, path):
+        return
+    saving.save(path, *model_document(model))
 
 
 def save_weights(model, path) -> None:

@@ -58,6 +58,14 @@ def _is_tinydl_h5(path) -> bool:
         return True
 
 
+def _legacy(path) -> bool:
+    from tinydl import saving_legacy_h5
+    try:
+        return saving_legacy_h5.is_legacy(path)
+    except (OSError, RuntimeError, TypeError, ValueError, KeyError):
+        return False
+
+
 def load_model(path, custom_objects, compile: bool, limit: int):
     """The model in a Keras file, or None when path is tinydl's own."""
     name = _name(path)
@@ -66,9 +74,12 @@ def load_model(path, custom_objects, compile: bool, limit: int):
         if os.path.isfile(path) and saving_keras_zip.is_keras_zip(path):
             from tinydl import saving_keras_model
             return saving_keras_model.load_model(path, custom_objects, compile, limit)
-    elif name.endswith(H5_SUFFIXES) and not _is_tinydl_h5(path):
+    elif name.endswith(H5_SUFFIXES):
         from tinydl import saving_legacy_h5
-        return saving_legacy_h5.load_model(path, custom_objects, compile, limit)
+        if not _is_tinydl_h5(path):
+            return saving_legacy_h5.load_model(path, custom_objects, compile, limit)
+        if _legacy(path):
+            saving_legacy_h5.verify_keras_part(path, limit)
     return None
 
 
@@ -79,7 +90,8 @@ def load_weights(model, path, max_bytes, by_name: bool, skip_mismatch: bool) -> 
         from tinydl import saving_keras_zip
         if not (os.path.isfile(path) and saving_keras_zip.is_keras_zip(path)):
             return False
-    elif not name.endswith(H5_SUFFIXES) or _is_tinydl_h5(path):
+    elif not name.endswith(H5_SUFFIXES) or (_is_tinydl_h5(path) and not (
+            (by_name or skip_mismatch) and _legacy(path))):
         if by_name or skip_mismatch:
             raise ValueError("load_weights: by_name and skip_mismatch apply to Keras' legacy "
                              f"'.h5' files. Received: '{os.fspath(path)}'")

@@ -93,7 +93,7 @@ class KerasWeights:
                 raise invalid(path, f"dataset '{name}' is of dtype {dataset.dtype}")
         total = sum(d.dtype.itemsize * int(np.prod(d.shape)) for d in self.datasets.values())
         if total > max_bytes:
-            raise saving.too_large(path, "its weights declare", total, max_bytes)
+            raise saving.too_large(path, "its arrays declare", total, max_bytes)
         if digests is not None and set(digests) - set(self.datasets):
             raise invalid(path, f"the weights {sorted(set(digests) - set(self.datasets))[:5]} "
                                 "its checksums name are missing")

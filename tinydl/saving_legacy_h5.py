@@ -29,7 +29,8 @@ import numpy as np
 from tinydl import saving, saving_keras_config, saving_keras_state
 from tinydl.saving import invalid
 
-CHECKSUM = "tinydl_sha256"
+CHECKSUM = "tinydl_sha256"  # of a dataset
+DOCUMENT_CHECKSUM = "tinydl_keras_sha256"  # of /: model_config, NUL, training_config
 
 
 def _h5py():
@@ -91,10 +92,28 @@ def _write_optimizer(h5, model) -> None:
 
 
 def save_model(model, path) -> None:
-    """Write model as Keras' legacy '.h5' (keras.models.load_model of Keras 3 or 2 reads it)."""
-    from tinydl import model_io
+    """Write model as Keras' legacy '.h5' (keras.models.load_model of Keras 3 or 2 reads it),
+    with tinydl's own verified document and arrays beside it (tinydl.saving_h5), which is
+    what tinydl loads back: the same model, bit for bit. Keras ignores them."""
+    from tinydl import model_io, saving_h5
     model_io._require_built(model, "save")
+    document, arrays = model_io.model_document(model)
     h5py = _h5py()
+    try:
+        buffer = _keras_h5(h5py, model)
+    except saving_keras_config.KerasConfigError as exc:
+        warnings.warn(f"model.save: Keras will not be able to load '{path}': {exc}; tinydl "
+                      "wrote only its own layout", stacklevel=3)
+        saving_h5.write(h5py, path, document, arrays)
+        return
+    with h5py.File(buffer, "a") as h5:
+        saving_h5.write_into(h5, document, arrays)
+    raw = buffer.getvalue()
+    saving.atomic_write(path, lambda f: f.write(raw))
+
+
+def _keras_h5(h5py, model) -> io.BytesIO:
+    """An in-memory HDF5 file of model in Keras' legacy layout."""
     config = json.dumps(saving_keras_config.model_config_to_keras(model, legacy=True))
     training = saving_keras_state.compile_to_keras(model, legacy=True)
     training = json.dumps(training) if training is not None else ""
@@ -106,11 +125,10 @@ def save_model(model, path) -> None:
         h5.attrs["model_config"] = _text(config)
         if training:
             h5.attrs["training_config"] = _text(training)
-        h5.attrs[CHECKSUM] = np.bytes_(digest)
+        h5.attrs[DOCUMENT_CHECKSUM] = np.bytes_(digest)
         _write_weights(h5.create_group("model_weights"), model)
         _write_optimizer(h5, model)
-    raw = buffer.getvalue()
-    saving.atomic_write(path, lambda f: f.write(raw))
+    return buffer
 
 
 # ----------------------------------------------------------------------------- reading
@@ -167,7 +185,7 @@ class LegacyFile:
             self.datasets = saving_h5.check_h5_tree(h5py, self.h5, path)
             total = sum(d.dtype.itemsize * int(np.prod(d.shape)) for d in self.datasets.values())
             if total > max_bytes:
-                raise saving.too_large(path, "its weights declare", total, max_bytes)
+                raise saving.too_large(path, "its arrays declare", total, max_bytes)
             self.model_config = _attribute(self.h5, "model_config", path)
             self.training_config = _attribute(self.h5, "training_config", path)
             self._check_document()
@@ -180,13 +198,14 @@ class LegacyFile:
                                 f"({type(exc).__name__}: {exc})") from None
 
     def _check_document(self) -> None:
-        if CHECKSUM not in self.h5.attrs:
+        if DOCUMENT_CHECKSUM not in self.h5.attrs:
             return
         text = (self.model_config or "").encode() + b"\0" + (self.training_config or "").encode()
-        if _decode(self.h5.attrs[CHECKSUM], self.path, CHECKSUM) != \
+        if _decode(self.h5.attrs[DOCUMENT_CHECKSUM], self.path, DOCUMENT_CHECKSUM) != \
                 hashlib.sha256(text).hexdigest():
-            raise invalid(self.path, f"its model_config or training_config is corrupted: "
-                                     f"their SHA-256 does not match the attribute '{CHECKSUM}'")
+            raise invalid(self.path, "its Keras document (model_config, training_config) is "
+                                     "corrupted: its SHA-256 does not match the attribute "
+                                     f"'{DOCUMENT_CHECKSUM}'")
 
     def read(self, name: str) -> np.ndarray:
         dataset = self.datasets.get(name)
@@ -225,6 +244,15 @@ class LegacyFile:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def verify_keras_part(path, limit: int) -> None:
+    """Check the Keras document of a tinydl-written '.h5' against its checksum (tinydl loads
+    its own document from such a file, but a damaged Keras part must not pass unnoticed)."""
+    with _h5py().File(path, "r") as h5:
+        if DOCUMENT_CHECKSUM not in h5.attrs:
+            return
+    LegacyFile(path, limit).close()
 
 
 def is_legacy(path) -> bool:
@@ -304,8 +332,11 @@ def load_model(path, custom_objects, compile: bool, limit: int):
     from tinydl import saving_keras_model
     with LegacyFile(path, limit) as stored:
         if stored.model_config is None:
-            raise invalid(path, "it holds no model_config: it holds only weights; use "
-                                "model.load_weights on a model of the same architecture")
+            if "model_weights" in stored.h5 or "layer_names" in stored.h5.attrs:
+                raise invalid(path, "it holds no model_config: it holds only weights; use "
+                                    "model.load_weights on a model of the same architecture")
+            raise invalid(path, "it is not a tinydl model file, nor a Keras one (it has "
+                                "neither tinydl.json nor model_config)")
         config = saving.parse_json(path, stored.model_config, "model_config")
         model = saving_keras_model.build_model(path, config, dict(custom_objects or {}), limit,
                                                legacy=True)
