@@ -1,7 +1,8 @@
 """model.save / load_model / save_weights / load_weights for Keras 3's '.keras' and '.weights.h5'.
 
 Where each weight lives in Keras 3's weights file (model.weights.h5, or a '.weights.h5'):
-layers/<layer name>/vars/<i> for a layer's own weights in its order (Dense: kernel, bias;
+layers/<key>/vars/<i> (key: the layer's class name in snake case, numbered when it
+repeats: dense, dense_1; see container_names) for a layer's own weights in its order (Dense: kernel, bias;
 BatchNormalization: gamma, beta, moving_mean, moving_variance); an LSTM, GRU or SimpleRNN
 keeps them in its cell (layers/<name>/cell/vars/<i>); Bidirectional in forward_layer/ and
 backward_layer/, TimeDistributed in layer/; a model inside a model under its own layers/.
@@ -10,6 +11,8 @@ loaded partly or into a model it does not fit.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -25,8 +28,8 @@ def layer_groups(layer, prefix: str, out: dict) -> dict:
     kind = type(layer).__name__
     if hasattr(layer, "_graph") or kind == "Sequential":
         out[f"{prefix}/vars"] = []
-        for inner in _saved_layers(layer):
-            layer_groups(inner, f"{prefix}/layers/{inner.name}", out)
+        for inner, key in zip(_saved_layers(layer), container_names(_saved_layers(layer))):
+            layer_groups(inner, f"{prefix}/layers/{key}", out)
     elif kind in _RNNS:
         out[f"{prefix}/vars"], out[f"{prefix}/cell/vars"] = [], list(layer.weights)
     elif kind == "Bidirectional":
@@ -44,6 +47,28 @@ def layer_groups(layer, prefix: str, out: dict) -> dict:
     return out
 
 
+def snake_case(name: str) -> str:
+    """Keras' naming.to_snake_case: 'MaxPooling2D' -> 'max_pooling2d'."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def container_names(layers: list) -> list:
+    """The names Keras 3 files a model's layers under: the class name in snake case, made
+    unique by a counter (dense, dense_1, ...), never the layer's own name."""
+    used, names = {}, []
+    for layer in layers:
+        key = snake_case(type(layer).__name__)
+        if key in used:
+            used[key] += 1
+            names.append(f"{key}_{used[key]}")
+        else:
+            used[key] = 0
+            names.append(key)
+    return names
+
+
 def _saved_layers(model) -> list:
     from tinydl.layers import InputLayer
     return [layer for layer in model.layers if not isinstance(layer, InputLayer)]
@@ -52,8 +77,9 @@ def _saved_layers(model) -> list:
 def model_groups(model) -> dict:
     """{group path: [Variables]} of a whole model (root vars, then its layers)."""
     out = {"vars": []}
-    for layer in _saved_layers(model):
-        layer_groups(layer, f"layers/{layer.name}", out)
+    layers = _saved_layers(model)
+    for layer, key in zip(layers, container_names(layers)):
+        layer_groups(layer, f"layers/{key}", out)
     return out
 
 

@@ -71,7 +71,7 @@ _MODULES = {"optimizer": (optimizers, optimizers.Optimizer, "keras.optimizers"),
             "learning-rate schedule": (schedules, schedules.LearningRateSchedule,
                                        "keras.optimizers.schedules")}
 _COMPILE_HARMLESS = {"use_ema": lambda v: v is False, "ema_momentum": lambda v: True,
-                     "ema_overwrite_frequency": kc._is_none, "loss_scale_factor": kc._is_none,
+                     "ema_overwrite_frequency": lambda v: True, "loss_scale_factor": kc._is_none,
                      "gradient_accumulation_steps": kc._is_none, "is_legacy_optimizer":
                      lambda v: v is False, "jit_compile": lambda v: True, "decay":
                      lambda v: v == 0, "dtype": kc._is_float32_policy, "reduction":
@@ -83,6 +83,12 @@ def _object_from_keras(spec, what: str, path):
     if spec is None or isinstance(spec, str):
         return spec
     module, base, _ = _MODULES[what]
+    if what == "metric" and isinstance(spec, dict) and spec.get("class_name") == \
+            "MeanMetricWrapper":  # Keras 2 writes a named metric so: {'name', 'fn'}
+        config = spec.get("config") or {}
+        name = config.get("name") if isinstance(config.get("name"), str) else config.get("fn")
+        if isinstance(name, str):
+            return name
     if not isinstance(spec, dict) or not isinstance(spec.get("config", {}), dict):
         raise saving.invalid(path, f"unknown {what} {spec!r:.80}")
     name = str(spec.get("class_name"))
