@@ -421,27 +421,22 @@ def save_model(model, filepath) -> None:
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
-    """keras.saving.load_model: rebuild a model written by model.save (see tinydl.model_io).
+    """keras.saving.load_model: rebuild a model written by model.save or by Keras.
 
-    custom_objects is not needed: your Layer subclasses are registered by class name when
-    they are defined. compile=False skips the compile settings and optimizer state.
+    custom_objects: {name: class or function} a Keras file may name (your layers, a
+    Lambda's function); tinydl's own files find your Layer subclasses by class name.
+    compile=False skips the compile settings and optimizer state. safe_mode is accepted
+    and changes nothing: tinydl never runs code from a file.
     """
     from tinydl import model_io
-    return model_io.load_model(filepath, compile=compile)
+    return model_io.load_model(filepath, compile=compile, custom_objects=custom_objects)
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
-    """A class decorator, as Keras': a Layer subclass is already registered by its class name
-    (tinydl.layers.LAYER_CLASSES), so this checks the name is free and returns the class."""
-    def register(cls):
-        from tinydl.layers.base import LAYER_CLASSES, Layer
-        if isinstance(cls, type) and issubclass(cls, Layer) and name not in (None, cls.__name__):
-            raise ValueError(f"register_keras_serializable: tinydl registers layers by class "
-                             f"name, so name= must be {cls.__name__!r} or None. Received: {name!r}")
-        if isinstance(cls, type) and issubclass(cls, Layer):
-            LAYER_CLASSES[cls.__name__] = cls
-        return cls
-    return register
+    """Keras' class decorator: registers the class under 'package>name' (see
+    tinydl.saving_keras.register_keras_serializable)."""
+    from tinydl import saving_keras
+    return saving_keras.register_keras_serializable(package=package, name=name)
 
 
 from tinydl import keras_names  # noqa: E402

@@ -89,6 +89,8 @@ def _initializer(value, where: str):
     for key in ("seed", "input_axes", "output_axes"):
         if config.get(key) is None:
             config.pop(key, None)
+    if name == "Orthogonal" and config.get("gain") == 1.0:
+        config.pop("gain")
     if name in _INITIALIZER_NAMES and not config:
         return _INITIALIZER_NAMES[name]
     if name in _INITIALIZER_CLASSES:
