@@ -289,6 +289,10 @@ def assign(stored: LegacyFile, model, by_name: bool = False, skip_mismatch: bool
     if by_name:
         layers = {layer.name: layer for layer in _model_layers(model)}
         pairs = [(layers[n], names) for n, names in table.items() if n in layers]
+        if not any(names for _, names in pairs):
+            warnings.warn(f"load_weights(by_name=True): no layer of model '{model.name}' has "
+                          f"the name of a layer with weights in '{stored.path}'; nothing was "
+                          "loaded", stacklevel=3)
     else:
         file_layers = [(n, names) for n, names in table.items() if names]
         model_layers = [layer for layer in _model_layers(model) if legacy_weights(layer)]
