@@ -146,10 +146,18 @@ def _input_layer_config(config: dict) -> dict:
 
 
 def _wrapped_layers(cls, config: dict, custom_objects, path, legacy) -> dict:
-    """Bidirectional / TimeDistributed: their inner layer entries rebuilt as tinydl layers."""
+    """Bidirectional / TimeDistributed: their inner Keras layer entries as tinydl's wrappers
+    take them ({'class_name', 'config'} of a tinydl layer, rebuilt by the wrapper)."""
     for key in ("layer", "backward_layer"):
-        if isinstance(config.get(key), dict):
-            config[key] = layer_from_keras(config[key], custom_objects, path, legacy)
+        entry = config.get(key)
+        if isinstance(entry, dict) and isinstance(entry.get("config"), dict):
+            name = entry.get("class_name")
+            where = f"layer {entry['config'].get('name')!r} ({name})"
+            inner = resolve_class(entry, custom_objects, where)
+            inner_config = kc.layer_config_from_keras(name, entry["config"],
+                                                      kc.constructor_keys(inner), where)
+            inner_config.pop("dtype", None)
+            config[key] = {"class_name": inner.__name__, "config": inner_config}
     return config
 
 

@@ -168,6 +168,8 @@ def layer_config_from_keras(class_name: str, config: dict, tinydl_keys, where: s
                     f"{where}: Keras' {class_name} option {key}={value!r:.80} is not supported "
                     "by tinydl's layer (it would compute something else)")
             continue
+        if key.endswith("_initializer") and value is None:
+            continue  # the layer's default: it only draws weights the file's overwrite
         out[key] = _convert_value(key, value, where)
     if class_name in ("BatchNormalization", "LayerNormalization") and \
             isinstance(out.get("axis"), list) and len(out["axis"]) == 1:
@@ -203,6 +205,7 @@ def _keras_value(key: str, value, legacy: bool):
 # tinydl keys that Keras' layer of the same name lacks (dropped when they hold the default),
 # and, for Keras 2 (tf_keras, legacy .h5), those it lacks too.
 _TINYDL_ONLY = {"use_cudnn": ("auto",), "input_shape": None}
+_KERAS_REFUSES_TRAINABLE = ("SpatialDropout1D",)  # Keras 3.15's constructor takes no trainable=
 _KERAS2_LACKS = {"seed": (None,), "use_cudnn": ("auto",)}
 
 
@@ -210,6 +213,8 @@ def layer_config_to_keras(layer, legacy: bool) -> dict:
     """tinydl layer -> Keras' {'class_name', 'config', ...} (legacy: Keras 2's .h5 form)."""
     config = dict(layer.get_config())
     name = type(layer).__name__
+    if name in _KERAS_REFUSES_TRAINABLE and config.get("trainable", True) is True:
+        config.pop("trainable", None)
     for key, defaults in list(_TINYDL_ONLY.items()) + (
             list(_KERAS2_LACKS.items()) if legacy and name not in ("Dropout",) else []):
         if key in config and (defaults is None or config[key] in defaults):
@@ -220,7 +225,11 @@ def layer_config_to_keras(layer, legacy: bool) -> dict:
                   "sparse": False, "ragged": False,
                   ("batch_input_shape" if legacy else "batch_shape"): shape}
     else:
-        config = {k: _keras_value(k, v, legacy) for k, v in config.items()}
+        config = {k: _keras_value(k, v, legacy) for k, v in config.items()
+                  if not (k.endswith("_initializer") and v is None)}
+        for key in ("layer", "backward_layer"):  # a wrapper's inner layer, in Keras' form
+            if isinstance(config.get(key), dict) and "class_name" in config[key]:
+                config[key] = _inner_to_keras(config[key], legacy)
         config.setdefault("dtype", "float32")
     entry = {"class_name": name, "config": config}
     registered = getattr(type(layer), "_keras_registered_name", None)
@@ -230,6 +239,16 @@ def layer_config_to_keras(layer, legacy: bool) -> dict:
     elif registered is not None:
         entry["class_name"] = registered
     return entry
+
+
+def _inner_to_keras(entry: dict, legacy: bool) -> dict:
+    """A wrapper's inner layer ({'class_name', 'config'} as tinydl writes it) in Keras' form."""
+    from tinydl.layers.base import LAYER_CLASSES
+    inner = LAYER_CLASSES[entry["class_name"]].from_config(dict(entry["config"]))
+    converted = layer_config_to_keras(inner, legacy)
+    if legacy:  # Keras 3's legacy reader finds an inner layer only by its module
+        converted = {"module": "keras.layers", **converted, "registered_name": None}
+    return converted
 
 
 def tensor_history(tensor) -> list:

@@ -101,8 +101,9 @@ def _optimizer_group(model) -> dict:
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
     if optimizer is None:
         return {}
-    if not optimizer.built:
-        return {"optimizer/vars": []}
+    if not optimizer.built:  # Keras expects a built optimizer's variables: a fresh one's
+        optimizer = type(optimizer).from_config(optimizer.get_config())
+        optimizer.build(model.trainable_weights)
     return {"optimizer/vars": saving_keras_state.state_to_keras(optimizer)}
 
 

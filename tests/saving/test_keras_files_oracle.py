@@ -180,3 +180,88 @@ def test_legacy_weights_by_name_skip_the_layers_that_do_not_fit(keras, tmp_path)
     inner = theirs.get_layer("inner")
     np.testing.assert_array_equal(ours.get_layer("inner").weights[0].data,
                                   np.asarray(inner.weights[0]))
+
+
+# Every tinydl layer that Keras has, in a small Sequential: (name, kwargs, sample shape).
+LAYERS = [
+    ("Conv1D", {"filters": 3, "kernel_size": 2}, (6, 2)),
+    ("Conv2DTranspose", {"filters": 3, "kernel_size": 2, "strides": 2}, (4, 4, 2)),
+    ("DepthwiseConv2D", {"kernel_size": 3}, (5, 5, 2)),
+    ("SeparableConv2D", {"filters": 3, "kernel_size": 3}, (5, 5, 2)),
+    ("AveragePooling2D", {"pool_size": 2}, (4, 4, 2)),
+    ("GlobalAveragePooling2D", {}, (4, 4, 2)),
+    ("GlobalMaxPooling1D", {}, (5, 2)),
+    ("MaxPooling1D", {"pool_size": 2}, (6, 2)),
+    ("GRU", {"units": 3}, (5, 2)),
+    ("GRU", {"units": 3, "return_sequences": True}, (5, 2)),
+    ("SimpleRNN", {"units": 3}, (5, 2)),
+    ("LayerNormalization", {}, (5,)),
+    ("Embedding", {"input_dim": 7, "output_dim": 3}, (4,)),
+    ("Reshape", {"target_shape": (3, 2)}, (6,)),
+    ("Permute", {"dims": (2, 1)}, (3, 2)),
+    ("RepeatVector", {"n": 2}, (3,)),
+    ("ZeroPadding2D", {"padding": 1}, (3, 3, 1)),
+    ("Cropping2D", {"cropping": 1}, (4, 4, 1)),
+    ("UpSampling2D", {"size": 2}, (2, 2, 1)),
+    ("PReLU", {}, (4,)),
+    ("LeakyReLU", {"negative_slope": 0.2}, (4,)),
+    ("ELU", {}, (4,)),
+    ("ReLU", {"max_value": 1.0}, (4,)),
+    ("Softmax", {}, (4,)),
+    ("Rescaling", {"scale": 0.5, "offset": 1.0}, (4,)),
+    ("Activation", {"activation": "tanh"}, (4,)),
+    ("SpatialDropout1D", {"rate": 0.5}, (4, 3)),
+]
+
+
+def _layer(lib, name, kwargs):
+    return getattr(lib.layers, name)(**kwargs)
+
+
+def _layer_data(name, shape):
+    rng = np.random.default_rng(5)
+    if name == "Embedding":
+        return rng.integers(0, 7, (3,) + shape).astype(np.float32)
+    return rng.standard_normal((3,) + shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+@pytest.mark.parametrize("name,kwargs,shape", LAYERS, ids=[f"{n}-{i}" for i, (n, _, _) in
+                                                            enumerate(LAYERS)])
+def test_every_shared_layer_trades_with_keras_3(keras, tmp_path, name, kwargs, shape, suffix):
+    keras.utils.set_random_seed(1)
+    theirs = keras.Sequential([keras.Input(shape), _layer(keras, name, kwargs)])
+    rng = np.random.default_rng(2)
+    for w in theirs.weights:
+        w.assign(rng.uniform(-0.5, 0.5, tuple(w.shape)).astype(np.float32))
+    theirs.save(tmp_path / f"k{suffix}")
+    ours = tinydl.models.load_model(tmp_path / f"k{suffix}")
+    x = _layer_data(name, shape)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(
+        x, verbose=0)), atol=ATOL, rtol=1e-5)
+    ours.save(tmp_path / f"t{suffix}")
+    again = keras.models.load_model(tmp_path / f"t{suffix}")
+    np.testing.assert_allclose(np.asarray(again.predict(x, verbose=0)),
+                               ours.predict(x, verbose=0), atol=ATOL, rtol=1e-5)
+
+
+@pytest.mark.parametrize("wrapper", ["Bidirectional", "TimeDistributed"])
+def test_wrapped_layers_trade_with_keras_3(keras, tmp_path, wrapper):
+    def build(lib):
+        inner = lib.layers.LSTM(3, return_sequences=True) if wrapper == "Bidirectional" \
+            else lib.layers.Dense(2)
+        return lib.Sequential([lib.Input((4, 3)), getattr(lib.layers, wrapper)(inner)])
+    theirs = build(keras)
+    rng = np.random.default_rng(2)
+    for w in theirs.weights:
+        w.assign(rng.uniform(-0.5, 0.5, tuple(w.shape)).astype(np.float32))
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    for suffix in (".keras", ".h5"):
+        theirs.save(tmp_path / f"k{suffix}")
+        ours = tinydl.models.load_model(tmp_path / f"k{suffix}")
+        np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(
+            x, verbose=0)), atol=ATOL, rtol=1e-5)
+        ours.save(tmp_path / f"t{suffix}")
+        np.testing.assert_allclose(np.asarray(keras.models.load_model(tmp_path / f"t{suffix}")
+                                              .predict(x, verbose=0)),
+                                   ours.predict(x, verbose=0), atol=ATOL, rtol=1e-5)
