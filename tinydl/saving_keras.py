@@ -305,8 +305,12 @@ def model_from_keras(spec: dict, custom_objects: dict, path, legacy: bool, build
     if name in ("Functional", "Model") and not custom and "layers" in config:
         return _functional_from_keras(config, custom_objects, path, legacy)
     cls = resolve_class(spec, custom_objects, f"model ({name})")
+    if kc._is_float32_policy(config.get("dtype")):
+        config = {k: v for k, v in config.items() if k != "dtype"}
+    from tinydl.models import Model
     try:
-        model = cls.from_config(config)
+        inherited = getattr(cls.from_config, "__func__", None) is Model.from_config.__func__
+        model = cls(**config) if inherited else cls.from_config(config)  # Keras' default
         input_shape = (spec.get("build_config") or {}).get("input_shape")
         if input_shape is not None and not model.built:
             model.build(_check_shape(input_shape, f"model {name!r}"))

@@ -17,13 +17,10 @@ inbound nodes name (Keras 3's {'args', 'kwargs'} with '__keras_tensor__' entries
 
 from __future__ import annotations
 
-import re
-
 from tinydl import tree
 
 # Keys Keras layers have and tinydl's do not, with the values for which dropping them
 # changes nothing: {key: predicate(value)}.
-_ONES = re.compile(r"^\[?(1, )*1\]?$")
 
 
 def _is_float32_policy(value) -> bool:
@@ -109,7 +106,7 @@ def _regularizer(value, where: str):
     if name in ("L1", "L2", "L1L2"):
         return {"class": "L1L2", "l1": float(config.get("l1", 0.0)),
                 "l2": float(config.get("l2", 0.0))}
-    if name == "L1L2" or value.get("class") == "L1L2":
+    if value.get("class") == "L1L2":  # tinydl's own form
         return value
     raise KerasConfigError(f"{where}: regularizer {name!r} is not one tinydl has (L1, L2, L1L2)")
 
@@ -288,6 +285,8 @@ def _shape_list(shape) -> list:
 def model_config_to_keras(model, legacy: bool) -> dict:
     """A tinydl Sequential or functional model as Keras' {'class_name', 'config', ...}."""
     from tinydl.models import Sequential
+    if not isinstance(model, Sequential) and getattr(model, "_graph", None) is None:
+        return _subclassed_config(model, legacy)
     if isinstance(model, Sequential):
         layers = [layer_config_to_keras(layer, legacy) for layer in _sequential_layers(model)]
         config = {"name": model.name, "trainable": model.trainable, "layers": layers,
@@ -300,6 +299,20 @@ def model_config_to_keras(model, legacy: bool) -> dict:
                  "keras.src.models.functional", **entry, "registered_name": None}
         if entry["class_name"] == "Sequential":
             entry["build_config"] = {"input_shape": _shape_list(model.input_shape)}
+    return entry
+
+
+def _subclassed_config(model, legacy: bool) -> dict:
+    """A subclassed model: its class (by its registered key) and get_config; Keras rebuilds
+    it only with the same class registered (or in custom_objects) on its side."""
+    cls = type(model)
+    registered = getattr(cls, "_keras_registered_name", None) or f"Custom>{cls.__name__}"
+    entry = {"class_name": registered if legacy else cls.__name__, "config": model.get_config()}
+    if not legacy:
+        entry = {"module": None, **entry, "registered_name": registered}
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, tuple):
+        entry["build_config"] = {"input_shape": _shape_list(shape)}
     return entry
 
 

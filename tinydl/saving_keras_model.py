@@ -77,9 +77,35 @@ def _saved_layers(model) -> list:
 def model_groups(model) -> dict:
     """{group path: [Variables]} of a whole model (root vars, then its layers)."""
     out = {"vars": []}
+    if not (hasattr(model, "_graph") and model._graph is not None) and \
+            type(model).__name__ != "Sequential":
+        return _subclassed_groups(model, out)
     layers = _saved_layers(model)
     for layer, key in zip(layers, container_names(layers)):
         layer_groups(layer, f"layers/{key}", out)
+    return out
+
+
+def _subclassed_groups(model, out: dict) -> dict:
+    """A subclassed model's layers where Keras 3 files them: its attributes in sorted order
+    (private ones last), each layer under the first attribute that reaches it (the list
+    'layers' numbers them by class: dense, dense_1, ...)."""
+    from tinydl.layers import Layer
+    seen = set()
+    names = sorted(set(vars(model)) | {"layers"}, key=lambda n: f"~{n}" if n.startswith("_")
+                   else n)
+    for attr in names:
+        value = getattr(model, attr, None)
+        if isinstance(value, Layer) and value is not model:
+            if id(value) not in seen:
+                seen.add(id(value))
+                layer_groups(value, attr, out)
+        elif isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, Layer) for v in value):
+            for layer, key in zip(value, container_names(list(value))):
+                if id(layer) not in seen:
+                    seen.add(id(layer))
+                    layer_groups(layer, f"{attr}/{key}", out)
     return out
 
 
@@ -148,7 +174,7 @@ def _check_groups(stored: kz.KerasWeights, groups: dict, what: str) -> None:
                                            f"{stored.datasets[name].shape} in the file, but "
                                            f"{w.shape} in the model")
     known = {f"{g}/{i}" for g, ws in groups.items() for i in range(len(ws))}
-    extra = sorted(n for n in stored.datasets if n.startswith(("layers/", "vars/"))
+    extra = sorted(n for n in stored.datasets if not n.startswith("optimizer/")
                    and n not in known)
     if extra:
         raise saving.invalid(path, f"it holds weights no layer of the model has: {extra[:5]}")

@@ -265,3 +265,51 @@ def test_wrapped_layers_trade_with_keras_3(keras, tmp_path, wrapper):
         np.testing.assert_allclose(np.asarray(keras.models.load_model(tmp_path / f"t{suffix}")
                                               .predict(x, verbose=0)),
                                    ours.predict(x, verbose=0), atol=ATOL, rtol=1e-5)
+
+
+def test_a_subclassed_model_trades_through_its_registered_key(keras, tmp_path):
+    """Keras files a subclassed model's layers by attribute name; the class comes from each
+    side's registry (or custom_objects), never from the file."""
+    @keras.saving.register_keras_serializable(package="Oracle", name="Net")
+    class KerasNet(keras.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.hidden, self.out = units, keras.layers.Dense(units, "relu"), \
+                keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    class Net(tinydl.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.hidden, self.out = units, tinydl.layers.Dense(units, "relu"), \
+                tinydl.layers.Dense(2)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    keras.utils.set_random_seed(0)
+    theirs = KerasNet(4)
+    theirs.compile(optimizer="adam", loss="mse")
+    x, y = data("residual")
+    theirs.fit(x, y, batch_size=4, verbose=0)
+    theirs.save(tmp_path / "k.keras")
+    with pytest.raises(ValueError, match="Oracle>Net.*custom_objects"):
+        tinydl.models.load_model(tmp_path / "k.keras")
+    ours = tinydl.models.load_model(tmp_path / "k.keras", custom_objects={"Oracle>Net": Net})
+    assert ours.units == 4
+    _same_predictions(theirs, ours, "residual")
+    _same_resume(theirs, ours, "residual")
+    tinydl.saving.register_keras_serializable(package="Oracle", name="Net")(Net)
+    ours.save(tmp_path / "t.keras")
+    again = keras.models.load_model(tmp_path / "t.keras")
+    assert isinstance(again, KerasNet)
+    _same_predictions(again, ours, "residual")
+    tinydl.saving_keras.REGISTERED.pop("Oracle>Net")
