@@ -313,3 +313,21 @@ def test_a_subclassed_model_trades_through_its_registered_key(keras, tmp_path):
     assert isinstance(again, KerasNet)
     _same_predictions(again, ours, "residual")
     tinydl.saving_keras.REGISTERED.pop("Oracle>Net")
+
+
+def test_a_model_inside_a_model_trades_with_keras_3(keras, tmp_path):
+    def build(lib):
+        inner = lib.Sequential([lib.Input((6,)), lib.layers.Dense(4, activation="relu"),
+                                lib.layers.Dense(4)], name="block")
+        x = lib.Input((6,))
+        return lib.Model(x, lib.layers.Dense(2)(inner(x)))
+    theirs = build(keras)
+    rng = np.random.default_rng(2)
+    for w in theirs.weights:
+        w.assign(rng.uniform(-0.5, 0.5, tuple(w.shape)).astype(np.float32))
+    for suffix in (".keras", ".h5"):
+        theirs.save(tmp_path / f"k{suffix}")
+        ours = tinydl.models.load_model(tmp_path / f"k{suffix}")
+        _same_predictions(theirs, ours, "residual")
+        ours.save(tmp_path / f"t{suffix}")
+        _same_predictions(keras.models.load_model(tmp_path / f"t{suffix}"), ours, "residual")
