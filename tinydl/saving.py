@@ -2,8 +2,11 @@
 
 A model file holds one JSON document (format version, architecture, compile settings and,
 for every array, its entry name, dtype, shape and SHA-256) and the arrays it describes.
-Two containers hold it: '.tinydl' / '.keras', a zip of the document and .npy entries
-(tinydl.saving_zip), and '.h5', HDF5 with the document as an attribute (tinydl.saving_h5).
+Two containers hold it: '.tinydl', a zip of the document and .npy entries (tinydl.saving_zip),
+and '.h5', HDF5 with the document as a dataset (tinydl.saving_h5), which model.save writes
+beside Keras' legacy layout (tinydl.saving_legacy_h5). A '.keras' name is Keras 3's format
+(tinydl.saving_keras_zip); a '.keras' zip holding tinydl.json (tinydl 0.1's) is read here.
+tinydl.saving_keras_files tells the two apart and dispatches (see docs/saving.md).
 
 Loading trusts nothing in a file, and checks before it reads or allocates:
     - the path is a regular file (a FIFO or a device would block or never end);

@@ -190,8 +190,10 @@ class Model(TrainingMixin, Layer):
     def save(self, filepath) -> None:
         """Save architecture, compile settings, weights and optimizer state (see tinydl.model_io).
 
-        filepath ends in '.tinydl' (also '.keras') or '.h5'. Written atomically. A subclassed
-        model has no architecture to store (its call is code): use save_weights.
+        filepath ends in '.tinydl' (tinydl's format), '.keras' (Keras 3's) or '.h5' (Keras'
+        legacy HDF5, with tinydl's own document beside it); see docs/saving.md. Written
+        atomically. A subclassed model has no architecture to store (its call is code): use
+        save_weights, or '.keras' with its class registered (register_keras_serializable).
         """
         model_io.save_model(self, filepath)
 
