@@ -37,6 +37,7 @@ ENFORCED = ["tinydl.autograd", "tinydl.backend", "tinydl.tensor", "tinydl.utils"
             "tinydl.datasets", "tinydl.datasets.cifar10", "tinydl.datasets.cifar10_sample", "tinydl.datasets.digits",
             "tinydl.datasets.fashion_mnist", "tinydl.datasets.mnist", "tinydl.datasets.mnist_sample",
             "tinydl.ops.keras_numpy", "tinydl.ops.keras_array", "tinydl.ops.keras_nn", "tinydl.ops.keras_core",
+            "tinydl.ops.keras_symbolic", "tinydl.ops.keras_op_layer",
             "tinydl.ops.operators", "tinydl.ops.conv", "tinydl.ops.elementwise", "tinydl.ops.embedding",
             "tinydl.ops.image", "tinydl.ops.loss", "tinydl.ops.matmul", "tinydl.ops.movement",
             "tinydl.ops.normalization", "tinydl.ops.pool", "tinydl.ops.recurrent", "tinydl.ops.reduce", "tinydl.ops"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import threading
 import warnings
 import weakref
 
@@ -64,6 +65,21 @@ _native, _native_error = _import_native()
 _state = {"backend": None, "checks": None, "chosen": False, "warned": False}
 
 
+class _ThreadBackend(threading.local):
+    """The backend a use_backend block chose for this thread (None outside any block)."""
+
+    def __init__(self):
+        self.name = None
+
+
+_thread = _ThreadBackend()
+
+
+def _current() -> str:
+    """This thread's backend: its use_backend block's, else the process-wide one."""
+    return _thread.name or _state["backend"]
+
+
 class ReferenceBackendWarning(RuntimeWarning):
     """Training runs on the NumPy reference kernels because the C extension did not import."""
 
@@ -96,6 +112,8 @@ def _select_backend(name: str, chosen: bool) -> None:
             f"{_native_error} Or use set_backend('reference')."
         )
     _state["backend"], _state["chosen"] = name, chosen
+    if _thread.name is not None:  # set_backend inside a use_backend block: this thread too
+        _thread.name = name
 
 
 def fallback_warning(consume: bool = False) -> str | None:
@@ -105,8 +123,8 @@ def fallback_warning(consume: bool = False) -> str | None:
     Args:
         consume: mark it as said (the caller shows it), so that fit does not warn again.
     """
-    if _state["backend"] != "reference" or _state["chosen"] or _native is not None \
-            or _state["warned"]:
+    if _current() != "reference" or _state["chosen"] or _thread.name is not None \
+            or _native is not None or _state["warned"]:
         return None
     _state["warned"] = consume
     return ("tinydl is running on its NumPy reference kernels, about 10x slower, because the "
@@ -127,12 +145,20 @@ def get_backend() -> str:
         >>> tinydl.get_backend() in ("native", "reference")
         True
     """
-    return _state["backend"]
+    return _current()
 
 
 @contextlib.contextmanager
 def use_backend(name: str):
     """Context manager that runs the block with another backend, then restores the previous one.
+
+    The choice is this thread's: blocks in two threads may interleave, each running its own
+    kernels, and the process-wide backend (set_backend) is untouched. Threads started inside
+    the block use the process-wide backend.
+
+    Raises:
+        ValueError: for an unknown name.
+        ImportError: for 'native' when the extension is not built.
 
     Example:
         >>> before = tinydl.get_backend()
@@ -142,12 +168,13 @@ def use_backend(name: str):
         >>> tinydl.get_backend() == before
         True
     """
-    previous = (get_backend(), _state["chosen"])
-    set_backend(name)
+    if name not in BACKENDS or (name == "native" and _native is None):
+        _select_backend(name, chosen=True)  # raises the errors set_backend raises
+    previous, _thread.name = _thread.name, name
     try:
         yield
     finally:
-        _select_backend(*previous)
+        _thread.name = previous
 
 
 def native_kernels() -> list[str]:
@@ -292,14 +319,14 @@ def _run(kernel: str, *args):
     args = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in args)
     if profiler.current is None:
         return _dispatch(kernel, args)
-    which = "native" if _state["backend"] == "native" and hasattr(_native, kernel) \
+    which = "native" if _current() == "native" and hasattr(_native, kernel) \
         else "reference"
     return profiler.record_kernel(kernel, args, which, get_num_threads(),
                                   anomaly.current_layer(), _dispatch, kernel, args)
 
 
 def _dispatch(kernel: str, args: tuple):
-    use_native = _state["backend"] == "native" and hasattr(_native, kernel)
+    use_native = _current() == "native" and hasattr(_native, kernel)
     if not use_native:
         return getattr(reference, kernel)(*args)
     checks = _state["checks"]

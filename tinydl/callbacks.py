@@ -100,8 +100,10 @@ class CallbackList:
             raise AttributeError(hook)
 
         def call(*args):
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args)
+            index = 1 if ("batch" in hook or "epoch" in hook) else 0  # (batch or epoch, logs)
+            logs = args[index] if len(args) > index and args[index] is not None else {}
+            for cb in self.callbacks:  # logs is always a dict, as Keras' CallbackList makes it
+                getattr(cb, hook)(*args[:index], logs)
         return call
 
 

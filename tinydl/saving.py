@@ -426,13 +426,12 @@ def save_model(model, filepath) -> None:
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """keras.saving.load_model: rebuild a model written by model.save or by Keras.
 
-    custom_objects: {name: class or function} a Keras file may name (your layers, a
-    Lambda's function); tinydl's own files find your Layer subclasses by class name.
-    compile=False skips the compile settings and optimizer state. safe_mode is accepted
-    and changes nothing: tinydl never runs code from a file.
+    custom_objects ({name: class}) names your Layer and Model subclasses; they are also found
+    by class name once defined (they register themselves). compile=False skips the compile
+    settings and optimizer state. No code is ever run from the file.
     """
     from tinydl import model_io
-    return model_io.load_model(filepath, compile=compile, custom_objects=custom_objects)
+    return model_io.load_model(filepath, custom_objects=custom_objects, compile=compile)
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):

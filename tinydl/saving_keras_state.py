@@ -17,7 +17,10 @@ from tinydl import saving_keras_config as kc
 _SLOT_GROUPS = {"Adam": [("momentum", "velocity"), ("velocity_hat",)],
                 "AdamW": [("momentum", "velocity"), ("velocity_hat",)],
                 "RMSprop": [("velocity",), ("momentum",), ("average_gradient",)],
-                "SGD": [("momentum",)]}
+                "SGD": [("momentum",)], "Adamax": [("momentum", "norm")],
+                "Adagrad": [("accumulator",)], "Lion": [("momentum",)],
+                "Adadelta": [("accumulated_grad", "accumulated_delta_var")]}
+# Nadam is left out: Keras 3 keeps one more variable (u_product) that tinydl does not.
 
 
 def keras_order(optimizer, count: int) -> list:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 # attributes that hold bookkeeping, never weights or sublayers
 _SKIPPED = frozenset({"_weights", "_own_losses", "_inbound_nodes", "input_shape_arg",
+                      "_parent_path",
                       "optimizer", "history", "_metrics", "_loss_tracker"})
 
 

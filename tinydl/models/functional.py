@@ -14,7 +14,7 @@ that list: each layer is called on the values of its input tensors.
 from __future__ import annotations
 
 from tinydl import tree
-from tinydl.layers.base import LAYER_CLASSES
+from tinydl.layers.base import custom_object_scope, find_layer_class
 from tinydl.layers.symbolic import KerasTensor
 
 
@@ -193,12 +193,17 @@ class Graph:
 
 def graph_from_config(config: dict, custom_objects=None, layers=None) -> tuple:
     """(inputs, outputs) KerasTensors rebuilt from Graph.get_config(): the layers are made
-    from tinydl's registry of classes (or given, one per config entry, as clone_model does),
-    then called again, node by node."""
+    from custom_objects or tinydl's registry of classes (or given, one per config entry, as
+    clone_model does), then called again, node by node."""
+    with custom_object_scope(custom_objects):
+        return _graph_from_config(config, layers)
+
+
+def _graph_from_config(config: dict, layers=None) -> tuple:
     if layers is None:
         layers = []
         for entry in config["layers"]:
-            cls = LAYER_CLASSES.get(entry["class_name"])
+            cls = find_layer_class(entry["class_name"])
             if cls is None:
                 raise ValueError(f"unknown layer class {entry['class_name']!r}")
             layers.append(cls.from_config(entry["config"]))

@@ -64,16 +64,20 @@ def summary_lines(model, line_length: int | None = None, profile=None) -> list:
     lines = [f'Model: "{model.name}"', "_" * total_width,
              " " + _row([c for c, _ in columns], widths), "=" * total_width]
     total_macs = 0
-    for i, layer in enumerate(model.layers):
+    rows = graph.layers if graph is not None else model.layers  # a graph's keras.ops too
+    for i, layer in enumerate(rows):
         macs = _macs(layer)
         total_macs += macs
-        if graph is None:
+        if graph is None and not layer.built:  # as Keras: an unbuilt model lists its layers
+            cells = [f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)", "0"]
+            lines.append(" " + _row(cells, widths))
+        elif graph is None:
             cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape),
                      f"{layer.count_params():,}", f"{macs:,}"]
             lines.append(" " + _row(cells + (times.cells(layer) if times else []), widths))
         else:
             lines += _graph_rows(graph, layer, widths, times.cells(layer) if times else [])
-        if i < len(model.layers) - 1:
+        if i < len(rows) - 1:
             lines.append("")
     trainable = sum(w.size for w in model.trainable_weights)
     non_trainable = sum(w.size for w in model.non_trainable_weights)
@@ -110,7 +114,8 @@ def _graph_rows(graph, layer, widths, time_cells) -> list:
         nodes[0].outputs, (list, tuple, dict)) else [t.shape for t in nodes[0].flat_outputs]
     sources = [f"{t.node.layer.name}[{t.node.layer._inbound_nodes.index(t.node)}][{t.index}]"
                for node in nodes for t in node.parents]
-    cells = [f"{layer.name} ({type(layer).__name__})", _shape(shape), f"{layer.count_params():,}",
+    kind = layer.operation_name if layer._is_operation else type(layer).__name__
+    cells = [f"{layer.name} ({kind})", _shape(shape), f"{layer.count_params():,}",
              sources[0] + ("," if len(sources) > 1 else "") if sources else "-"] + time_cells
     rows = [" " + _row(cells, widths)]
     for k, source in enumerate(sources[1:], start=1):
