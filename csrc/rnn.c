@@ -1,12 +1,26 @@
 /* rnn.c: recurrent time loops, float and double (see rnn.h).
  *
  * Written once in rnn_impl.inc and instantiated here per dtype: RNN(x) is tdl_rnn_f32_x or
- * tdl_rnn_f64_x, GEMM the dtype's tdl_gemm_*_compute, TANH its libm tanh.
+ * tdl_rnn_f64_x, GEMM the dtype's tdl_gemm_*_compute, TANH tdl_rnn_tanhf (rnn_math.h: no
+ * calls, so the float gate loops vectorize) for float and libm's tanh for double.
+ * The per-sample gate loops (static *_row functions) are compiled for AVX-512, AVX2 and
+ * baseline x86-64 (GCC/clang target_clones, picked once at load time from the CPU); the
+ * arithmetic is the same on each (no FMA contraction in ISO C), so are the results.
  */
 #include <math.h>
 #include <string.h>
 #include "gemm.h"
 #include "rnn.h"
+#include "rnn_math.h"
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones) && !defined(__APPLE__)
+#define TDL_RNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef TDL_RNN_CLONES
+#define TDL_RNN_CLONES
+#endif
 
 /* Below this many gate values per step the row loops run on one thread. */
 #define TDL_RNN_PARALLEL_MIN 16384
@@ -14,7 +28,7 @@
 #define T float
 #define RNN(name) tdl_rnn_f32_##name
 #define GEMM tdl_gemm_f32_compute
-#define TANH tanhf
+#define TANH tdl_rnn_tanhf
 #include "rnn_impl.inc"
 #undef T
 #undef RNN
