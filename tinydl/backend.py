@@ -858,11 +858,15 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
     return _run(where, dhs, rk, h0, hs, mask)
 
 
-def lstm_forward(xw, rk, h0, c0, mask):
-    """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM."""
+def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw: bool = False):
+    """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM;
+    overwrite_xw lets the kernel write the gates over xw (a scratch array of the caller's)."""
     xw, rk, h0, c0 = _float_arrays("lstm", xw=xw, rk=rk, h0=h0, c0=c0)
     _, mask = _rnn_checks("lstm", xw, 4, rk, mask, h0=h0, c0=c0)
-    return _run("lstm_forward", xw, rk, h0, c0, mask)
+    # under check_backends the reference reads xw after the native kernel: keep it intact
+    overwrite_xw = (bool(overwrite_xw) and _state["checks"] is None and xw.flags.c_contiguous
+                    and xw.flags.writeable)
+    return _run("lstm_forward", xw, rk, h0, c0, mask, overwrite_xw)
 
 
 def lstm_backward(dstates, rk, h0, c0, states, gates, mask):

@@ -295,13 +295,14 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
     return dxw, dh0
 
 
-def lstm_forward(xw, rk, h0, c0, mask):
-    """xw (T, N, 4U) -> (states (T, N, 2U), gates (T, N, 4U))."""
+def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw=False):
+    """xw (T, N, 4U) -> (states (T, N, 2U), gates (T, N, 4U)); overwrite_xw: the gates are
+    written over xw (returned as gates) instead of a new array."""
     if _empty(xw, rk):
         return reference.lstm_forward(xw, rk, h0, c0, mask)
     t_steps, n, four_u = xw.shape
     states = np.empty((t_steps, n, four_u // 2), dtype=xw.dtype)
-    gates = np.empty_like(xw)
+    gates = xw if overwrite_xw else np.empty_like(xw)
     _ext.lstm_forward(xw, rk, h0, c0, _mask_bytes(mask), states, gates)
     return states, gates
 

@@ -92,7 +92,8 @@ class LSTMSequence(Function):
     @staticmethod
     def forward(ctx, x, kernel, recurrent_kernel, bias, h0, c0, mask):
         xw = _project(x, kernel, bias)
-        states, gates = backend.lstm_forward(xw, recurrent_kernel, h0, c0, mask)
+        states, gates = backend.lstm_forward(xw, recurrent_kernel, h0, c0, mask,
+                                             overwrite_xw=True)  # xw is ours: no copy
         ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask)
         ctx.has_bias = bias is not None
         return states
