@@ -1,8 +1,9 @@
 /* rnn.c: recurrent time loops, float and double (see rnn.h).
  *
  * Written once in rnn_impl.inc and instantiated here per dtype: RNN(x) is tdl_rnn_f32_x or
- * tdl_rnn_f64_x, GEMM the dtype's tdl_gemm_*_compute, TANH tdl_rnn_tanhf (rnn_math.h: no
- * calls, so the float gate loops vectorize) for float and libm's tanh for double.
+ * tdl_rnn_f64_x, GEMM the dtype's tdl_gemm_*_compute, TANH and SIGMOID its activations:
+ * for float tdl_rnn_tanhf and tdl_rnn_sigmoidf (rnn_math.h: no calls, so the gate loops
+ * vectorize), for double libm's tanh and 0.5 * tanh(0.5 x) + 0.5 (as the NumPy reference).
  * The per-sample gate loops (static *_row functions) are compiled for AVX-512, AVX2 and
  * baseline x86-64 (GCC/clang target_clones, picked once at load time from the CPU); the
  * arithmetic is the same on each (no FMA contraction in ISO C), so are the results.
@@ -29,18 +30,22 @@
 #define RNN(name) tdl_rnn_f32_##name
 #define GEMM tdl_gemm_f32_compute
 #define TANH tdl_rnn_tanhf
+#define SIGMOID tdl_rnn_sigmoidf
 #include "rnn_impl.inc"
 #undef T
 #undef RNN
 #undef GEMM
 #undef TANH
+#undef SIGMOID
 
 #define T double
 #define RNN(name) tdl_rnn_f64_##name
 #define GEMM tdl_gemm_f64_compute
 #define TANH tanh
+#define SIGMOID(x) (0.5 * tanh(0.5 * (x)) + 0.5)
 #include "rnn_impl.inc"
 #undef T
 #undef RNN
 #undef GEMM
 #undef TANH
+#undef SIGMOID

@@ -1,76 +1,97 @@
-/* rnn_math.h: a tanh the compiler can vectorize, for the float recurrent gates (see rnn.h).
+/* rnn_math.h: sigmoid and tanh the compiler can vectorize, for the float recurrent gates.
  *
  * libm's tanhf is a function call per value, which keeps the gate loops scalar; with five
- * of them per LSTM unit and step the gates cost more than the recurrent GEMM. This tanh is
- * straight-line arithmetic (no calls, no table, no data-dependent branch), so a gate loop
- * over j vectorizes, and it gives the same bits on every ISA and thread count (no FMA
- * contraction in ISO C mode, and only +, -, *, / and bit operations).
+ * of them per LSTM unit and step the gates cost more than the recurrent GEMM. These are
+ * straight-line float arithmetic (no calls, no tables, no branches: the selects are bit
+ * masks), so a gate loop over j vectorizes (16 lanes with AVX-512), and they give the same
+ * bits on every ISA and thread count (no FMA contraction in ISO C; only +, -, *, / and bit
+ * operations).
  *
- * It computes in double, for a float result: with a = min(|x|, 20),
- *   e = exp(2a) = 2^k * p(r),  k = round(2a / ln 2),  r = 2a - k ln 2 in [-ln2/2, ln2/2],
- *   p the degree-10 Taylor polynomial of exp (relative error < 3e-13 on that interval),
- *   2^k built in the exponent bits (k + 1023 << 52), k rounded by the 1.5 * 2^52 trick;
- *   tanh(a) = (e - 1) / (e + 1), and a * (1 - a^2 / 3) below 1e-5 (where e - 1 cancels);
- *   the sign of x copied back. Error: below 1e-10 relative, far under float's 6e-8 ulp.
- * NaN stays NaN (the clamp leaves bit patterns above inf's); +-inf gives +-1.
+ *   exp(y), y clamped to [-87, 88]: 2^k * p(r), k = round(y / ln 2) (the 1.5 * 2^23 trick),
+ *       r = y - k ln 2 (ln 2 split in two, Cody and Waite) in [-ln2/2, ln2/2], p the
+ *       degree-7 Taylor polynomial (relative error < 1e-8), 2^k built as (k + 127) << 23.
+ *   sigmoid(x) = 1 / (1 + exp(-x))             (no cancellation anywhere)
+ *   tanh(x), a = |x|: a + a^3 P(a^2) below 0.625 (P of degree 4, fitted by least squares
+ *       on Chebyshev nodes), else 1 - 2 / (exp(2a) + 1) with a clamped to 9 (tanh is 1 in
+ *       float beyond); the sign of x copied back.
+ * Errors: within 2 float ulps of the exact values (tests/kernels/test_native_recurrent.py
+ * checks them over a grid and the special values). NaN gives NaN; +-inf gives +-1 (tanh),
+ * 1 or 0 (sigmoid).
  */
 #ifndef TDL_RNN_MATH_H
 #define TDL_RNN_MATH_H
 #include <stdint.h>
 #include <string.h>
 
-static inline uint64_t tdl_rnn_bits(double x)
+static inline uint32_t tdl_rnn_bits(float x)
 {
-    uint64_t b;
+    uint32_t b;
     memcpy(&b, &x, sizeof b);
     return b;
 }
 
-static inline double tdl_rnn_from_bits(uint64_t b)
+static inline float tdl_rnn_from_bits(uint32_t b)
 {
-    double x;
+    float x;
     memcpy(&x, &b, sizeof x);
     return x;
 }
 
-/* exp(y) for y in [0, 40]. */
-static inline double tdl_rnn_exp_small(double y)
+/* lo where pick is 0, hi where it is all ones (a bit mask, not a branch). */
+static inline float tdl_rnn_select(uint32_t pick, float hi, float lo)
 {
-    const double magic = 6755399441055744.0;  /* 1.5 * 2^52: adding it rounds to an integer */
-    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    double shifted = y * 1.44269504088896338700 + magic;
-    double k = shifted - magic;
-    uint64_t ki = tdl_rnn_bits(shifted) - tdl_rnn_bits(magic);
-    double r = (y - k * ln2_hi) - k * ln2_lo;
-    double p = 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    return p * tdl_rnn_from_bits((ki + 1023u) << 52);
+    return tdl_rnn_from_bits((tdl_rnn_bits(hi) & pick) | (tdl_rnn_bits(lo) & ~pick));
 }
 
-static inline float tdl_rnn_tanhf(float xf)
+/* x clamped to [lo, hi] (lo < 0 < hi); NaN stays NaN. Compares bit patterns. */
+static inline float tdl_rnn_clamp(float x, float lo, float hi)
 {
-    const uint64_t sign_bit = (uint64_t)1 << 63, inf_bits = (uint64_t)0x7ff0 << 48;
-    const double x = (double)xf;
-    /* The selects are bit masks over bit patterns (ordered like the values for a >= 0):
-     * no FP compare and no branch, which would stop the compiler vectorizing the loop. */
-    uint64_t a_bits = tdl_rnn_bits(x) & ~sign_bit;
-    const uint64_t clamp = tdl_rnn_bits(20.0), tiny = tdl_rnn_bits(1e-5);
-    uint64_t big = -(uint64_t)((a_bits > clamp) & (a_bits <= inf_bits));  /* NaN stays NaN */
-    a_bits = (clamp & big) | (a_bits & ~big);
-    const double a = tdl_rnn_from_bits(a_bits), e = tdl_rnn_exp_small(2.0 * a);
-    const double near_zero = a * (1.0 - a * a * (1.0 / 3.0)), ratio = (e - 1.0) / (e + 1.0);
-    const uint64_t small = -(uint64_t)(a_bits < tiny);
-    const uint64_t t_bits = (tdl_rnn_bits(near_zero) & small) | (tdl_rnn_bits(ratio) & ~small);
-    return (float)tdl_rnn_from_bits(t_bits | (tdl_rnn_bits(x) & sign_bit));
+    const uint32_t b = tdl_rnn_bits(x), mag = b & 0x7fffffffu, inf = 0x7f800000u;
+    const uint32_t neg = -(uint32_t)(b >> 31);
+    const uint32_t over = -(uint32_t)((mag <= inf) & (mag > tdl_rnn_bits(hi)) & ~neg);
+    const uint32_t under = -(uint32_t)((mag <= inf) & (mag > (tdl_rnn_bits(lo) & 0x7fffffffu))
+                                       & neg);
+    return tdl_rnn_select(over, hi, tdl_rnn_select(under, lo, x));
+}
+
+static inline float tdl_rnn_expf(float y)
+{
+    const float magic = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
+    const float ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187e-06f;
+    y = tdl_rnn_clamp(y, -87.0f, 88.0f);
+    const float shifted = y * 1.44269504088896341f + magic, k = shifted - magic;
+    const uint32_t ki = tdl_rnn_bits(shifted) - tdl_rnn_bits(magic);
+    const float r = (y - k * ln2_hi) - k * ln2_lo;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return p * tdl_rnn_from_bits((ki + 127u) << 23);
+}
+
+static inline float tdl_rnn_sigmoidf(float x)
+{
+    return 1.0f / (1.0f + tdl_rnn_expf(-x));
+}
+
+static inline float tdl_rnn_tanhf(float x)
+{
+    const uint32_t sign = tdl_rnn_bits(x) & 0x80000000u;
+    const float a = tdl_rnn_from_bits(tdl_rnn_bits(x) ^ sign);
+    const float z = a * a;
+    float p = -0.00615426f;
+    p = p * z + 0.02104489f;
+    p = p * z - 0.0538637f;
+    p = p * z + 0.13332888f;
+    p = p * z - 0.3333333f;
+    const float near_zero = a + a * z * p;
+    const float far = 1.0f - 2.0f / (tdl_rnn_expf(2.0f * tdl_rnn_clamp(a, -9.0f, 9.0f)) + 1.0f);
+    const uint32_t small = -(uint32_t)(tdl_rnn_bits(a) < tdl_rnn_bits(0.625f));
+    return tdl_rnn_from_bits(tdl_rnn_bits(tdl_rnn_select(small, near_zero, far)) | sign);
 }
 
 #endif
