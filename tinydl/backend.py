@@ -26,7 +26,7 @@ import numpy as np
 from tinydl import anomaly, profiler
 from tinydl.config import (backend, clear_session, epsilon, floatx,  # noqa: F401 (keras.backend)
                            image_data_format, set_floatx, set_image_data_format)
-from tinydl.kernels import reference
+from tinydl.kernels import depthwise, reference
 from tinydl.kernels.limits import check_argmax_plane, check_elements, check_scalars
 from tinydl.kernels.shapes import padded_output_hw
 
@@ -581,23 +581,11 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
                 pool_argmax, pool_geometry)
 
 
-def _depthwise_checks(where, x_shape, w, strides, pads):
-    _check_ndim(where, "kernel", w, 4, "(KH, KW, C, M)")
-    if x_shape[3] != w.shape[2]:
-        raise ValueError(f"{where}: the kernel {tuple(w.shape)} (KH, KW, C, M) expects "
-                         f"C={w.shape[2]} input channels, but the input {tuple(x_shape)} has "
-                         f"{x_shape[3]}")
-    _check_window(where, x_shape[1:3], w.shape[:2], strides, pads)
-    return _conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[2] * w.shape[3])
-
-
 def depthwise_conv2d_forward(x, w, strides, pads):
     """Depthwise convolution, (N, H, W, C) x (KH, KW, C, M) -> (N, OH, OW, C*M); see
-    tinydl.kernels.reference.depthwise_conv2d_forward."""
-    where = "depthwise_conv2d"
-    x, w = _float_arrays(where, x=x, w=w)
-    _check_ndim(where, "x", x, 4, "(N, H, W, C)")
-    _depthwise_checks(where, x.shape, w, strides, pads)
+    tinydl.kernels.depthwise (its checks and both twins)."""
+    x, w = _float_arrays("depthwise_conv2d", x=x, w=w)
+    depthwise.check_forward(x, w, strides, pads)
     return _run("depthwise_conv2d_forward", x, w, tuple(strides), tuple(pads))
 
 
@@ -605,8 +593,7 @@ def depthwise_conv2d_backward_input(dy, w, x_shape, strides, pads):
     """Gradient of depthwise_conv2d_forward with respect to x: (N, H, W, C)."""
     where = "depthwise_conv2d_backward_input"
     dy, w = _float_arrays(where, dy=dy, w=w)
-    x_shape = _check_image_shape(where, x_shape)
-    _check_shape(where, "dy", dy, _depthwise_checks(where, x_shape, w, strides, pads))
+    x_shape = depthwise.check_backward_input(dy, w, x_shape, strides, pads)
     return _run(where, dy, w, x_shape, tuple(strides), tuple(pads))
 
 
@@ -614,14 +601,7 @@ def depthwise_conv2d_backward_kernel(dy, x, kernel_hw, strides, pads):
     """Gradient of depthwise_conv2d_forward with respect to its kernel: (KH, KW, C, M)."""
     where = "depthwise_conv2d_backward_kernel"
     dy, x = _float_arrays(where, dy=dy, x=x)
-    _check_ndim(where, "x", x, 4, "(N, H, W, C)")
-    _check_ndim(where, "dy", dy, 4, "(N, OH, OW, C*M)")
-    kernel_hw = tuple(int(s) for s in kernel_hw)
-    _check_window(where, x.shape[1:3], kernel_hw, strides, pads)
-    if dy.shape[3] % x.shape[3]:
-        raise ValueError(f"{where}: dy's channels {dy.shape[3]} must be a multiple of x's "
-                         f"{x.shape[3]} (C*M)")
-    _check_shape(where, "dy", dy, _conv_out_shape(x.shape, kernel_hw, strides, pads, dy.shape[3]))
+    kernel_hw = depthwise.check_backward_kernel(dy, x, kernel_hw, strides, pads)
     return _run(where, dy, x, kernel_hw, tuple(strides), tuple(pads))
 
 

@@ -14,6 +14,10 @@ import numpy as np
 from tinydl import _native as _ext
 from tinydl.kernels.shapes import padded_output_hw
 from tinydl.kernels import reference
+from tinydl.kernels.depthwise import (  # noqa: F401  (the depthwise family's twins)
+    depthwise_conv2d_backward_input_native as depthwise_conv2d_backward_input,
+    depthwise_conv2d_backward_kernel_native as depthwise_conv2d_backward_kernel,
+    depthwise_conv2d_forward_native as depthwise_conv2d_forward)
 
 MICROKERNELS = ("auto", "avx512", "avx2", "generic")
 
