@@ -273,6 +273,11 @@ class LSTM(_RNN):
 
     def _run_fused(self, x_tm, states, mask_tm):
         u, last = self.units, x_tm.shape[0] - 1
+        if mask_tm is None and not self.return_sequences:  # only the last step is needed
+            final = LSTMSequence.apply(x_tm, self.kernel, self.recurrent_kernel, self.bias,
+                                       states[0], states[1], None, last_only=True)
+            h = final[:, :u]
+            return ops.reshape(h, (1,) + h.shape), [h, final[:, u:]]
         out = LSTMSequence.apply(x_tm, self.kernel, self.recurrent_kernel, self.bias, states[0],
                                  states[1], mask_tm)
         return out[:, :, :u], [out[last, :, :u], out[last, :, u:]]
