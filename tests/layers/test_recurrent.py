@@ -241,7 +241,6 @@ def test_lstm_last_step_path_matches_pytorch(backend):
     (lambda: layers.LSTM(0), ValueError, "units"),
     (lambda: layers.GRU(4, dropout=1.5), ValueError, "dropout"),
     (lambda: layers.SimpleRNN(4, recurrent_dropout=-0.1), ValueError, "recurrent_dropout"),
-    (lambda: layers.LSTM(4, stateful=True), NotImplementedError, "stateful"),
     (lambda: layers.LSTM(4, use_cudnn="yes"), ValueError, "use_cudnn"),
     (lambda: layers.Embedding(0, 4), ValueError, "input_dim"),
     (lambda: layers.Embedding(10, 2.5), ValueError, "output_dim"),
