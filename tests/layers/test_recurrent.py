@@ -298,3 +298,17 @@ def test_recurrent_dropout_trains_and_is_off_at_inference():
     a, b = layer(x).data, layer(x).data
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(layer(x, training=True).data, a)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: layers.Conv1D(5, 3, groups=2), "filters must be evenly divisible"),
+    (lambda: layers.Conv1D(4, 3, groups=0), "groups"),
+])
+def test_conv1d_groups_bad_arguments_raise(make, words):
+    with pytest.raises(ValueError, match=words):
+        make()
+
+
+def test_conv1d_groups_need_channels_divisible_by_groups():
+    with pytest.raises(ValueError, match="input channels must be evenly divisible"):
+        layers.Conv1D(4, 3, groups=2)(np.ones((1, 6, 3), np.float32))
