@@ -14,6 +14,7 @@ from tinydl.autograd import no_grad
 from tinydl.callbacks import CallbackList
 from tinydl import tree
 from tinydl.models import data
+from tinydl.tensor import Tensor
 from tinydl.distributed import training as distributed  # noqa: E402 (after models.data)
 
 
@@ -195,7 +196,8 @@ def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None
             if getattr(source, "checks_each_batch", False):
                 self._check_input(xb, "predict")
             cbs.on_predict_batch_begin(step)
-            batch = tree.map_structure(lambda t: getattr(t, "data", t), self.predict_step((xb,)))
+            batch = tree.map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t),
+                                       self.predict_step((xb,)))
             outputs.append(batch)
             cbs.on_predict_batch_end(step, {"outputs": batch})
     cbs.on_predict_end()
