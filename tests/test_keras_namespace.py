@@ -50,7 +50,7 @@ def test_clear_session_restarts_layer_names():
 
 @pytest.mark.parametrize("expression", [
     "keras.layers.ConvLSTM2D", "keras.layers.Conv3D", "keras.callbacks.TensorBoard",
-    "keras.optimizers.Ftrl", "keras.losses.Dice", "keras.metrics.F1Score",
+    "keras.optimizers.Ftrl", "keras.losses.Dice", "keras.metrics.MeanIoU",
     "keras.activations.sparsemax", "keras.initializers.STFT", "keras.regularizers.OrthogonalRegularizer",
     "keras.datasets.imdb", "keras.applications", "keras.models.model_from_json",
     "keras.saving.serialize_keras_object", "keras.utils.audio_dataset_from_directory"])
