@@ -35,7 +35,15 @@ def _checks(where: str, x_shape, w, strides, pads) -> tuple:
 
 
 def check_forward(x, w, strides, pads) -> None:
-    """Raise ValueError unless x (N, H, W, C) and w (KH, KW, C, M) fit strides and pads."""
+    """Raise ValueError unless x (N, H, W, C) and w (KH, KW, C, M) fit strides and pads.
+
+    Example:
+        >>> check_forward(np.ones((1, 4, 4, 2)), np.ones((3, 3, 2, 1)), (1, 1), (0, 0, 0, 0))
+        >>> check_forward(np.ones((1, 4, 4, 3)), np.ones((3, 3, 2, 1)), (1, 1), (0, 0, 0, 0))
+        Traceback (most recent call last):
+        ...
+        ValueError: ...
+    """
     from tinydl import backend
 
     backend._check_ndim("depthwise_conv2d", "x", x, 4, "(N, H, W, C)")
@@ -43,7 +51,13 @@ def check_forward(x, w, strides, pads) -> None:
 
 
 def check_backward_input(dy, w, x_shape, strides, pads) -> tuple:
-    """Check dy against the forward output shape; return x_shape as a tuple of ints."""
+    """Check dy against the forward output shape; return x_shape as a tuple of ints.
+
+    Example:
+        >>> dy, w = np.ones((1, 2, 2, 2)), np.ones((3, 3, 2, 1))
+        >>> check_backward_input(dy, w, [1, 4, 4, 2], (1, 1), (0, 0, 0, 0))
+        (1, 4, 4, 2)
+    """
     from tinydl import backend
 
     where = "depthwise_conv2d_backward_input"
@@ -53,7 +67,13 @@ def check_backward_input(dy, w, x_shape, strides, pads) -> tuple:
 
 
 def check_backward_kernel(dy, x, kernel_hw, strides, pads) -> tuple:
-    """Check dy (N, OH, OW, C*M) against x and the window; return kernel_hw as ints."""
+    """Check dy (N, OH, OW, C*M) against x and the window; return kernel_hw as ints.
+
+    Example:
+        >>> dy, x = np.ones((1, 2, 2, 4)), np.ones((1, 4, 4, 2))
+        >>> check_backward_kernel(dy, x, [3, 3], (1, 1), (0, 0, 0, 0))
+        (3, 3)
+    """
     from tinydl import backend
 
     where = "depthwise_conv2d_backward_kernel"
@@ -117,6 +137,15 @@ def depthwise_conv2d_backward_input_reference(dy, w, x_shape, strides, pads):
 
     Args:
         dy: (N, OH, OW, C*M). w: (KH, KW, C, M). x_shape: (N, H, W, C).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))
+        >>> dy = rng.normal(size=(2, 3, 3, 6))
+        >>> dx = depthwise_conv2d_backward_input_reference(dy, w, x.shape, (2, 2), (1, 1, 1, 1))
+        >>> y = depthwise_conv2d_forward_reference(x, w, (2, 2), (1, 1, 1, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))   # the adjoint of the forward
+        ((2, 5, 5, 3), True)
     """
     kh, kw, c, m = w.shape
     n, h, wd, _ = x_shape
@@ -135,6 +164,15 @@ def depthwise_conv2d_backward_kernel_reference(dy, x, kernel_hw, strides, pads):
 
     Args:
         dy: (N, OH, OW, C*M). x: (N, H, W, C). kernel_hw: (KH, KW).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))
+        >>> dy = rng.normal(size=(2, 3, 3, 6))
+        >>> dw = depthwise_conv2d_backward_kernel_reference(dy, x, (3, 3), (2, 2), (1, 1, 1, 1))
+        >>> y = depthwise_conv2d_forward_reference(x, w, (2, 2), (1, 1, 1, 1))
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum()))   # the forward is linear in w
+        ((3, 3, 3, 2), True)
     """
     n, _, _, c = x.shape
     out_hw = dy.shape[1:3]
@@ -157,7 +195,16 @@ def _top_left(pads) -> tuple:
 
 
 def depthwise_conv2d_forward_native(x, w, strides, pads):
-    """As depthwise_conv2d_forward_reference, in C (tdl_depthwise_*_forward)."""
+    """As depthwise_conv2d_forward_reference, in C (tdl_depthwise_*_forward).
+
+    Example:
+        >>> rng = np.random.default_rng(1)
+        >>> x = rng.normal(size=(2, 6, 5, 3)).astype(np.float32)
+        >>> w = rng.normal(size=(3, 2, 3, 2)).astype(np.float32)
+        >>> mine = depthwise_conv2d_forward_native(x, w, (2, 1), (1, 1, 0, 1))
+        >>> bool(np.allclose(mine, depthwise_conv2d_forward_reference(x, w, (2, 1), (1, 1, 0, 1)), atol=1e-4))
+        True
+    """
     from tinydl import _native
 
     kh, kw, c, m = w.shape
@@ -170,7 +217,16 @@ def depthwise_conv2d_forward_native(x, w, strides, pads):
 
 
 def depthwise_conv2d_backward_input_native(dy, w, x_shape, strides, pads):
-    """As depthwise_conv2d_backward_input_reference, in C (tdl_depthwise_*_backward_input)."""
+    """As depthwise_conv2d_backward_input_reference, in C (tdl_depthwise_*_backward_input).
+
+    Example:
+        >>> rng = np.random.default_rng(1)
+        >>> w, dy = rng.normal(size=(3, 3, 2, 2)).astype(np.float32), rng.normal(size=(1, 2, 2, 4)).astype(np.float32)
+        >>> mine = depthwise_conv2d_backward_input_native(dy, w, (1, 4, 4, 2), (1, 1), (0, 0, 0, 0))
+        >>> bool(np.allclose(mine, depthwise_conv2d_backward_input_reference(dy, w, (1, 4, 4, 2), (1, 1), (0, 0, 0, 0)),
+        ...                  atol=1e-4))
+        True
+    """
     from tinydl import _native
 
     if dy.size == 0 or w.size == 0 or 0 in x_shape:
@@ -181,7 +237,16 @@ def depthwise_conv2d_backward_input_native(dy, w, x_shape, strides, pads):
 
 
 def depthwise_conv2d_backward_kernel_native(dy, x, kernel_hw, strides, pads):
-    """As depthwise_conv2d_backward_kernel_reference, in C (tdl_depthwise_*_backward_kernel)."""
+    """As depthwise_conv2d_backward_kernel_reference, in C (tdl_depthwise_*_backward_kernel).
+
+    Example:
+        >>> rng = np.random.default_rng(1)
+        >>> x, dy = rng.normal(size=(1, 4, 4, 2)).astype(np.float32), rng.normal(size=(1, 2, 2, 4)).astype(np.float32)
+        >>> mine = depthwise_conv2d_backward_kernel_native(dy, x, (3, 3), (1, 1), (0, 0, 0, 0))
+        >>> bool(np.allclose(mine, depthwise_conv2d_backward_kernel_reference(dy, x, (3, 3), (1, 1), (0, 0, 0, 0)),
+        ...                  atol=1e-4))
+        True
+    """
     from tinydl import _native
 
     if dy.size == 0 or x.size == 0:
