@@ -202,35 +202,9 @@ def _jsonable_shape(shape):
     return [_jsonable_shape(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
-def save_model(model, path) -> None:
-    """Write architecture, compile settings, weights and optimizer state to path, atomically.
-
-    Args:
-        model: a built model.
-        path: a '.tinydl' / '.keras' file, or '.h5' (needs h5py).
-
-    Raises:
-        ValueError: the model is not built, or holds something that load_model could not
-            rebuild (a Lambda layer, an unregistered layer class, a loss, metric or optimizer
-            that is a function or not one of tinydl's classes), or an unsupported file name.
-
-    Example:
-        >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "m.tinydl")
-        >>> tinydl.utils.set_random_seed(0)
-        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
-        >>> model.compile("adam", "mse")
-        >>> _ = model.fit(np.ones((4, 3)), np.zeros((4, 2)), verbose=0)
-        >>> save_model(model, path)
-        >>> document, arrays = saving.load(path)
-        >>> document["kind"], [key for key in sorted(arrays) if not key.startswith("optimizer/slot")]
-        ('model', ['optimizer/iterations', 'optimizer/learning_rate', 'weights/0', 'weights/1'])
-        >>> save_model(tinydl.Sequential([tinydl.layers.Dense(2)]), path)
-        Traceback (most recent call last):
-        ...
-        ValueError: save: model '...' has no weights yet; build it first ...
-    """
-    _require_built(model, "save")
+def model_document(model) -> tuple[dict, dict]:
+    """(document, arrays) of tinydl's own model file: architecture, compile settings,
+    weights and optimizer state (see save_model)."""
     _require_loadable_layers(model)
     arrays = _weight_arrays(model)
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
@@ -249,7 +223,22 @@ def save_model(model, path) -> None:
         raise ValueError(f"cannot save model '{model.name}': a get_config() returned something "
                          f"that is not JSON (finite numbers, strings, lists, dicts), which "
                          f"load_model would refuse: {exc}") from None
-    saving.save(path, document, arrays)
+    return document, arrays
+
+
+def save_model(model, path) -> None:
+    """Write architecture, compile settings, weights and optimizer state to path, atomically.
+
+    Raises:
+        ValueError: the model is not built, or holds something that load_model could not
+            rebuild (a Lambda layer, an unregistered layer class, a loss, metric or optimizer
+            that is a function or not one of tinydl's classes).
+    """
+    _require_built(model, "save")
+    from tinydl import saving_keras_files
+    if saving_keras_files.save_model(model, path):
+        return
+    saving.save(path, *model_document(model))
 
 
 def save_weights(model, path) -> None:
@@ -272,6 +261,9 @@ def save_weights(model, path) -> None:
         ('weights', [(3, 2), (2,)])
     """
     _require_built(model, "save_weights")
+    from tinydl import saving_keras_files
+    if saving_keras_files.save_weights(model, path):
+        return
     saving.save(path, {"kind": WEIGHTS_KIND, "weight_names": _weight_names(model)},
                 _weight_arrays(model))
 
@@ -335,7 +327,8 @@ def _check_no_other_arrays(stored, known) -> None:
         raise saving.invalid(stored.path, f"it holds unexpected arrays {unexpected[:5]}")
 
 
-def load_weights(model, path, max_bytes: int | None = None) -> None:
+def load_weights(model, path, max_bytes: int | None = None, by_name: bool = False,
+                 skip_mismatch: bool = False) -> None:
     """Set model's weights from a file written by save_weights or save.
 
     Every count, shape and dtype is checked on the file's declarations first, then every
@@ -367,6 +360,9 @@ def load_weights(model, path, max_bytes: int | None = None) -> None:
         tinydl.saving.ModelFileError: cannot load '...': weight ... has shape (3, 2) in the file, but (4, 2) in the ...
     """
     _require_built(model, "load_weights")
+    from tinydl import saving_keras_files
+    if saving_keras_files.load_weights(model, path, max_bytes, by_name, skip_mismatch):
+        return
     with saving.open_file(path, max_bytes) as stored:
         _check_weights_fit(stored, model)
         keys = [spec.key for spec in _declared_weights(stored)]
@@ -458,8 +454,9 @@ def load_model(path, custom_objects: dict | None = None, compile: bool = True,
         max_bytes: the most the file's arrays may total, and its architecture's weights
             (default tinydl.saving.MAX_LOAD_BYTES, 1 GiB). Raise it for a larger model.
         compile: False leaves out the compile settings and the optimizer state (Keras').
-        custom_objects: {name: class} for the layer and model classes the file names (your
-            Layer / Model subclasses, which are also found by name once defined).
+        custom_objects: {name: class or function} for the layer and model classes the file
+            names (your Layer / Model subclasses, also found by name once defined in tinydl's
+            own files), and a Lambda's function in Keras' files (tinydl.saving_keras_files).
         safe_mode: accepted for Keras programs; tinydl never runs code from a file anyway.
 
     Raises:
@@ -497,6 +494,10 @@ def load_model(path, custom_objects: dict | None = None, compile: bool = True,
     from tinydl.layers.base import custom_object_scope
 
     limit = saving.load_limit(max_bytes)
+    from tinydl import saving_keras_files
+    keras_model = saving_keras_files.load_model(path, custom_objects, compile, limit)
+    if keras_model is not None:
+        return keras_model
     with saving.open_file(path, limit) as stored, custom_object_scope(custom_objects):
         if stored.document.get("kind") != MODEL_KIND:
             raise saving.invalid(path, "it holds only weights (written by save_weights); "

@@ -2,8 +2,11 @@
 
 A model file holds one JSON document (format version, architecture, compile settings and,
 for every array, its entry name, dtype, shape and SHA-256) and the arrays it describes.
-Two containers hold it: '.tinydl' / '.keras', a zip of the document and .npy entries
-(tinydl.saving_zip), and '.h5', HDF5 with the document as an attribute (tinydl.saving_h5).
+Two containers hold it: '.tinydl', a zip of the document and .npy entries (tinydl.saving_zip),
+and '.h5', HDF5 with the document as a dataset (tinydl.saving_h5), which model.save writes
+beside Keras' legacy layout (tinydl.saving_legacy_h5). A '.keras' name is Keras 3's format
+(tinydl.saving_keras_zip); a '.keras' zip holding tinydl.json (tinydl 0.1's) is read here.
+tinydl.saving_keras_files tells the two apart and dispatches (see docs/saving.md).
 
 Loading trusts nothing in a file, and checks before it reads or allocates:
     - the path is a regular file (a FIFO or a device would block or never end);
@@ -714,54 +717,33 @@ def save_model(model, filepath) -> None:
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
-    """keras.saving.load_model: rebuild a model written by model.save (see tinydl.model_io).
+    """keras.saving.load_model: rebuild a model written by model.save or by Keras.
 
     custom_objects ({name: class}) names your Layer and Model subclasses; they are also found
     by class name once defined (they register themselves). compile=False skips the compile
     settings and optimizer state. No code is ever run from the file.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.tinydl")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="out")])
+        >>> model.compile("adam", "mse")
+        >>> model.save(path)
+        >>> loaded = load_model(path)
+        >>> [layer.name for layer in loaded.layers], loaded.loss
+        (['out'], 'mse')
+        >>> load_model(path, compile=False).optimizer is None
+        True
     """
     from tinydl import model_io
     return model_io.load_model(filepath, custom_objects=custom_objects, compile=compile)
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
-    """A class decorator, as Keras'.
-
-    A Layer subclass is already registered by its class name (tinydl.layers.LAYER_CLASSES),
-    so this checks the name is free and returns the class.
-
-    Args:
-        package: accepted for Keras' signature.
-        name: None, or the class's own name.
-
-    Returns:
-        The decorator.
-
-    Raises:
-        ValueError: (when decorating) a name other than the class's.
-
-    Example:
-        >>> @register_keras_serializable(package="demo")
-        ... class Scale(tinydl.Layer):
-        ...     def call(self, x):
-        ...         return x * 2.0
-        >>> from tinydl.layers.base import LAYER_CLASSES
-        >>> LAYER_CLASSES["Scale"] is Scale
-        True
-        >>> register_keras_serializable(name="Other")(Scale)
-        Traceback (most recent call last):
-        ...
-        ValueError: register_keras_serializable: tinydl registers layers by class name, so name= must be 'Scale' or ...
-    """
-    def register(cls):
-        from tinydl.layers.base import LAYER_CLASSES, Layer
-        if isinstance(cls, type) and issubclass(cls, Layer) and name not in (None, cls.__name__):
-            raise ValueError(f"register_keras_serializable: tinydl registers layers by class "
-                             f"name, so name= must be {cls.__name__!r} or None. Received: {name!r}")
-        if isinstance(cls, type) and issubclass(cls, Layer):
-            LAYER_CLASSES[cls.__name__] = cls
-        return cls
-    return register
+    """Keras' class decorator: registers the class under 'package>name' (see
+    tinydl.saving_keras.register_keras_serializable)."""
+    from tinydl import saving_keras
+    return saving_keras.register_keras_serializable(package=package, name=name)
 
 
 from tinydl import keras_names  # noqa: E402

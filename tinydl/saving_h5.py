@@ -36,26 +36,11 @@ from tinydl.saving import invalid
 DOCUMENT, CHECKSUM = "tinydl.json", "tinydl_sha256"
 LIBVER = ("v108", "v108")  # object headers with checksums; readable by HDF5 1.8 and later
 ENTRY_NAME = re.compile(r"arrays/[0-9]+")
+KERAS_GROUPS = ("model_weights/", "optimizer_weights/")
 
 
-def write(h5py, path, document: dict, arrays: dict) -> None:
-    """Write document and arrays to an HDF5 file at path, atomically.
-
-    Args:
-        h5py: the h5py module (imported by the caller, as it is optional).
-        path: the file to write.
-        document: a JSON-able dict; 'format', 'format_version' and 'arrays' are added.
-        arrays: {key: array}; each becomes the dataset arrays/<i>.
-
-    Example:
-        >>> import os, tempfile
-        >>> import h5py
-        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
-        >>> write(h5py, path, {"kind": "weights"}, {"w": np.ones((2, 3), np.float32)})
-        >>> with h5py.File(path, "r") as h5:
-        ...     sorted(h5), h5["arrays/0"].shape, len(h5.attrs["tinydl_sha256"])
-        (['arrays', 'tinydl.json'], (2, 3), 64)
-    """
+def write_into(h5, document: dict, arrays: dict) -> None:
+    """Write document and arrays into an open, writable HDF5 file h5 (tinydl's layout)."""
     table = {}
     for i, (key, array) in enumerate(arrays.items()):
         array = np.asarray(array, order="C")
@@ -64,13 +49,17 @@ def write(h5py, path, document: dict, arrays: dict) -> None:
     document = {"format": saving.FORMAT_NAME, "format_version": saving.FORMAT_VERSION, **document,
                 "arrays": table}
     text = json.dumps(document, allow_nan=False).encode("utf-8")
+    h5.create_dataset(DOCUMENT, data=np.frombuffer(text, np.uint8))
+    h5.attrs[CHECKSUM] = np.bytes_(hashlib.sha256(text).hexdigest())
+    for key, array in arrays.items():
+        h5.create_dataset(table[key]["entry"], data=np.asarray(array, order="C"))
 
+
+def write(h5py, path, document: dict, arrays: dict) -> None:
+    """Write document and arrays to an HDF5 file at path, atomically."""
     def write_to(f):
         with h5py.File(f, "w", libver=LIBVER) as h5:
-            h5.create_dataset(DOCUMENT, data=np.frombuffer(text, np.uint8))
-            h5.attrs[CHECKSUM] = np.bytes_(hashlib.sha256(text).hexdigest())
-            for key, array in arrays.items():
-                h5.create_dataset(table[key]["entry"], data=np.asarray(array, order="C"))
+            write_into(h5, document, arrays)
 
     saving.atomic_write(path, write_to)
 
@@ -244,7 +233,10 @@ def _document(h5py, h5, datasets: dict, path) -> dict:
 
 def _check_entries(path, datasets: dict, specs: dict) -> None:
     declared = {spec.entry for spec in specs.values()}
-    unexpected = sorted(set(datasets) - declared - {DOCUMENT})
+    # A model file also holds Keras' legacy layout (tinydl.saving_legacy_h5), which
+    # check_h5_tree checked and tinydl does not read.
+    unexpected = sorted(n for n in set(datasets) - declared - {DOCUMENT}
+                        if not n.startswith(KERAS_GROUPS))
     if unexpected:
         raise invalid(path, f"unexpected datasets {unexpected[:5]}")
     for spec in specs.values():

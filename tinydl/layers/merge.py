@@ -220,6 +220,12 @@ def batch_dot(x, y, axes: list):
 
     Shapes: (N, *a, d, *b) and (N, *c, d, *e) -> (N, *a, *b, *c, *e), or (N, 1) when that
     leaves only the batch axis.
+
+    Example:
+        >>> x, y = np.arange(6.0).reshape(1, 2, 3), np.ones((1, 3, 4))
+        >>> out = batch_dot(tinydl.Tensor(x), tinydl.Tensor(y), [2, 1])
+        >>> out.shape, bool(np.allclose(out.data, x[0] @ y[0]))
+        ((1, 2, 4), True)
     """
     a0, a1 = axes
     x = ops.transpose(x, [i for i in range(x.ndim) if i != a0] + [a0])   # (N, *rest_x, d)

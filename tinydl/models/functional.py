@@ -207,9 +207,33 @@ class Graph:
 
 
 def graph_from_config(config: dict, custom_objects=None, layers=None) -> tuple:
-    """(inputs, outputs) KerasTensors rebuilt from Graph.get_config(): the layers are made
-    from custom_objects or tinydl's registry of classes (or given, one per config entry, as
-    clone_model does), then called again, node by node."""
+    """(inputs, outputs) KerasTensors rebuilt from Graph.get_config().
+
+    The layers are made from custom_objects or tinydl's registry of classes (or given, one per
+    config entry, as clone_model does), then called again, node by node.
+
+    Args:
+        config: a dict from Graph.get_config().
+        custom_objects: {name: class} for your own layer classes.
+        layers: the layers to use, one per config["layers"] entry; None makes them from
+            the config.
+
+    Returns:
+        (inputs, outputs): KerasTensor structures, as given to Model(inputs, outputs).
+
+    Raises:
+        ValueError: an unknown layer class.
+
+    Example:
+        >>> x = tinydl.Input((3,), name="x")
+        >>> y = tinydl.layers.Dense(2, name="d")(tinydl.layers.Dense(4, name="h")(x))
+        >>> config = Graph(x, y, "demo").get_config()
+        >>> [entry["class_name"] for entry in config["layers"]], config["outputs"]
+        (['InputLayer', 'Dense', 'Dense'], {'node': 2, 'index': 0})
+        >>> inputs, outputs = graph_from_config(config)
+        >>> inputs.shape, outputs.shape, outputs.node.layer.name
+        ((None, 3), (None, 2), 'd')
+    """
     with custom_object_scope(custom_objects):
         return _graph_from_config(config, layers)
 

@@ -195,8 +195,10 @@ class Model(TrainingMixin, Layer):
     def save(self, filepath) -> None:
         """Save architecture, compile settings, weights and optimizer state (see tinydl.model_io).
 
-        filepath ends in '.tinydl' (also '.keras') or '.h5'. Written atomically. A subclassed
-        model has no architecture to store (its call is code): use save_weights.
+        filepath ends in '.tinydl' (tinydl's format), '.keras' (Keras 3's) or '.h5' (Keras'
+        legacy HDF5, with tinydl's own document beside it); see docs/saving.md. Written
+        atomically. A subclassed model has no architecture to store (its call is code): use
+        save_weights, or '.keras' with its class registered (register_keras_serializable).
         """
         model_io.save_model(self, filepath)
 
@@ -204,12 +206,17 @@ class Model(TrainingMixin, Layer):
         """Write only the weights, in the same formats as save(), atomically."""
         model_io.save_weights(self, filepath)
 
-    def load_weights(self, filepath, max_bytes: int | None = None) -> None:
-        """Read weights written by save_weights or save; counts and shapes are checked first.
+    def load_weights(self, filepath, max_bytes: int | None = None, by_name: bool = False,
+                     skip_mismatch: bool = False) -> None:
+        """Read weights written by save_weights or save (or by Keras); counts and shapes are
+        checked first.
 
         max_bytes caps what the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
+        by_name / skip_mismatch: for Keras' legacy '.h5' files, as Keras' (match layers by name;
+        skip, with a warning, those whose weights do not fit).
         """
-        model_io.load_weights(self, filepath, max_bytes=max_bytes)
+        model_io.load_weights(self, filepath, max_bytes=max_bytes, by_name=by_name,
+                              skip_mismatch=skip_mismatch)
 
     def summary(self, line_length: int | None = None, print_fn=None, profile=None,
                 **kwargs) -> None:
