@@ -30,6 +30,24 @@ void tdl_threads_set(int n);
 /* 1 when built with OpenMP, else 0. */
 int tdl_threads_have_openmp(void);
 
+/* The thread pool (threads.c). A job is `tasks` calls fn(ctx, task, worker), task in
+ * [0, tasks), each on one thread; worker in [0, workers) numbers the thread running it (0 is
+ * the caller) so a task can use that thread's scratch, and no two tasks run on one worker at
+ * once. Tasks are claimed dynamically, so which worker runs which task varies from run to run:
+ * a task's result must depend only on its number (tasks write disjoint outputs, or their own
+ * partial sums that the caller then reduces in a fixed order). The call returns when every
+ * task is done; the caller never waits for a helper that has not started (a busy machine's
+ * descheduled thread), only for tasks already claimed. A run from inside a task, or while
+ * another thread's job runs, runs every task on the calling thread (worker 0). */
+typedef void (*tdl_task_fn)(void *ctx, tdl_index task, int worker);
+void tdl_parallel_run(int workers, tdl_index tasks, tdl_task_fn fn, void *ctx);
+
+/* fn(ctx, lo, hi) over [0, n) cut into about workers * TDL_RANGES_PER_THREAD equal ranges,
+ * on the pool; for loops whose iterations are independent. */
+#define TDL_RANGES_PER_THREAD 4
+typedef void (*tdl_range_fn)(void *ctx, tdl_index lo, tdl_index hi);
+void tdl_parallel_for(int workers, tdl_index n, tdl_range_fn fn, void *ctx);
+
 /* Inside a parallel region: this thread's number and the team size (0 and 1 when serial). */
 static inline int tdl_thread_id(void)
 {
