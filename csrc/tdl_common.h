@@ -21,8 +21,8 @@ typedef int64_t tdl_index;
 #define TDL_MAX_THREADS 1024
 
 /* Threads a parallel region may use: the process-wide count (threads.c), the same from every
- * OS thread; 1 when built without OpenMP. Every `omp parallel` passes it (or fewer) to
- * num_threads(...). */
+ * OS thread; 1 when built without OpenMP. Every parallel kernel passes it (or fewer, for small
+ * problems) to tdl_parallel_run as its worker count. */
 int tdl_threads_get(void);
 /* Set the process-wide count for kernels started from now on, from any thread; n outside
  * [1, TDL_MAX_THREADS] is ignored (Python refuses it first). Ignored without OpenMP. */
@@ -47,25 +47,6 @@ void tdl_parallel_run(int workers, tdl_index tasks, tdl_task_fn fn, void *ctx);
 #define TDL_RANGES_PER_THREAD 4
 typedef void (*tdl_range_fn)(void *ctx, tdl_index lo, tdl_index hi);
 void tdl_parallel_for(int workers, tdl_index n, tdl_range_fn fn, void *ctx);
-
-/* Inside a parallel region: this thread's number and the team size (0 and 1 when serial). */
-static inline int tdl_thread_id(void)
-{
-#ifdef TDL_HAVE_OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
-static inline int tdl_thread_count(void)
-{
-#ifdef TDL_HAVE_OPENMP
-    return omp_get_num_threads();
-#else
-    return 1;
-#endif
-}
 
 /* Cache-line (64-byte) aligned scratch memory, owned by one call; NULL when out of memory. */
 static inline void *tdl_alloc(size_t bytes)
