@@ -18,7 +18,8 @@ def call_layers(layers, x, training=None):
     i = 0
     while i < len(layers):
         layer, after = layers[i], layers[i + 1] if i + 1 < len(layers) else None
-        if isinstance(layer, Conv2D) and isinstance(after, MaxPooling2D):
+        if (isinstance(layer, Conv2D) and isinstance(after, MaxPooling2D)
+                and layer.activity_regularizer is None):  # its penalty needs the unpooled output
             pooled = _conv_max_pool(layer, after, x)
             if pooled is not None:
                 x, i = pooled, i + 2
