@@ -48,6 +48,16 @@ void tdl_parallel_run(int workers, tdl_index tasks, tdl_task_fn fn, void *ctx);
 typedef void (*tdl_range_fn)(void *ctx, tdl_index lo, tdl_index hi);
 void tdl_parallel_for(int workers, tdl_index n, tdl_range_fn fn, void *ctx);
 
+/* Raise a failure flag that tasks on several threads may set at once (read after the run). */
+static inline void tdl_flag_set(int *flag)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(flag, 1, __ATOMIC_RELAXED);
+#else
+    *(volatile int *)flag = 1;
+#endif
+}
+
 /* Cache-line (64-byte) aligned scratch memory, owned by one call; NULL when out of memory. */
 static inline void *tdl_alloc(size_t bytes)
 {
