@@ -24,8 +24,9 @@ import weakref
 import numpy as np
 
 from tinydl import anomaly, profiler
-from tinydl.config import (backend, clear_session, epsilon, floatx,  # noqa: F401 (keras.backend)
-                           image_data_format, set_floatx, set_image_data_format)
+from tinydl.config import (backend, clear_session, epsilon, floatx, get_uid,  # noqa: F401 (keras.backend)
+                           image_data_format, is_float_dtype, is_int_dtype, is_keras_tensor,
+                           result_type, set_epsilon, set_floatx, set_image_data_format, standardize_dtype)
 from tinydl.kernels import reference
 from tinydl.kernels.limits import check_argmax_plane, check_elements, check_scalars
 from tinydl.kernels.shapes import padded_output_hw
