@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import threading
 import warnings
 import weakref
 
@@ -64,8 +65,31 @@ _native, _native_error = _import_native()
 _state = {"backend": None, "checks": None, "chosen": False, "warned": False}
 
 
+class _ThreadBackend(threading.local):
+    """The backend a use_backend block chose for this thread (None outside any block)."""
+
+    def __init__(self):
+        self.name = None
+
+
+_thread = _ThreadBackend()
+
+
+def _current() -> str:
+    """This thread's backend: its use_backend block's, else the process-wide one."""
+    return _thread.name or _state["backend"]
+
+
 class ReferenceBackendWarning(RuntimeWarning):
-    """Training runs on the NumPy reference kernels because the C extension did not import."""
+    """Training runs on the NumPy reference kernels because the C extension did not import.
+
+    It is a RuntimeWarning, shown once per process (warn_if_fallback), so that a missing
+    build does not silently make training about 10x slower.
+
+    Example:
+        >>> issubclass(ReferenceBackendWarning, RuntimeWarning)
+        True
+    """
 
 
 # ----------------------------------------------------------------------------- selection
@@ -96,6 +120,8 @@ def _select_backend(name: str, chosen: bool) -> None:
             f"{_native_error} Or use set_backend('reference')."
         )
     _state["backend"], _state["chosen"] = name, chosen
+    if _thread.name is not None:  # set_backend inside a use_backend block: this thread too
+        _thread.name = name
 
 
 def fallback_warning(consume: bool = False) -> str | None:
@@ -104,9 +130,19 @@ def fallback_warning(consume: bool = False) -> str | None:
 
     Args:
         consume: mark it as said (the caller shows it), so that fit does not warn again.
+
+    Returns:
+        The message, or None.
+
+    Example:
+        Asking for the reference backend is a choice, not a fallback:
+
+        >>> with use_backend("reference"):
+        ...     print(fallback_warning())
+        None
     """
-    if _state["backend"] != "reference" or _state["chosen"] or _native is not None \
-            or _state["warned"]:
+    if _current() != "reference" or _state["chosen"] or _thread.name is not None \
+            or _native is not None or _state["warned"]:
         return None
     _state["warned"] = consume
     return ("tinydl is running on its NumPy reference kernels, about 10x slower, because the "
@@ -114,7 +150,19 @@ def fallback_warning(consume: bool = False) -> str | None:
 
 
 def warn_if_fallback(stacklevel: int = 3) -> None:
-    """Warn (ReferenceBackendWarning) once per process when fallback_warning() is due."""
+    """Warn (ReferenceBackendWarning) once per process when fallback_warning() is due.
+
+    Args:
+        stacklevel: passed to warnings.warn (the caller of fit, by default).
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught, use_backend("reference"):
+        ...     warnings.simplefilter("always")
+        ...     warn_if_fallback()
+        >>> caught
+        []
+    """
     message = fallback_warning(consume=True)
     if message is not None:
         warnings.warn(message, ReferenceBackendWarning, stacklevel=stacklevel)
@@ -127,12 +175,20 @@ def get_backend() -> str:
         >>> tinydl.get_backend() in ("native", "reference")
         True
     """
-    return _state["backend"]
+    return _current()
 
 
 @contextlib.contextmanager
 def use_backend(name: str):
     """Context manager that runs the block with another backend, then restores the previous one.
+
+    The choice is this thread's: blocks in two threads may interleave, each running its own
+    kernels, and the process-wide backend (set_backend) is untouched. Threads started inside
+    the block use the process-wide backend.
+
+    Raises:
+        ValueError: for an unknown name.
+        ImportError: for 'native' when the extension is not built.
 
     Example:
         >>> before = tinydl.get_backend()
@@ -142,16 +198,26 @@ def use_backend(name: str):
         >>> tinydl.get_backend() == before
         True
     """
-    previous = (get_backend(), _state["chosen"])
-    set_backend(name)
+    if name not in BACKENDS or (name == "native" and _native is None):
+        _select_backend(name, chosen=True)  # raises the errors set_backend raises
+    previous, _thread.name = _thread.name, name
     try:
         yield
     finally:
-        _select_backend(*previous)
+        _thread.name = previous
 
 
 def native_kernels() -> list[str]:
-    """Names of the kernels the native module implements (empty without the extension)."""
+    """Names of the kernels the native module implements (empty without the extension).
+
+    Returns:
+        A sublist of KERNELS.
+
+    Example:
+        >>> names = native_kernels()
+        >>> set(names) <= set(KERNELS), names == [] if _native is None else "gemm" in names
+        (True, True)
+    """
     if _native is None:
         return []
     return [k for k in KERNELS if hasattr(_native, k)]
@@ -207,7 +273,22 @@ def get_num_threads() -> int:
 
 def default_num_threads() -> int:
     """OpenMP's default, capped at MAX_THREADS: the first entry of OMP_NUM_THREADS when it is
-    a positive int, else the cores this process may run on."""
+    a positive int, else the cores this process may run on.
+
+    Returns:
+        The count, in [1, MAX_THREADS].
+
+    Example:
+        >>> import os
+        >>> saved = os.environ.get("OMP_NUM_THREADS")
+        >>> os.environ["OMP_NUM_THREADS"] = "3,2"           # OpenMP's nested form: the first level
+        >>> default_num_threads()
+        3
+        >>> os.environ["OMP_NUM_THREADS"] = "100000"
+        >>> default_num_threads() == MAX_THREADS
+        True
+        >>> _ = os.environ.pop("OMP_NUM_THREADS") if saved is None else os.environ.update(OMP_NUM_THREADS=saved)
+    """
     first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if first.isdigit() and int(first) > 0:
         return min(int(first), MAX_THREADS)
@@ -292,14 +373,14 @@ def _run(kernel: str, *args):
     args = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in args)
     if profiler.current is None:
         return _dispatch(kernel, args)
-    which = "native" if _state["backend"] == "native" and hasattr(_native, kernel) \
+    which = "native" if _current() == "native" and hasattr(_native, kernel) \
         else "reference"
     return profiler.record_kernel(kernel, args, which, get_num_threads(),
                                   anomaly.current_layer(), _dispatch, kernel, args)
 
 
 def _dispatch(kernel: str, args: tuple):
-    use_native = _state["backend"] == "native" and hasattr(_native, kernel)
+    use_native = _current() == "native" and hasattr(_native, kernel)
     if not use_native:
         return getattr(reference, kernel)(*args)
     checks = _state["checks"]
@@ -426,7 +507,33 @@ def _check_image_shape(where: str, x_shape) -> tuple:
 # ----------------------------------------------------------------------------- kernels
 
 def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=None, relu=False):
-    """relu(alpha * op(a) @ op(b) + beta * c + bias); see tinydl.kernels.reference.gemm."""
+    """relu(alpha * op(a) @ op(b) + beta * c + bias); see tinydl.kernels.reference.gemm.
+
+    Args:
+        As tinydl.kernels.reference.gemm,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.gemm,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a, b, bias = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=5)
+        >>> out = gemm(a, b, trans_b=True, alpha=2.0, bias=bias, relu=True)
+        >>> out.shape, bool(np.allclose(out, np.maximum(2.0 * a @ b.T + bias, 0)))
+        ((3, 5), True)
+        >>> gemm(a, b)
+        Traceback (most recent call last):
+        ...
+        ValueError: gemm: inner dimensions differ: op(a) is (3, 4), op(b) is (5, 4)
+    """
     a, b, c, bias = _float_arrays("gemm", a=a, b=b, c=c, bias=bias)
     _check_ndim("gemm", "a", a, 2, "(M, K)")
     _check_ndim("gemm", "b", b, 2, "(K, N)")
@@ -453,7 +560,38 @@ def _conv_checks(where, x_shape, w_shape, strides, pads):
 
 
 def conv2d_forward(x, w, bias, strides, pads, relu=False):
-    """NHWC convolution with an HWIO kernel; see tinydl.kernels.reference.conv2d_forward."""
+    """NHWC convolution with an HWIO kernel; see tinydl.kernels.reference.conv2d_forward.
+
+    Args:
+        As tinydl.kernels.reference.conv2d_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.conv2d_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> y = conv2d_forward(x, w, bias, strides, pads)
+        >>> xp = np.pad(x, ((0, 0), (1, 1), (0, 1), (0, 0)))
+        >>> windows = sliding_window_view(xp, (3, 2), axis=(1, 2))[:, :, ::2]    # (N, OH, OW, C, KH, KW)
+
+        >>> y.shape, bool(np.allclose(y, np.einsum("nhwcij,ijcf->nhwf", windows, w) + bias))
+        ((2, 5, 3, 4), True)
+        >>> conv2d_forward(x[..., :2], w, bias, strides, pads)
+        Traceback (most recent call last):
+        ...
+        ValueError: conv2d: kernel expects 3 input channels (kernel shape (KH, KW, C, F) = (3, 2, 3, 4)), but ...
+    """
     x, w, bias = _float_arrays("conv2d", x=x, w=w, bias=bias)
     _check_ndim("conv2d", "x", x, 4, "(N, H, W, C)")
     _check_ndim("conv2d", "kernel", w, 4, "(KH, KW, C, F)")
@@ -467,7 +605,33 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
 
 def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
     """conv2d_forward then a max pool with windows `pool` tiling its output (strides == pool,
-    no padding): (p, argmax), see tinydl.kernels.reference.conv2d_max_pool_forward."""
+    no padding): (p, argmax), see tinydl.kernels.reference.conv2d_max_pool_forward.
+
+    Args:
+        As tinydl.kernels.reference.conv2d_max_pool_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.conv2d_max_pool_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4))
+        >>> p, argmax = conv2d_max_pool_forward(x, w, None, (1, 1), (1, 1, 1, 1), True, (2, 2))
+        >>> z = np.maximum(conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1)), 0)    # (2, 5, 7, 4)
+        >>> p.shape, bool(np.allclose(p, z[:, :4, :6].reshape(2, 2, 2, 3, 2, 4).max(axis=(2, 4))))
+        ((2, 2, 3, 4), True)
+        >>> winners = np.take_along_axis(z.reshape(2, -1, 4), argmax.reshape(2, -1, 4), axis=1)
+        >>> bool(np.array_equal(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
+        True
+    """
     where = "conv2d_max_pool"
     x, w, bias = _float_arrays(where, x=x, w=w, bias=bias)
     _check_ndim(where, "x", x, 4, "(N, H, W, C)")
@@ -548,6 +712,38 @@ def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_arg
     pool_argmax and pool_geometry=(window, pads) describe a max pool that followed the
     convolution (strides == window): dy and relu_out are then the pool's gradient and output,
     and the kernel routes dy to the argmax itself (no max_pool2d_backward pass).
+
+    Args:
+        As tinydl.kernels.reference.conv2d_backward_input,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.conv2d_backward_input,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dx = conv2d_backward_input(dy, w, x.shape, strides, pads)
+
+        The input gradient is the adjoint of the convolution: <conv(x), dy> = <x, dx>.
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 6, 3), True)
+        >>> conv2d_backward_input(dy[:, :4], w, x.shape, strides, pads)
+        Traceback (most recent call last):
+        ...
+        ValueError: conv2d_backward_input: dy must have shape (2, 5, 3, 4), ...
     """
     where = "conv2d_backward_input"
     dy, w, relu_out = _float_arrays(where, dy=dy, w=w, relu_out=relu_out)
@@ -567,6 +763,34 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
     """Gradients of conv2d with respect to kernel (KH, KW, C, F) and bias (F,) or None.
 
     relu_out, pool_argmax, pool_geometry: as in conv2d_backward_input.
+
+    Args:
+        As tinydl.kernels.reference.conv2d_backward_kernel,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.conv2d_backward_kernel,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dw, db = conv2d_backward_kernel(dy, x, (3, 2), strides, pads, True)
+
+        The convolution is linear in its kernel too, so <conv(x, w), dy> = <w, dw>:
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum())), bool(np.allclose(db, dy.sum(axis=(0, 1, 2))))
+        ((3, 2, 3, 4), True, True)
     """
     where = "conv2d_backward_kernel"
     dy, x, relu_out = _float_arrays(where, dy=dy, x=x, relu_out=relu_out)
@@ -594,7 +818,36 @@ def _depthwise_checks(where, x_shape, w, strides, pads):
 
 def depthwise_conv2d_forward(x, w, strides, pads):
     """Depthwise convolution, (N, H, W, C) x (KH, KW, C, M) -> (N, OH, OW, C*M); see
-    tinydl.kernels.reference.depthwise_conv2d_forward."""
+    tinydl.kernels.reference.depthwise_conv2d_forward.
+
+    Args:
+        As tinydl.kernels.reference.depthwise_conv2d_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.depthwise_conv2d_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> windows = sliding_window_view(np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), (3, 3), axis=(1, 2))[:, ::2, ::2]
+        >>> expected = np.einsum("nhwcij,ijcm->nhwcm", windows, w).reshape(2, 3, 3, 6)     # channel c*M + m
+        >>> y.shape, bool(np.allclose(y, expected))
+        ((2, 3, 3, 6), True)
+        >>> depthwise_conv2d_forward(x, w[:, :, :2], (2, 2), (1, 1, 1, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: depthwise_conv2d: the kernel (3, 3, 2, 2) (KH, KW, C, M) expects C=2 input channels, but ...
+    """
     where = "depthwise_conv2d"
     x, w = _float_arrays(where, x=x, w=w)
     _check_ndim(where, "x", x, 4, "(N, H, W, C)")
@@ -603,7 +856,35 @@ def depthwise_conv2d_forward(x, w, strides, pads):
 
 
 def depthwise_conv2d_backward_input(dy, w, x_shape, strides, pads):
-    """Gradient of depthwise_conv2d_forward with respect to x: (N, H, W, C)."""
+    """Gradient of depthwise_conv2d_forward with respect to x: (N, H, W, C).
+
+    Args:
+        As tinydl.kernels.reference.depthwise_conv2d_backward_input,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.depthwise_conv2d_backward_input,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> dy = rng.normal(size=(2, 3, 3, 6))
+        >>> dx = depthwise_conv2d_backward_input(dy, w, x.shape, (2, 2), (1, 1, 1, 1))
+
+        The adjoint of the forward: <depthwise(x), dy> = <x, dx>.
+
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 5, 3), True)
+    """
     where = "depthwise_conv2d_backward_input"
     dy, w = _float_arrays(where, dy=dy, w=w)
     x_shape = _check_image_shape(where, x_shape)
@@ -612,7 +893,35 @@ def depthwise_conv2d_backward_input(dy, w, x_shape, strides, pads):
 
 
 def depthwise_conv2d_backward_kernel(dy, x, kernel_hw, strides, pads):
-    """Gradient of depthwise_conv2d_forward with respect to its kernel: (KH, KW, C, M)."""
+    """Gradient of depthwise_conv2d_forward with respect to its kernel: (KH, KW, C, M).
+
+    Args:
+        As tinydl.kernels.reference.depthwise_conv2d_backward_kernel,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.depthwise_conv2d_backward_kernel,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> dy = rng.normal(size=(2, 3, 3, 6))
+        >>> dw = depthwise_conv2d_backward_kernel(dy, x, (3, 3), (2, 2), (1, 1, 1, 1))
+
+        Linear in w: <depthwise(x, w), dy> = <w, dw>.
+
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum()))
+        ((3, 3, 3, 2), True)
+    """
     where = "depthwise_conv2d_backward_kernel"
     dy, x = _float_arrays(where, dy=dy, x=x)
     _check_ndim(where, "x", x, 4, "(N, H, W, C)")
@@ -635,7 +944,36 @@ def _pool_checks(where, x, pool, strides, pads):
 
 
 def max_pool2d_forward(x, pool, strides, pads):
-    """Max pooling: (y (N, OH, OW, C), argmax int32 (N, OH, OW, C))."""
+    """Max pooling: (y (N, OH, OW, C), argmax int32 (N, OH, OW, C)).
+
+    Args:
+        As tinydl.kernels.reference.max_pool2d_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.max_pool2d_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> y.shape, bool(np.array_equal(y, x.reshape(2, 2, 2, 3, 2, 3).max(axis=(2, 4))))
+        ((2, 2, 3, 3), True)
+        >>> winners = np.take_along_axis(x.reshape(2, -1, 3), argmax.reshape(2, -1, 3), axis=1)
+        >>> argmax.dtype, bool(np.array_equal(winners.reshape(y.shape), y))     # argmax: flat h * W + w
+        (dtype('int32'), True)
+        >>> max_pool2d_forward(x, (2, 2), (2, 2), (2, 0, 0, 0))
+        Traceback (most recent call last):
+        ...
+        ValueError: max_pool2d: pads (2, 0, 0, 0) must be smaller than the window (2, 2)
+    """
     (x,) = _float_arrays("max_pool2d", x=x)
     _pool_checks("max_pool2d", x, pool, strides, pads)
     check_argmax_plane("max_pool2d", "the input", x.shape[1:3])
@@ -644,7 +982,38 @@ def max_pool2d_forward(x, pool, strides, pads):
 
 
 def max_pool2d_backward(dy, argmax, x_shape):
-    """Gradient of max pooling: (N, H, W, C)."""
+    """Gradient of max pooling: (N, H, W, C).
+
+    Args:
+        As tinydl.kernels.reference.max_pool2d_backward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.max_pool2d_backward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> dy = rng.normal(size=y.shape)
+        >>> dx = max_pool2d_backward(dy, argmax, x.shape)
+
+        Each gradient lands on its window's winner, so <dx, x> = <dy, y> and a quarter of dx is set:
+
+        >>> dx.shape, bool(np.isclose((dx * x).sum(), (dy * y).sum())), int((dx != 0).sum()), dy.size
+        ((2, 4, 6, 3), True, 36, 36)
+        >>> max_pool2d_backward(dy, argmax.astype(np.int64), x.shape)
+        Traceback (most recent call last):
+        ...
+        ValueError: max_pool2d_backward: argmax must be int32 of shape (2, 2, 3, 3), got int64 (2, 2, 3, 3)
+    """
     (dy,) = _float_arrays("max_pool2d_backward", dy=dy)
     argmax = np.asarray(argmax)
     if argmax.dtype != np.int32 or argmax.shape != dy.shape:
@@ -662,14 +1031,68 @@ def max_pool2d_backward(dy, argmax, x_shape):
 
 
 def avg_pool2d_forward(x, pool, strides, pads):
-    """Average pooling (padding not counted): (N, OH, OW, C)."""
+    """Average pooling (padding not counted): (N, OH, OW, C).
+
+    Args:
+        As tinydl.kernels.reference.avg_pool2d_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.avg_pool2d_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> y = avg_pool2d_forward(x, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        Padding is not counted: the last window holds one real input, x[0, 2, 2].
+
+        >>> y[0, :, :, 0]
+        array([[2. , 3.5],
+               [6.5, 8. ]])
+        >>> float(x[0, :2, :2, 0].mean())
+        2.0
+    """
     (x,) = _float_arrays("avg_pool2d", x=x)
     _pool_checks("avg_pool2d", x, pool, strides, pads)
     return _run("avg_pool2d_forward", x, tuple(pool), tuple(strides), tuple(pads))
 
 
 def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
-    """Gradient of average pooling: (N, H, W, C)."""
+    """Gradient of average pooling: (N, H, W, C).
+
+    Args:
+        As tinydl.kernels.reference.avg_pool2d_backward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.avg_pool2d_backward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 5, 5, 3))
+        >>> dy = rng.normal(size=(2, 3, 3, 3))
+        >>> dx = avg_pool2d_backward(dy, x.shape, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        The adjoint of the (linear) forward: <avg_pool(x), dy> = <x, dx>.
+
+        >>> y = avg_pool2d_forward(x, (2, 2), (2, 2), (0, 1, 0, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 5, 3), True)
+    """
     (dy,) = _float_arrays("avg_pool2d_backward", dy=dy)
     x_shape = _check_image_shape("avg_pool2d_backward", x_shape)
     _check_window("avg_pool2d_backward", x_shape[1:3], pool, strides, pads)
@@ -679,7 +1102,34 @@ def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
 
 
 def softmax_xent_forward(logits, labels):
-    """Per-sample cross-entropy and softmax: (losses (N,), probs (N, K))."""
+    """Per-sample cross-entropy and softmax: (losses (N,), probs (N, K)).
+
+    Args:
+        As tinydl.kernels.reference.softmax_xent_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.softmax_xent_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> logits = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]])
+        >>> labels = np.array([0, 2])
+        >>> losses, probs = softmax_xent_forward(logits, labels)
+        >>> expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        >>> bool(np.allclose(probs, expected)), bool(np.allclose(losses, -np.log(expected[[0, 1], labels])))
+        (True, True)
+        >>> softmax_xent_forward(logits, np.array([0, 3]))
+        Traceback (most recent call last):
+        ...
+        ValueError: softmax_cross_entropy: labels must be in [0, 3)...
+    """
     (logits,) = _float_arrays("softmax_cross_entropy", logits=logits)
     _check_ndim("softmax_cross_entropy", "logits", logits, 2, "(N, K)")
     labels = _check_labels("softmax_cross_entropy", labels, *logits.shape)
@@ -687,7 +1137,29 @@ def softmax_xent_forward(logits, labels):
 
 
 def softmax_xent_backward(probs, labels, scale):
-    """(probs - onehot(labels)) * scale: (N, K)."""
+    """(probs - onehot(labels)) * scale: (N, K).
+
+    Args:
+        As tinydl.kernels.reference.softmax_xent_backward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.softmax_xent_backward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+        >>> labels = np.array([0, 1])
+        >>> grad = softmax_xent_backward(probs, labels, 0.5)                 # the mean over N = 2
+        >>> grad, bool(np.allclose(grad, (probs - np.eye(3)[labels]) * 0.5))
+        (array([[-0.15,  0.1 ,  0.05], [ 0.05, -0.45,  0.4 ]]), True)
+    """
     (probs,) = _float_arrays("softmax_cross_entropy_backward", probs=probs)
     _check_ndim("softmax_cross_entropy_backward", "probs", probs, 2, "(N, K)")
     labels = _check_labels("softmax_cross_entropy_backward", labels, *probs.shape)
@@ -695,13 +1167,58 @@ def softmax_xent_backward(probs, labels, scale):
 
 
 def relu_forward(x):
-    """max(x, 0) elementwise, any shape."""
+    """max(x, 0) elementwise, any shape.
+
+    Args:
+        As tinydl.kernels.reference.relu_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.relu_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> out = relu_forward(np.array([[-1.5, 0.0, 2.0]]))
+        >>> out
+        array([[0., 0., 2.]])
+    """
     (x,) = _float_arrays("relu", x=x)
     return _run("relu_forward", x)
 
 
 def relu_backward(y, dy):
-    """dy where y > 0, else 0; y and dy of one shape."""
+    """dy where y > 0, else 0; y and dy of one shape.
+
+    Args:
+        As tinydl.kernels.reference.relu_backward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.relu_backward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> y, dy = np.array([0.0, 2.0, 0.0, 1.0]), np.array([5.0, 7.0, -1.0, 3.0])
+        >>> dx = relu_backward(y, dy)
+        >>> dx
+        array([0., 7., 0., 3.])
+        >>> relu_backward(y, dy[:2])
+        Traceback (most recent call last):
+        ...
+        ValueError: relu_backward: dy must have shape (4,), ...
+    """
     y, dy = _float_arrays("relu_backward", y=y, dy=dy)
     _check_shape("relu_backward", "dy", dy, y.shape)
     return _run("relu_backward", y, dy)
@@ -801,7 +1318,37 @@ def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2,
 # ----------------------------------------------------------------------------- embedding
 
 def embedding_backward(ids, dy, input_dim):
-    """Scatter-add of dy (M, D) rows into dW (input_dim, D) by ids (M,) in [0, input_dim)."""
+    """Scatter-add of dy (M, D) rows into dW (input_dim, D) by ids (M,) in [0, input_dim).
+
+    Args:
+        As tinydl.kernels.reference.embedding_backward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.embedding_backward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> ids, dy = np.array([1, 0, 1]), np.arange(6.0).reshape(3, 2)      # M = 3 lookups, D = 2
+        >>> dw = embedding_backward(ids, dy, 3)
+
+        Row 1 gets the gradients of lookups 0 and 2, row 0 that of lookup 1, row 2 nothing:
+
+        >>> dw
+        array([[2., 3.],
+               [4., 6.],
+               [0., 0.]])
+        >>> embedding_backward(np.array([1, 0, 3]), dy, 3)
+        Traceback (most recent call last):
+        ...
+        ValueError: embedding_backward: ids must be in [0, input_dim=3)
+    """
     where = "embedding_backward"
     (dy,) = _float_arrays(where, dy=dy)
     ids = np.asarray(ids)
@@ -844,14 +1391,78 @@ def _rnn_checks(where, seq, gates: int, rk, mask, **states):
 
 
 def simple_rnn_forward(xw, rk, h0, mask):
-    """hs (T, N, U) of h_t = tanh(xw_t + h_{t-1} @ rk), states held where mask is False."""
+    """hs (T, N, U) of h_t = tanh(xw_t + h_{t-1} @ rk), states held where mask is False.
+
+    Args:
+        As tinydl.kernels.reference.simple_rnn_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.simple_rnn_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4))       # T, N, U = 3, 2, 4
+        >>> h0 = rng.normal(size=(2, 4))
+        >>> hs = simple_rnn_forward(xw, rk, h0, None)
+        >>> h = h0
+        >>> for t in range(3):
+        ...     h = np.tanh(xw[t] + h @ rk)
+        >>> hs.shape, bool(np.allclose(hs[-1], h))
+        ((3, 2, 4), True)
+        >>> held = simple_rnn_forward(xw, rk, h0, np.array([[True, True], [False, True], [False, True]]))
+        >>> bool(np.array_equal(held[2, 0], held[0, 0]))                 # sample 0 skips steps 1 and 2
+        True
+        >>> simple_rnn_forward(xw, rk[:3], h0, None)
+        Traceback (most recent call last):
+        ...
+        ValueError: simple_rnn: recurrent_kernel must be (U, 1U) for a sequence of width 4, got (3, 4)
+    """
     xw, rk, h0 = _float_arrays("simple_rnn", xw=xw, rk=rk, h0=h0)
     _, mask = _rnn_checks("simple_rnn", xw, 1, rk, mask, h0=h0)
     return _run("simple_rnn_forward", xw, rk, h0, mask)
 
 
 def simple_rnn_backward(dhs, rk, h0, hs, mask):
-    """(dxw (T, N, U), dh0 (N, U)) from dhs (T, N, U)."""
+    """(dxw (T, N, U), dh0 (N, U)) from dhs (T, N, U).
+
+    Args:
+        As tinydl.kernels.reference.simple_rnn_backward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.simple_rnn_backward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, h0 = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4)), rng.normal(size=(2, 4))
+        >>> hs, dhs = simple_rnn_forward(xw, rk, h0, None), rng.normal(size=(3, 2, 4))
+        >>> dxw, dh0 = simple_rnn_backward(dhs, rk, h0, hs, None)
+
+        dxw matches a central finite difference of the loss sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (simple_rnn_forward(xw, rk, h0, None) * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     where = "simple_rnn_backward"
     dhs, rk, h0, hs = _float_arrays(where, dhs=dhs, rk=rk, h0=h0, hs=hs)
     _, mask = _rnn_checks(where, dhs, 1, rk, mask, h0=h0)
@@ -860,14 +1471,81 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
 
 
 def lstm_forward(xw, rk, h0, c0, mask):
-    """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM."""
+    """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM.
+
+    Args:
+        As tinydl.kernels.reference.lstm_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.lstm_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))       # T, N, U = 3, 2, 2
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+
+        The first step by hand (gate order i, f, c, o):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> i, f, g, o = np.split(xw[0] + h0 @ rk, 4, axis=1)
+        >>> c1 = sigmoid(f) * c0 + sigmoid(i) * np.tanh(g)
+        >>> states.shape, gates.shape, bool(np.allclose(states[0], np.hstack([sigmoid(o) * np.tanh(c1), c1])))
+        ((3, 2, 4), (3, 2, 8), True)
+        >>> lstm_forward(xw, rk, h0, c0[:1], None)
+        Traceback (most recent call last):
+        ...
+        ValueError: lstm: c0 must have shape (2, 2), ...
+    """
     xw, rk, h0, c0 = _float_arrays("lstm", xw=xw, rk=rk, h0=h0, c0=c0)
     _, mask = _rnn_checks("lstm", xw, 4, rk, mask, h0=h0, c0=c0)
     return _run("lstm_forward", xw, rk, h0, c0, mask)
 
 
 def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
-    """(dz (T, N, 4U), dh0, dc0 (N, U)) from dstates (T, N, 2U)."""
+    """(dz (T, N, 4U), dh0, dc0 (N, U)) from dstates (T, N, 2U).
+
+    Args:
+        As tinydl.kernels.reference.lstm_backward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.lstm_backward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+        >>> dstates = rng.normal(size=states.shape)
+        >>> dxw, dh0, dc0 = lstm_backward(dstates, rk, h0, c0, states, gates, None)
+
+        dz is the gradient of the pre-activations z = xw_t + h_{t-1} @ rk, so it is that of xw:
+        it matches a central finite difference of sum(states * dstates) along a random direction.
+
+        >>> def loss(xw):
+        ...     return (lstm_forward(xw, rk, h0, c0, None)[0] * dstates).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     where = "lstm_backward"
     dstates, rk, h0, c0, states, gates = _float_arrays(
         where, dstates=dstates, rk=rk, h0=h0, c0=c0, states=states, gates=gates)
@@ -878,7 +1556,40 @@ def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
 
 
 def gru_forward(xw, rk, rb, h0, mask):
-    """(hs (T, N, U), gates (T, N, 4U) = [z | r | hh | inner_h]) of a GRU (reset_after=True)."""
+    """(hs (T, N, U), gates (T, N, 4U) = [z | r | hh | inner_h]) of a GRU (reset_after=True).
+
+    Args:
+        As tinydl.kernels.reference.gru_forward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.gru_forward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)   # U = 2
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward(xw, rk, rb, h0, None)
+
+        The first step by hand (gate order z, r, h; reset_after=True):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> (xz, xr, xh), (iz, ir, ih) = np.split(xw[0], 3, axis=1), np.split(h0 @ rk + rb, 3, axis=1)
+        >>> z, r = sigmoid(xz + iz), sigmoid(xr + ir)
+        >>> hs.shape, gates.shape, bool(np.allclose(hs[0], z * h0 + (1 - z) * np.tanh(xh + r * ih)))
+        ((3, 2, 2), (3, 2, 8), True)
+        >>> gru_forward(xw, rk, rb[:4], h0, None)
+        Traceback (most recent call last):
+        ...
+        ValueError: gru: recurrent bias must have shape (6,), ...
+    """
     xw, rk, rb, h0 = _float_arrays("gru", xw=xw, rk=rk, rb=rb, h0=h0)
     _, mask = _rnn_checks("gru", xw, 3, rk, mask, h0=h0)
     _check_shape("gru", "recurrent bias", rb, (xw.shape[2],))
@@ -886,7 +1597,40 @@ def gru_forward(xw, rk, rb, h0, mask):
 
 
 def gru_backward(dhs, rk, h0, hs, gates, mask):
-    """(dxw (T, N, 3U), dinner (T, N, 3U), dh0 (N, U)) from dhs (T, N, U)."""
+    """(dxw (T, N, 3U), dinner (T, N, 3U), dh0 (N, U)) from dhs (T, N, U).
+
+    Args:
+        As tinydl.kernels.reference.gru_backward,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.reference.gru_backward,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward(xw, rk, rb, h0, None)
+        >>> dhs = rng.normal(size=hs.shape)
+        >>> dxw, dinner, dh0 = gru_backward(dhs, rk, h0, hs, gates, None)
+
+        dxw matches a central finite difference of sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (gru_forward(xw, rk, rb, h0, None)[0] * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     where = "gru_backward"
     dhs, rk, h0, hs, gates = _float_arrays(where, dhs=dhs, rk=rk, h0=h0, hs=hs, gates=gates)
     u, mask = _rnn_checks(where, hs, 1, rk[:, :rk.shape[0]], mask, h0=h0)

@@ -39,7 +39,23 @@ ENTRY_NAME = re.compile(r"arrays/[0-9]+")
 
 
 def write(h5py, path, document: dict, arrays: dict) -> None:
-    """Write document and arrays to an HDF5 file at path, atomically."""
+    """Write document and arrays to an HDF5 file at path, atomically.
+
+    Args:
+        h5py: the h5py module (imported by the caller, as it is optional).
+        path: the file to write.
+        document: a JSON-able dict; 'format', 'format_version' and 'arrays' are added.
+        arrays: {key: array}; each becomes the dataset arrays/<i>.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> write(h5py, path, {"kind": "weights"}, {"w": np.ones((2, 3), np.float32)})
+        >>> with h5py.File(path, "r") as h5:
+        ...     sorted(h5), h5["arrays/0"].shape, len(h5.attrs["tinydl_sha256"])
+        (['arrays', 'tinydl.json'], (2, 3), 64)
+    """
     table = {}
     for i, (key, array) in enumerate(arrays.items()):
         array = np.asarray(array, order="C")
@@ -68,8 +84,25 @@ def check_h5_dataset(h5py, dataset, path, name: str) -> None:
     contiguous or compact, unfiltered, of a plain numeric dtype in native byte order, and
     stored at exactly the size its shape and dtype need.
 
+    Args:
+        h5py: the h5py module.
+        dataset: the h5py.Dataset.
+        path: the file, for messages.
+        name: the dataset's path in the file, for messages.
+
     Raises:
         ModelFileError: naming the file and the dataset.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> with h5py.File(path, "w") as h5:
+        ...     check_h5_dataset(h5py, h5.create_dataset("plain", data=np.ones(4)), path, "plain")
+        ...     check_h5_dataset(h5py, h5.create_dataset("empty", shape=(4,), dtype="f4"), path, "empty")
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': dataset 'empty' stores 0 bytes, but its shape (4,) and ...
     """
     plist = dataset.id.get_create_plist()
     if plist.get_external_count():
@@ -111,13 +144,39 @@ def _link_target(h5py, group, name: str, path, where: str):
 
 
 def check_h5_tree(h5py, root, path, max_objects: int = saving.MAX_MEMBERS) -> dict:
-    """{path inside the file: dataset} of every dataset under root, after refusing soft,
-    external and user-defined links (never followed), objects reachable twice (hard-link
-    cycles), named datatypes, more than max_objects objects, and any dataset that
-    check_h5_dataset refuses. Reads no data.
+    """{path inside the file: dataset} of every dataset under root, reading no data.
+
+    Refuses soft, external and user-defined links (never followed), objects reachable twice
+    (hard-link cycles), named datatypes, more than max_objects objects, and any dataset that
+    check_h5_dataset refuses.
+
+    Args:
+        h5py: the h5py module.
+        root: the open h5py.File (or a group).
+        path: the file, for messages.
+        max_objects: the most objects the walk may meet.
+
+    Returns:
+        {path inside the file: h5py.Dataset}.
 
     Raises:
         ModelFileError: naming the file and the first object that fails.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> write(h5py, path, {}, {"w": np.ones(3)})
+        >>> with h5py.File(path, "r") as h5:
+        ...     sorted(check_h5_tree(h5py, h5, path))
+        ['arrays/0', 'tinydl.json']
+        >>> with h5py.File(path, "a") as h5:
+        ...     h5["elsewhere"] = h5py.SoftLink("/arrays/0")
+        >>> with h5py.File(path, "r") as h5:
+        ...     check_h5_tree(h5py, h5, path)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': '/elsewhere' is a soft link ...
     """
     datasets, seen, stack = {}, {h5py.h5o.get_info(root.id).addr}, [("", root)]
     while stack:
@@ -196,7 +255,26 @@ def _check_entries(path, datasets: dict, specs: dict) -> None:
 
 
 class H5File(saving.StoredFile):
-    """A checked .h5 file; read(key) reads one dataset into an array of its declared shape."""
+    """A checked .h5 file; read(key) reads one dataset into an array of its declared shape.
+
+    read(key) checks the array's SHA-256 against the document's.
+
+    Args:
+        path: the file.
+        h5: the open h5py.File.
+        datasets: {path inside the file: dataset}, from check_h5_tree.
+        document: its parsed document.
+        specs: {key: ArraySpec}.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> write(h5py, path, {}, {"w": np.arange(3.0)})
+        >>> with open_file(h5py, path, max_bytes=2**20) as stored:
+        ...     type(stored).__name__, stored.read("w")
+        ('H5File', array([0., 1., 2.]))
+    """
 
     def __init__(self, path, h5, datasets: dict, document: dict, specs: dict):
         super().__init__(path, document, specs)
@@ -227,7 +305,33 @@ def _check_open(h5py, h5, path, max_bytes: int) -> H5File:
 
 
 def open_file(h5py, path, max_bytes: int) -> H5File:
-    """Open path and check everything but the arrays' contents (see the module docstring)."""
+    """Open path and check everything but the arrays' contents (see the module docstring).
+
+    Args:
+        h5py: the h5py module.
+        path: an HDF5 file written by write.
+        max_bytes: the most its arrays may total.
+
+    Returns:
+        An H5File (use it in a with block).
+
+    Raises:
+        ModelFileError: not HDF5, links or datasets check_h5_tree refuses, a document whose
+            checksum or contents are wrong, or arrays over max_bytes.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> write(h5py, path, {}, {"w": np.zeros((10, 10))})
+        >>> with open_file(h5py, path, max_bytes=2**20) as stored:
+        ...     stored.specs["w"].nbytes
+        800
+        >>> open_file(h5py, path, max_bytes=100)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': its arrays declare 800 bytes, more than the limit of 100 ...
+    """
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:

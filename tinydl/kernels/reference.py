@@ -34,6 +34,13 @@ def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=N
 
     Returns:
         A new (M, N) array.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a, b, bias = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=5)
+        >>> out = gemm(a, b, trans_b=True, alpha=2.0, bias=bias, relu=True)
+        >>> out.shape, bool(np.allclose(out, np.maximum(2.0 * a @ b.T + bias, 0)))
+        ((3, 5), True)
     """
     op_a = a.T if trans_a else a
     op_b = b.T if trans_b else b
@@ -66,7 +73,26 @@ def _windows(xp, window, strides, out_hw):
 
 
 def im2col(x, window, strides, pads):
-    """Gather every receptive field of x into one row: (N*OH*OW, KH*KW*C), and (OH, OW)."""
+    """Gather every receptive field of x into one row: (N*OH*OW, KH*KW*C), and (OH, OW).
+
+    Args:
+        x: (N, H, W, C).
+        window: (KH, KW).
+        strides: (SH, SW).
+        pads: (top, bottom, left, right).
+
+    Returns:
+        (cols (N*OH*OW, KH*KW*C), (OH, OW)); row n*OH*OW + oh*OW + ow holds the window at
+        (oh, ow) in (KH, KW, C) order, zeros where it covers padding.
+
+    Example:
+        >>> x = np.arange(2 * 3 * 4 * 2.0).reshape(2, 3, 4, 2)
+        >>> cols, out_hw = im2col(x, (2, 2), (1, 2), (0, 0, 0, 0))
+        >>> cols.shape, out_hw
+        ((8, 8), (2, 2))
+        >>> bool(np.array_equal(cols[1], x[0, 0:2, 2:4].ravel()))      # n = 0, oh = 0, ow = 1
+        True
+    """
     out_hw = padded_output_hw(x.shape[1:3], window, strides, pads)
     cols = _windows(_pad(x, pads), window, strides, out_hw)
     return cols.reshape(-1, window[0] * window[1] * x.shape[3]), out_hw
@@ -79,6 +105,17 @@ def col2im(cols, x_shape, window, strides, pads):
         cols: (N*OH*OW, KH*KW*C).
     Returns:
         (N, H, W, C).
+
+    Example:
+        col2im is im2col's adjoint: <im2col(x), cols> = <x, col2im(cols)>.
+
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 5, 4, 3))
+        >>> patches, _ = im2col(x, (3, 2), (2, 1), (1, 1, 0, 1))
+        >>> cols = rng.normal(size=patches.shape)
+        >>> back = col2im(cols, x.shape, (3, 2), (2, 1), (1, 1, 0, 1))
+        >>> back.shape, bool(np.isclose((patches * cols).sum(), (x * back).sum()))
+        ((2, 5, 4, 3), True)
     """
     n, h, w, c = x_shape
     (kh, kw), (sh, sw) = window, strides
@@ -99,6 +136,18 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
         x: (N, H, W, C). w: (KH, KW, C, F). bias: (F,) or None.
     Returns:
         (N, OH, OW, F), with max(., 0) applied when relu.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> y = conv2d_forward(x, w, bias, strides, pads)
+        >>> xp = np.pad(x, ((0, 0), (1, 1), (0, 1), (0, 0)))
+        >>> windows = sliding_window_view(xp, (3, 2), axis=(1, 2))[:, :, ::2]    # (N, OH, OW, C, KH, KW)
+
+        >>> y.shape, bool(np.allclose(y, np.einsum("nhwcij,ijcf->nhwf", windows, w) + bias))
+        ((2, 5, 3, 4), True)
     """
     kh, kw, c, f = w.shape
     cols, (oh, ow) = im2col(x, (kh, kw), strides, pads)
@@ -115,6 +164,17 @@ def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
     Returns:
         (p (N, OH // PH, OW // PW, F), argmax int32 of p's shape: flat oh*OW + ow of each
         window's first maximum in the convolution's output plane).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4))
+        >>> p, argmax = conv2d_max_pool_forward(x, w, None, (1, 1), (1, 1, 1, 1), True, (2, 2))
+        >>> z = np.maximum(conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1)), 0)    # (2, 5, 7, 4)
+        >>> p.shape, bool(np.allclose(p, z[:, :4, :6].reshape(2, 2, 2, 3, 2, 4).max(axis=(2, 4))))
+        ((2, 2, 3, 4), True)
+        >>> winners = np.take_along_axis(z.reshape(2, -1, 4), argmax.reshape(2, -1, 4), axis=1)
+        >>> bool(np.array_equal(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
+        True
     """
     out_hw = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
     check_argmax_plane("conv2d_max_pool", "the convolution's output", out_hw)
@@ -155,6 +215,20 @@ def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_arg
             where each gradient goes); the native kernel uses it to find a pixel's window.
     Returns:
         dx: (N, H, W, C).
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dx = conv2d_backward_input(dy, w, x.shape, strides, pads)
+
+        The input gradient is the adjoint of the convolution: <conv(x), dy> = <x, dx>.
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 6, 3), True)
     """
     kh, kw, c, f = w.shape
     out_hw = padded_output_hw(x_shape[1:3], (kh, kw), strides, pads)
@@ -173,6 +247,20 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
         relu_out, pool_argmax, pool_geometry: as in conv2d_backward_input.
     Returns:
         (dw, db): dw (KH, KW, C, F); db (F,), or None when not with_bias.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dw, db = conv2d_backward_kernel(dy, x, (3, 2), strides, pads, True)
+
+        The convolution is linear in its kernel too, so <conv(x, w), dy> = <w, dw>:
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum())), bool(np.allclose(db, dy.sum(axis=(0, 1, 2))))
+        ((3, 2, 3, 4), True, True)
     """
     f = dy.shape[3]
     cols, out_hw = im2col(x, kernel_hw, strides, pads)
@@ -201,6 +289,16 @@ def depthwise_conv2d_forward(x, w, strides, pads):
         x: (N, H, W, C). w: (KH, KW, C, M), M the depth multiplier.
     Returns:
         (N, OH, OW, C*M).
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> windows = sliding_window_view(np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), (3, 3), axis=(1, 2))[:, ::2, ::2]
+        >>> expected = np.einsum("nhwcij,ijcm->nhwcm", windows, w).reshape(2, 3, 3, 6)     # channel c*M + m
+        >>> y.shape, bool(np.allclose(y, expected))
+        ((2, 3, 3, 6), True)
     """
     kh, kw, c, m = w.shape
     out_hw = padded_output_hw(x.shape[1:3], (kh, kw), strides, pads)
@@ -217,6 +315,19 @@ def depthwise_conv2d_backward_input(dy, w, x_shape, strides, pads):
 
     Args:
         dy: (N, OH, OW, C*M). w: (KH, KW, C, M). x_shape: (N, H, W, C).
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> dy = rng.normal(size=(2, 3, 3, 6))
+        >>> dx = depthwise_conv2d_backward_input(dy, w, x.shape, (2, 2), (1, 1, 1, 1))
+
+        The adjoint of the forward: <depthwise(x), dy> = <x, dx>.
+
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 5, 3), True)
     """
     kh, kw, c, m = w.shape
     n, h, wd, _ = x_shape
@@ -235,6 +346,19 @@ def depthwise_conv2d_backward_kernel(dy, x, kernel_hw, strides, pads):
 
     Args:
         dy: (N, OH, OW, C*M). x: (N, H, W, C). kernel_hw: (KH, KW).
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> dy = rng.normal(size=(2, 3, 3, 6))
+        >>> dw = depthwise_conv2d_backward_kernel(dy, x, (3, 3), (2, 2), (1, 1, 1, 1))
+
+        Linear in w: <depthwise(x, w), dy> = <w, dw>.
+
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum()))
+        ((3, 3, 3, 2), True)
     """
     n, _, _, c = x.shape
     out_hw = dy.shape[1:3]
@@ -259,6 +383,16 @@ def max_pool2d_forward(x, pool, strides, pads):
         in x's plane of the element that won.
     Raises:
         ValueError: H*W > 2**31, more pixels than an int32 argmax can index.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> y.shape, bool(np.array_equal(y, x.reshape(2, 2, 2, 3, 2, 3).max(axis=(2, 4))))
+        ((2, 2, 3, 3), True)
+        >>> winners = np.take_along_axis(x.reshape(2, -1, 3), argmax.reshape(2, -1, 3), axis=1)
+        >>> argmax.dtype, bool(np.array_equal(winners.reshape(y.shape), y))     # argmax: flat h * W + w
+        (dtype('int32'), True)
     """
     n, h, w, c = x.shape
     check_argmax_plane("max_pool2d", "the input", (h, w))  # the int32 below must not wrap
@@ -282,6 +416,18 @@ def max_pool2d_backward(dy, argmax, x_shape):
         dy: (N, OH, OW, C). argmax: int32 (N, OH, OW, C) from max_pool2d_forward.
     Returns:
         dx: (N, H, W, C); overlapping windows add up.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> dy = rng.normal(size=y.shape)
+        >>> dx = max_pool2d_backward(dy, argmax, x.shape)
+
+        Each gradient lands on its window's winner, so <dx, x> = <dy, y> and a quarter of dx is set:
+
+        >>> dx.shape, bool(np.isclose((dx * x).sum(), (dy * y).sum())), int((dx != 0).sum()), dy.size
+        ((2, 4, 6, 3), True, 36, 36)
     """
     n, h, w, c = x_shape
     dx = np.zeros((n, h * w, c), dtype=dy.dtype)
@@ -305,6 +451,18 @@ def avg_pool2d_forward(x, pool, strides, pads):
         x: (N, H, W, C).
     Returns:
         (N, OH, OW, C).
+
+    Example:
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> y = avg_pool2d_forward(x, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        Padding is not counted: the last window holds one real input, x[0, 2, 2].
+
+        >>> y[0, :, :, 0]
+        array([[2. , 3.5],
+               [6.5, 8. ]])
+        >>> float(x[0, :2, :2, 0].mean())
+        2.0
     """
     out_hw = padded_output_hw(x.shape[1:3], pool, strides, pads)
     sums = _windows(_pad(x, pads), pool, strides, out_hw).sum(axis=(3, 4))
@@ -318,6 +476,18 @@ def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
         dy: (N, OH, OW, C).
     Returns:
         dx: (N, H, W, C).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 5, 5, 3))
+        >>> dy = rng.normal(size=(2, 3, 3, 3))
+        >>> dx = avg_pool2d_backward(dy, x.shape, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        The adjoint of the (linear) forward: <avg_pool(x), dy> = <x, dx>.
+
+        >>> y = avg_pool2d_forward(x, (2, 2), (2, 2), (0, 1, 0, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 5, 3), True)
     """
     share = dy / _avg_counts(x_shape, pool, strides, pads, dy.dtype)
     n, oh, ow, c = dy.shape
@@ -334,6 +504,14 @@ def softmax_xent_forward(logits, labels):
         logits: (N, K). labels: int64 (N,), each in [0, K).
     Returns:
         (losses, probs): losses (N,) = logsumexp(row) - row[label]; probs (N, K) = softmax(row).
+
+    Example:
+        >>> logits = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]])
+        >>> labels = np.array([0, 2])
+        >>> losses, probs = softmax_xent_forward(logits, labels)
+        >>> expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        >>> bool(np.allclose(probs, expected)), bool(np.allclose(losses, -np.log(expected[[0, 1], labels])))
+        (True, True)
     """
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -351,6 +529,13 @@ def softmax_xent_backward(probs, labels, scale):
         probs: (N, K) from softmax_xent_forward. labels: int64 (N,). scale: a float.
     Returns:
         (N, K).
+
+    Example:
+        >>> probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+        >>> labels = np.array([0, 1])
+        >>> grad = softmax_xent_backward(probs, labels, 0.5)                 # the mean over N = 2
+        >>> grad, bool(np.allclose(grad, (probs - np.eye(3)[labels]) * 0.5))
+        (array([[-0.15,  0.1 ,  0.05], [ 0.05, -0.45,  0.4 ]]), True)
     """
     grad = probs.copy()
     grad[np.arange(len(labels)), labels] -= 1.0
@@ -361,12 +546,25 @@ def softmax_xent_backward(probs, labels, scale):
 # ----------------------------------------------------------------------------- relu
 
 def relu_forward(x):
-    """max(x, 0), elementwise. Any shape."""
+    """max(x, 0), elementwise. Any shape.
+
+    Example:
+        >>> out = relu_forward(np.array([[-1.5, 0.0, 2.0]]))
+        >>> out
+        array([[0., 0., 2.]])
+    """
     return np.maximum(x, 0)
 
 
 def relu_backward(y, dy):
-    """dy where the forward output y was positive, else 0. Any shape (y and dy alike)."""
+    """dy where the forward output y was positive, else 0. Any shape (y and dy alike).
+
+    Example:
+        >>> y, dy = np.array([0.0, 2.0, 0.0, 1.0]), np.array([5.0, 7.0, -1.0, 3.0])
+        >>> dx = relu_backward(y, dy)
+        >>> dx
+        array([0., 7., 0., 3.])
+    """
     return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
 
 
@@ -393,6 +591,20 @@ def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, ep
         m, v: the first and second moment estimates, w's shape, float32.
         v_hat: the running maximum of v (w's shape, float32), or None without AMSGrad.
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon: np.float32 scalars.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> w, g = rng.normal(size=5).astype(np.float32), rng.normal(size=5).astype(np.float32)
+        >>> m, v = np.zeros(5, np.float32), np.zeros(5, np.float32)
+        >>> w0 = w.copy()
+        >>> adam_update(w, g, m, v, None, np.float32(0.01), np.float32(0.1), np.float32(0.001), np.float32(1e-7))
+
+        After one step from zero moments, m = 0.1 g and v = 0.001 g^2:
+
+        >>> bool(np.allclose(m, 0.1 * g)), bool(np.allclose(v, 0.001 * g * g))
+        (True, True)
+        >>> bool(np.allclose(w, w0 - 0.01 * m / (np.sqrt(v) + 1e-7)))
+        True
     """
     m += (g - m) * one_minus_beta_1
     v += (g * g - v) * one_minus_beta_2
@@ -409,6 +621,17 @@ def embedding_backward(ids, dy, input_dim):
 
     Args:
         ids: int64 (M,), each in [0, input_dim). dy: (M, D), the gradient of the looked-up rows.
+
+    Example:
+        >>> ids, dy = np.array([1, 0, 1]), np.arange(6.0).reshape(3, 2)      # M = 3 lookups, D = 2
+        >>> dw = embedding_backward(ids, dy, 3)
+
+        Row 1 gets the gradients of lookups 0 and 2, row 0 that of lookup 1, row 2 nothing:
+
+        >>> dw
+        array([[2., 3.],
+               [4., 6.],
+               [0., 0.]])
     """
     dw = np.zeros((input_dim, dy.shape[1]), dtype=dy.dtype)
     np.add.at(dw, ids, dy)

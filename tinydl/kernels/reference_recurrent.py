@@ -39,6 +39,20 @@ def simple_rnn_forward(xw, rk, h0, mask):
 
     Returns:
         hs (T, N, U): the state after each step.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4))       # T, N, U = 3, 2, 4
+        >>> h0 = rng.normal(size=(2, 4))
+        >>> hs = simple_rnn_forward(xw, rk, h0, None)
+        >>> h = h0
+        >>> for t in range(3):
+        ...     h = np.tanh(xw[t] + h @ rk)
+        >>> hs.shape, bool(np.allclose(hs[-1], h))
+        ((3, 2, 4), True)
+        >>> held = simple_rnn_forward(xw, rk, h0, np.array([[True, True], [False, True], [False, True]]))
+        >>> bool(np.array_equal(held[2, 0], held[0, 0]))                 # sample 0 skips steps 1 and 2
+        True
     """
     hs = np.empty_like(xw)
     h = h0
@@ -53,6 +67,22 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
 
     Returns:
         (dxw (T, N, U), dh0 (N, U)); dxw is also the gradient of the pre-activations.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, h0 = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4)), rng.normal(size=(2, 4))
+        >>> hs, dhs = simple_rnn_forward(xw, rk, h0, None), rng.normal(size=(3, 2, 4))
+        >>> dxw, dh0 = simple_rnn_backward(dhs, rk, h0, hs, None)
+
+        dxw matches a central finite difference of the loss sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (simple_rnn_forward(xw, rk, h0, None) * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
     """
     dxw = np.empty_like(dhs)
     dh = np.zeros_like(h0)
@@ -79,6 +109,20 @@ def lstm_forward(xw, rk, h0, c0, mask):
 
     Returns:
         (states (T, N, 2U): [h_t | c_t] per step, gates (T, N, 4U): [i | f | g | o]).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))       # T, N, U = 3, 2, 2
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+
+        The first step by hand (gate order i, f, c, o):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> i, f, g, o = np.split(xw[0] + h0 @ rk, 4, axis=1)
+        >>> c1 = sigmoid(f) * c0 + sigmoid(i) * np.tanh(g)
+        >>> states.shape, gates.shape, bool(np.allclose(states[0], np.hstack([sigmoid(o) * np.tanh(c1), c1])))
+        ((3, 2, 4), (3, 2, 8), True)
     """
     t_steps, n, four_u = xw.shape
     u = four_u // 4
@@ -102,6 +146,25 @@ def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
 
     Returns:
         (dz (T, N, 4U), the gradient of the pre-activations z (and so of xw); dh0, dc0 (N, U)).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+        >>> dstates = rng.normal(size=states.shape)
+        >>> dxw, dh0, dc0 = lstm_backward(dstates, rk, h0, c0, states, gates, None)
+
+        dz is the gradient of the pre-activations z = xw_t + h_{t-1} @ rk, so it is that of xw:
+        it matches a central finite difference of sum(states * dstates) along a random direction.
+
+        >>> def loss(xw):
+        ...     return (lstm_forward(xw, rk, h0, c0, None)[0] * dstates).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
     """
     t_steps, n, two_u = dstates.shape
     u = two_u // 2
@@ -137,6 +200,20 @@ def gru_forward(xw, rk, rb, h0, mask):
 
     Returns:
         (hs (T, N, U), gates (T, N, 4U): [z | r | hh | inner_h] per step).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)   # U = 2
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward(xw, rk, rb, h0, None)
+
+        The first step by hand (gate order z, r, h; reset_after=True):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> (xz, xr, xh), (iz, ir, ih) = np.split(xw[0], 3, axis=1), np.split(h0 @ rk + rb, 3, axis=1)
+        >>> z, r = sigmoid(xz + iz), sigmoid(xr + ir)
+        >>> hs.shape, gates.shape, bool(np.allclose(hs[0], z * h0 + (1 - z) * np.tanh(xh + r * ih)))
+        ((3, 2, 2), (3, 2, 8), True)
     """
     t_steps, n, three_u = xw.shape
     u = three_u // 3
@@ -160,6 +237,24 @@ def gru_backward(dhs, rk, h0, hs, gates, mask):
     Returns:
         (dxw (T, N, 3U), the gradient of xw; dinner (T, N, 3U), of inner = h_{t-1} @ rk + rb;
         dh0 (N, U)).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward(xw, rk, rb, h0, None)
+        >>> dhs = rng.normal(size=hs.shape)
+        >>> dxw, dinner, dh0 = gru_backward(dhs, rk, h0, hs, gates, None)
+
+        dxw matches a central finite difference of sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (gru_forward(xw, rk, rb, h0, None)[0] * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
     """
     t_steps, n, u = dhs.shape
     dxw = np.empty((t_steps, n, 3 * u), dtype=dhs.dtype)

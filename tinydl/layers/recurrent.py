@@ -42,6 +42,12 @@ class _RNN(Layer):
     _gates = 1
     _state_count = 1
 
+    @property
+    def _variable_scope(self) -> str:
+        """Keras keeps an RNN's weights in its cell: their paths are 'lstm/lstm_cell/kernel'."""
+        return {"SimpleRNN": "simple_rnn_cell", "LSTM": "lstm_cell", "GRU": "gru_cell"}.get(
+            type(self).__name__, "cell")
+
     def __init__(self, units: int, activation="tanh", use_bias: bool = True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,

@@ -14,7 +14,7 @@ that list: each layer is called on the values of its input tensors.
 from __future__ import annotations
 
 from tinydl import tree
-from tinydl.layers.base import LAYER_CLASSES
+from tinydl.layers.base import custom_object_scope, find_layer_class
 from tinydl.layers.symbolic import KerasTensor
 
 
@@ -36,6 +36,11 @@ def _input_layer_name(tensor) -> str:
 class Graph:
     """The Nodes between a model's inputs and outputs, in topological order.
 
+    Args:
+        inputs: the KerasTensor structure of the model's inputs.
+        outputs: the KerasTensor structure of its outputs.
+        model_name: the model's name, for messages.
+
     Attributes:
         inputs, outputs: the KerasTensor structures the model was made with.
         flat_inputs, flat_outputs: the same as lists (dicts in sorted key order).
@@ -46,6 +51,16 @@ class Graph:
     Raises:
         ValueError: an output depends on a KerasTensor that is not among the inputs (its
             Input is named), or the inputs are not KerasTensors.
+
+    Example:
+        >>> x = tinydl.Input((3,), name="x")
+        >>> h = tinydl.layers.Dense(4, name="h")(x)
+        >>> y = tinydl.layers.Add(name="skip")([tinydl.layers.Dense(4, name="g")(h), h])
+        >>> graph = Graph(x, y, "demo")
+        >>> [layer.name for layer in graph.layers], graph.output_names()
+        (['x', 'h', 'g', 'skip'], ['skip'])
+        >>> graph.run(np.ones((2, 3), np.float32), training=False).shape
+        (2, 4)
     """
 
     def __init__(self, inputs, outputs, model_name: str):
@@ -193,12 +208,17 @@ class Graph:
 
 def graph_from_config(config: dict, custom_objects=None, layers=None) -> tuple:
     """(inputs, outputs) KerasTensors rebuilt from Graph.get_config(): the layers are made
-    from tinydl's registry of classes (or given, one per config entry, as clone_model does),
-    then called again, node by node."""
+    from custom_objects or tinydl's registry of classes (or given, one per config entry, as
+    clone_model does), then called again, node by node."""
+    with custom_object_scope(custom_objects):
+        return _graph_from_config(config, layers)
+
+
+def _graph_from_config(config: dict, layers=None) -> tuple:
     if layers is None:
         layers = []
         for entry in config["layers"]:
-            cls = LAYER_CLASSES.get(entry["class_name"])
+            cls = find_layer_class(entry["class_name"])
             if cls is None:
                 raise ValueError(f"unknown layer class {entry['class_name']!r}")
             layers.append(cls.from_config(entry["config"]))

@@ -14,7 +14,29 @@ from tinydl.layers.pooling import MaxPooling2D
 
 
 def call_layers(layers, x, training=None):
-    """x through each layer of the list `layers` in order; returns the last output."""
+    """x through each layer of the list `layers` in order; returns the last output.
+
+    A Conv2D followed by a MaxPooling2D runs as one fused call (conv.call_with_max_pool) when
+    the layer can; the result is the same as calling them one after the other.
+
+    Args:
+        layers: a list of layers.
+        x: the input (array or Tensor, or KerasTensor).
+        training: passed to every layer call.
+
+    Returns:
+        The last layer's output.
+
+    Example:
+        >>> tinydl.utils.set_random_seed(0)
+        >>> conv = tinydl.layers.Conv2D(2, 3, padding="same")
+        >>> pool, flat = tinydl.layers.MaxPooling2D(2), tinydl.layers.Flatten()
+        >>> x = np.random.default_rng(0).normal(size=(1, 4, 4, 1)).astype(np.float32)
+        >>> fused = call_layers([conv, pool, flat], x).numpy()
+        >>> one_by_one = flat(pool(conv(x))).numpy()
+        >>> fused.shape, bool(np.allclose(fused, one_by_one, atol=1e-6))
+        ((1, 8), True)
+    """
     i = 0
     while i < len(layers):
         layer, after = layers[i], layers[i + 1] if i + 1 < len(layers) else None
