@@ -14,6 +14,7 @@ import tinydl
 import tinydl.functional as F
 from tinydl import Tensor
 from tinydl import backend as dispatch  # the module; `backend` is the fixture
+from tinydl.ops import image as image_ops
 from tinydl.optimizers import Adam
 from tinydl.utils import gradcheck
 
@@ -137,6 +138,8 @@ def every_kernel_once(dtype=np.float32):
     logits = logits + pooled.reshape(2, -1)[:, :4]
     loss = F.softmax_cross_entropy(logits, np.array([1, 3]))            # softmax_xent_*
     loss = loss + _sequence_kernels_once(rng, dtype)
+    depthwise = image_ops.depthwise_conv2d(x, k[:, :, :, :1], strides=2, padding="same")  # depthwise_*
+    loss = loss + depthwise.sum()
     loss.backward()
     Adam().apply([w.grad], [w])                                         # adam_update
     return loss

@@ -28,7 +28,7 @@ from tinydl import anomaly, profiler
 from tinydl.config import (backend, clear_session, epsilon, floatx, get_uid,  # noqa: F401 (keras.backend)
                            image_data_format, is_float_dtype, is_int_dtype, is_keras_tensor,
                            result_type, set_epsilon, set_floatx, set_image_data_format, standardize_dtype)
-from tinydl.kernels import reference
+from tinydl.kernels import depthwise, reference
 from tinydl.kernels.limits import check_argmax_plane, check_elements, check_scalars
 from tinydl.kernels.shapes import padded_output_hw
 
@@ -806,27 +806,17 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
                 pool_argmax, pool_geometry)
 
 
-def _depthwise_checks(where, x_shape, w, strides, pads):
-    _check_ndim(where, "kernel", w, 4, "(KH, KW, C, M)")
-    if x_shape[3] != w.shape[2]:
-        raise ValueError(f"{where}: the kernel {tuple(w.shape)} (KH, KW, C, M) expects "
-                         f"C={w.shape[2]} input channels, but the input {tuple(x_shape)} has "
-                         f"{x_shape[3]}")
-    _check_window(where, x_shape[1:3], w.shape[:2], strides, pads)
-    return _conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[2] * w.shape[3])
-
-
 def depthwise_conv2d_forward(x, w, strides, pads):
     """Depthwise convolution, (N, H, W, C) x (KH, KW, C, M) -> (N, OH, OW, C*M); see
-    tinydl.kernels.reference.depthwise_conv2d_forward.
+    tinydl.kernels.depthwise.depthwise_conv2d_forward.
 
     Args:
-        As tinydl.kernels.reference.depthwise_conv2d_forward,
+        As tinydl.kernels.depthwise.depthwise_conv2d_forward,
         the NumPy twin that defines the result; here every argument is checked
         (dtype, ndim, shapes, windows, ranges) before any kernel runs.
 
     Returns:
-        As tinydl.kernels.reference.depthwise_conv2d_forward,
+        As tinydl.kernels.depthwise.depthwise_conv2d_forward,
         computed by the backend in use (get_backend()).
 
     Raises:
@@ -848,10 +838,8 @@ def depthwise_conv2d_forward(x, w, strides, pads):
         ...
         ValueError: depthwise_conv2d: the kernel (3, 3, 2, 2) (KH, KW, C, M) expects C=2 input channels, but ...
     """
-    where = "depthwise_conv2d"
-    x, w = _float_arrays(where, x=x, w=w)
-    _check_ndim(where, "x", x, 4, "(N, H, W, C)")
-    _depthwise_checks(where, x.shape, w, strides, pads)
+    x, w = _float_arrays("depthwise_conv2d", x=x, w=w)
+    depthwise.check_forward(x, w, strides, pads)
     return _run("depthwise_conv2d_forward", x, w, tuple(strides), tuple(pads))
 
 
@@ -887,8 +875,7 @@ def depthwise_conv2d_backward_input(dy, w, x_shape, strides, pads):
     """
     where = "depthwise_conv2d_backward_input"
     dy, w = _float_arrays(where, dy=dy, w=w)
-    x_shape = _check_image_shape(where, x_shape)
-    _check_shape(where, "dy", dy, _depthwise_checks(where, x_shape, w, strides, pads))
+    x_shape = depthwise.check_backward_input(dy, w, x_shape, strides, pads)
     return _run(where, dy, w, x_shape, tuple(strides), tuple(pads))
 
 
@@ -924,14 +911,7 @@ def depthwise_conv2d_backward_kernel(dy, x, kernel_hw, strides, pads):
     """
     where = "depthwise_conv2d_backward_kernel"
     dy, x = _float_arrays(where, dy=dy, x=x)
-    _check_ndim(where, "x", x, 4, "(N, H, W, C)")
-    _check_ndim(where, "dy", dy, 4, "(N, OH, OW, C*M)")
-    kernel_hw = tuple(int(s) for s in kernel_hw)
-    _check_window(where, x.shape[1:3], kernel_hw, strides, pads)
-    if dy.shape[3] % x.shape[3]:
-        raise ValueError(f"{where}: dy's channels {dy.shape[3]} must be a multiple of x's "
-                         f"{x.shape[3]} (C*M)")
-    _check_shape(where, "dy", dy, _conv_out_shape(x.shape, kernel_hw, strides, pads, dy.shape[3]))
+    kernel_hw = depthwise.check_backward_kernel(dy, x, kernel_hw, strides, pads)
     return _run(where, dy, x, kernel_hw, tuple(strides), tuple(pads))
 
 
@@ -1470,13 +1450,14 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
     return _run(where, dhs, rk, h0, hs, mask)
 
 
-def lstm_forward(xw, rk, h0, c0, mask):
+def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw: bool = False):
     """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM.
 
     Args:
         As tinydl.kernels.reference.lstm_forward,
         the NumPy twin that defines the result; here every argument is checked
-        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs. overwrite_xw lets the
+        kernel write the gates over xw (a scratch array of the caller's).
 
     Returns:
         As tinydl.kernels.reference.lstm_forward,
@@ -1507,7 +1488,10 @@ def lstm_forward(xw, rk, h0, c0, mask):
     """
     xw, rk, h0, c0 = _float_arrays("lstm", xw=xw, rk=rk, h0=h0, c0=c0)
     _, mask = _rnn_checks("lstm", xw, 4, rk, mask, h0=h0, c0=c0)
-    return _run("lstm_forward", xw, rk, h0, c0, mask)
+    # under check_backends the reference reads xw after the native kernel: keep it intact
+    overwrite_xw = (bool(overwrite_xw) and _state["checks"] is None and xw.flags.c_contiguous
+                    and xw.flags.writeable)
+    return _run("lstm_forward", xw, rk, h0, c0, mask, overwrite_xw)
 
 
 def lstm_backward(dstates, rk, h0, c0, states, gates, mask):

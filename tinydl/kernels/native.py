@@ -14,6 +14,10 @@ import numpy as np
 from tinydl import _native as _ext
 from tinydl.kernels.shapes import padded_output_hw
 from tinydl.kernels import reference
+from tinydl.kernels.depthwise import (  # noqa: F401  (the depthwise family's twins)
+    depthwise_conv2d_backward_input_native as depthwise_conv2d_backward_input,
+    depthwise_conv2d_backward_kernel_native as depthwise_conv2d_backward_kernel,
+    depthwise_conv2d_forward_native as depthwise_conv2d_forward)
 
 MICROKERNELS = ("auto", "avx512", "avx2", "generic")
 
@@ -733,13 +737,14 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
     return dxw, dh0
 
 
-def lstm_forward(xw, rk, h0, c0, mask):
+def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw=False):
     """xw (T, N, 4U) -> (states (T, N, 2U), gates (T, N, 4U)).
 
     Args:
         As tinydl.kernels.reference.lstm_forward,
         already checked and made C-contiguous by tinydl.backend.lstm_forward;
-        float32 or float64 (one C kernel per dtype).
+        float32 or float64 (one C kernel per dtype). overwrite_xw: the gates are written
+        over xw (returned as gates) instead of a new array.
 
     Returns:
         As tinydl.kernels.reference.lstm_forward
@@ -763,7 +768,7 @@ def lstm_forward(xw, rk, h0, c0, mask):
         return reference.lstm_forward(xw, rk, h0, c0, mask)
     t_steps, n, four_u = xw.shape
     states = np.empty((t_steps, n, four_u // 2), dtype=xw.dtype)
-    gates = np.empty_like(xw)
+    gates = xw if overwrite_xw else np.empty_like(xw)
     _ext.lstm_forward(xw, rk, h0, c0, _mask_bytes(mask), states, gates)
     return states, gates
 

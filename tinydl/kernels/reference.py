@@ -15,6 +15,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from tinydl.kernels.limits import check_argmax_plane
 from tinydl.kernels.shapes import padded_output_hw
+from tinydl.kernels.depthwise import (  # noqa: F401  (the depthwise family's twins)
+    depthwise_conv2d_backward_input_reference as depthwise_conv2d_backward_input,
+    depthwise_conv2d_backward_kernel_reference as depthwise_conv2d_backward_kernel,
+    depthwise_conv2d_forward_reference as depthwise_conv2d_forward)
 from tinydl.kernels.reference_recurrent import (  # noqa: F401  (the recurrent family's twins)
     gru_backward, gru_forward, lstm_backward, lstm_forward, simple_rnn_backward,
     simple_rnn_forward)
@@ -269,106 +273,6 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
     dw = gemm(cols, dy2, trans_a=True).reshape(kernel_hw[0], kernel_hw[1], x.shape[3], f)
     db = dy2.sum(axis=0) if with_bias else None
     return dw, db
-
-
-# ----------------------------------------------------------------------------- depthwise conv2d
-
-def _depthwise_taps(xp, i, j, strides, out_hw):
-    """The input pixels kernel tap (i, j) meets at every output position: (N, OH, OW, C)."""
-    (sh, sw), (oh, ow) = strides, out_hw
-    return xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
-
-
-def depthwise_conv2d_forward(x, w, strides, pads):
-    """Depthwise convolution: each input channel c is convolved with its own M filters.
-
-    y[n, oh, ow, c*M + m] = sum_{i, j} xp[n, oh*SH + i, ow*SW + j, c] * w[i, j, c, m]
-    (xp is x padded by pads). One vectorized multiply-add per kernel tap (KH*KW of them).
-
-    Args:
-        x: (N, H, W, C). w: (KH, KW, C, M), M the depth multiplier.
-    Returns:
-        (N, OH, OW, C*M).
-
-    Example:
-        >>> from numpy.lib.stride_tricks import sliding_window_view
-        >>> rng = np.random.default_rng(0)
-        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
-        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
-        >>> windows = sliding_window_view(np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), (3, 3), axis=(1, 2))[:, ::2, ::2]
-        >>> expected = np.einsum("nhwcij,ijcm->nhwcm", windows, w).reshape(2, 3, 3, 6)     # channel c*M + m
-        >>> y.shape, bool(np.allclose(y, expected))
-        ((2, 3, 3, 6), True)
-    """
-    kh, kw, c, m = w.shape
-    out_hw = padded_output_hw(x.shape[1:3], (kh, kw), strides, pads)
-    xp = _pad(x, pads)
-    y = np.zeros((x.shape[0], *out_hw, c, m), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            y += _depthwise_taps(xp, i, j, strides, out_hw)[..., None] * w[i, j]
-    return y.reshape(x.shape[0], *out_hw, c * m)
-
-
-def depthwise_conv2d_backward_input(dy, w, x_shape, strides, pads):
-    """Gradient of depthwise_conv2d_forward with respect to x: (N, H, W, C).
-
-    Args:
-        dy: (N, OH, OW, C*M). w: (KH, KW, C, M). x_shape: (N, H, W, C).
-
-    Example:
-        >>> from numpy.lib.stride_tricks import sliding_window_view
-        >>> rng = np.random.default_rng(0)
-        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
-        >>> dy = rng.normal(size=(2, 3, 3, 6))
-        >>> dx = depthwise_conv2d_backward_input(dy, w, x.shape, (2, 2), (1, 1, 1, 1))
-
-        The adjoint of the forward: <depthwise(x), dy> = <x, dx>.
-
-        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
-        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
-        ((2, 5, 5, 3), True)
-    """
-    kh, kw, c, m = w.shape
-    n, h, wd, _ = x_shape
-    top, bottom, left, right = pads
-    out_hw = dy.shape[1:3]
-    dy = dy.reshape(n, *out_hw, c, m)
-    dxp = np.zeros((n, h + top + bottom, wd + left + right, c), dtype=dy.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            _depthwise_taps(dxp, i, j, strides, out_hw)[...] += (dy * w[i, j]).sum(axis=-1)
-    return np.ascontiguousarray(dxp[:, top:top + h, left:left + wd, :])
-
-
-def depthwise_conv2d_backward_kernel(dy, x, kernel_hw, strides, pads):
-    """Gradient of depthwise_conv2d_forward with respect to w: (KH, KW, C, M).
-
-    Args:
-        dy: (N, OH, OW, C*M). x: (N, H, W, C). kernel_hw: (KH, KW).
-
-    Example:
-        >>> from numpy.lib.stride_tricks import sliding_window_view
-        >>> rng = np.random.default_rng(0)
-        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
-        >>> dy = rng.normal(size=(2, 3, 3, 6))
-        >>> dw = depthwise_conv2d_backward_kernel(dy, x, (3, 3), (2, 2), (1, 1, 1, 1))
-
-        Linear in w: <depthwise(x, w), dy> = <w, dw>.
-
-        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
-        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum()))
-        ((3, 3, 3, 2), True)
-    """
-    n, _, _, c = x.shape
-    out_hw = dy.shape[1:3]
-    dy = dy.reshape(n, *out_hw, c, dy.shape[3] // c)
-    xp = _pad(x, pads)
-    dw = np.empty((*kernel_hw, c, dy.shape[4]), dtype=dy.dtype)
-    for i in range(kernel_hw[0]):
-        for j in range(kernel_hw[1]):
-            dw[i, j] = np.einsum("nhwc,nhwcm->cm", _depthwise_taps(xp, i, j, strides, out_hw), dy)
-    return dw
 
 
 # ----------------------------------------------------------------------------- pooling

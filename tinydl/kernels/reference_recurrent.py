@@ -98,7 +98,7 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
 
 # ----------------------------------------------------------------------------- LSTM
 
-def lstm_forward(xw, rk, h0, c0, mask):
+def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw=False):
     """One LSTM step per time step: z = xw_t + h_{t-1} @ rk, gates i, f, c, o of width U:
 
         i = sigmoid(z_i), f = sigmoid(z_f), g = tanh(z_c), o = sigmoid(z_o)
@@ -106,6 +106,8 @@ def lstm_forward(xw, rk, h0, c0, mask):
 
     Args:
         xw: (T, N, 4U). rk: (U, 4U). h0, c0: (N, U). mask: (T, N) bool or None.
+        overwrite_xw: the native kernel may then write the gates over xw (saving a buffer);
+            here it changes nothing.
 
     Returns:
         (states (T, N, 2U): [h_t | c_t] per step, gates (T, N, 4U): [i | f | g | o]).
