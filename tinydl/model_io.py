@@ -274,6 +274,9 @@ def save_model(model, path) -> None:
     """
     _require_built(model, "save")
     from tinydl import saving_keras_files
+    from tinydl.models import Functional, Sequential
+    if type(model) not in (Sequential, Functional):
+        _require_rebuildable_subclass(model)  # in every format: refused before anything is written
     if saving_keras_files.save_model(model, path):
         return
     saving.save(path, *model_document(model))
