@@ -122,7 +122,7 @@ def array_to_img(x, data_format=None, scale: bool = True, dtype=None):
 
     Example:
         >>> img = array_to_img(np.array([[[0.0], [0.5]], [[1.0], [0.25]]]))
-        >>> img.mode, list(img.getdata())
+        >>> img.mode, np.asarray(img).ravel().tolist()
         ('L', [0, 127, 255, 63])
     """
     Image = _pillow("array_to_img")
