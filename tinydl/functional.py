@@ -94,14 +94,13 @@ def conv2d(x, kernel, bias=None, strides=1, padding: str = "valid", fused_relu: 
 
 
 def _conv_arguments(x, kernel, bias, strides, padding):
-    """Check a convolution call; return (x, kernel, bias as Tensors, strides, pads, (OH, OW))."""
+    """Normalize a convolution call; return (x, kernel, bias as Tensors, strides, pads, (OH, OW)).
+
+    The channels of x and kernel are checked once, by the kernel (tinydl/kernels/conv2d.py)."""
     x, kernel = _as_tensor(x), _as_tensor(kernel)
     _check_nhwc(x, "conv2d")
     if kernel.ndim != 4:
         raise ValueError(f"conv2d expects a kernel of shape (KH, KW, C, F), got {kernel.shape}")
-    if kernel.shape[2] != x.shape[3]:
-        raise ValueError(f"conv2d: the kernel {kernel.shape} expects C={kernel.shape[2]} input "
-                         f"channels, but the input of shape {x.shape} has C={x.shape[3]}")
     strides = normalize_pair(strides, "strides")
     out_hw, pads = window_geometry(x.shape[1:3], kernel.shape[:2], strides,
                                    normalize_padding(padding))
