@@ -295,3 +295,15 @@ def test_profiler_attributes_a_fused_step_to_its_layers():
         model(Tensor(x))
     layers = {event.layer for event in prof.events}
     assert "c+r+p" in layers and "d" in layers
+
+
+def test_a_layer_with_an_activity_penalty_ends_the_run():
+    conv = Conv2D(3, 3, activation="relu", activity_regularizer="l2")
+    conv.build_for((None, 8, 8, 2))
+    pool = MaxPooling2D()
+    pool.build_for((None, 6, 6, 3))
+    assert fusion.match([conv, pool]) is None
+    plain = Conv2D(3, 3)
+    plain.build_for((None, 8, 8, 2))
+    relu = ReLU(activity_regularizer="l1")
+    assert fusion.match([plain, relu, pool]) is None   # the ReLU's output is penalized

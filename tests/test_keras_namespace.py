@@ -51,7 +51,7 @@ def test_clear_session_restarts_layer_names():
 @pytest.mark.parametrize("expression", [
     "keras.layers.ConvLSTM2D", "keras.layers.Conv3D", "keras.callbacks.TensorBoard",
     "keras.optimizers.Adagrad", "keras.losses.Huber", "keras.metrics.F1Score",
-    "keras.activations.gelu", "keras.initializers.Identity", "keras.regularizers.OrthogonalRegularizer",
+    "keras.activations.sparsemax", "keras.initializers.STFT", "keras.regularizers.OrthogonalRegularizer",
     "keras.datasets.imdb", "keras.applications", "keras.models.clone_model",
     "keras.saving.serialize_keras_object", "keras.utils.audio_dataset_from_directory",
     "keras.backend.is_keras_tensor"])

@@ -21,6 +21,7 @@ convolution and its ReLU). A matched run is computed as one fused step:
 - a Dense adds its bias and applies a ReLU inside the GEMM's epilogue (functional.dense), and
   its backward masks, reduces the bias gradient and runs the two GEMMs in one op.
 
+A layer with an activity_regularizer ends the run before it (its penalty needs its own output).
 Values agree with the unfused layers: bit for bit for the ReLU, pool and bias epilogues; up to
 float32 rounding (a relative 1e-5, the weights are multiplied before the convolution instead
 of after) for the folded BatchNormalization. Only layers of exactly these classes take part
@@ -213,6 +214,17 @@ def fold_batch_norm(kernel, bias, bn):
     return kernel * scale, folded_bias
 
 
+def _without_activity_penalty(layers) -> list:
+    """The layers up to the first with an activity_regularizer: its penalty is computed on its
+    own output in Layer.__call__, which a fused step does not run."""
+    run = []
+    for layer in layers:
+        if getattr(layer, "activity_regularizer", None) is not None:
+            break
+        run.append(layer)
+    return run
+
+
 def match(layers, training=None) -> FusedStep | None:
     """The longest pattern at the start of the list `layers`, or None.
 
@@ -225,6 +237,7 @@ def match(layers, training=None) -> FusedStep | None:
         >>> match([conv]).name == conv.name
         True
     """
+    layers = _without_activity_penalty(layers)
     first = layers[0] if layers else None
     if type(first) is Dense and first.built:
         relu = layers[1] if len(layers) > 1 and first.activation is activations.linear \

@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
+import math
+
 from tinydl import ops
 
 
-class L1L2:
+class Regularizer:
+    """Base class of penalties (keras.regularizers.Regularizer): a callable weight -> scalar
+    Tensor, with get_config / from_config.
+
+    Example:
+        >>> class SumSquares(Regularizer):
+        ...     def __call__(self, x):
+        ...         return (x * x).sum()
+        >>> SumSquares()(tinydl.Tensor([1.0, 2.0])).item()
+        5.0
+    """
+
+    def __call__(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(x)")
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+
+def _factor(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"L1L2: {name} must be a number. Received: {name}={value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"L1L2: {name} must be a finite float >= 0. Received: {name}={value!r}")
+    return number
+
+
+class L1L2(Regularizer):
     """penalty(w) = l1 * sum(|w|) + l2 * sum(w^2).
 
     Example:
@@ -14,7 +49,7 @@ class L1L2:
     """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1, self.l2 = _factor(l1, "l1"), _factor(l2, "l2")
 
     def __call__(self, weight):
         penalty = 0.0

@@ -20,6 +20,8 @@ from tinydl.layers import (GRU, LSTM, AveragePooling1D, Bidirectional, Conv1D, E
                            GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization,
                            MaxPooling1D, MultiHeadAttention, RepeatVector, SimpleRNN,
                            SpatialDropout1D, TimeDistributed)
+from tinydl.layers import (ActivityRegularization, AlphaDropout, Cropping1D, GaussianDropout,
+                           GaussianNoise, Identity, SpatialDropout2D, UpSampling1D, ZeroPadding1D)
 from tinydl.layers import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract)
 
 
@@ -93,6 +95,17 @@ CASES = [
     (SpatialDropout1D(0.3, seed=1), (4, 2)),
     (Dropout(0.2, noise_shape=(None, 1, None)), (4, 2)),
     (LayerNormalization(axis=[1, 2], epsilon=1e-6, center=False), (4, 2)),
+    # regularization and 1-D reshaping layers
+    (GaussianNoise(0.2, seed=1), (4,)),
+    (GaussianDropout(0.3, seed=2), (4,)),
+    (AlphaDropout(0.1, noise_shape=(None, 1), seed=3), (4,)),
+    (SpatialDropout2D(0.2, seed=4), (3, 3, 2)),
+    (ActivityRegularization(l1=0.1, l2=0.01), (4,)),
+    (Dense(2, activity_regularizer="l1"), (3,)),
+    (ZeroPadding1D((1, 2)), (4, 2)),
+    (Cropping1D(1), (4, 2)),
+    (UpSampling1D(3), (4, 2)),
+    (Identity(), (4,)),
     (MultiHeadAttention(2, 3, value_dim=2, output_shape=5, dropout=0.1, seed=3), (4, 2)),
 ]
 

@@ -128,7 +128,7 @@ def test_onehot_of_the_wrong_width():
     (lambda: compiled_cnn().compile(optimizer="adam", loss="mse", metrics=["acuracy"]),
      r"unknown metric 'acuracy'; valid names: \[.*'accuracy'"),
     (lambda: Dense(3, activation="rellu"),
-     r"unknown activation 'rellu'; valid names: \['linear', 'relu', 'sigmoid', 'softmax', 'tanh'\]"),
+     r"unknown activation 'rellu'; valid names: \[.*'linear', .*'relu', .*'sigmoid', .*'tanh'.*\]"),
     (lambda: layers.Activation("swish!"), r"unknown activation 'swish!'; valid names"),
     (lambda: Conv2D(3, 3, padding="full"), r"padding must be one of \('valid', 'same'\)\. Received: padding='full'"),
     (lambda: MaxPooling2D(2, padding="SAME!"), r"padding must be one of .*Received: padding='SAME!'"),

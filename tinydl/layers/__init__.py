@@ -5,13 +5,15 @@
 One family per module: core (Dense, Activation, Flatten, Dropout, SpatialDropout1D,
 RepeatVector, Lambda), activation (ReLU, Softmax, LeakyReLU, ELU, PReLU), convolutional
 (Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D), pooling, reshaping (Reshape,
-Permute, ZeroPadding2D, Cropping2D, UpSampling2D), normalization (BatchNormalization,
+Permute, ZeroPadding1D/2D, Cropping1D/2D, UpSampling1D/2D), normalization (BatchNormalization,
 LayerNormalization), preprocessing (Rescaling, Normalization), augmentation (RandomFlip,
 RandomCrop, RandomTranslation, RandomContrast, RandomBrightness), augmentation_affine
 (RandomRotation, RandomZoom), text_vectorization (TextVectorization) and input_layer (Input,
 InputLayer); for sequences embedding (Embedding), recurrent (SimpleRNN, LSTM, GRU), wrappers
 (Bidirectional, TimeDistributed), conv1d (Conv1D and the 1-D pooling layers) and attention
-(MultiHeadAttention), merge (Add, Concatenate, ...; add(), concatenate(), ...);
+(MultiHeadAttention), merge (Add, Concatenate, ...; add(), concatenate(), ...), regularization
+(GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout2D, ActivityRegularization),
+identity (Identity); Keras' aliases (MaxPool2D, Convolution2D, ...) name the same classes;
 masking holds the rules by which masks travel. LAYER_CLASSES maps every
 layer class name, your own subclasses included, to its class (what a saved model may name).
 """
@@ -28,6 +30,7 @@ from tinydl.layers.convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D
 from tinydl.layers.core import (Activation, Dense, Dropout, Flatten, Lambda, RepeatVector,
                                 SpatialDropout1D)
 from tinydl.layers.embedding import Embedding
+from tinydl.layers.identity import Identity
 from tinydl.layers.input_layer import Input, InputLayer
 from tinydl.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                  Subtract, add, average, concatenate, dot, maximum, minimum,
@@ -37,7 +40,10 @@ from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, Glo
                                    MaxPooling2D)
 from tinydl.layers.preprocessing import Normalization, Rescaling
 from tinydl.layers.recurrent import GRU, LSTM, SimpleRNN
-from tinydl.layers.reshaping import Cropping2D, Permute, Reshape, UpSampling2D, ZeroPadding2D
+from tinydl.layers.regularization import (ActivityRegularization, AlphaDropout, GaussianDropout,
+                                          GaussianNoise, SpatialDropout2D)
+from tinydl.layers.reshaping import (Cropping1D, Cropping2D, Permute, Reshape, UpSampling1D,
+                                     UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 from tinydl.layers.text_vectorization import TextVectorization
 from tinydl.layers.wrappers import Bidirectional, TimeDistributed
 
@@ -59,7 +65,20 @@ __all__ = [
     "RepeatVector", "SpatialDropout1D", "LayerNormalization", "MultiHeadAttention",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
+    "ZeroPadding1D", "Cropping1D", "UpSampling1D", "Identity",
+    # regularization family
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout2D", "ActivityRegularization",
 ]
+
+# Keras' other names for the same classes (keras.layers.MaxPool2D is MaxPooling2D)
+MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+Convolution1D, Convolution2D, Convolution2DTranspose = Conv1D, Conv2D, Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
+__all__ += ["MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+            "GlobalAvgPool1D", "GlobalAvgPool2D", "Convolution1D", "Convolution2D",
+            "Convolution2DTranspose", "SeparableConvolution2D"]
 
 from tinydl import keras_names  # noqa: E402
 

@@ -255,6 +255,7 @@ class Layer:
         if "input_dim" in kwargs:
             dim = _args.positive_int(kwargs.pop("input_dim"), "input_dim", where)
             input_shape = input_shape if input_shape is not None else (dim,)
+        self.activity_regularizer = regularizers.get(kwargs.pop("activity_regularizer", None))
         if kwargs:
             raise TypeError(f"{where} got unexpected keyword arguments: {sorted(kwargs)}")
         self.name = name or self._unique_name()
@@ -453,9 +454,19 @@ class Layer:
                     outputs = masking.masked_call(self, inputs, args, kwargs, training, mask)
             else:
                 outputs = masking.masked_call(self, inputs, args, kwargs, training, mask)
+        if self.activity_regularizer is not None:
+            self._add_activity_loss(outputs)
         if self.output_shape is None:
             self.output_shape = _shape_of(outputs)
         return outputs
+
+    def _add_activity_loss(self, outputs) -> None:
+        """Keras 3's activity regularization: the penalty of each output, divided by its batch
+        size, joins this layer's losses (and so the training loss)."""
+        for output in tree.flatten(outputs):
+            if isinstance(output, Tensor):
+                loss = self.activity_regularizer(output)
+                self.add_loss(loss / output.shape[0] if output.ndim > 0 and output.shape[0] else loss)
 
     def _call(self, inputs, training, *args, **kwargs):
         """call(inputs, training=...), or call(inputs) for a subclass whose call has no training
@@ -563,6 +574,8 @@ class Layer:
     def get_config(self) -> dict:
         """The constructor arguments that rebuild this layer (JSON-serializable)."""
         config = {"name": self.name, "trainable": self._trainable}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self.input_shape_arg is not None:
             config["input_shape"] = list(self.input_shape_arg)
         return config

@@ -1,4 +1,5 @@
-"""Reshaping layers: Reshape, Permute, and for NHWC images ZeroPadding2D, Cropping2D, UpSampling2D.
+"""Reshaping layers: Reshape, Permute, for NHWC images ZeroPadding2D, Cropping2D, UpSampling2D,
+and for sequences (N, T, C) ZeroPadding1D, Cropping1D, UpSampling1D.
 
 None of them has weights; each only moves (or, for bilinear upsampling, blends) values, and
 gradients flow back through it.
@@ -230,3 +231,117 @@ class UpSampling2D(Layer):
     def get_config(self):
         return {**super().get_config(), "size": list(self.size),
                 "interpolation": self.interpolation}
+
+
+def _check_sequence_input(shape, layer: str) -> None:
+    if len(shape) != 3:
+        raise ValueError(f"{layer} expects input of shape (batch, steps, channels). "
+                         f"Received: shape {tuple(shape)}")
+
+
+def _one_side_pair(value, name: str, layer: str) -> tuple:
+    """Keras' 1-D padding/cropping forms (an int, or a pair (before, after)) -> (before, after)."""
+    if _args._is_int(value) and value >= 0:
+        return int(value), int(value)
+    if (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(_args._is_int(v) and v >= 0 for v in value)):
+        return int(value[0]), int(value[1])
+    raise ValueError(f"{layer}: {name} must be an int or a pair of ints (before, after), all >= 0. "
+                     f"Received: {name}={value!r}")
+
+
+class ZeroPadding1D(Layer):
+    """Add zero time steps before and after sequences: (N, T, C) -> (N, before + T + after, C).
+
+    Args:
+        padding: an int (both sides) or a pair (before, after).
+
+    Example:
+        >>> ZeroPadding1D((1, 2))(np.ones((1, 2, 1), np.float32)).data[0, :, 0]
+        array([0., 1., 1., 0., 0.], dtype=float32)
+    """
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _args.channels_last_only(data_format, 1, "ZeroPadding1D")
+        self.padding = _one_side_pair(padding, "padding", "ZeroPadding1D")
+
+    def call(self, inputs, training=None):
+        _check_sequence_input(inputs.shape, "ZeroPadding1D")
+        n, t, c = inputs.shape
+        padded = zero_pad2d(ops.reshape(inputs, (n, t, 1, c)), self.padding + (0, 0))
+        return ops.reshape(padded, (n, t + sum(self.padding), c))
+
+    def compute_output_shape(self, input_shape):
+        _check_sequence_input(input_shape, "ZeroPadding1D")
+        n, t, c = input_shape
+        return (n, None if t is None else t + sum(self.padding), c)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": list(self.padding)}
+
+
+class Cropping1D(Layer):
+    """Drop time steps at the start and end of sequences: (N, T, C) -> (N, T - before - after, C).
+
+    Args:
+        cropping: an int (both sides) or a pair (before, after).
+
+    Example:
+        >>> Cropping1D((1, 2))(np.arange(5, dtype=np.float32).reshape(1, 5, 1)).data[0, :, 0]
+        array([1., 2.], dtype=float32)
+    """
+
+    def __init__(self, cropping=(1, 1), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _args.channels_last_only(data_format, 1, "Cropping1D")
+        self.cropping = _one_side_pair(cropping, "cropping", "Cropping1D")
+
+    def _steps_left(self, steps):
+        left = steps - sum(self.cropping)
+        if left < 1:
+            raise ValueError(f"Cropping1D: cropping {self.cropping} leaves no time steps of {steps}")
+        return left
+
+    def call(self, inputs, training=None):
+        _check_sequence_input(inputs.shape, "Cropping1D")
+        before = self.cropping[0]
+        return inputs[:, before:before + self._steps_left(inputs.shape[1]), :]
+
+    def compute_output_shape(self, input_shape):
+        _check_sequence_input(input_shape, "Cropping1D")
+        n, t, c = input_shape
+        return (n, None if t is None else self._steps_left(t), c)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": list(self.cropping)}
+
+
+class UpSampling1D(Layer):
+    """Repeat each time step `size` times: (N, T, C) -> (N, T * size, C).
+
+    Args:
+        size: a positive int, default 2.
+
+    Example:
+        >>> UpSampling1D(2)(np.array([[[1.0], [2.0]]], np.float32)).data[0, :, 0]
+        array([1., 1., 2., 2.], dtype=float32)
+    """
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.size = _args.positive_int(size, "size", "UpSampling1D")
+
+    def call(self, inputs, training=None):
+        _check_sequence_input(inputs.shape, "UpSampling1D")
+        n, t, c = inputs.shape
+        repeated = upsample_nearest2d(ops.reshape(inputs, (n, t, 1, c)), (self.size, 1))
+        return ops.reshape(repeated, (n, t * self.size, c))
+
+    def compute_output_shape(self, input_shape):
+        _check_sequence_input(input_shape, "UpSampling1D")
+        n, t, c = input_shape
+        return (n, None if t is None else t * self.size, c)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
