@@ -207,11 +207,13 @@ def test_dense_and_conv_record_their_fused_ops():
 
 
 def test_batch_norm_folds_only_at_inference():
+    """And in training it normalizes with the batch's statistics, the ReLU in its kernel."""
     model, _ = _sequential("conv_bn_relu_pool")
     assert fusion.match(model.layers, training=False).bn is model.layers[1]
-    assert fusion.match(model.layers, training=True) is None  # batch statistics: the layers
-    model.layers[1].trainable = False                            # frozen: moving statistics
-    assert fusion.match(model.layers, training=True).bn is model.layers[1]
+    step = fusion.match(model.layers, training=True)   # batch statistics: BN + ReLU kernel
+    assert step.bn is model.layers[1] and fusion._batch_statistics(step.bn, True)
+    model.layers[1].trainable = False                  # frozen: moving statistics, folded
+    assert not fusion._batch_statistics(step.bn, True)
 
 
 def test_the_fold_follows_changed_weights():

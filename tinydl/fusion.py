@@ -16,8 +16,9 @@ convolution and its ReLU). A matched run is computed as one fused step:
 - at inference (training false, or the BatchNormalization not trainable) the
   BatchNormalization is folded into the convolution's weights: kernel * s and
   (bias - moving_mean) * s + beta, s = gamma / sqrt(moving_variance + epsilon), recomputed at
-  every call from the current weights, so a changed weight is never missed. In training it
-  runs as itself (batch statistics), and the ReLU and pool after it run as their layers;
+  every call from the current weights, so a changed weight is never missed. In training
+  (batch statistics) the ReLU runs inside the batch-norm kernel, forward and backward
+  (tinydl/kernels/batchnorm.py), and the pool after it as its own op;
 - a Dense adds its bias and applies a ReLU inside the GEMM's epilogue (functional.dense), and
   its backward masks, reduces the bias gradient and runs the two GEMMs in one op.
 
@@ -44,6 +45,7 @@ import contextlib
 import numpy as np
 
 from tinydl import activations, anomaly, functional as F, ops, profiler
+from tinydl.autograd import no_grad
 from tinydl.layers.activation import ReLU
 from tinydl.layers.convolutional import Conv2D
 from tinydl.layers.core import Activation, Dense
@@ -51,6 +53,7 @@ from tinydl.layers.masking import get_mask
 from tinydl.layers.normalization import BatchNormalization
 from tinydl.layers.pooling import MaxPooling2D
 from tinydl.layers.symbolic import is_symbolic
+from tinydl.ops.normalization import batch_norm_train
 from tinydl.tensor import Tensor
 
 _state = {"enabled": True}
@@ -110,10 +113,16 @@ def _is_relu_layer(layer) -> bool:
     return type(layer) is Activation and layer.activation is ops.relu
 
 
-def _folds(bn, training) -> bool:
-    """A BatchNormalization over the channels of NHWC that uses its moving statistics now."""
-    return (type(bn) is BatchNormalization and bn.built and bn.axis % 4 == 3
-            and getattr(bn, "_ndim", None) == 4 and not (training and bn.trainable))
+def _is_channel_bn(layer) -> bool:
+    """A built BatchNormalization over the channels (last axis) of NHWC images."""
+    return (type(layer) is BatchNormalization and layer.built and layer.axis % 4 == 3
+            and getattr(layer, "_ndim", None) == 4)
+
+
+def _batch_statistics(bn, training) -> bool:
+    """True when bn normalizes with the batch's statistics now (Keras' rule), else it uses its
+    moving ones and folds into the convolution."""
+    return bool(training) and bn.trainable
 
 
 class FusedStep:
@@ -162,6 +171,8 @@ class ConvStep(FusedStep):
 
     def run(self, x, training=None):
         conv = self.conv
+        if self.bn is not None and _batch_statistics(self.bn, training):
+            return self._run_batch_statistics(x)
         kernel, bias = conv.kernel, conv.bias
         if self.bn is not None:
             kernel, bias = fold_batch_norm(kernel, bias, self.bn)
@@ -170,6 +181,19 @@ class ConvStep(FusedStep):
         return F.conv2d_max_pool(x, kernel, bias, conv.strides, conv.padding,
                                  fused_relu=self.relu, pool_size=self.pool.pool_size,
                                  pool_padding=self.pool.padding)
+
+
+    def _run_batch_statistics(self, x):
+        """Training: the convolution, then the batch norm with the ReLU in its kernel (and the
+        moving averages updated, as BatchNormalization.call does), then the pool."""
+        conv, bn = self.conv, self.bn
+        y = F.conv2d(x, conv.kernel, conv.bias, conv.strides, conv.padding)
+        y, mean, var = batch_norm_train(y, bn.gamma, bn.beta, -1, bn.epsilon, relu=self.relu)
+        with no_grad():
+            bn._update_moving(mean, var)
+        if self.pool is None:
+            return y
+        return F.max_pool2d(y, self.pool.pool_size, self.pool.strides, self.pool.padding)
 
 
 class DenseStep(FusedStep):
@@ -249,7 +273,7 @@ def match(layers, training=None) -> FusedStep | None:
     rest = list(layers[1:4])
     bn = relu = pool = None
     if first.activation is activations.linear:
-        if rest and _folds(rest[0], training):
+        if rest and _is_channel_bn(rest[0]):
             bn = rest.pop(0)
         if rest and _is_relu_layer(rest[0]):
             relu = rest.pop(0)
