@@ -50,11 +50,10 @@ def test_clear_session_restarts_layer_names():
 
 @pytest.mark.parametrize("expression", [
     "keras.layers.ConvLSTM2D", "keras.layers.Conv3D", "keras.callbacks.TensorBoard",
-    "keras.optimizers.Adagrad", "keras.losses.Huber", "keras.metrics.F1Score",
+    "keras.optimizers.Ftrl", "keras.losses.Dice", "keras.metrics.F1Score",
     "keras.activations.sparsemax", "keras.initializers.STFT", "keras.regularizers.OrthogonalRegularizer",
-    "keras.datasets.imdb", "keras.applications", "keras.models.clone_model",
-    "keras.saving.serialize_keras_object", "keras.utils.audio_dataset_from_directory",
-    "keras.backend.is_keras_tensor"])
+    "keras.datasets.imdb", "keras.applications", "keras.models.model_from_json",
+    "keras.saving.serialize_keras_object", "keras.utils.audio_dataset_from_directory"])
 def test_a_keras_name_tinydl_lacks_says_so(expression):
     name = expression.split(".")[-1]
     with pytest.raises(NotImplementedInTinydl, match=rf"{name} is not implemented in tinydl"):
@@ -67,3 +66,22 @@ def test_a_name_keras_does_not_have_is_a_plain_attribute_error():
     with pytest.raises(AttributeError) as info:
         keras.layers.NoSuchLayer  # noqa: B018 (the attribute access is what raises)
     assert not isinstance(info.value, NotImplementedInTinydl)
+
+
+def test_backend_dtype_helpers_answer_as_keras():
+    """keras.backend's dtype and naming helpers give Keras' answers (Keras itself when installed)."""
+    import numpy as np
+    from keras_oracle import import_keras
+    real = import_keras()
+    for dtype in ("float16", "bfloat16", "float64", "int8", "uint16", "bool", float, int, np.float32):
+        assert keras.backend.standardize_dtype(dtype) == real.backend.standardize_dtype(dtype)
+        assert keras.backend.is_float_dtype(dtype) == real.backend.is_float_dtype(dtype)
+        assert keras.backend.is_int_dtype(dtype) == real.backend.is_int_dtype(dtype)
+    for pair in (("int32", "float32"), ("int8", "uint8"), ("float16", "float32"), ("bool", "int64")):
+        assert keras.backend.result_type(*pair) == real.backend.result_type(*pair)
+    assert keras.backend.is_keras_tensor(keras.Input((2,))) and not keras.backend.is_keras_tensor(np.ones(2))
+    first = keras.backend.get_uid("namespace_test")
+    assert keras.backend.get_uid("namespace_test") == first + 1
+    keras.backend.set_epsilon(1e-7)
+    with pytest.raises(NotImplementedError, match="set_epsilon"):
+        keras.backend.set_epsilon(1e-5)

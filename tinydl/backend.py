@@ -19,8 +19,9 @@ import contextlib
 import os
 import warnings
 
-from tinydl.config import (backend, clear_session, epsilon, floatx,  # noqa: F401 (keras.backend)
-                           image_data_format, set_floatx, set_image_data_format)
+from tinydl.config import (backend, clear_session, epsilon, floatx, get_uid,  # noqa: F401 (keras.backend)
+                           image_data_format, is_float_dtype, is_int_dtype, is_keras_tensor,
+                           result_type, set_epsilon, set_floatx, set_image_data_format, standardize_dtype)
 from tinydl.kernels import _dispatch, _extension, _registry
 from tinydl.kernels._checks import FLOAT_DTYPES  # noqa: F401
 

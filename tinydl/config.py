@@ -64,3 +64,87 @@ def clear_session(free_memory: bool = True) -> None:
 
     Layer._name_counts.clear()
     symbolic._names.clear()
+
+
+def set_epsilon(value: float) -> None:
+    """Accepts 1e-7 (tinydl's losses and metrics use that fuzz factor throughout).
+
+    Raises:
+        NotImplementedInTinydl: any other value.
+
+    Example:
+        >>> set_epsilon(1e-7)
+    """
+    if value != EPSILON:
+        raise NotImplementedInTinydl(f"set_epsilon({value!r}) is not implemented in tinydl: its losses and "
+                                     f"metrics use epsilon={EPSILON}")
+
+
+def is_keras_tensor(x) -> bool:
+    """True for a symbolic tensor of a functional graph (what Input() and layers on it return).
+
+    Example:
+        >>> import tinydl
+        >>> is_keras_tensor(tinydl.Input((3,))), is_keras_tensor(tinydl.Tensor([1.0]))
+        (True, False)
+    """
+    from tinydl.layers import symbolic
+    return symbolic.is_symbolic(x) and not isinstance(x, (list, tuple, dict))
+
+
+def standardize_dtype(dtype) -> str:
+    """A dtype's Keras name ('float32', 'int64', ...) from a name, a NumPy dtype or a Python type.
+
+    Example:
+        >>> standardize_dtype(float), standardize_dtype("int32")
+        ('float32', 'int32')
+    """
+    from tinydl.ops.keras_core import standardize_dtype as standardize
+    if isinstance(dtype, str) and dtype == "bfloat16":  # a name tinydl knows, without computing in it
+        return dtype
+    return standardize(dtype)
+
+
+def result_type(*dtypes) -> str:
+    """The dtype Keras gives an op on operands of these dtypes (see tinydl.ops.result_type).
+
+    Example:
+        >>> result_type("int32", "float32")
+        'float32'
+    """
+    from tinydl.ops.keras_core import result_type as result
+    return result(*dtypes)
+
+
+def is_float_dtype(dtype) -> bool:
+    """True for a floating dtype.
+
+    Example:
+        >>> is_float_dtype("float16"), is_float_dtype("int8")
+        (True, False)
+    """
+    return standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype) -> bool:
+    """True for a signed or unsigned integer dtype.
+
+    Example:
+        >>> is_int_dtype("uint8"), is_int_dtype("bool")
+        (True, False)
+    """
+    return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+_UIDS: dict = {}
+
+
+def get_uid(prefix: str = "") -> int:
+    """1, 2, 3, ... on successive calls with the same prefix (Keras' counter for unique names).
+
+    Example:
+        >>> get_uid("example_prefix"), get_uid("example_prefix")
+        (1, 2)
+    """
+    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
+    return _UIDS[prefix]

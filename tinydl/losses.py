@@ -65,11 +65,19 @@ def mean_absolute_error(y_true, y_pred) -> Tensor:
     return _last_axis_mean(ops.abs(y_pred - _matched(y_true, y_pred, "mean_absolute_error")))
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
-    """-sum(y_true * log(p)) over the last axis; y_true one-hot (or soft) (N, K), y_pred (N, K).
+def _smoothed(y: np.ndarray, label_smoothing: float, classes: int) -> np.ndarray:
+    """Keras' label smoothing: y * (1 - s) + s / classes."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1]. Received: label_smoothing={label_smoothing!r}")
+    return y * (1.0 - label_smoothing) + label_smoothing / classes if label_smoothing else y
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0,
+                             axis: int = -1) -> Tensor:
+    """-sum(y_true * log(p)) along axis; y_true one-hot (or soft) (N, K), y_pred (N, K).
 
     Without from_logits, p = y_pred / sum(y_pred) clipped to [eps, 1 - eps] (Keras);
-    with it, log p = log_softmax(y_pred).
+    with it, log p = log_softmax(y_pred). label_smoothing s moves y_true to y (1 - s) + s / K.
 
     Example:
         >>> loss = categorical_crossentropy(np.array([[0.0, 1.0]]), tinydl.Tensor([[0.5, 0.5]]))
@@ -78,15 +86,17 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tenso
     """
     y_pred = _pred(y_pred)
     y = _matched(y_true, y_pred, "categorical_crossentropy")
+    y = _smoothed(y, label_smoothing, y.shape[axis])
     if from_logits:
-        log_p = F.log_softmax(y_pred, axis=-1)
+        log_p = F.log_softmax(y_pred, axis=axis)
     else:
-        p = y_pred / y_pred.sum(axis=-1, keepdims=True)
+        p = y_pred / y_pred.sum(axis=axis, keepdims=True)
         log_p = ops.clip(p, EPSILON, 1.0 - EPSILON).log()
-    return -(log_p * y).sum(axis=-1)
+    return -(log_p * y).sum(axis=axis)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, ignore_class=None,
+                                    axis: int = -1) -> Tensor:
     """-log(p[label]) per sample; y_true integers (N,) or (N, 1) in [0, K), y_pred (N, K).
 
     Example:
@@ -94,6 +104,12 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
         >>> np.round(loss.data, 4)
         array([0.6931], dtype=float32)
     """
+    if ignore_class is not None:
+        raise NotImplementedError("sparse_categorical_crossentropy: ignore_class is not implemented in "
+                                  f"tinydl. Received: ignore_class={ignore_class!r}")
+    if axis not in (-1, len(getattr(y_pred, "shape", ())) - 1):
+        raise NotImplementedError(f"sparse_categorical_crossentropy: only axis=-1 is implemented in tinydl. "
+                                  f"Received: axis={axis!r}")
     y_pred = _pred(y_pred)
     labels = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
@@ -105,11 +121,19 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
     return categorical_crossentropy(onehot, y_pred, from_logits=from_logits)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
-    """-mean(y log p + (1 - y) log(1 - p)) over the last axis; y_true in {0, 1} (or in [0, 1]).
+def binary_crossentropy_values(y: np.ndarray, p: Tensor) -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) per element, p clipped to [eps, 1 - eps] (no mean)."""
+    p = ops.clip(p, EPSILON, 1.0 - EPSILON)
+    return -(p.log() * y + (1.0 - p).log() * (1.0 - y))
+
+
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0,
+                        axis: int = -1) -> Tensor:
+    """-mean(y log p + (1 - y) log(1 - p)) along axis; y_true in {0, 1} (or in [0, 1]).
 
     Without from_logits p = clip(y_pred, eps, 1 - eps); with it the stable form of Keras/TF
-    on logits x: max(x, 0) - x * y + log(1 + exp(-|x|)).
+    on logits x: max(x, 0) - x * y + log(1 + exp(-|x|)). label_smoothing s moves y_true to
+    y (1 - s) + s / 2.
 
     Example:
         >>> loss = binary_crossentropy(np.array([[1.0]]), tinydl.Tensor([[0.5]]))
@@ -117,13 +141,12 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
         array([0.6931], dtype=float32)
     """
     y_pred = _pred(y_pred)
-    y = _matched(y_true, y_pred, "binary_crossentropy")
+    y = _smoothed(_matched(y_true, y_pred, "binary_crossentropy"), label_smoothing, 2)
     if from_logits:
         values = ops.relu(y_pred) - y_pred * y + (ops.exp(-ops.abs(y_pred)) + 1.0).log()
     else:
-        p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
-        values = -(p.log() * y + (1.0 - p).log() * (1.0 - y))
-    return _last_axis_mean(values)
+        values = binary_crossentropy_values(y, y_pred)
+    return values.mean(axis=axis) if values.ndim > 1 else values
 
 
 class Loss:
@@ -197,17 +220,30 @@ class MeanAbsoluteError(_FunctionLoss):
 class _ProbabilisticLoss(Loss):
     _fn = None
     _default_name = ""
+    _options = ("label_smoothing", "axis")  # the keyword arguments of _fn beside from_logits
 
-    def __init__(self, from_logits: bool = False, reduction="sum_over_batch_size",
-                 name: str | None = None):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction="sum_over_batch_size", name: str | None = None, dtype=None, **kwargs):
+        if kwargs.get("ignore_class") is not None:
+            raise NotImplementedError(f"{type(self).__name__}: ignore_class is not implemented in tinydl. "
+                                      f"Received: ignore_class={kwargs['ignore_class']!r}")
+        kwargs.pop("ignore_class", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {sorted(kwargs)}")
         super().__init__(name or self._default_name, reduction)
         self.from_logits = bool(from_logits)
+        self.label_smoothing, self.axis = float(label_smoothing), axis
+        _smoothed(np.zeros(1), self.label_smoothing, 1)  # validates it
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"{type(self).__name__}: axis must be an int. Received: axis={axis!r}")
 
     def call(self, y_true, y_pred):
-        return type(self)._fn(y_true, y_pred, from_logits=self.from_logits)
+        options = {name: getattr(self, name) for name in self._options}
+        return type(self)._fn(y_true, y_pred, from_logits=self.from_logits, **options)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "from_logits": self.from_logits}
+        return {**super().get_config(), "from_logits": self.from_logits,
+                **{name: getattr(self, name) for name in self._options}}
 
 
 class CategoricalCrossentropy(_ProbabilisticLoss):
@@ -231,6 +267,11 @@ class SparseCategoricalCrossentropy(_ProbabilisticLoss):
     """
     _fn, _default_name = (staticmethod(sparse_categorical_crossentropy),
                           "sparse_categorical_crossentropy")
+    _options = ("axis",)
+
+    def __init__(self, from_logits: bool = False, ignore_class=None, reduction="sum_over_batch_size",
+                 axis: int = -1, name: str | None = None, dtype=None):
+        super().__init__(from_logits, 0.0, axis, reduction, name, ignore_class=ignore_class)
 
 
 class BinaryCrossentropy(_ProbabilisticLoss):
@@ -299,10 +340,30 @@ def get(identifier) -> Loss:
     raise TypeError(f"loss must be a name, a tinydl.losses.Loss or a function, got {identifier!r}")
 
 
+from tinydl import loss_functions  # noqa: E402  (it builds on the above)
+from tinydl.loss_functions import (BinaryFocalCrossentropy, CategoricalFocalCrossentropy,  # noqa: E402,F401
+                                   CategoricalHinge, CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh,
+                                   MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Poisson,
+                                   SquaredHinge, binary_focal_crossentropy, categorical_focal_crossentropy,
+                                   categorical_hinge, cosine_similarity, hinge, huber, kl_divergence, log_cosh,
+                                   mean_absolute_percentage_error, mean_squared_logarithmic_error, poisson,
+                                   squared_hinge)
+
+_BY_NAME.update(loss_functions.NAMES)
+_BY_NAME.update({cls.__name__.lower(): cls for cls in (MeanSquaredError, MeanAbsoluteError, CategoricalCrossentropy,
+                                                        SparseCategoricalCrossentropy, BinaryCrossentropy)})
+_BY_NAME["bce"] = BinaryCrossentropy
+_FUNCTIONS.update(loss_functions.CLASSES)
+
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "CategoricalCrossentropy",
            "SparseCategoricalCrossentropy", "BinaryCrossentropy", "LossFunctionWrapper",
            "mean_squared_error", "mean_absolute_error", "categorical_crossentropy",
-           "sparse_categorical_crossentropy", "binary_crossentropy", "get", "EPSILON"]
+           "sparse_categorical_crossentropy", "binary_crossentropy", "get", "EPSILON",
+           "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalHinge", "CosineSimilarity",
+           "Hinge", "Huber", "KLDivergence", "LogCosh", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+           "Poisson", "SquaredHinge", "binary_focal_crossentropy", "categorical_focal_crossentropy",
+           "categorical_hinge", "cosine_similarity", "hinge", "huber", "kl_divergence", "log_cosh",
+           "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "poisson", "squared_hinge"]
 
 from tinydl import keras_names  # noqa: E402
 

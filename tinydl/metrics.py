@@ -112,7 +112,10 @@ class Mean(Metric):
             self.total += float(values.sum())
             self.count += float(values.size)
         else:
-            weight = np.broadcast_to(_array(sample_weight, np.float64), values.shape)
+            weight = _array(sample_weight, np.float64)
+            if 0 < weight.ndim < values.ndim:  # Keras: values are first meaned to one per weight
+                values = values.mean(axis=tuple(range(weight.ndim, values.ndim)))
+            weight = np.broadcast_to(weight, values.shape)
             self.total += float((values * weight).sum())
             self.count += float(weight.sum())
 
@@ -457,13 +460,25 @@ def get(identifier) -> Metric:
     raise TypeError(f"metric must be a name, a Metric or a function, got {identifier!r}")
 
 
+from tinydl import metrics_more  # noqa: E402  (it builds on the above)
+from tinydl.metrics_more import (Accuracy, BinaryCrossentropy, CategoricalCrossentropy,  # noqa: E402,F401
+                                 CategoricalHinge, CosineSimilarity, Hinge, KLDivergence, LogCoshError,
+                                 MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Poisson, R2Score,
+                                 RootMeanSquaredError, SparseCategoricalCrossentropy, SquaredHinge, Sum)
+
+_BY_NAME.update(metrics_more.NAMES)
+NAMES[:] = sorted(_BY_NAME) + ["accuracy", "acc"]
+
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "SparseCategoricalAccuracy",
            "CategoricalAccuracy", "BinaryAccuracy", "MeanSquaredError", "MeanAbsoluteError",
            "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy",
            "mean_squared_error", "mean_absolute_error", "Precision", "Recall", "AUC",
            "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
            "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "confusion_counts",
-           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get"]
+           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get",
+           "Accuracy", "Sum", "RootMeanSquaredError", "R2Score", "BinaryCrossentropy", "CategoricalCrossentropy",
+           "SparseCategoricalCrossentropy", "KLDivergence", "Poisson", "Hinge", "SquaredHinge", "CategoricalHinge",
+           "LogCoshError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity"]
 
 from tinydl import keras_names  # noqa: E402
 

@@ -21,7 +21,8 @@ from tinydl.layers import (GRU, LSTM, AveragePooling1D, Bidirectional, Conv1D, E
                            MaxPooling1D, MultiHeadAttention, RepeatVector, SimpleRNN,
                            SpatialDropout1D, TimeDistributed)
 from tinydl.layers import (ActivityRegularization, AlphaDropout, Cropping1D, GaussianDropout,
-                           GaussianNoise, Identity, SpatialDropout2D, UpSampling1D, ZeroPadding1D)
+                           GaussianNoise, GroupNormalization, Identity, Masking, SpatialDropout2D,
+                           UnitNormalization, UpSampling1D, ZeroPadding1D)
 from tinydl.layers import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract)
 
 
@@ -106,6 +107,9 @@ CASES = [
     (Cropping1D(1), (4, 2)),
     (UpSampling1D(3), (4, 2)),
     (Identity(), (4,)),
+    (GroupNormalization(groups=2, epsilon=1e-4, center=False), (3, 4)),
+    (UnitNormalization(axis=[1, 2]), (3, 2)),
+    (Masking(mask_value=-1.0), (3, 2)),
     (MultiHeadAttention(2, 3, value_dim=2, output_shape=5, dropout=0.1, seed=3), (4, 2)),
 ]
 

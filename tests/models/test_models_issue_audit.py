@@ -121,8 +121,8 @@ def test_onehot_of_the_wrong_width():
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: compiled_cnn().compile(optimizer="adamax", loss="mse"),
-     r"unknown optimizer 'adamax'; valid names: \['adam', 'adamw', 'rmsprop', 'sgd'\]"),
+    (lambda: compiled_cnn().compile(optimizer="adamx", loss="mse"),
+     r"unknown optimizer 'adamx'; valid names: \[.*'adam', 'adamax', .*'sgd'\]"),
     (lambda: compiled_cnn().compile(optimizer="adam", loss="crossentropy"),
      r"unknown loss 'crossentropy'; valid names: \[.*'sparse_categorical_crossentropy'"),
     (lambda: compiled_cnn().compile(optimizer="adam", loss="mse", metrics=["acuracy"]),

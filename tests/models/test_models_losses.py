@@ -53,7 +53,7 @@ def test_regression_losses():
 
 def test_unknown_loss_lists_valid_names():
     with pytest.raises(ValueError, match="valid names: .*sparse_categorical_crossentropy"):
-        losses.get("hinge")
+        losses.get("hingee")
 
 
 def test_metrics_accumulate_and_reset():

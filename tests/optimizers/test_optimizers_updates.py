@@ -180,8 +180,9 @@ def test_config_round_trip():
 
 
 def test_bad_arguments_name_the_value():
-    with pytest.raises(ValueError, match=r"valid names: \['adam', 'adamw', 'rmsprop', 'sgd'\]"):
-        optimizers.get("adamax")
+    with pytest.raises(ValueError, match=r"valid names: \['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', "
+                                         r"'lion', 'nadam', 'rmsprop', 'sgd'\]"):
+        optimizers.get("adamx")
     with pytest.raises(ValueError, match="learning_rate=-1"):
         SGD(learning_rate=-1)
     with pytest.raises(ValueError, match="only one of clipnorm"):

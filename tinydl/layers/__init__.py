@@ -6,7 +6,8 @@ One family per module: core (Dense, Activation, Flatten, Dropout, SpatialDropout
 RepeatVector, Lambda), activation (ReLU, Softmax, LeakyReLU, ELU, PReLU), convolutional
 (Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D), pooling, reshaping (Reshape,
 Permute, ZeroPadding1D/2D, Cropping1D/2D, UpSampling1D/2D), normalization (BatchNormalization,
-LayerNormalization), preprocessing (Rescaling, Normalization), augmentation (RandomFlip,
+LayerNormalization), normalization_groups (GroupNormalization, UnitNormalization), mask_layer
+(Masking), preprocessing (Rescaling, Normalization), augmentation (RandomFlip,
 RandomCrop, RandomTranslation, RandomContrast, RandomBrightness), augmentation_affine
 (RandomRotation, RandomZoom), text_vectorization (TextVectorization) and input_layer (Input,
 InputLayer); for sequences embedding (Embedding), recurrent (SimpleRNN, LSTM, GRU), wrappers
@@ -35,7 +36,9 @@ from tinydl.layers.input_layer import Input, InputLayer
 from tinydl.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                  Subtract, add, average, concatenate, dot, maximum, minimum,
                                  multiply, subtract)
+from tinydl.layers.mask_layer import Masking
 from tinydl.layers.normalization import BatchNormalization, LayerNormalization
+from tinydl.layers.normalization_groups import GroupNormalization, UnitNormalization
 from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
                                    MaxPooling2D)
 from tinydl.layers.preprocessing import Normalization, Rescaling
@@ -68,6 +71,7 @@ __all__ = [
     "ZeroPadding1D", "Cropping1D", "UpSampling1D", "Identity",
     # regularization family
     "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout2D", "ActivityRegularization",
+    "GroupNormalization", "UnitNormalization", "Masking",
 ]
 
 # Keras' other names for the same classes (keras.layers.MaxPool2D is MaxPooling2D)

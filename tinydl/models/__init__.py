@@ -5,10 +5,11 @@ compile / fit / evaluate / predict / save.
 """
 
 from tinydl.model_io import load_model, save_model
+from tinydl.models.cloning import clone_model
 from tinydl.models.model import Functional, Model
 from tinydl.models.sequential import Sequential
 
-__all__ = ["Model", "Functional", "Sequential", "load_model", "save_model"]
+__all__ = ["Model", "Functional", "Sequential", "load_model", "save_model", "clone_model"]
 
 from tinydl import keras_names  # noqa: E402
 

@@ -195,15 +195,17 @@ class Graph:
         }
 
 
-def graph_from_config(config: dict, custom_objects=None) -> tuple:
+def graph_from_config(config: dict, custom_objects=None, layers=None) -> tuple:
     """(inputs, outputs) KerasTensors rebuilt from Graph.get_config(): the layers are made
-    from tinydl's registry of classes, then called again, node by node."""
-    layers = []
-    for entry in config["layers"]:
-        cls = LAYER_CLASSES.get(entry["class_name"])
-        if cls is None:
-            raise ValueError(f"unknown layer class {entry['class_name']!r}")
-        layers.append(cls.from_config(entry["config"]))
+    from tinydl's registry of classes (or given, one per config entry, as clone_model does),
+    then called again, node by node."""
+    if layers is None:
+        layers = []
+        for entry in config["layers"]:
+            cls = LAYER_CLASSES.get(entry["class_name"])
+            if cls is None:
+                raise ValueError(f"unknown layer class {entry['class_name']!r}")
+            layers.append(cls.from_config(entry["config"]))
     inputs = tree.map_structure(lambda i: layers[i].output, config["inputs"])
     made = [t.node for t in tree.flatten(inputs)]
 

@@ -1,4 +1,5 @@
-"""Optimizers with Keras' names, defaults and arithmetic: SGD, Adam, AdamW, RMSprop.
+"""Optimizers with Keras' names, defaults and arithmetic: SGD, Adam, AdamW, RMSprop, Adagrad,
+Adadelta, Adamax, Nadam and Lion.
 
     model.compile(optimizer="adam", ...)                       # by name, Keras' defaults
     model.compile(optimizer=tinydl.optimizers.SGD(0.1, momentum=0.9), ...)
@@ -9,16 +10,19 @@ Learning-rate schedules are in tinydl.optimizers.schedules (the module tinydl.sc
 from __future__ import annotations
 
 from tinydl import schedules
+from tinydl.optimizers.adagrad import Adadelta, Adagrad
 from tinydl.optimizers.adam import Adam, AdamW
+from tinydl.optimizers.adamax import Adamax, Nadam
 from tinydl.optimizers.base import Optimizer
 from tinydl.optimizers.rmsprop import RMSprop
+from tinydl.optimizers.lion import Lion
 from tinydl.optimizers.sgd import SGD
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)}
 
 
 def get(identifier) -> Optimizer:
-    """An optimizer from a name ('sgd', 'adam', 'adamw', 'rmsprop'; Keras' defaults) or an instance.
+    """An optimizer from a name ('sgd', 'adam', 'rmsprop', 'adagrad', ...; Keras' defaults) or an instance.
 
     Raises:
         ValueError: an unknown name (the message lists the valid ones).
@@ -40,7 +44,8 @@ def get(identifier) -> Optimizer:
                     f"got {type(identifier).__name__}: {identifier!r}")
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "schedules"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion",
+           "get", "schedules"]
 
 from tinydl import keras_names  # noqa: E402
 
