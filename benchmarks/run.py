@@ -2,7 +2,7 @@
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --output bench_out
     python benchmarks/run.py --quick                 # a short run (under 5 minutes on 2 cores)
-    python benchmarks/run.py --only gemm models      # some of: gemm, conv, models, scaling
+    python benchmarks/run.py --only gemm models      # some of: gemm, conv, models, scaling, profiler
 
 Each measurement runs in a fresh process per library and thread count (the thread count set
 before any library starts its pool), after warm-up; the libraries are taken in turn for
@@ -26,11 +26,12 @@ import _child
 import bench_conv
 import bench_gemm
 import bench_models
+import bench_profiler
 import machine
 import scaling
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PARTS = ("gemm", "conv", "models", "scaling")
+PARTS = ("gemm", "conv", "models", "scaling", "profiler")
 
 
 def spread(values: list) -> dict:
@@ -65,7 +66,7 @@ def run_conv(args, installed) -> dict:
 
 def run_models(args, installed) -> dict:
     frameworks = [fw for fw in bench_models.FRAMEWORKS if installed[fw]]
-    models = ["reference_cnn", "mlp"] if args.quick else list(bench_models.zoo.MODELS)
+    models = ["reference_cnn"] if args.quick else list(bench_models.zoo.MODELS)
     opts = argparse.Namespace(rounds=args.rounds, steps=3 if args.quick else 5,
                               repeats=3 if args.quick else 5)
     cells = bench_models.run_cells(models, [64], args.threads, frameworks, opts)
@@ -80,6 +81,10 @@ def run_scaling(args, installed) -> dict:
     result = scaling.run(opts)
     result["plots"] = scaling.plot(result, args.output)
     return result
+
+
+def run_profiler(args, installed) -> list:
+    return bench_profiler.run(args.threads, rounds=10 if args.quick else 30)
 
 
 def headline(results: dict) -> list:
@@ -130,6 +135,14 @@ def headline(results: dict) -> list:
             peer = f"{pt['per_sample_ms']:.3f}" if pt else "-"
             lines.append(f"| {p['family']} | {p['knob']}={p['value']} | {p['params']:,} | "
                          f"{p['macs_per_sample']:,} | {ours} | {frac} | {peer} |")
+    if results.get("profiler"):
+        lines += ["\n### Profiler on the reference CNN's training step (batch 64)\n",
+                  "| threads | step ms | overhead (wall) | overhead (CPU time) | bookkeeping | "
+                  "ops+kernels / step | kernels / step |", "|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in results["profiler"]:
+            lines.append(f"| {r['threads']} | {r['step_off_ms']:.1f} | {100 * r['overhead']:+.1f}% | "
+                         f"{100 * r['cpu_overhead']:+.1f}% | {100 * r['bookkeeping_overhead']:.2f}% | "
+                         f"{100 * r['coverage']:.1f}% | {100 * r['kernel_coverage']:.1f}% |")
     return lines
 
 
@@ -147,7 +160,9 @@ def report(results: dict) -> str:
     m = results["machine"]
     peak = m.get("fma_peak", {})
     lines = ["# tinydl benchmark report", "",
-             f"- when: {results['when']}, took {results['seconds']:.0f} s, rounds {results['rounds']}",
+             f"- when: {results['when']}, took {results['seconds']:.0f} s ("
+             + ", ".join(f"{k} {v:.0f} s" for k, v in results.get("part_seconds", {}).items())
+             + f"), rounds {results['rounds']}",
              f"- CPU: {m['cpu']} ({m['machine']}, {m['cores']} cores), features: "
              f"{', '.join(m['cpu_features']) or 'unknown'}",
              f"- FMA peak (float32, measured): {peak.get('gflops_1_core', '?')} GFLOP/s on one core, "
@@ -176,14 +191,19 @@ def main(argv=None) -> None:
     start = time.time()
     results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "rounds": args.rounds,
                "threads": args.threads, "quick": args.quick, "machine": machine.describe()}
+    results["part_seconds"] = {"machine": time.time() - start}
     installed = {fw: bench_models.installed(fw) for fw in bench_models.FRAMEWORKS}
     for fw, ok in installed.items():
         if not ok:
             print(f"{fw}: not installed (its columns say so)")
-    runners = {"gemm": run_gemm, "conv": run_conv, "models": run_models, "scaling": run_scaling}
+    runners = {"gemm": run_gemm, "conv": run_conv, "models": run_models, "scaling": run_scaling,
+               "profiler": run_profiler}
     for part in args.only:
         print(f"== {part}", flush=True)
+        part_start = time.time()
         results[part] = runners[part](args, installed)
+        results["part_seconds"][part] = time.time() - part_start
+        print(f"   ({part}: {results['part_seconds'][part]:.0f} s)", flush=True)
     results["seconds"] = time.time() - start
     with open(os.path.join(args.output, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tinydl.__main__ import build_model, load, main
+from tinydl.backend import MAX_THREADS
 from tinydl.models import load_model
 
 
@@ -44,6 +45,11 @@ def test_bad_options_get_argparse_errors():
     done = subprocess.run([sys.executable, "-m", "tinydl", "--epochs", "0"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "must be a positive integer" in done.stderr
+    too_many = str(MAX_THREADS + 1)
+    done = subprocess.run([sys.executable, "-m", "tinydl", "--threads", too_many],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"argument --threads: must be at most {MAX_THREADS}" in done.stderr
 
 
 def test_training_curves_are_a_png_when_matplotlib_is_installed(tmp_path):

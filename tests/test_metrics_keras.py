@@ -107,3 +107,51 @@ def test_bad_metric_arguments_raise():
         metrics.Poisson(delta=1.0)
     with pytest.raises(ValueError, match="2-D inputs"):
         metrics.R2Score().update_state(np.ones(3), np.ones(3))
+
+
+F_CASES = [("F1Score", {}, "probabilities"), ("F1Score", {"average": "macro"}, "probabilities"),
+           ("F1Score", {"average": "micro"}, "probabilities"), ("F1Score", {"average": "weighted"}, "probabilities"),
+           ("F1Score", {"average": "macro", "threshold": 0.5}, "binary"),
+           ("FBetaScore", {"beta": 2.0}, "probabilities"),
+           ("FBetaScore", {"beta": 0.5, "average": "weighted", "threshold": 0.3}, "binary")]
+
+
+@pytest.mark.parametrize("name,kwargs,kind", F_CASES, ids=[f"{n}-{k}" for n, k, _ in F_CASES])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_f_scores_match_keras(name, kwargs, kind, weighted):
+    keras = import_keras()
+    theirs, ours = getattr(keras.metrics, name)(**kwargs), getattr(metrics, name)(**kwargs)
+    for y_true, y_pred, w in _batches(kind, seed=4):
+        theirs.update_state(y_true, y_pred, sample_weight=w if weighted else None)
+        ours.update_state(y_true, y_pred, sample_weight=w if weighted else None)
+    np.testing.assert_allclose(ours.result(), np.asarray(theirs.result()), rtol=1e-5, atol=1e-6)
+    assert ours.get_config() == {k: v for k, v in theirs.get_config().items() if k != "dtype"}
+
+
+def test_f_score_arguments_are_checked_as_keras():
+    with pytest.raises(ValueError, match="average"):
+        metrics.F1Score(average="mean")
+    with pytest.raises(ValueError, match="beta"):
+        metrics.FBetaScore(beta=1)
+    with pytest.raises(ValueError, match="threshold"):
+        metrics.F1Score(threshold=1.5)
+
+
+def test_per_class_scores_reach_the_history_as_arrays_as_in_keras():
+    """F1Score(average=None) gives one score per class; fit's history holds those arrays (not a
+    memoryview or 0.0), equal to Keras' on the same weights."""
+    keras = import_keras()
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((24, 3)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 24)]
+    models = []
+    for lib in (keras, tinydl):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=lib.optimizers.SGD(0.5), loss="categorical_crossentropy",
+                      metrics=[lib.metrics.F1Score()])
+        models.append(model)
+    models[1].set_weights([np.asarray(w) for w in models[0].weights])
+    theirs, ours = (m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history for m in models)
+    for t, o in zip(theirs["f1_score"], ours["f1_score"]):
+        assert isinstance(o, np.ndarray) and o.shape == (3,)
+        np.testing.assert_allclose(o, np.asarray(t), rtol=1e-5, atol=1e-6)

@@ -30,8 +30,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     parser.add_argument("--backend", choices=("native", "reference"), default=None,
                         help="kernels to use (default: native when built)")
-    parser.add_argument("--threads", type=_positive_int, default=None,
-                        help="threads for the native kernels (default: all cores)")
+    parser.add_argument("--threads", type=_thread_count, default=None,
+                        help="threads for the native kernels, 1 to tinydl.backend.MAX_THREADS "
+                             "(default: all cores)")
     parser.add_argument("--output", default="tinydl_output",
                         help="folder for the saved model and the plot (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
@@ -48,6 +49,15 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _thread_count(text: str) -> int:
+    from tinydl.backend import MAX_THREADS
+    value = _positive_int(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_THREADS} "
+                                         f"(tinydl.backend.MAX_THREADS), got {text}")
     return value
 
 

@@ -462,7 +462,8 @@ def get(identifier) -> Metric:
 
 from tinydl import metrics_more  # noqa: E402  (it builds on the above)
 from tinydl.metrics_more import (Accuracy, BinaryCrossentropy, CategoricalCrossentropy,  # noqa: E402,F401
-                                 CategoricalHinge, CosineSimilarity, Hinge, KLDivergence, LogCoshError,
+                                 CategoricalHinge, CosineSimilarity, F1Score, FBetaScore, Hinge, KLDivergence,
+                                 LogCoshError,
                                  MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Poisson, R2Score,
                                  RootMeanSquaredError, SparseCategoricalCrossentropy, SquaredHinge, Sum)
 
@@ -478,7 +479,8 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "SparseCategoricalAccuracy",
            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get",
            "Accuracy", "Sum", "RootMeanSquaredError", "R2Score", "BinaryCrossentropy", "CategoricalCrossentropy",
            "SparseCategoricalCrossentropy", "KLDivergence", "Poisson", "Hinge", "SquaredHinge", "CategoricalHinge",
-           "LogCoshError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity"]
+           "LogCoshError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity",
+           "F1Score", "FBetaScore"]
 
 from tinydl import keras_names  # noqa: E402
 

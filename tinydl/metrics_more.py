@@ -234,3 +234,94 @@ NAMES = {"binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": 
          "msle": MeanSquaredLogarithmicError, "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
          "cosine_similarity": CosineSimilarity, "root_mean_squared_error": RootMeanSquaredError,
          "r2_score": R2Score}
+
+
+class FBetaScore(Metric):
+    """The F-beta score (1 + b^2) P R / (b^2 P + R) from true/false positives and false
+    negatives accumulated per class of (N, C) one-hot or multi-label targets.
+
+    Args:
+        average: None (one score per class, an array), 'micro' (counts pooled over classes),
+            'macro' (the mean of the per-class scores) or 'weighted' (weighted by each class'
+            share of the true labels).
+        beta: a float > 0 (1.0 is F1).
+        threshold: None takes each row's largest prediction as its (one) predicted class; a
+            float in (0, 1] predicts every class above it.
+
+    Example:
+        >>> y_true = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 0]])
+        >>> y_pred = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1]])
+        >>> np.round(FBetaScore(average=None, beta=1.0)(y_true, y_pred), 4)
+        array([0.6667, 0.6667, 0.    ], dtype=float32)
+    """
+
+    AVERAGES = (None, "micro", "macro", "weighted")
+
+    def __init__(self, average=None, beta: float = 1.0, threshold=None, name: str = "fbeta_score", dtype=None):
+        if average not in self.AVERAGES:
+            raise ValueError(f"{type(self).__name__}: average must be one of {self.AVERAGES}. "
+                             f"Received: average={average!r}")
+        if not isinstance(beta, float) or not beta > 0:
+            raise ValueError(f"{type(self).__name__}: beta must be a float > 0. Received: beta={beta!r}")
+        if threshold is not None and (not isinstance(threshold, float) or not 0 < threshold <= 1):
+            raise ValueError(f"{type(self).__name__}: threshold must be None or a float in (0, 1]. "
+                             f"Received: threshold={threshold!r}")
+        self.average, self.beta, self.threshold = average, beta, threshold
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self) -> None:
+        self.counts = None  # true positives, false positives, false negatives, true labels
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_true, y_pred = _array(y_true, np.float64), _array(y_pred, np.float64)
+        if y_true.ndim != 2 or y_pred.ndim != 2 or y_true.shape != y_pred.shape:
+            raise ValueError(f"{type(self).__name__} expects 2-D inputs of shape (batch_size, classes). "
+                             f"Received: y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}")
+        if self.threshold is None:
+            predicted = (y_pred >= y_pred.max(axis=-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
+        else:
+            predicted = y_pred > self.threshold
+        predicted = predicted.astype(np.float64)
+        weight = 1.0 if sample_weight is None else _array(sample_weight, np.float64).reshape(-1, 1)
+        axis = None if self.average == "micro" else 0
+        counts = np.stack([np.sum(v * weight, axis=axis) for v in (
+            predicted * y_true, predicted * (1 - y_true), (1 - predicted) * y_true, y_true)])
+        self.counts = counts if self.counts is None else self.counts + counts
+
+    def result(self):
+        if self.counts is None:
+            return 0.0
+        eps = 1e-7
+        tp, fp, fn, labels = self.counts
+        precision, recall = tp / (tp + fp + eps), tp / (tp + fn + eps)
+        score = precision * recall / (self.beta ** 2 * precision + recall + eps) * (1 + self.beta ** 2)
+        if self.average == "weighted":
+            score = np.sum(score * labels / (np.sum(labels) + eps))
+        elif self.average is not None:
+            score = np.mean(score)
+        return float(score) if np.ndim(score) == 0 else score.astype(np.float32)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "average": self.average, "beta": self.beta, "threshold": self.threshold}
+
+
+class F1Score(FBetaScore):
+    """The F1 score: FBetaScore with beta = 1 (see FBetaScore for average and threshold).
+
+    Example:
+        >>> y_true = np.array([[1, 0], [0, 1], [0, 1]])
+        >>> round(F1Score(average="micro")(y_true, np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])), 4)
+        0.6667
+    """
+
+    def __init__(self, average=None, threshold=None, name: str = "f1_score", dtype=None):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("beta")
+        return config
+
+
+CLASSES += (FBetaScore, F1Score)
+NAMES.update(f1_score=F1Score, fbeta_score=FBetaScore)

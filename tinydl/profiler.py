@@ -46,8 +46,9 @@ class Event:
     bytes: int = 0
     backend: str = ""
     threads: int = 0
-    children: float = 0.0  # seconds of kernels called inside this op
+    children: float = 0.0  # seconds of the kernels (and ops) called inside this op
     outer: bool = False  # not inside another op (what coverage() adds up)
+    phase: str = ""  # 'forward' or 'backward': an op's kind, or that of the op a kernel ran in
 
     @property
     def self_seconds(self) -> float:
@@ -123,6 +124,21 @@ class Profile:
                 out[top] = out.get(top, 0.0) + e.self_seconds
         return out
 
+    def layer_times(self) -> dict:
+        """{layer name or None: {'forward': seconds, 'backward': seconds}} of self time.
+
+        The name is the outermost layer an event ran in ('conv2d+max_pooling2d' for a fused
+        pair); None gathers what ran outside every layer (the loss, metrics, the optimizer).
+        A kernel counts in the phase of the op it ran in (forward outside any op). The
+        values add up to the time inside the outermost events, as coverage() counts it.
+        """
+        out: dict = {}
+        for e in self.events:
+            top = e.layer.split("/")[0] if e.layer else None
+            times = out.setdefault(top, {"forward": 0.0, "backward": 0.0})
+            times["backward" if e.phase == "backward" else "forward"] += e.self_seconds
+        return out
+
     def export_chrome_trace(self, path) -> None:
         """Write the events in Chrome's trace-event JSON (open in Perfetto or chrome://tracing)."""
         trace = [{"name": e.name, "cat": e.kind, "ph": "X", "pid": 1, "tid": e.thread,
@@ -175,13 +191,15 @@ def record_op(name: str, kind: str, layer, run, *run_args):
     prof = current
     ops = _open_ops()
     event = Event(name, kind, layer, time.perf_counter(), 0.0, threading.get_ident(),
-                  outer=not ops)
+                  outer=not ops, phase=kind)
     ops.append(event)
     try:
         return run(*run_args)
     finally:
         ops.pop()
         event.seconds = time.perf_counter() - event.start
+        if ops:  # an op run inside another op: not the outer one's self time
+            ops[-1].children += event.seconds
         if prof is not None:
             prof.events.append(event)
 
@@ -196,11 +214,15 @@ def record_kernel(name: str, args: tuple, backend: str, threads: int, layer, run
     if prof is None:
         return result
     ops = _open_ops()
+    parent = ops[-1] if ops else None
+    if layer is None and parent is not None:  # a backward kernel: the layer of its op
+        layer = parent.layer
     event = Event(name, "kernel", layer, start, seconds, threading.get_ident(),
                   flops=kernel_flops(name, args, result), bytes=_nbytes(args) + _nbytes(result),
-                  backend=backend, threads=threads, outer=not ops)
-    if ops:
-        ops[-1].children += seconds
+                  backend=backend, threads=threads, outer=parent is None,
+                  phase=parent.kind if parent is not None else "")
+    if parent is not None:
+        parent.children += seconds
     prof.events.append(event)
     return result
 

@@ -126,6 +126,7 @@ from tinydl.preprocessing import (image_dataset_from_directory, pad_sequences,  
                                   split_dataset, text_dataset_from_directory,
                                   timeseries_dataset_from_array)
 from tinydl.model_visualization import plot_model  # noqa: E402, F401
+from tinydl.preprocessing.image import array_to_img, img_to_array, load_img, save_img  # noqa: E402, F401
 from tinydl.plotting import plot_history  # noqa: E402, F401
 
 from tinydl import keras_names  # noqa: E402

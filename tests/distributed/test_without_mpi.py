@@ -102,11 +102,22 @@ class _Batches:
 def test_dataset_shards_take_every_size_th_batch(equal, expected):
     taken = []
     for r in range(3):
-        shard = shards._dataset_shard(make_source(_Batches(), None, 32, False, None, True, "fit"),
-                                      r, 3, equal, "fit")
+        shard = shards.DatasetShard(make_source(_Batches(), None, 32, False, None, True, "fit"),
+                                    r, 3, equal, "fit")
         taken.append([int(xb[0, 0]) for xb, _ in shard.epoch()])
         assert shard.samples == 2 * len(taken[-1])
     assert taken == expected
+
+
+def test_generator_shards_outside_fit_keep_every_size_th_batch_and_its_position():
+    taken = []
+    for r in range(3):
+        generator = ((np.full((2, 1), float(i)), np.zeros(2)) for i in range(10))
+        shard = shards.IteratorShard(make_source(generator, None, 32, False, None, True, "evaluate"),
+                                     r, 3, lockstep=False)
+        taken.append([int(xb[0, 0]) for xb, _ in shard.epoch()])
+        assert shard.positions == taken[-1] and shard.samples == 2 * len(taken[-1])
+    assert taken == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
 
 
 def test_validation_slices_cover_every_sample_once():

@@ -10,14 +10,23 @@ fit's sources (tinydl.models.data) are wrapped, rank by rank:
     arrays (validation)  rank r evaluates the r-th contiguous slice (sizes may differ by one)
     a dataset object     rank r takes the batches r, r + size, r + 2*size, ... (training: the
                          same count on every rank, len // size)
-    a generator          not split (each rank's generator yields that rank's data); it must
-                         give steps_per_epoch batches every epoch, or this rank raises
+    a generator          the same: every rank reads all of its own generator's batches and
+                         keeps batches i with i % size == rank. In training the batches are
+                         taken in groups of size, and before each step the ranks agree that
+                         each of them has its batch, so an epoch ends on the same step on
+                         every rank (steps_per_epoch counts the generator's batches, which the
+                         ranks share: each takes steps_per_epoch // size steps)
+    init(shard_data=False)  nothing is split (each rank's data is its own already); a
+                         generator must then give steps_per_epoch batches every epoch, or this
+                         rank raises
 
-Every wrapper counts the samples it yielded this epoch (samples), for weighting the metrics.
+Every wrapper counts the samples it yielded this epoch (samples), for weighting the metrics,
+and knows each batch's place in the whole epoch (positions), for putting predictions in order.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -32,10 +41,16 @@ class Shard:
 
     def __init__(self, source):
         self.source, self.samples = source, 0
+        self.positions: list = []  # this epoch: each batch's place in the order of all batches
 
     @property
     def num_batches(self):
         return self.source.num_batches
+
+    @property
+    def steps_per_epoch(self):
+        """What the ranks must agree on before training: the steps each rank takes."""
+        return self.num_batches
 
     @property
     def checks_each_batch(self) -> bool:
@@ -49,13 +64,15 @@ class Shard:
         return self.source.first()
 
     def epoch(self):
-        self.samples = 0
-        for xb, yb in self._batches():
-            self.samples += len(xb)
+        self.samples, self.positions = 0, []
+        for position, (xb, yb) in self._batches():
+            self.samples += data.num_samples(xb)
+            self.positions.append(position)
             yield xb, yb
 
     def _batches(self):
-        return self.source.epoch()
+        """(position, (x, y)) of each batch of this rank, this epoch."""
+        return enumerate(self.source.epoch())
 
 
 class ArrayShard(Shard):
@@ -99,7 +116,8 @@ class ArrayShard(Shard):
             low = start + self.rank * b
             part = slice(low, low + b) if order is None else order[low:low + b]
             start += self.size * b
-            yield data.to_float32(x[part]), None if y is None else y[part]
+            yield low, (data.to_float32(data.take(x, part)),
+                        None if y is None else data.take(y, part))
 
 
 class ArraySlice(Shard):
@@ -120,8 +138,8 @@ class ArraySlice(Shard):
         b = self.source.batch_size
         for i in range(self._count):
             part = slice(self.low + i * b, min(self.low + (i + 1) * b, self.high))
-            yield data.to_float32(self.source.x[part]), \
-                None if self.source.y is None else self.source.y[part]
+            yield part.start, (data.to_float32(data.take(self.source.x, part)),
+                               None if self.source.y is None else data.take(self.source.y, part))
 
 
 class _DatasetView:
@@ -141,15 +159,67 @@ class _DatasetView:
             self.dataset.on_epoch_end()
 
 
-def _dataset_shard(source, rank: int, size: int, equal: bool, where: str) -> Shard:
-    """A SequenceSource that reads batches rank, rank + size, ... of its dataset."""
-    count = source.steps // size if equal else len(range(rank, source.steps, size))
-    if equal and count == 0:
-        raise ValueError(f"{where}: the dataset has {source.steps} batches, fewer than the "
-                         f"{size} ranks that must share them")
-    source.dataset = _DatasetView(source.dataset, range(rank, rank + count * size, size))
-    source.steps = count
-    return Shard(source)
+class DatasetShard(Shard):
+    """A SequenceSource reading batches rank, rank + size, ... of its dataset."""
+
+    def __init__(self, source, rank: int, size: int, equal: bool, where: str):
+        super().__init__(source)
+        count = source.steps // size if equal else len(range(rank, source.steps, size))
+        if equal and count == 0:
+            raise ValueError(f"{where}: the dataset has {source.steps} batches, fewer than the "
+                             f"{size} ranks that must share them")
+        self.rank, self.size = rank, size
+        source.dataset = _DatasetView(source.dataset, range(rank, rank + count * size, size))
+        source.steps = count
+
+    def _batches(self):
+        for j, batch in enumerate(self.source.epoch()):
+            yield self.rank + j * self.size, batch
+
+
+class IteratorShard(Shard):
+    """A generator's batches i with i % size == rank (see the module docstring). lockstep
+    (training): in groups of size, the ranks agreeing before each step that all have theirs."""
+
+    def __init__(self, source, rank: int, size: int, lockstep: bool):
+        super().__init__(source)
+        self.rank, self.size, self.lockstep = rank, size, lockstep
+        self._ran_out = False
+
+    @property
+    def num_batches(self):
+        steps = self.source.num_batches
+        if steps is None:
+            return None
+        return steps // self.size if self.lockstep else len(range(self.rank, steps, self.size))
+
+    @property
+    def exhausted(self) -> bool:
+        return self._ran_out if self.lockstep else self.source.exhausted
+
+    @property
+    def steps_per_epoch(self):
+        """The generator's batches per epoch that the ranks share (fit's steps_per_epoch)."""
+        return self.source.num_batches
+
+    def _batches(self):
+        batches = self.source.epoch()
+        if not self.lockstep:
+            yield from ((i, batch) for i, batch in enumerate(batches) if i % self.size == self.rank)
+            return
+        for first in itertools.count(0, self.size):
+            group = list(itertools.islice(batches, self.size))
+            if not _everyone(len(group) == self.size):
+                break
+            yield first + self.rank, group[self.rank]
+        self._ran_out = not _everyone(not self.source.exhausted)
+
+
+def _everyone(ok: bool) -> bool:
+    """Whether ok holds on every rank (one small allreduce; all ranks must call it)."""
+    flag = np.array([1 if ok else 0], dtype=np.int64)
+    comm.world().Allreduce(comm.mpi().IN_PLACE, flag, op=comm.mpi().MIN)
+    return bool(flag[0])
 
 
 class EqualSteps(Shard):
@@ -166,8 +236,8 @@ class EqualSteps(Shard):
     def _batches(self):
         done = 0
         for batch in self.source.epoch():
+            yield done, batch
             done += 1
-            yield batch
         if done < self.source.num_batches:
             raise RuntimeError(f"{self.where}: rank {comm.rank()}'s generator ran out after {done} "
                                f"of {self.source.num_batches} batches of this epoch, so this rank "
@@ -181,17 +251,22 @@ def shard_training(source, where: str = "fit") -> Shard:
     if comm.shard_data() and isinstance(source, data.ArraySource):
         return ArrayShard(source, rank, size, where)
     if comm.shard_data() and isinstance(source, data.SequenceSource):
-        return _dataset_shard(source, rank, size, True, where)
+        return DatasetShard(source, rank, size, True, where)
+    if comm.shard_data() and isinstance(source, data.IteratorSource):
+        return IteratorShard(source, rank, size, lockstep=True)
     return EqualSteps(source, where)
 
 
 def shard_validation(source, where: str = "fit (validation_data)") -> Shard | None:
-    """This rank's part of fit's validation source (parts may differ in size)."""
+    """This rank's part of a source that is only evaluated or predicted (fit's validation,
+    evaluate, predict): parts may differ in size, and may be empty."""
     if source is None:
         return None
     rank, size = comm.rank(), comm.size()
     if comm.shard_data() and isinstance(source, data.ArraySource):
         return ArraySlice(source, rank, size)
     if comm.shard_data() and isinstance(source, data.SequenceSource):
-        return _dataset_shard(source, rank, size, False, where)
+        return DatasetShard(source, rank, size, False, where)
+    if comm.shard_data() and isinstance(source, data.IteratorSource):
+        return IteratorShard(source, rank, size, lockstep=False)
     return Shard(source)

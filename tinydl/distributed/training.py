@@ -10,10 +10,10 @@ unless init() was called and there is more than one rank. Then:
                     will, from its root); keeps the progress bar, ModelCheckpoint and
                     CSVLogger on rank 0 only; and adds two callbacks:
         GlobalLogs      first in the list, so that every other callback sees global figures:
-                        the logs of each batch and epoch become the means over all ranks,
-                        weighted by the samples each rank has seen (exact for tinydl's metrics,
-                        which are all means over samples); at each epoch's end it also averages
-                        the moving statistics and checks the weights are still the same everywhere
+                        the logs of each batch become those of all ranks' samples together
+                        (tinydl.distributed.results: metric states summed across ranks); at
+                        each epoch's end it also averages the moving statistics and checks the
+                        weights are still the same everywhere
         AgreeToStop     last: when a callback stopped training on some rank, all ranks stop
 """
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from tinydl import callbacks as keras_callbacks
 from tinydl.distributed import comm, data, launch, sync
+from tinydl.distributed.results import global_results, numeric_keys
 from tinydl.distributed.optimizer import is_distributed
 
 RANK_ZERO_ONLY = (keras_callbacks.ProgbarLogger, keras_callbacks.ModelCheckpoint,
@@ -49,7 +50,7 @@ def join_fit(model, callback_list, source, val_source) -> None:
     if not active():
         return
     sync.check_same_model(model, "fit", extra={
-        "steps per epoch": source.num_batches,
+        "steps per epoch": source.steps_per_epoch,
         "a DistributedOptimizer": is_distributed(model.optimizer)})
     if not is_distributed(model.optimizer):
         raise ValueError(f"fit on {comm.size()} ranks: the optimizer must average the gradients "
@@ -85,12 +86,6 @@ def average_logs(logs: dict, keys: list, weight: float) -> None:
             logs[k] = float(total / values[-1])
 
 
-def numeric_keys(logs: dict) -> list:
-    """The keys of logs whose values are numbers, sorted."""
-    return sorted(k for k, v in logs.items()
-                  if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
-
-
 class GlobalLogs(keras_callbacks.Callback):
     """Turns each rank's logs into the global ones, before any other callback sees them."""
 
@@ -104,16 +99,13 @@ class GlobalLogs(keras_callbacks.Callback):
         return keys
 
     def on_train_batch_end(self, batch, logs=None):
-        if not logs:
-            return
-        keys = self._keys(logs, "fit") if batch == 0 else numeric_keys(logs)
-        average_logs(logs, keys, self.train.samples)
+        if logs:
+            logs.update(global_results(self.model, logs, self.train.samples, "fit",
+                                       check=batch == 0))
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs if logs is not None else {}
-        keys = [k for k in self._keys(logs, "fit (end of epoch)") if k.startswith("val_")]
-        if keys and self.validation is not None:
-            average_logs(logs, keys, self.validation.samples)
+        self._keys(logs if logs is not None else {}, "fit (end of epoch)")
+        # the val_ figures are global already (evaluation.global_logs, at the end of validation)
         sync.average_non_trainable(self.model)
         sync.check_in_sync(self.model, f"after epoch {epoch + 1}")
 

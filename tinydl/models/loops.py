@@ -14,7 +14,9 @@ from tinydl.autograd import no_grad
 from tinydl.callbacks import CallbackList
 from tinydl import tree
 from tinydl.models import data
+from tinydl.tensor import Tensor
 from tinydl.distributed import training as distributed  # noqa: E402 (after models.data)
+from tinydl.distributed import evaluation as distributed_eval  # noqa: E402
 
 
 def _verbosity(verbose) -> int:
@@ -141,6 +143,7 @@ def _run_test(self, source, cbs, where: str) -> dict:
         cbs.on_test_batch_begin(step)
         logs = self._run_test_step((xb,) if yb is None else (xb, yb))
         cbs.on_test_batch_end(step, logs)
+    logs = distributed_eval.global_logs(self, logs, source, where)  # all ranks' parts together
     cbs.on_test_end(logs)
     return logs
 
@@ -166,6 +169,7 @@ def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weigh
     source = data.make_source(x, y, data.check_batch_size(batch_size), False, steps,
                               not self._overrides("test_step"), "evaluate")
     self._prepare(source, "evaluate")
+    source, verbose = distributed_eval.shard_test(source, verbose, "evaluate")  # this rank's part
     cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose,
                        steps=source.num_batches)
     return self._results(_run_test(self, source, cbs, "evaluate"), return_dict)
@@ -186,6 +190,7 @@ def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None
                               "predict")
     first, _ = source.first()
     self._check_input(first, "predict")
+    source, verbose = distributed_eval.shard_test(source, verbose, "predict")  # this rank's part
     cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose,
                        steps=source.num_batches)
     outputs = []
@@ -195,10 +200,12 @@ def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None
             if getattr(source, "checks_each_batch", False):
                 self._check_input(xb, "predict")
             cbs.on_predict_batch_begin(step)
-            batch = tree.map_structure(lambda t: getattr(t, "data", t), self.predict_step((xb,)))
+            batch = tree.map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t),
+                                       self.predict_step((xb,)))
             outputs.append(batch)
             cbs.on_predict_batch_end(step, {"outputs": batch})
     cbs.on_predict_end()
+    outputs = distributed_eval.all_predictions(self, outputs, source, first)  # every rank's, in order
     if not outputs:
         raise ValueError("predict: the input yielded no batches")
     leaves = [tree.flatten(batch) for batch in outputs]

@@ -206,18 +206,27 @@ class Model(TrainingMixin, Layer):
         """
         model_io.load_weights(self, filepath, max_bytes=max_bytes)
 
-    def summary(self, line_length: int | None = None, print_fn=None, **kwargs) -> None:
+    def summary(self, line_length: int | None = None, print_fn=None, profile=None,
+                **kwargs) -> None:
         """Print Keras' table of layers, output shapes, parameter counts (and 'Connected to'
         for a functional model).
 
+        Args:
+            line_length: the table's width (default: each column's own).
+            print_fn: called with each line (default: print).
+            profile: a tinydl.profiler.Profile (`with tinydl.profile() as prof:`): add each
+                layer's measured forward and backward time and its share of the profile's time.
+
         Raises:
-            ValueError: the model is not built (its shapes are unknown).
+            ValueError: the model is not built (its shapes are unknown), or the profile ran
+                none of its layers.
+            TypeError: profile is not a Profile.
         """
         if not self.built:
             raise ValueError(f"model '{self.name}' has not been built yet: call "
                              "model.build(input_shape), or fit / call the model on data first")
         print_fn = print_fn or print
-        for line in summary_module.summary_lines(self, line_length):
+        for line in summary_module.summary_lines(self, line_length, profile=profile):
             print_fn(line)
 
     def get_config(self) -> dict:

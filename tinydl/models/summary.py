@@ -6,6 +6,7 @@ from __future__ import annotations
 _COLUMNS = (("Layer (type)", 42), ("Output Shape", 24), ("Param #", 12), ("MACs/sample", 15))
 _GRAPH_COLUMNS = (("Layer (type)", 32), ("Output Shape", 22), ("Param #", 10),
                   ("Connected to", 30))
+_TIME_COLUMNS = (("Forward ms", 12), ("Backward ms", 13), ("Share", 7))  # with a profile
 
 
 def _row(cells, widths) -> str:
@@ -24,7 +25,7 @@ def _bytes(count: int) -> str:
         size /= 1024
 
 
-def summary_lines(model, line_length: int | None = None) -> list:
+def summary_lines(model, line_length: int | None = None, profile=None) -> list:
     """The lines of the summary table of a built model.
 
     Layout (Keras', one column added):
@@ -44,9 +45,17 @@ def summary_lines(model, line_length: int | None = None) -> list:
 
     MACs (multiply-accumulates) per sample are layer.macs_per_sample(input_shape): the work of
     one forward pass on one sample, e.g. in * units for a Dense layer.
+
+    With a profile (a tinydl.profiler.Profile), three columns more give each layer's measured
+    forward and backward time and its share of the profile's time in ops and kernels, and
+    lines under the table give the rest (see _time_cells).
     """
     graph = getattr(model, "_graph", None)
-    columns = _GRAPH_COLUMNS if graph is not None else _COLUMNS
+    columns = (_GRAPH_COLUMNS if graph is not None else _COLUMNS)
+    times = None
+    if profile is not None:
+        times = _LayerTimes(model, profile)
+        columns += _TIME_COLUMNS
     widths = [w for _, w in columns]
     if line_length:
         scale = line_length / sum(widths)
@@ -61,9 +70,9 @@ def summary_lines(model, line_length: int | None = None) -> list:
         if graph is None:
             cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape),
                      f"{layer.count_params():,}", f"{macs:,}"]
-            lines.append(" " + _row(cells, widths))
+            lines.append(" " + _row(cells + (times.cells(layer) if times else []), widths))
         else:
-            lines += _graph_rows(graph, layer, widths)
+            lines += _graph_rows(graph, layer, widths, times.cells(layer) if times else [])
         if i < len(model.layers) - 1:
             lines.append("")
     trainable = sum(w.size for w in model.trainable_weights)
@@ -72,8 +81,10 @@ def summary_lines(model, line_length: int | None = None) -> list:
               f"Total params: {trainable + non_trainable:,} ({_bytes(trainable + non_trainable)})",
               f"Trainable params: {trainable:,} ({_bytes(trainable)})",
               f"Non-trainable params: {non_trainable:,} ({_bytes(non_trainable)})",
-              f"Total MACs per sample: {total_macs:,}", "_" * total_width]
-    return lines
+              f"Total MACs per sample: {total_macs:,}"]
+    if times is not None:
+        lines += times.footer()
+    return lines + ["_" * total_width]
 
 
 def _macs(layer) -> int:
@@ -91,7 +102,7 @@ def _shape(shape) -> str:
     return str(shape)
 
 
-def _graph_rows(graph, layer, widths) -> list:
+def _graph_rows(graph, layer, widths, time_cells) -> list:
     """One layer of a functional model: its output shape in this graph, and the tensors it
     was called on, as Keras writes them: layer_name[node_index][tensor_index]."""
     nodes = [node for node in graph.nodes if node.layer is layer]
@@ -100,9 +111,89 @@ def _graph_rows(graph, layer, widths) -> list:
     sources = [f"{t.node.layer.name}[{t.node.layer._inbound_nodes.index(t.node)}][{t.index}]"
                for node in nodes for t in node.parents]
     cells = [f"{layer.name} ({type(layer).__name__})", _shape(shape), f"{layer.count_params():,}",
-             sources[0] + ("," if len(sources) > 1 else "") if sources else "-"]
+             sources[0] + ("," if len(sources) > 1 else "") if sources else "-"] + time_cells
     rows = [" " + _row(cells, widths)]
     for k, source in enumerate(sources[1:], start=1):
         rows.append(" " + _row(["", "", "", source + ("," if k < len(sources) - 1 else "")],
                                widths))
     return rows
+
+
+class _LayerTimes:
+    """The measured time of each of a model's layers in a profile, for the summary's rows.
+
+    A layer's time is the self time of the ops and kernels that ran in it (Profile.layer_times),
+    summed over the whole profile, and a nested model's that of its own layers. A fused
+    Conv2D+MaxPooling2D pair ran as one op: its time is on the Conv2D row and the pooling
+    row says 'fused'.
+    """
+
+    def __init__(self, model, profile):
+        from tinydl.profiler import Profile
+        if not isinstance(profile, Profile):
+            raise TypeError("summary(profile=...) expects the tinydl.profiler.Profile of a "
+                            "`with tinydl.profile() as prof:` block (or a callbacks.Profiler's "
+                            f".profile). Received: {type(profile).__name__}")
+        self.measured = profile.layer_times()
+        self.total = sum(t["forward"] + t["backward"] for t in self.measured.values())
+        self.fused_into: dict = {}  # pooling layer name -> the conv layer name its time is on
+        for key in self.measured:
+            if key and "+" in key:
+                first, *rest = key.split("+")
+                self.fused_into.update({name: first for name in rest})
+        self.shown: set = set()
+        self.wall = profile.wall_seconds
+        names = {name for layer in model.layers for name in _names(layer)}
+        if not any(key and key.split("+")[0] in names for key in self.measured):
+            raise ValueError(f"the profile recorded no op of model '{model.name}'s layers: "
+                             "profile a training step or a call of this model. Received a "
+                             f"profile of the layers {sorted(k for k in self.measured if k)}")
+
+    def cells(self, layer) -> list:
+        """[forward ms, backward ms, share] of one row."""
+        if layer.name in self.fused_into and layer.name not in self.measured:
+            return ["fused", "", ""]
+        forward = backward = 0.0
+        for key, t in self.measured.items():
+            if key is not None and key.split("+")[0] in _names(layer):
+                forward, backward = forward + t["forward"], backward + t["backward"]
+                self.shown.add(key)
+        share = (forward + backward) / self.total if self.total else 0.0
+        return [f"{forward * 1e3:,.2f}", f"{backward * 1e3:,.2f}", f"{100 * share:.1f}%"]
+
+    def footer(self) -> list:
+        """The lines under the table: the time outside the rows, and the totals."""
+        lines = []
+        rest = {k: t for k, t in self.measured.items() if k not in self.shown}
+        outside = rest.pop(None, None)
+        if outside is not None:
+            lines.append(self._line("Outside layers (loss, metrics, optimizer)", outside))
+        if self.fused_into:
+            pairs = ", ".join(f"{conv}+{pool}" for pool, conv in self.fused_into.items())
+            lines.append(f"Fused (one op, its time on the first layer's row): {pairs}")
+        if rest:
+            lines.append(self._line(f"Other layers ({', '.join(sorted(rest))})",
+                                    {"forward": sum(t["forward"] for t in rest.values()),
+                                     "backward": sum(t["backward"] for t in rest.values())}))
+        share = self.total / self.wall if self.wall else 0.0
+        lines.append(f"Measured time in ops and kernels: {self.total * 1e3:,.2f} ms = 100% "
+                     f"({100 * share:.0f}% of the profile's {self.wall * 1e3:,.2f} ms of wall "
+                     "time; the rest is Python between ops)")
+        return lines
+
+    def _line(self, what: str, t: dict) -> str:
+        seconds = t["forward"] + t["backward"]
+        share = seconds / self.total if self.total else 0.0
+        return (f"{what}: {seconds * 1e3:,.2f} ms ({t['forward'] * 1e3:,.2f} forward, "
+                f"{t['backward'] * 1e3:,.2f} backward), {100 * share:.1f}%")
+
+
+def _reports_itself(layer) -> bool:
+    return getattr(layer, "_reports_as_layer", True)
+
+
+def _names(layer) -> set:
+    """The names a layer's events carry: its own, or a nested model's layers' names."""
+    if _reports_itself(layer):
+        return {layer.name}
+    return {name for sub in getattr(layer, "layers", []) for name in _names(sub)}

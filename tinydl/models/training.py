@@ -50,8 +50,9 @@ def _batch_size(x) -> int:
 
 
 def _as_float(value) -> float:
-    value = getattr(value, "data", value)
-    return float(np.asarray(value)) if np.ndim(value) == 0 else value
+    """A metric's result for the logs: a float, or an array for per-class results (F1Score)."""
+    value = value.data if isinstance(value, Tensor) else np.asarray(value)
+    return float(value) if np.ndim(value) == 0 else value
 
 
 class TrainingMixin:
@@ -344,7 +345,8 @@ class TrainingMixin:
         """The model's output for one batch, as an array (or a structure of arrays)."""
         xb, _ = self._batch(x, None, "predict_on_batch")
         with no_grad():
-            return tree.map_structure(lambda t: getattr(t, "data", t), self.predict_step((xb,)))
+            return tree.map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t),
+                                      self.predict_step((xb,)))
 
     # ------------------------------------------------------------------ the loops (loops.py)
     fit, evaluate, predict = loops.fit, loops.evaluate, loops.predict
