@@ -17,6 +17,7 @@ from tinydl import Tensor
 from tinydl import backend as dispatch  # the module; `backend` is the fixture
 from tinydl.kernels import _registry
 from tinydl.ops.normalization import batch_norm_train
+from tinydl.ops import image as image_ops
 from tinydl.optimizers import Adam
 from tinydl.utils import gradcheck
 
@@ -141,6 +142,8 @@ def every_kernel_once(dtype=np.float32):
     logits = logits + pooled.reshape(2, -1)[:, :4]
     loss = F.softmax_cross_entropy(logits, np.array([1, 3]))            # softmax_xent_*
     loss = loss + _sequence_kernels_once(rng, dtype)
+    depthwise = image_ops.depthwise_conv2d(x, k[:, :, :, :1], strides=2, padding="same")  # depthwise_*
+    loss = loss + depthwise.sum()
     loss.backward()
     Adam().apply([w.grad], [w])                                         # adam_update
     return loss

@@ -45,7 +45,15 @@ __all__ = [
 
 
 def version() -> str:
-    """keras.version(): this tinydl's version."""
+    """keras.version(): this tinydl's version.
+
+    Returns:
+        tinydl.__version__, e.g. '0.1.0'.
+
+    Example:
+        >>> version() == __version__, version().count(".") >= 1
+        (True, True)
+    """
     return __version__
 
 

@@ -659,3 +659,73 @@ def batchnorm_backward(const floating[:, ::1] dy, const floating[:, ::1] x,
                                                 x.shape[1], &mean[0], &var[0], gamma_ptr,
                                                 epsilon, &dx[0, 0], &dgamma[0], &dbeta[0])
     _check(status)
+
+
+# ----------------------------------------------------------------------------- depthwise conv2d
+# NHWC arrays; strides (sh, sw) and the top and left padding (pt, pl) as ints (depthwise.h).
+
+cdef extern from "depthwise.h":
+    ctypedef struct tdl_depthwise_shape:
+        tdl_index n, h, w, c, m, kh, kw, sh, sw, pad_top, pad_left, oh, ow
+    void tdl_depthwise_f32_forward(const tdl_depthwise_shape *s, const float *x,
+                                   const float *w, float *y) nogil
+    void tdl_depthwise_f64_forward(const tdl_depthwise_shape *s, const double *x,
+                                   const double *w, double *y) nogil
+    void tdl_depthwise_f32_backward_input(const tdl_depthwise_shape *s, const float *dy,
+                                          const float *w, float *dx) nogil
+    void tdl_depthwise_f64_backward_input(const tdl_depthwise_shape *s, const double *dy,
+                                          const double *w, double *dx) nogil
+    void tdl_depthwise_f32_backward_kernel(const tdl_depthwise_shape *s, const float *dy,
+                                           const float *x, float *dw) nogil
+    void tdl_depthwise_f64_backward_kernel(const tdl_depthwise_shape *s, const double *dy,
+                                           const double *x, double *dw) nogil
+
+
+cdef tdl_depthwise_shape _depthwise_shape(Py_ssize_t *x_shape, Py_ssize_t *w_shape,
+                                          Py_ssize_t *out_shape, tuple strides,
+                                          tuple pads_top_left):
+    """x_shape (N, H, W, C), w_shape (KH, KW, C, M), out_shape (N, OH, OW, C*M)."""
+    cdef tdl_depthwise_shape s
+    s.n, s.h, s.w, s.c = x_shape[0], x_shape[1], x_shape[2], x_shape[3]
+    s.kh, s.kw, s.m = w_shape[0], w_shape[1], w_shape[3]
+    s.oh, s.ow = out_shape[1], out_shape[2]
+    s.sh, s.sw = strides
+    s.pad_top, s.pad_left = pads_top_left
+    return s
+
+
+def depthwise_forward(const floating[:, :, :, ::1] x, const floating[:, :, :, ::1] w,
+                      floating[:, :, :, ::1] y, tuple strides, tuple pads_top_left):
+    cdef tdl_depthwise_shape s = _depthwise_shape(x.shape, w.shape, y.shape, strides,
+                                                  pads_top_left)
+    with nogil:
+        if floating is float:
+            tdl_depthwise_f32_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], &y[0, 0, 0, 0])
+        else:
+            tdl_depthwise_f64_forward(&s, &x[0, 0, 0, 0], &w[0, 0, 0, 0], &y[0, 0, 0, 0])
+
+
+def depthwise_backward_input(const floating[:, :, :, ::1] dy, const floating[:, :, :, ::1] w,
+                             floating[:, :, :, ::1] dx, tuple strides, tuple pads_top_left):
+    cdef tdl_depthwise_shape s = _depthwise_shape(dx.shape, w.shape, dy.shape, strides,
+                                                  pads_top_left)
+    with nogil:
+        if floating is float:
+            tdl_depthwise_f32_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
+                                             &dx[0, 0, 0, 0])
+        else:
+            tdl_depthwise_f64_backward_input(&s, &dy[0, 0, 0, 0], &w[0, 0, 0, 0],
+                                             &dx[0, 0, 0, 0])
+
+
+def depthwise_backward_kernel(const floating[:, :, :, ::1] dy, const floating[:, :, :, ::1] x,
+                              floating[:, :, :, ::1] dw, tuple strides, tuple pads_top_left):
+    cdef tdl_depthwise_shape s = _depthwise_shape(x.shape, dw.shape, dy.shape, strides,
+                                                  pads_top_left)
+    with nogil:
+        if floating is float:
+            tdl_depthwise_f32_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
+                                              &dw[0, 0, 0, 0])
+        else:
+            tdl_depthwise_f64_backward_kernel(&s, &dy[0, 0, 0, 0], &x[0, 0, 0, 0],
+                                              &dw[0, 0, 0, 0])

@@ -59,8 +59,19 @@ class detect_anomaly(Switch):  # noqa: N801  (PyTorch's name)
 
 
 class suspended(Switch):  # noqa: N801
-    """Check nothing in the block, even inside detect_anomaly(): for work on placeholder
-    values, such as the zeros a layer's default compute_output_shape runs through call."""
+    """Check nothing in the block, even inside detect_anomaly().
+
+    For work on placeholder values, such as the zeros a layer's default compute_output_shape
+    runs through call.
+
+    Example:
+        >>> with detect_anomaly():
+        ...     with suspended():
+        ...         print(is_anomaly_enabled(), tinydl.Tensor([0.0]).log().numpy())
+        ...     print(is_anomaly_enabled())
+        False [-inf]
+        True
+    """
 
     field, value = "anomaly", False
 
@@ -78,8 +89,24 @@ def is_anomaly_enabled() -> bool:
 
 @contextlib.contextmanager
 def layer_scope(name: str):
-    """Attribute the ops run inside the block to layer `name` (in anomaly mode and while a
-    tinydl.profile() is active)."""
+    """Attribute the ops run inside the block to layer `name`.
+
+    Used in anomaly mode and while a tinydl.profile() is active.
+
+    Args:
+        name: the layer's name.
+
+    Example:
+        >>> with layer_scope("outer"):
+        ...     with layer_scope("inner"):
+        ...         print(current_layer())
+        outer/inner
+        >>> with detect_anomaly(), layer_scope("norm"):
+        ...     tinydl.Tensor([0.0]).log()
+        Traceback (most recent call last):
+        ...
+        tinydl.anomaly.AnomalyError: detect_anomaly: the forward of Log in layer 'norm' produced 1 Inf ...
+    """
     state.layers.append(name)
     try:
         yield
@@ -88,7 +115,18 @@ def layer_scope(name: str):
 
 
 def current_layer():
-    """The running layers' names joined with '/', or None outside any layer."""
+    """The running layers' names joined with '/', or None outside any layer.
+
+    Returns:
+        e.g. 'model/dense', or None.
+
+    Example:
+        >>> print(current_layer())
+        None
+        >>> with layer_scope("dense"):
+        ...     current_layer()
+        'dense'
+    """
     return "/".join(state.layers) if state.layers else None
 
 
@@ -101,7 +139,20 @@ def _shape(value) -> tuple:
 
 
 def non_finite(value):
-    """None for a finite value (or a non-float one), else e.g. '2 NaN and 1 Inf of 12 values'."""
+    """None for a finite value (or a non-float one), else e.g. '2 NaN and 1 Inf of 12 values'.
+
+    Args:
+        value: an array, a float, or anything else (then None).
+
+    Returns:
+        None, or a description of the NaN and Inf values found.
+
+    Example:
+        >>> print(non_finite(np.ones(3)), non_finite(np.arange(3)))
+        None None
+        >>> non_finite(np.array([np.nan, np.inf, 1.0, np.nan])), non_finite(float("inf"))
+        ('2 NaN and 1 Inf of 4 values', '1 Inf')
+    """
     if isinstance(value, (float, np.floating)):
         value = np.asarray(value)
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
@@ -116,7 +167,23 @@ def non_finite(value):
 
 
 def check_inputs(op: str, layer, arrays) -> None:
-    """AnomalyError when a float input of op holds NaN / Inf before its forward ran."""
+    """AnomalyError when a float input of op holds NaN / Inf before its forward ran.
+
+    Args:
+        op: the op's name.
+        layer: the layer's name, or None.
+        arrays: the op's inputs.
+
+    Raises:
+        AnomalyError: an input is not finite (phase 'forward').
+
+    Example:
+        >>> check_inputs("Add", None, [np.ones(2), np.arange(2)])
+        >>> check_inputs("Add", "dense", [np.ones(2), np.array([1.0, np.nan])])
+        Traceback (most recent call last):
+        ...
+        tinydl.anomaly.AnomalyError: detect_anomaly: input 1 of Add in layer 'dense' (shape (2,)) already holds 1 NaN...
+    """
     for i, value in enumerate(arrays):
         bad = non_finite(value)
         if bad:
@@ -128,7 +195,26 @@ def check_inputs(op: str, layer, arrays) -> None:
 
 
 def check_output(op: str, layer, arrays, out) -> None:
-    """AnomalyError when op's forward made NaN / Inf from finite inputs."""
+    """AnomalyError when op's forward made NaN / Inf from finite inputs.
+
+    Args:
+        op: the op's name.
+        layer: the layer's name, or None.
+        arrays: the op's inputs (their shapes go in the message).
+        out: its output.
+
+    Raises:
+        AnomalyError: the output is not finite (phase 'forward').
+
+    Example:
+        >>> x = np.array([0.0, 1.0])
+        >>> with np.errstate(divide="ignore"):
+        ...     out = np.log(x)
+        >>> check_output("Log", None, [x], out)
+        Traceback (most recent call last):
+        ...
+        tinydl.anomaly.AnomalyError: detect_anomaly: the forward of Log outside any layer produced 1 Inf of 2 values ...
+    """
     bad = non_finite(out)
     if bad:
         shapes = [_shape(a) for a in arrays if isinstance(a, np.ndarray)]
@@ -138,7 +224,26 @@ def check_output(op: str, layer, arrays, out) -> None:
 
 
 def check_backward(op: str, layer, out_shape: tuple, grad, input_grads) -> None:
-    """AnomalyError when the gradient flowing into op's output, or one it returned, is not finite."""
+    """AnomalyError when the gradient flowing into op's output, or one it returned, is not finite.
+
+    Args:
+        op: the op's name.
+        layer: the layer's name, or None.
+        out_shape: the shape of the op's output.
+        grad: the gradient flowing into the output.
+        input_grads: the gradients backward returned, one per input (None for no gradient).
+
+    Raises:
+        AnomalyError: either is not finite (phase 'backward').
+
+    Example:
+        >>> check_backward("Sqrt", None, (2,), np.ones(2), [np.ones(2), None])
+        >>> try:
+        ...     check_backward("Sqrt", "norm", (2,), np.ones(2), [np.array([np.inf, 1.0])])
+        ... except AnomalyError as error:
+        ...     print(error.op, error.layer, error.phase)
+        Sqrt norm backward
+    """
     bad = non_finite(grad)
     if bad:
         raise AnomalyError(

@@ -33,8 +33,19 @@ _native, _native_error = _extension.ext, _extension.error
 globals().update({name: kernel.entry for name, kernel in _registry.kernels().items()})
 
 
+_thread, _current = _dispatch.thread, _dispatch.current
+
+
 class ReferenceBackendWarning(RuntimeWarning):
-    """Training runs on the NumPy reference kernels because the C extension did not import."""
+    """Training runs on the NumPy reference kernels because the C extension did not import.
+
+    It is a RuntimeWarning, shown once per process (warn_if_fallback), so that a missing
+    build does not silently make training about 10x slower.
+
+    Example:
+        >>> issubclass(ReferenceBackendWarning, RuntimeWarning)
+        True
+    """
 
 
 # ----------------------------------------------------------------------------- selection
@@ -65,6 +76,8 @@ def _select_backend(name: str, chosen: bool) -> None:
             f"{_native_error} Or use set_backend('reference')."
         )
     _state["backend"], _state["chosen"] = name, chosen
+    if _thread.name is not None:  # set_backend inside a use_backend block: this thread too
+        _thread.name = name
 
 
 def fallback_warning(consume: bool = False) -> str | None:
@@ -73,9 +86,19 @@ def fallback_warning(consume: bool = False) -> str | None:
 
     Args:
         consume: mark it as said (the caller shows it), so that fit does not warn again.
+
+    Returns:
+        The message, or None.
+
+    Example:
+        Asking for the reference backend is a choice, not a fallback:
+
+        >>> with use_backend("reference"):
+        ...     print(fallback_warning())
+        None
     """
-    if _state["backend"] != "reference" or _state["chosen"] or _native is not None \
-            or _state["warned"]:
+    if _current() != "reference" or _state["chosen"] or _thread.name is not None \
+            or _native is not None or _state["warned"]:
         return None
     _state["warned"] = consume
     return ("tinydl is running on its NumPy reference kernels, about 10x slower, because the "
@@ -83,7 +106,19 @@ def fallback_warning(consume: bool = False) -> str | None:
 
 
 def warn_if_fallback(stacklevel: int = 3) -> None:
-    """Warn (ReferenceBackendWarning) once per process when fallback_warning() is due."""
+    """Warn (ReferenceBackendWarning) once per process when fallback_warning() is due.
+
+    Args:
+        stacklevel: passed to warnings.warn (the caller of fit, by default).
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught, use_backend("reference"):
+        ...     warnings.simplefilter("always")
+        ...     warn_if_fallback()
+        >>> caught
+        []
+    """
     message = fallback_warning(consume=True)
     if message is not None:
         warnings.warn(message, ReferenceBackendWarning, stacklevel=stacklevel)
@@ -96,12 +131,20 @@ def get_backend() -> str:
         >>> tinydl.get_backend() in ("native", "reference")
         True
     """
-    return _state["backend"]
+    return _current()
 
 
 @contextlib.contextmanager
 def use_backend(name: str):
     """Context manager that runs the block with another backend, then restores the previous one.
+
+    The choice is this thread's: blocks in two threads may interleave, each running its own
+    kernels, and the process-wide backend (set_backend) is untouched. Threads started inside
+    the block use the process-wide backend.
+
+    Raises:
+        ValueError: for an unknown name.
+        ImportError: for 'native' when the extension is not built.
 
     Example:
         >>> before = tinydl.get_backend()
@@ -111,16 +154,26 @@ def use_backend(name: str):
         >>> tinydl.get_backend() == before
         True
     """
-    previous = (get_backend(), _state["chosen"])
-    set_backend(name)
+    if name not in BACKENDS or (name == "native" and _native is None):
+        _select_backend(name, chosen=True)  # raises the errors set_backend raises
+    previous, _thread.name = _thread.name, name
     try:
         yield
     finally:
-        _select_backend(*previous)
+        _thread.name = previous
 
 
 def native_kernels() -> list[str]:
-    """Names of the kernels that have a native twin (empty without the extension)."""
+    """Names of the kernels the native module implements (empty without the extension).
+
+    Returns:
+        A sublist of KERNELS.
+
+    Example:
+        >>> names = native_kernels()
+        >>> set(names) <= set(KERNELS), names == [] if _native is None else "gemm" in names
+        (True, True)
+    """
     if _native is None:
         return []
     return [name for name, kernel in _registry.kernels().items() if kernel.native is not None]
@@ -176,7 +229,22 @@ def get_num_threads() -> int:
 
 def default_num_threads() -> int:
     """OpenMP's default, capped at MAX_THREADS: the first entry of OMP_NUM_THREADS when it is
-    a positive int, else the cores this process may run on."""
+    a positive int, else the cores this process may run on.
+
+    Returns:
+        The count, in [1, MAX_THREADS].
+
+    Example:
+        >>> import os
+        >>> saved = os.environ.get("OMP_NUM_THREADS")
+        >>> os.environ["OMP_NUM_THREADS"] = "3,2"           # OpenMP's nested form: the first level
+        >>> default_num_threads()
+        3
+        >>> os.environ["OMP_NUM_THREADS"] = "100000"
+        >>> default_num_threads() == MAX_THREADS
+        True
+        >>> _ = os.environ.pop("OMP_NUM_THREADS") if saved is None else os.environ.update(OMP_NUM_THREADS=saved)
+    """
     first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if first.isdigit() and int(first) > 0:
         return min(int(first), MAX_THREADS)

@@ -25,7 +25,25 @@ from tinydl.progbar import Progbar
 
 
 class Callback:
-    """Base class: override the hooks you need; each gets (index, logs) or (logs)."""
+    """Base class: override the hooks you need; each gets (index, logs) or (logs).
+
+    fit calls set_model(model) and set_params(params) first; self.model is then the model
+    being trained and self.params holds fit's settings ('epochs', 'steps', 'verbose').
+
+    Example:
+        >>> class Epochs(Callback):
+        ...     def on_train_begin(self, logs=None):
+        ...         self.seen = []
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         self.seen.append((epoch, sorted(logs)))
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+        >>> cb = Epochs()
+        >>> _ = model.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=[cb])
+        >>> cb.seen, cb.params["epochs"], cb.params["steps"], cb.model is model
+        ([(0, ['loss']), (1, ['loss'])], 2, 2, True)
+    """
 
     def __init__(self):
         self.model, self.params = None, {}
@@ -78,6 +96,38 @@ class CallbackList:
 
     callbacks may be one Callback or a list (nested lists are flattened, as in Keras). A
     History or ProgbarLogger among them is used instead of adding another (Keras).
+
+    Args:
+        callbacks: None, a Callback, or (nested) lists of them.
+        model: given to every callback's set_model.
+        add_history: append a History when there is none (fit does).
+        add_progbar: put a ProgbarLogger first when there is none.
+        verbose: the 'verbose' entry of the params.
+        **params: the other params every callback's set_params receives.
+
+    Raises:
+        TypeError: something other than Callbacks.
+
+    Example:
+        >>> class Say(Callback):
+        ...     def __init__(self, word):
+        ...         super().__init__()
+        ...         self.word = word
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print(self.word, epoch, logs)
+        >>> hooks = CallbackList([Say("a"), [Say("b")]], add_history=True, epochs=3)
+        >>> [type(cb).__name__ for cb in hooks.callbacks], hooks.callbacks[0].params
+        (['Say', 'Say', 'History'], {'verbose': 1, 'epochs': 3})
+        >>> hooks.callbacks[-1].set_model(tinydl.Sequential())
+        >>> hooks.on_epoch_end(0, {"loss": 0.5})
+        a 0 {'loss': 0.5}
+        b 0 {'loss': 0.5}
+        >>> hooks.history.history
+        {'loss': [0.5]}
+        >>> CallbackList("early_stopping")
+        Traceback (most recent call last):
+        ...
+        TypeError: callbacks must be tinydl.callbacks.Callback instances: ...
     """
 
     def __init__(self, callbacks=None, model=None, add_history=False, add_progbar=False,
@@ -100,16 +150,33 @@ class CallbackList:
             raise AttributeError(hook)
 
         def call(*args):
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args)
+            index = 1 if ("batch" in hook or "epoch" in hook) else 0  # (batch or epoch, logs)
+            logs = args[index] if len(args) > index and args[index] is not None else {}
+            for cb in self.callbacks:  # logs is always a dict, as Keras' CallbackList makes it
+                getattr(cb, hook)(*args[:index], logs)
         return call
 
 
 class History(Callback):
     """Records every epoch's logs: history.history['loss'][i] is epoch i's loss.
 
+    fit adds one to its callbacks and returns it.
+
     Attributes:
-        history: {name: [value per epoch]}. epoch: the epoch indices. params: fit's settings.
+        history: {name: [value per epoch]}.
+        epoch: the epoch indices.
+        params: fit's settings.
+
+    Example:
+        >>> tinydl.utils.set_random_seed(0)
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+        >>> history = model.fit(x, x[:, :1], epochs=3, batch_size=8, validation_split=0.25, verbose=0)
+        >>> isinstance(history, History), history.epoch, sorted(history.history)
+        (True, [0, 1, 2], ['loss', 'mae', 'val_loss', 'val_mae'])
+        >>> len(history.history["loss"]), history.params["epochs"]
+        (3, 3)
     """
 
     def __init__(self):
@@ -131,7 +198,16 @@ class ProgbarLogger(Callback):
 
     On a terminal the bar is redrawn in place; elsewhere (log files, CI, captured output) each
     epoch prints exactly one line: 'Epoch 3/10 - 32/32 [====...] - 1s 30ms/step - loss: ...'.
-    In evaluate and predict (outside fit) it draws one bar over all the batches.
+    In evaluate and predict (outside fit) it draws one bar over all the batches. fit adds one
+    when verbose is not 0.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+        >>> _ = model.fit(x, y, epochs=2, batch_size=4, verbose=2)
+        Epoch 1/2 - 2/2 - ...s - loss: 0.0000
+        Epoch 2/2 - 2/2 - ...s - loss: 0.0000
     """
 
     def __init__(self):
@@ -215,6 +291,22 @@ class EarlyStopping(Callback):
     Attributes:
         stopped_epoch: the epoch (0-based) at which training stopped, 0 if it did not.
         best_epoch: the epoch with the best value.
+
+    Raises:
+        ValueError: mode is not 'auto', 'min' or 'max'.
+
+    Example:
+        With zero inputs and targets the loss stays 0: epoch 0 is the best, epoch 1 does not
+        improve, and with patience=1 training stops there.
+
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+        >>> stop = EarlyStopping(monitor="loss", patience=1, verbose=1)
+        >>> history = model.fit(x, y, epochs=10, batch_size=4, verbose=0, callbacks=[stop])
+        Epoch 2: early stopping
+        >>> history.epoch, stop.stopped_epoch, stop.best_epoch
+        ([0, 1], 1, 0)
     """
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0,
@@ -275,10 +367,27 @@ class ModelCheckpoint(Callback):
     Args:
         filepath: may hold format fields filled from the epoch (1-based) and the logs, e.g.
             'ckpt-{epoch:02d}-{val_loss:.2f}.weights.tinydl'.
-        monitor, mode: as EarlyStopping, for save_best_only.
+        monitor: as EarlyStopping, for save_best_only.
+        verbose: 1 prints a line when a best model is saved.
         save_best_only: save only when the monitored value is the best so far.
         save_weights_only: call model.save_weights(path); otherwise model.save(path) when the
             model has it, else save_weights.
+        mode: as EarlyStopping, for save_best_only.
+        save_freq: 'epoch' only.
+
+    Raises:
+        ValueError: save_freq other than 'epoch', or an unknown mode.
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+        >>> save = ModelCheckpoint(os.path.join(folder, "w-{epoch:02d}.weights.tinydl"), save_weights_only=True)
+        >>> _ = model.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=[save])
+        >>> sorted(os.listdir(folder))
+        ['w-01.weights.tinydl', 'w-02.weights.tinydl']
     """
 
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0,
@@ -320,6 +429,22 @@ class LearningRateScheduler(Callback):
     """At each epoch's start set the optimizer's learning rate to schedule(epoch, lr).
 
     schedule may also take only the epoch. The rate is logged as 'learning_rate'.
+
+    Args:
+        schedule: a function (epoch, lr) -> new lr, or epoch -> new lr; epoch counts from 0.
+        verbose: 1 prints the rate set at each epoch.
+
+    Raises:
+        ValueError: (in fit) the schedule returns something other than a float.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+        >>> halve = LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)
+        >>> history = model.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[halve])
+        >>> history.history["learning_rate"]
+        [0.1, 0.05, 0.025]
     """
 
     def __init__(self, schedule, verbose: int = 0):
@@ -353,6 +478,20 @@ class TerminateOnNaN(Callback):
     Args:
         raise_error: raise a RuntimeError at once instead of stopping gracefully (then
             on_train_end of the other callbacks is not called).
+
+    Raises:
+        RuntimeError: (in fit, with raise_error=True) the loss is not finite.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+        >>> y[5] = np.nan                                 # in the second batch of 4
+        >>> history = model.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0,
+        ...                     callbacks=[TerminateOnNaN()])
+        Batch 1: Invalid loss, terminating training
+        >>> history.epoch
+        [0]
     """
 
     def __init__(self, raise_error: bool = False):
@@ -374,8 +513,21 @@ class CSVLogger(Callback):
     """Write each epoch's logs as a CSV row: 'epoch', then the log names sorted.
 
     Args:
-        filename: the CSV file. separator: the field separator.
+        filename: the CSV file.
+        separator: the field separator.
         append: add to an existing file (no second header) instead of overwriting it.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+        >>> _ = model.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=[CSVLogger(path)])
+        >>> print(open(path).read().strip())
+        epoch,loss,mae
+        0,0.0,0.0
+        1,0.0,0.0
     """
 
     def __init__(self, filename, separator: str = ",", append: bool = False):
@@ -408,7 +560,33 @@ class CSVLogger(Callback):
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by `factor` when `monitor` stops improving for `patience` epochs.
 
-    Keras' defaults: factor 0.1, patience 10, min_delta 1e-4, cooldown 0, min_lr 0.
+    After a reduction, `cooldown` epochs pass before counting again. The rate is logged as
+    'learning_rate'.
+
+    Args:
+        monitor: a key of the epoch logs.
+        factor: the multiplier, < 1 (Keras' default 0.1).
+        patience: epochs without improvement before a reduction (10).
+        verbose: 1 prints each reduction.
+        mode: 'auto', 'min' or 'max', as EarlyStopping.
+        min_delta: smallest change that counts as an improvement (1e-4).
+        cooldown: epochs to wait after a reduction (0).
+        min_lr: the rate is never reduced below it (0).
+
+    Raises:
+        ValueError: factor >= 1, or an unknown mode.
+
+    Example:
+        A loss stuck at 0 never improves after epoch 0, so with patience=1 the rate is halved
+        at the end of every later epoch (the log shows the rate the epoch trained with):
+
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile(tinydl.optimizers.SGD(0.1), "mse")
+        >>> x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+        >>> plateau = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
+        >>> history = model.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[plateau])
+        >>> history.history["learning_rate"], float(model.optimizer.learning_rate)
+        ([0.1, 0.1, 0.05], 0.025)
     """
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
@@ -449,8 +627,10 @@ class ReduceLROnPlateau(Callback):
 
 
 class Profiler(Callback):
-    """Profile a few training steps of a real fit with tinydl.profile() (Keras' TensorBoard
-    `profile_batch` idea): batches start..stop-1 of the first epoch, counted from 0.
+    """Profile a few training steps of a real fit with tinydl.profile().
+
+    This is Keras' TensorBoard `profile_batch` idea: batches start..stop-1 of the first epoch,
+    counted from 0.
 
     Args:
         batches: (start, stop) of the profiled training batches; the default skips the first
@@ -461,10 +641,18 @@ class Profiler(Callback):
     Attributes:
         profile: the tinydl.profiler.Profile, once profiling ended.
 
+    Raises:
+        ValueError: batches is not (start, stop) with 0 <= start < stop.
+
     Example:
-        >>> cb = tinydl.callbacks.Profiler(batches=(1, 4))
-        >>> model.fit(x, y, callbacks=[cb])          # doctest: +SKIP
-        >>> print(cb.profile.table(row_limit=10))    # doctest: +SKIP
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1, name="out")])
+        >>> model.compile("sgd", "mse")
+        >>> x, y = np.zeros((16, 2), "float32"), np.zeros((16, 1), "float32")
+        >>> cb = tinydl.callbacks.Profiler(batches=(1, 3))
+        >>> _ = model.fit(x, y, batch_size=4, verbose=0, callbacks=[cb])
+        >>> dense_ops = [e for e in cb.profile.events if e.name == "Dense" and e.kind == "forward"]
+        >>> len(dense_ops), dense_ops[0].layer      # one fused Dense op per profiled batch
+        (2, 'out')
     """
 
     def __init__(self, batches=(1, 6), path=None, print_table: bool = False):

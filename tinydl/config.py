@@ -12,20 +12,46 @@ EPSILON = 1e-7
 
 
 def backend() -> str:
-    """The name of the backend: 'tinydl' (Keras answers 'tensorflow', 'jax', 'torch', ...)."""
+    """The name of the backend: 'tinydl' (Keras answers 'tensorflow', 'jax', 'torch', ...).
+
+    Returns:
+        'tinydl'.
+
+    Example:
+        >>> backend()
+        'tinydl'
+    """
     return "tinydl"
 
 
 def floatx() -> str:
-    """The dtype of weights and activations: 'float32'."""
+    """The dtype of weights and activations: 'float32'.
+
+    Returns:
+        'float32', the dtype tinydl's layers create their weights in.
+
+    Example:
+        >>> floatx(), tinydl.layers.Dense(2)(np.ones((1, 3), "float32")).numpy().dtype
+        ('float32', dtype('float32'))
+    """
     return "float32"
 
 
 def set_floatx(value: str) -> None:
     """Accepts 'float32' (the only one tinydl's layers use).
 
+    Args:
+        value: the dtype name.
+
     Raises:
         NotImplementedInTinydl: any other dtype.
+
+    Example:
+        >>> set_floatx("float32")
+        >>> set_floatx("float16")
+        Traceback (most recent call last):
+        ...
+        tinydl.keras_names.NotImplementedInTinydl: set_floatx('float16') is not implemented in tinydl: ...
     """
     if value != "float32":
         raise NotImplementedInTinydl(f"set_floatx({value!r}) is not implemented in tinydl: its "
@@ -33,16 +59,38 @@ def set_floatx(value: str) -> None:
 
 
 def image_data_format() -> str:
-    """'channels_last': images are (N, H, W, C)."""
+    """'channels_last': images are (N, H, W, C).
+
+    Returns:
+        'channels_last'.
+
+    Example:
+        >>> image_data_format()
+        'channels_last'
+    """
     return "channels_last"
 
 
 def set_image_data_format(data_format: str) -> None:
     """Accepts 'channels_last' only.
 
+    Args:
+        data_format: 'channels_last' (accepted) or 'channels_first' (refused).
+
     Raises:
         NotImplementedInTinydl: 'channels_first'.
         ValueError: any other value.
+
+    Example:
+        >>> set_image_data_format("channels_last")
+        >>> set_image_data_format("channels_first")
+        Traceback (most recent call last):
+        ...
+        tinydl.keras_names.NotImplementedInTinydl: set_image_data_format('channels_first') is not ...
+        >>> set_image_data_format("nhwc")
+        Traceback (most recent call last):
+        ...
+        ValueError: data_format must be 'channels_last' or 'channels_first'. Received: 'nhwc'
     """
     if data_format == "channels_first":
         raise NotImplementedInTinydl("set_image_data_format('channels_first') is not implemented "
@@ -53,12 +101,30 @@ def set_image_data_format(data_format: str) -> None:
 
 
 def epsilon() -> float:
-    """The fuzz factor of losses and metrics: 1e-7."""
+    """The fuzz factor of losses and metrics: 1e-7.
+
+    Returns:
+        1e-7, as keras.config.epsilon().
+
+    Example:
+        >>> epsilon()
+        1e-07
+    """
     return EPSILON
 
 
 def clear_session(free_memory: bool = True) -> None:
-    """Start layer and tensor names afresh ('dense', 'dense_1', ... begin again), as Keras."""
+    """Start layer and tensor names afresh ('dense', 'dense_1', ... begin again), as Keras.
+
+    Args:
+        free_memory: accepted for Keras' signature; there are no caches to free.
+
+    Example:
+        >>> _ = tinydl.layers.Dense(1), tinydl.layers.Dense(1)
+        >>> clear_session()
+        >>> tinydl.layers.Dense(1).name
+        'dense'
+    """
     from tinydl.layers import symbolic
     from tinydl.layers.base import Layer
 

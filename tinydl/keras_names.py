@@ -16,11 +16,42 @@ from __future__ import annotations
 
 
 class NotImplementedInTinydl(AttributeError, NotImplementedError):
-    """A Keras name that tinydl does not implement."""
+    """A Keras name that tinydl does not implement.
+
+    It subclasses AttributeError (so hasattr() is False) and NotImplementedError.
+
+    Example:
+        >>> hasattr(tinydl.callbacks, "TensorBoard")
+        False
+        >>> tinydl.callbacks.TensorBoard
+        Traceback (most recent call last):
+        ...
+        tinydl.keras_names.NotImplementedInTinydl: keras.callbacks.TensorBoard is not implemented in tinydl ...
+    """
 
 
 def missing(module_name: str, namespace: str):
-    """A module-level __getattr__ for module_name, standing for keras.<namespace>."""
+    """A module-level __getattr__ for module_name, standing for keras.<namespace>.
+
+    Args:
+        module_name: the tinydl module it is installed in (for the message).
+        namespace: the Keras namespace, e.g. 'layers'; '' for keras itself.
+
+    Returns:
+        __getattr__(name): raises NotImplementedInTinydl for a name Keras has,
+        AttributeError for any other.
+
+    Example:
+        >>> getattr_ = missing("tinydl.layers", "layers")
+        >>> getattr_("ConvLSTM2D")
+        Traceback (most recent call last):
+        ...
+        tinydl.keras_names.NotImplementedInTinydl: keras.layers.ConvLSTM2D is not implemented in tinydl ...
+        >>> getattr_("Denes")
+        Traceback (most recent call last):
+        ...
+        AttributeError: module 'tinydl.layers' has no attribute 'Denes'
+    """
     known = frozenset(KERAS_NAMES.get(namespace, "").split())
     prefix = "keras." + namespace + "." if namespace else "keras."
 

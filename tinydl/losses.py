@@ -122,7 +122,21 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, i
 
 
 def binary_crossentropy_values(y: np.ndarray, p: Tensor) -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) per element, p clipped to [eps, 1 - eps] (no mean)."""
+    """-(y log p + (1 - y) log(1 - p)) per element, p clipped to [eps, 1 - eps] (no mean).
+
+    Args:
+        y: targets in [0, 1], any shape that broadcasts with p.
+        p: probabilities, a Tensor.
+
+    Returns:
+        A Tensor of the broadcast shape.
+
+    Example:
+        >>> y, p = np.array([1.0, 0.0, 1.0]), np.array([0.9, 0.2, 0.0], np.float32)
+        >>> values = binary_crossentropy_values(y, tinydl.Tensor(p)).numpy()
+        >>> bool(np.allclose(values[:2], [-np.log(0.9), -np.log(0.8)])), bool(np.isfinite(values[2]))
+        (True, True)
+    """
     p = ops.clip(p, EPSILON, 1.0 - EPSILON)
     return -(p.log() * y + (1.0 - p).log() * (1.0 - y))
 

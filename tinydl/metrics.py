@@ -20,7 +20,19 @@ def _array(x, dtype=None) -> np.ndarray:
 
 
 def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
-    """1.0 where argmax(y_pred) equals the integer label, per sample. y_true (N,) or (N, 1)."""
+    """1.0 where argmax(y_pred) equals the integer label, per sample.
+
+    Args:
+        y_true: integer labels, shape (N,) or (N, 1).
+        y_pred: scores or probabilities, shape (N, K).
+
+    Returns:
+        float32 array of shape (N,): 1.0 for a hit, 0.0 for a miss.
+
+    Example:
+        >>> sparse_categorical_accuracy([2, 0], [[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+        array([1., 0.], dtype=float32)
+    """
     y_pred, y_true = _array(y_pred), _array(y_true)
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
         y_true = y_true[..., 0]
@@ -28,12 +40,37 @@ def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
 
 
 def categorical_accuracy(y_true, y_pred) -> np.ndarray:
-    """1.0 where argmax(y_pred) equals argmax(y_true) (one-hot targets), per sample."""
+    """1.0 where argmax(y_pred) equals argmax(y_true) (one-hot targets), per sample.
+
+    Args:
+        y_true: one-hot targets, shape (N, K).
+        y_pred: scores or probabilities, shape (N, K).
+
+    Returns:
+        float32 array of shape (N,).
+
+    Example:
+        >>> categorical_accuracy([[0, 0, 1], [1, 0, 0]], [[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+        array([1., 0.], dtype=float32)
+    """
     return (np.argmax(_array(y_pred), -1) == np.argmax(_array(y_true), -1)).astype(np.float32)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
-    """Mean over the last axis of ((y_pred > threshold) == y_true)."""
+    """Mean over the last axis of ((y_pred > threshold) == y_true).
+
+    Args:
+        y_true: 0/1 targets, shape (N, D) (or (N,), taken as (N, 1)).
+        y_pred: probabilities, the shape of y_true.
+        threshold: predictions above it count as 1.
+
+    Returns:
+        float32 array of shape (N,).
+
+    Example:
+        >>> binary_accuracy([[1, 0], [0, 0]], [[0.9, 0.6], [0.2, 0.4]])
+        array([0.5, 1. ], dtype=float32)
+    """
     y_pred, y_true = _array(y_pred), _array(y_true, np.float32)
     if y_true.ndim == y_pred.ndim - 1:
         y_true = y_true[..., None]
@@ -49,13 +86,38 @@ def _matched(y_true, y_pred):
 
 
 def mean_squared_error(y_true, y_pred) -> np.ndarray:
-    """mean((y_true - y_pred)^2) over the last axis, per sample."""
+    """mean((y_true - y_pred)^2) over the last axis, per sample.
+
+    Args:
+        y_true: targets, shape (N, D).
+        y_pred: predictions, the shape of y_true.
+
+    Returns:
+        Array of shape (N,).
+
+    Example:
+        >>> y_true, y_pred = np.array([[0., 1.], [2., 2.]]), np.array([[1., 1.], [0., 2.]])
+        >>> mean_squared_error(y_true, y_pred), ((y_true - y_pred) ** 2).mean(-1)
+        (array([0.5, 2. ]...), array([0.5, 2. ]))
+    """
     y_true, y_pred = _matched(y_true, y_pred)
     return ((y_true - y_pred) ** 2).mean(axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred) -> np.ndarray:
-    """mean(|y_true - y_pred|) over the last axis, per sample."""
+    """mean(|y_true - y_pred|) over the last axis, per sample.
+
+    Args:
+        y_true: targets, shape (N, D).
+        y_pred: predictions, the shape of y_true.
+
+    Returns:
+        Array of shape (N,).
+
+    Example:
+        >>> mean_absolute_error([[0., 1.], [2., 2.]], [[1., 1.], [0., 2.]])
+        array([0.5, 1. ]...)
+    """
     y_true, y_pred = _matched(y_true, y_pred)
     return np.abs(y_true - y_pred).mean(axis=-1)
 
@@ -101,7 +163,20 @@ class Metric:
 
 
 class Mean(Metric):
-    """The (weighted) mean of all values seen since the last reset."""
+    """The (weighted) mean of all values seen since the last reset.
+
+    update_state(values, sample_weight=None) adds values (any shape) with their weights
+    (broadcast to the values' shape); result() is sum(w * v) / sum(w), 0.0 before any update.
+
+    Example:
+        >>> m = Mean()
+        >>> m.update_state([1.0, 2.0, 3.0])
+        >>> m.update_state([10.0], sample_weight=[3.0])
+        >>> m.result(), (1 + 2 + 3 + 3 * 10) / 6
+        (6.0, 6.0)
+        >>> m.reset_state(); m.result()
+        0.0
+    """
 
     def reset_state(self) -> None:
         self.total, self.count = 0.0, 0.0
@@ -124,7 +199,19 @@ class Mean(Metric):
 
 
 class MeanMetricWrapper(Mean):
-    """The mean over all samples seen of fn(y_true, y_pred) (one value per sample)."""
+    """The mean over all samples seen of fn(y_true, y_pred) (one value per sample).
+
+    Args:
+        fn: a function (y_true, y_pred, **fn_kwargs) -> per-sample values, shape (N,).
+        name: the metric's name; fn's __name__ by default.
+        dtype: accepted for Keras' signature (results are float).
+        **fn_kwargs: passed to fn on every call.
+
+    Example:
+        >>> m = MeanMetricWrapper(binary_accuracy, threshold=0.7)
+        >>> m.name, m([[1], [1], [0]], [[0.8], [0.6], [0.1]])
+        ('binary_accuracy', 0.666...)
+    """
 
     def __init__(self, fn, name: str | None = None, dtype=None, **fn_kwargs):
         self.fn, self.fn_kwargs = fn, fn_kwargs
@@ -135,21 +222,53 @@ class MeanMetricWrapper(Mean):
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
-    """Fraction of samples whose argmax prediction equals the integer label."""
+    """Fraction of samples whose argmax prediction equals the integer label.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> m = SparseCategoricalAccuracy()
+        >>> m.update_state([2, 0], [[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+        >>> m.update_state([1], [[0.2, 0.5, 0.3]])
+        >>> m.result()
+        0.666...
+    """
 
     def __init__(self, name: str = "sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
-    """Fraction of samples whose argmax prediction equals the argmax of the one-hot target."""
+    """Fraction of samples whose argmax prediction equals the argmax of the one-hot target.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> CategoricalAccuracy()([[0, 1], [1, 0]], [[0.4, 0.6], [0.3, 0.7]])
+        0.5
+    """
 
     def __init__(self, name: str = "categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
-    """Fraction of outputs on the right side of threshold (0.5, as Keras)."""
+    """Fraction of outputs on the right side of threshold (0.5, as Keras).
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+        threshold: predictions above it count as 1.
+
+    Example:
+        >>> m = BinaryAccuracy(threshold=0.3)
+        >>> m([[1], [0], [0], [1]], [[0.4], [0.2], [0.35], [0.1]]), m.get_config()["threshold"]
+        (0.5, 0.3)
+    """
 
     def __init__(self, name: str = "binary_accuracy", dtype=None, threshold: float = 0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
@@ -160,14 +279,33 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 
 class MeanSquaredError(MeanMetricWrapper):
-    """Mean over samples of mean((y_true - y_pred)^2)."""
+    """Mean over samples of mean((y_true - y_pred)^2).
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> y_true, y_pred = np.array([[0., 1.], [2., 2.]]), np.array([[1., 1.], [0., 2.]])
+        >>> MeanSquaredError()(y_true, y_pred), float(((y_true - y_pred) ** 2).mean())
+        (1.25, 1.25)
+    """
 
     def __init__(self, name: str = "mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, name=name, dtype=dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
-    """Mean over samples of mean(|y_true - y_pred|)."""
+    """Mean over samples of mean(|y_true - y_pred|).
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> MeanAbsoluteError()([[0., 1.], [2., 2.]], [[1., 1.], [0., 2.]])
+        0.75
+    """
 
     def __init__(self, name: str = "mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name=name, dtype=dtype)
@@ -191,10 +329,34 @@ def _threshold_list(thresholds, default: float, owner: str) -> list:
 
 def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None,
                      class_id=None, label_weights=None) -> np.ndarray:
-    """The weighted (true positives, false positives, true negatives, false negatives), each of
-    shape (T,), of the predictions y_pred > thresholds[t] against the 0/1 labels y_true, as
-    Keras counts them: top_k keeps the k largest predictions of each row (the others count as
-    negative), class_id looks at one column only."""
+    """The weighted true positives, false positives, true negatives and false negatives.
+
+    Counts the predictions y_pred > thresholds[t] against the 0/1 labels y_true, as Keras
+    counts them: top_k keeps the k largest predictions of each row (the others count as
+    negative), class_id looks at one column only.
+
+    Args:
+        y_true: 0/1 labels, shape (N, K) (or (N,) with y_pred (N, 1)).
+        y_pred: probabilities, shape (N, K).
+        thresholds: T thresholds.
+        sample_weight: optional weights, shape (N,) or (N, K).
+        top_k: keep only the k largest predictions of each row.
+        class_id: count one column only.
+        label_weights: optional weights per column, shape (K,).
+
+    Returns:
+        float64 array of shape (4, T): rows TP, FP, TN, FN.
+
+    Example:
+        >>> y_true, y_pred = np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.3, 0.1])
+        >>> confusion_counts(y_true, y_pred, [0.5, 0.2])
+        array([[1., 2.],
+               [1., 1.],
+               [1., 1.],
+               [1., 0.]])
+        >>> [int(((y_pred > 0.2) & (y_true == 1)).sum()), int(((y_pred > 0.2) & (y_true == 0)).sum())]
+        [2, 1]
+    """
     y_true, y_pred = _array(y_true, np.float64), _array(y_pred, np.float64)
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1:] == (1,):
         y_true = y_true[..., None]
@@ -272,24 +434,85 @@ def _count_metric(index: int, doc: str):
 
 class TruePositives(_count_metric(0, "The (weighted) number of positives predicted positive "
                                     "(y_pred > threshold, 0.5 by default), per threshold.")):
+    """The (weighted) number of positives predicted positive (y_pred > threshold, 0.5 by default).
+
+    Args:
+        thresholds: a float or a list; with a list, result() is an array, one count per threshold.
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> TruePositives()([1, 1, 0, 1], [0.9, 0.4, 0.8, 0.7])
+        2.0
+        >>> TruePositives(thresholds=[0.3, 0.8])([1, 1, 0, 1], [0.9, 0.4, 0.8, 0.7])
+        array([3., 1.], dtype=float32)
+    """
     pass
 
 
 class FalsePositives(_count_metric(1, "The (weighted) number of negatives predicted positive.")):
+    """The (weighted) number of negatives predicted positive (y_pred > threshold, 0.5 by default).
+
+    Args:
+        thresholds: a float or a list (one count per threshold).
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> FalsePositives()([1, 0, 0, 0], [0.9, 0.6, 0.8, 0.2], sample_weight=[1, 2, 0.5, 1])
+        2.5
+    """
     pass
 
 
 class TrueNegatives(_count_metric(2, "The (weighted) number of negatives predicted negative.")):
+    """The (weighted) number of negatives predicted negative (y_pred <= threshold, 0.5 by default).
+
+    Args:
+        thresholds: a float or a list (one count per threshold).
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> TrueNegatives()([1, 0, 0, 0], [0.9, 0.6, 0.3, 0.2])
+        2.0
+    """
     pass
 
 
 class FalseNegatives(_count_metric(3, "The (weighted) number of positives predicted negative.")):
+    """The (weighted) number of positives predicted negative (y_pred <= threshold, 0.5 by default).
+
+    Args:
+        thresholds: a float or a list (one count per threshold).
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> FalseNegatives()([1, 1, 1, 0], [0.9, 0.4, 0.1, 0.2])
+        2.0
+    """
     pass
 
 
 class Precision(_ConfusionMetric):
-    """TP / (TP + FP): the fraction of predicted positives that are positive (Keras' args:
-    thresholds (0.5, or none with top_k), top_k, class_id)."""
+    """TP / (TP + FP): the fraction of predicted positives that are positive.
+
+    Args:
+        thresholds: a float or a list (one precision per threshold); 0.5 by default, or
+            none (every top-k prediction counts) with top_k.
+        top_k: count only the k largest predictions of each row.
+        class_id: look at one column only.
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> y_true, y_pred = [1, 0, 1, 0], [0.9, 0.8, 0.3, 0.6]
+        >>> Precision()(y_true, y_pred)          # predicted positive: 0.9 (right), 0.8, 0.6
+        0.333...
+        >>> Precision(top_k=1)([[0, 1, 0], [1, 0, 0]], [[0.1, 0.7, 0.2], [0.2, 0.5, 0.3]])
+        0.5
+    """
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(thresholds, top_k, class_id, name, dtype,
@@ -303,19 +526,52 @@ class Precision(_ConfusionMetric):
 
 
 class Recall(Precision):
-    """TP / (TP + FN): the fraction of positives predicted positive (args as Precision)."""
+    """TP / (TP + FN): the fraction of positives predicted positive (args as Precision).
+
+    Example:
+        >>> Recall()([1, 0, 1, 1], [0.9, 0.8, 0.3, 0.6])
+        0.666...
+        >>> Recall(thresholds=[0.2, 0.7])([1, 0, 1, 1], [0.9, 0.8, 0.3, 0.6])
+        array([1. , 0.33...], dtype=float32)
+    """
 
     def result(self):
         return self._value(_divide(self.true_positives, self.true_positives + self.false_negatives))
 
 
 class AUC(_ConfusionMetric):
-    """Area under the ROC or precision-recall curve, from the confusion counts at
-    num_thresholds thresholds evenly spread over [0, 1] (plus one just below 0 and one just
-    above 1), summed as Keras does: trapezoids for ROC, Davis & Goadrich's interpolation
-    (2006) for PR; 'minoring' / 'majoring' take the lower / upper rectangles.
+    """Area under the ROC or precision-recall curve.
 
-    multi_label=True (one AUC per label, averaged) is not implemented in tinydl.
+    Computed from the confusion counts at num_thresholds thresholds evenly spread over [0, 1]
+    (plus one just below 0 and one just above 1), summed as Keras does: trapezoids for ROC,
+    Davis & Goadrich's interpolation (2006) for PR; 'minoring' / 'majoring' take the lower /
+    upper rectangles.
+
+    Args:
+        num_thresholds: the number of thresholds (> 1), when `thresholds` is not given.
+        curve: 'ROC' or 'PR'.
+        summation_method: 'interpolation', 'minoring' or 'majoring'.
+        name: the metric's name ('auc').
+        dtype: accepted for Keras' signature.
+        thresholds: explicit thresholds in [0, 1] instead of evenly spread ones.
+        multi_label: False only.
+        num_labels: accepted for Keras' signature.
+        label_weights: optional weights per column, shape (K,).
+        from_logits: apply a sigmoid to y_pred first.
+
+    Raises:
+        ValueError: an unknown curve or summation_method, or num_thresholds <= 1.
+        NotImplementedError: multi_label=True (one AUC per label, averaged).
+
+    Example:
+        The ROC AUC is the chance that a random positive scores above a random negative
+        (here 3 of the 4 pairs):
+
+        >>> y_true, y_pred = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+        >>> round(AUC()(y_true, y_pred), 4)
+        0.75
+        >>> AUC(curve="PR", summation_method="majoring")(y_true, y_pred) > 0.75
+        True
     """
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
@@ -385,15 +641,47 @@ class AUC(_ConfusionMetric):
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
-    """1.0 where the one-hot target's class is among the k largest predictions, per sample."""
+    """1.0 where the one-hot target's class is among the k largest predictions, per sample.
+
+    Args:
+        y_true: one-hot targets, shape (N, K).
+        y_pred: scores, shape (N, K).
+        k: how many of the best predictions count.
+
+    Returns:
+        float32 array of shape (N,).
+
+    Example:
+        >>> top_k_categorical_accuracy([[0, 0, 1], [1, 0, 0]], [[0.5, 0.3, 0.2], [0.1, 0.7, 0.2]], k=2)
+        array([0., 0.], dtype=float32)
+        >>> top_k_categorical_accuracy([[0, 1, 0], [1, 0, 0]], [[0.5, 0.3, 0.2], [0.1, 0.7, 0.2]], k=2)
+        array([1., 0.], dtype=float32)
+    """
     return sparse_top_k_categorical_accuracy(np.argmax(_array(y_true), -1), y_pred, k)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5,
                                       from_sorted_ids: bool = False) -> np.ndarray:
-    """1.0 where the integer label is among the k largest predictions (fewer than k predictions
-    strictly above its own: ties count as hits, as in Keras), per sample. With
-    from_sorted_ids, y_pred (N, K) holds class ids, best first."""
+    """1.0 where the integer label is among the k largest predictions, per sample.
+
+    A label is a hit when fewer than k predictions are strictly above its own (ties count as
+    hits, as in Keras).
+
+    Args:
+        y_true: integer labels, shape (N,) or (N, 1).
+        y_pred: scores, shape (N, K); with from_sorted_ids, class ids best first, shape (N, M).
+        k: how many of the best predictions count.
+        from_sorted_ids: y_pred holds class ids instead of scores.
+
+    Returns:
+        float32 array of shape (N,).
+
+    Example:
+        >>> sparse_top_k_categorical_accuracy([1, 2], [[0.5, 0.3, 0.2], [0.1, 0.7, 0.2]], k=2)
+        array([1., 1.], dtype=float32)
+        >>> sparse_top_k_categorical_accuracy([1, 2], [[0, 1], [1, 0]], k=1, from_sorted_ids=True)
+        array([0., 0.], dtype=float32)
+    """
     y_pred, y_true = _array(y_pred), _array(y_true).astype(np.int64)
     y_true = y_true.reshape(len(y_pred))
     if from_sorted_ids:
@@ -403,7 +691,17 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5,
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
-    """Fraction of samples whose one-hot target is among the k (5) best predictions."""
+    """Fraction of samples whose one-hot target is among the k (5) best predictions.
+
+    Args:
+        k: how many of the best predictions count.
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+
+    Example:
+        >>> TopKCategoricalAccuracy(k=2)([[0, 1, 0], [1, 0, 0]], [[0.5, 0.3, 0.2], [0.1, 0.7, 0.2]])
+        0.5
+    """
 
     def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype=None):
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
@@ -414,7 +712,19 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
-    """Fraction of samples whose integer label is among the k (5) best predictions."""
+    """Fraction of samples whose integer label is among the k (5) best predictions.
+
+    Args:
+        k: how many of the best predictions count.
+        name: the metric's name.
+        dtype: accepted for Keras' signature.
+        from_sorted_ids: y_pred holds class ids, best first, instead of scores.
+
+    Example:
+        >>> m = SparseTopKCategoricalAccuracy(k=1)
+        >>> m([0, 1, 1], [[0.6, 0.4], [0.2, 0.8], [0.9, 0.1]]), m.get_config()["k"]
+        (0.666..., 1)
+    """
 
     def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype=None,
                  from_sorted_ids: bool = False):
@@ -444,8 +754,25 @@ def get(identifier) -> Metric:
 
     'accuracy' / 'acc' depend on the loss and are resolved by Model.compile, not here.
 
+    Args:
+        identifier: a metric name ('mse', 'auc', ...), a Metric (returned as is), or a function.
+
+    Returns:
+        A Metric.
+
     Raises:
         ValueError: an unknown name (the message lists the valid ones).
+        TypeError: anything else.
+
+    Example:
+        >>> get("mae"), get("precision").name
+        (<MeanAbsoluteError name=mae>, 'precision')
+        >>> get(mean_squared_error)([[1.0]], [[3.0]])
+        4.0
+        >>> get("f1")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown metric 'f1'; valid names: [...], or a tinydl.metrics.Metric, or a function (y_true, y_pred)
     """
     if isinstance(identifier, Metric):
         return identifier

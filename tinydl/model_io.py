@@ -127,7 +127,9 @@ def _weight_arrays(model) -> dict:
 
 
 def _weight_names(model) -> list:
-    return [path for path, _, _ in model._weight_entries()]
+    """Keras 3's paths of the weights, e.g. 'sequential/dense/kernel' (only read back in error
+    messages: arrays are matched by position, so files of older names still load)."""
+    return [w.path for w in model.weights]
 
 
 def _require_built(model, where: str) -> None:
@@ -142,10 +144,8 @@ def _require_loadable_layers(model) -> None:
     from tinydl.models import Functional, Model, Sequential
 
     if type(model) not in (Sequential, Functional):
-        raise ValueError(f"cannot save model '{model.name}' of class {type(model).__qualname__}: "
-                         "a subclassed model's architecture is its Python code (call), which is "
-                         "never stored in a file. Save its weights with model.save_weights(...) "
-                         "and rebuild the model in code, or make it with Model(inputs, outputs)")
+        _require_rebuildable_subclass(model)
+        return  # its own code makes its layers again: only its class and config are stored
     for layer in model._flatten_layers():
         cls = type(layer)
         if isinstance(layer, Lambda):
@@ -163,8 +163,67 @@ def _require_loadable_layers(model) -> None:
                              "other), so load_model could not rebuild it")
 
 
+def _require_rebuildable_subclass(model) -> None:
+    """A subclassed model is stored as its class name and get_config(); load_model finds the
+    class in custom_objects or the registered classes and calls cls.from_config(config)."""
+    import inspect
+
+    from tinydl.layers import LAYER_CLASSES
+    from tinydl.models import Model
+
+    cls, config = type(model), model.get_config()
+    if LAYER_CLASSES.get(cls.__name__) is not cls:
+        raise ValueError(f"cannot save model '{model.name}': its class {cls.__qualname__} is not "
+                         f"the class registered as {cls.__name__!r} (a name starting with '_' "
+                         "is not registered; two classes of one name replace each other)")
+    if cls.from_config.__func__ is Model.from_config.__func__:
+        try:
+            inspect.signature(cls.__init__).bind(None, **config)
+        except TypeError as exc:
+            raise ValueError(
+                f"cannot save model '{model.name}' of class {cls.__qualname__}: its get_config() "
+                f"{sorted(config)} does not give back the arguments of its __init__ ({exc}). "
+                "As in Keras, implement get_config() returning them (and from_config if they "
+                "are not plain values), or save only the weights with model.save_weights"
+            ) from None
+
+
+def _saved_input_shape(model):
+    if type(model).__name__ in ("Sequential", "Functional") or model.input_shape is None:
+        return None if model.input_shape is None else _jsonable_shape(model.input_shape)
+    shape = model.input_shape
+    if not (isinstance(shape, tuple) and all(d is None or isinstance(d, int) for d in shape)):
+        raise ValueError(f"cannot save subclassed model '{model.name}': it was built for inputs "
+                         f"{shape!r:.80}; tinydl stores the build shape of one input only")
+    return list(shape)
+
+
 def _jsonable_shape(shape):
     return [_jsonable_shape(s) for s in shape] if isinstance(shape, list) else list(shape)
+
+
+def model_document(model) -> tuple[dict, dict]:
+    """(document, arrays) of tinydl's own model file: architecture, compile settings,
+    weights and optimizer state (see save_model)."""
+    _require_loadable_layers(model)
+    arrays = _weight_arrays(model)
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    if optimizer is not None and optimizer.built:
+        arrays.update({f"optimizer/{k}": v for k, v in optimizer.get_state().items()})
+    document = {
+        "kind": MODEL_KIND,
+        "model": {"class_name": type(model).__name__, "config": model.get_config()},
+        "input_shape": _saved_input_shape(model),
+        "compile": _compile_config(model),
+        "weight_names": _weight_names(model),
+    }
+    try:
+        json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot save model '{model.name}': a get_config() returned something "
+                         f"that is not JSON (finite numbers, strings, lists, dicts), which "
+                         f"load_model would refuse: {exc}") from None
+    return document, arrays
 
 
 def save_model(model, path) -> None:
@@ -176,30 +235,35 @@ def save_model(model, path) -> None:
             that is a function or not one of tinydl's classes).
     """
     _require_built(model, "save")
-    _require_loadable_layers(model)
-    arrays = _weight_arrays(model)
-    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
-    if optimizer is not None and optimizer.built:
-        arrays.update({f"optimizer/{k}": v for k, v in optimizer.get_state().items()})
-    document = {
-        "kind": MODEL_KIND,
-        "model": {"class_name": type(model).__name__, "config": model.get_config()},
-        "input_shape": _jsonable_shape(model.input_shape),
-        "compile": _compile_config(model),
-        "weight_names": _weight_names(model),
-    }
-    try:
-        json.dumps(document, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"cannot save model '{model.name}': a get_config() returned something "
-                         f"that is not JSON (finite numbers, strings, lists, dicts), which "
-                         f"load_model would refuse: {exc}") from None
-    saving.save(path, document, arrays)
+    from tinydl import saving_keras_files
+    if saving_keras_files.save_model(model, path):
+        return
+    saving.save(path, *model_document(model))
 
 
 def save_weights(model, path) -> None:
-    """Write only the weights (in the order of model.weights) to path, atomically."""
+    """Write only the weights (in the order of model.weights) to path, atomically.
+
+    Args:
+        model: a built model.
+        path: a '.tinydl' / '.keras' or '.h5' file.
+
+    Raises:
+        ValueError: the model is not built, or an unsupported file name.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.tinydl")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_weights(model, path)
+        >>> document, arrays = saving.load(path)
+        >>> document["kind"], [a.shape for a in arrays.values()]
+        ('weights', [(3, 2), (2,)])
+    """
     _require_built(model, "save_weights")
+    from tinydl import saving_keras_files
+    if saving_keras_files.save_weights(model, path):
+        return
     saving.save(path, {"kind": WEIGHTS_KIND, "weight_names": _weight_names(model)},
                 _weight_arrays(model))
 
@@ -263,16 +327,42 @@ def _check_no_other_arrays(stored, known) -> None:
         raise saving.invalid(stored.path, f"it holds unexpected arrays {unexpected[:5]}")
 
 
-def load_weights(model, path, max_bytes: int | None = None) -> None:
+def load_weights(model, path, max_bytes: int | None = None, by_name: bool = False,
+                 skip_mismatch: bool = False) -> None:
     """Set model's weights from a file written by save_weights or save.
 
     Every count, shape and dtype is checked on the file's declarations first, then every
     array is read and verified, then all are assigned: nothing changes when anything differs.
 
     Args:
+        model: a built model of the same architecture.
+        path: the file.
         max_bytes: the most the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
+
+    Raises:
+        ValueError: the model is not built.
+        FileNotFoundError: there is no such file.
+        ModelFileError: the file is damaged, or its weights do not fit the model (counts,
+            shapes, dtypes).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.tinydl")
+        >>> source = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> target = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_weights(source, path)
+        >>> load_weights(target, path)
+        >>> all(np.array_equal(a, b) for a, b in zip(source.get_weights(), target.get_weights()))
+        True
+        >>> load_weights(tinydl.Sequential([tinydl.Input((4,)), tinydl.layers.Dense(2)]), path)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': weight ... has shape (3, 2) in the file, but (4, 2) in the ...
     """
     _require_built(model, "load_weights")
+    from tinydl import saving_keras_files
+    if saving_keras_files.load_weights(model, path, max_bytes, by_name, skip_mismatch):
+        return
     with saving.open_file(path, max_bytes) as stored:
         _check_weights_fit(stored, model)
         keys = [spec.key for spec in _declared_weights(stored)]
@@ -298,17 +388,15 @@ def _build_architecture(stored, limit: int, allocate: bool):
     from tinydl.layers.base import WeightBudget, WeightBudgetError
     from tinydl.models import Functional, Sequential
 
-    spec, classes = stored.document.get("model"), {"Sequential": Sequential,
-                                                   "Functional": Functional}
-    if not (isinstance(spec, dict) and isinstance(spec.get("class_name"), str)
-            and spec["class_name"] in classes):
-        raise saving.invalid(stored.path, f"unknown model class in {spec!r:.80}")
-    sequential = spec["class_name"] == "Sequential"
+    spec = stored.document.get("model")
+    cls = _model_class(spec, stored.path)
+    subclass = cls not in (Sequential, Functional)
+    sequential = cls is Sequential or (subclass and stored.document.get("input_shape"))
     input_shape = _input_shape(stored) if sequential else None  # a graph knows its inputs
     rng_state = get_rng().bit_generator.state
     try:
         with WeightBudget(limit, allocate=allocate):
-            model = classes[spec["class_name"]].from_config(spec.get("config") or {})
+            model = cls.from_config(spec.get("config") or {})
             if sequential:
                 model.build(input_shape)
     except WeightBudgetError as exc:
@@ -323,6 +411,25 @@ def _build_architecture(stored, limit: int, allocate: bool):
     return model
 
 
+def _model_class(spec, path):
+    """The model class a file names: Sequential, Functional, or a Model subclass found in
+    custom_objects or among the registered classes (never code from the file)."""
+    from tinydl.layers.base import find_layer_class
+    from tinydl.models import Functional, Model, Sequential
+
+    if not (isinstance(spec, dict) and isinstance(spec.get("class_name"), str)):
+        raise saving.invalid(path, f"unknown model class in {spec!r:.80}")
+    name = spec["class_name"]
+    builtin = {"Sequential": Sequential, "Functional": Functional}.get(name)
+    cls = builtin or find_layer_class(name)
+    if cls is None or not issubclass(cls, Model):
+        raise saving.invalid(path, f"it holds a model of class {name!r}, which is neither "
+                                   "Sequential, Functional nor a Model subclass given in "
+                                   "custom_objects= or registered (define or import the class, "
+                                   "or pass custom_objects={'" + name + "': YourModel})")
+    return cls
+
+
 def _compiled_optimizer(stored, model):
     """Compile model from the file's settings (no array is read); its optimizer, or None."""
     if not stored.document.get("compile"):
@@ -331,7 +438,8 @@ def _compiled_optimizer(stored, model):
     return model.optimizer
 
 
-def load_model(path, max_bytes: int | None = None, compile: bool = True):
+def load_model(path, custom_objects: dict | None = None, compile: bool = True,
+               safe_mode: bool = True, max_bytes: int | None = None):
     """Rebuild a model saved by model.save: architecture, weights, compile settings, optimizer.
 
     Nothing in the file is trusted, and nothing large is read or allocated before it is
@@ -346,15 +454,51 @@ def load_model(path, max_bytes: int | None = None, compile: bool = True):
         max_bytes: the most the file's arrays may total, and its architecture's weights
             (default tinydl.saving.MAX_LOAD_BYTES, 1 GiB). Raise it for a larger model.
         compile: False leaves out the compile settings and the optimizer state (Keras').
+        custom_objects: {name: class or function} for the layer and model classes the file
+            names (your Layer / Model subclasses, also found by name once defined in tinydl's
+            own files), and a Lambda's function in Keras' files (tinydl.saving_keras_files).
+        safe_mode: accepted for Keras programs; tinydl never runs code from a file anyway.
 
     Raises:
         FileNotFoundError: there is no such file.
         tinydl.saving.ModelFileError: (a ValueError) the file is damaged, foreign, of
             another version, hostile, over the limit, or names a class that tinydl does
             not have; the message names the file.
+
+    Returns:
+        The model (Sequential or Functional), compiled when it was and compile is True.
+
+    Example:
+        Training resumes exactly where it stopped: the optimizer's step count and slots are
+        restored, so one more step of the loaded model equals one more step of the original.
+
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.tinydl")
+        >>> tinydl.utils.set_random_seed(0)
+        >>> x = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> model.compile("adam", "mse")
+        >>> _ = model.fit(x, x[:, :2], epochs=2, verbose=0)
+        >>> model.save(path)
+        >>> loaded = load_model(path)
+        >>> loaded.optimizer.iterations == model.optimizer.iterations
+        True
+        >>> a, b = model.train_on_batch(x, x[:, :2]), loaded.train_on_batch(x, x[:, :2])
+        >>> a == b, all(np.array_equal(u, v) for u, v in zip(model.get_weights(), loaded.get_weights()))
+        (True, True)
+        >>> load_model(path, max_bytes=10)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': ... more than the limit of 10 bytes; ...
     """
+    from tinydl.layers.base import custom_object_scope
+
     limit = saving.load_limit(max_bytes)
-    with saving.open_file(path, limit) as stored:
+    from tinydl import saving_keras_files
+    keras_model = saving_keras_files.load_model(path, custom_objects, compile, limit)
+    if keras_model is not None:
+        return keras_model
+    with saving.open_file(path, limit) as stored, custom_object_scope(custom_objects):
         if stored.document.get("kind") != MODEL_KIND:
             raise saving.invalid(path, "it holds only weights (written by save_weights); "
                                        "use model.load_weights on a model of the same "

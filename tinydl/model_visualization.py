@@ -23,7 +23,25 @@ RASTER_FORMATS = (".png", ".jpg", ".jpeg", ".pdf")
 
 @dataclasses.dataclass
 class GraphNode:
-    """One layer in the picture: key (unique), its name, class name, shapes and inputs."""
+    """One layer in the picture: key (unique), its name, class name, shapes and inputs.
+
+    Attributes:
+        key: a unique id of the layer in the graph.
+        name: the layer's name.
+        class_name: its class name, e.g. 'Dense'.
+        input_shape: its input shape, or None when unknown.
+        output_shape: its output shape, or None.
+        inbound: the keys of the nodes it takes its inputs from.
+        activation: the name of its activation function, or None.
+        trainable: its trainable flag, or None.
+
+    Example:
+        >>> a = GraphNode("a", "in", "InputLayer", output_shape=(None, 3))
+        >>> b = GraphNode("b", "dense", "Dense", (None, 3), (None, 2), inbound=["a"])
+        >>> labels = {"a": ["in"], "b": ["dense"]}
+        >>> "<svg" in to_svg([a, b], labels, layout([a, b], labels))
+        True
+    """
 
     key: str
     name: str
@@ -45,7 +63,26 @@ def _node_of(layer, inbound) -> GraphNode:
 
 
 def layer_graph(model) -> list:
-    """The GraphNodes of model: model.layer_graph() if it has one, else a chain of its layers."""
+    """The GraphNodes of model: model.layer_graph() if it has one, else a chain of its layers.
+
+    Args:
+        model: a model with layers, or with a layer_graph() method (a functional model).
+
+    Returns:
+        A list of GraphNodes, inputs before the layers that take them.
+
+    Raises:
+        TypeError: the model has neither.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, activation="relu",
+        ...                            name="hidden"), tinydl.layers.Dense(1, name="out")])
+        >>> nodes = layer_graph(model)
+        >>> [(n.name, n.output_shape, n.activation) for n in nodes]
+        [('hidden', (None, 2), 'relu'), ('out', (None, 1), 'linear')]
+        >>> nodes[1].inbound == [nodes[0].key]
+        True
+    """
     if hasattr(model, "layer_graph"):
         return list(model.layer_graph())
     layers = getattr(model, "layers", None)
@@ -99,7 +136,31 @@ def _labels(node, show_shapes, show_layer_names, show_dtype, show_layer_activati
 
 
 def layout(nodes, labels, rankdir="TB") -> dict:
-    """key -> (x, y, width, height) of each box (top-left corner), ranks down (TB) or across (LR)."""
+    """key -> (x, y, width, height) of each box (top-left corner), ranks down (TB) or across (LR).
+
+    A node's rank is 0 without inputs, else one more than its deepest input; the boxes of a
+    rank sit side by side, centred.
+
+    Args:
+        nodes: the GraphNodes.
+        labels: key -> the lines of text in its box (they set its size).
+        rankdir: 'TB' (top to bottom) or 'LR' (left to right).
+
+    Returns:
+        key -> (x, y, width, height).
+
+    Raises:
+        ValueError: a node names an input not in nodes, or the graph has a cycle.
+
+    Example:
+        >>> a, b = GraphNode("a", "in", "InputLayer"), GraphNode("b", "dense", "Dense", inbound=["a"])
+        >>> boxes = layout([a, b], {"a": ["in"], "b": ["dense"]})
+        >>> boxes["a"][1] < boxes["b"][1], boxes["b"][0] == 0.0       # b below a; b is the widest
+        (True, True)
+        >>> wide = layout([a, b], {"a": ["in"], "b": ["dense"]}, rankdir="LR")
+        >>> wide["a"][0] < wide["b"][0]                                 # b right of a
+        True
+    """
     ranks = _ranks(nodes)
     sizes = {n.key: (max(len(t) for t in labels[n.key]) * _CHAR_WIDTH + 2 * _PAD,
                      len(labels[n.key]) * _LINE_HEIGHT + 2 * _PAD) for n in nodes}
@@ -134,7 +195,24 @@ def _edges(nodes, boxes, rankdir):
 
 
 def to_svg(nodes, labels, boxes, rankdir="TB") -> str:
-    """The picture as an SVG document."""
+    """The picture as an SVG document.
+
+    Args:
+        nodes: the GraphNodes.
+        labels: key -> the lines of text in its box.
+        boxes: key -> (x, y, width, height), from layout.
+        rankdir: 'TB' or 'LR' (where the arrows start and end).
+
+    Returns:
+        The SVG text: one <g class="layer"> per node and one arrow per input.
+
+    Example:
+        >>> a, b = GraphNode("a", "in", "InputLayer"), GraphNode("b", "dense", "Dense", inbound=["a"])
+        >>> labels = {"a": ["in"], "b": ["dense <Dense>"]}
+        >>> svg = to_svg([a, b], labels, layout([a, b], labels))
+        >>> svg.count('class="layer"'), svg.count("<line"), "dense &lt;Dense&gt;" in svg
+        (2, 1, True)
+    """
     width = max(x + w for x, _, w, _ in boxes.values()) + 2 * _PAD
     height = max(y + h for _, y, _, h in boxes.values()) + 2 * _PAD
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
@@ -196,16 +274,34 @@ def plot_model(model, to_file: str = "model.png", show_shapes: bool = False,
         to_file: where to write: '.svg' is written by tinydl itself; '.png', '.jpg', '.pdf'
             through matplotlib (pip install 'tinydl[plot]').
         show_shapes: add each layer's input and output shapes.
+        show_dtype: add each layer's output dtype.
         show_layer_names: "name (Class)" instead of the class alone.
         rankdir: 'TB' (top to bottom) or 'LR' (left to right).
-        show_dtype, show_layer_activations, show_trainable: more lines in each box.
-        dpi: the resolution of raster files. expand_nested: accepted (nothing is nested).
+        expand_nested: accepted (nothing is nested).
+        dpi: the resolution of raster files.
+        show_layer_activations: add each layer's activation.
+        show_trainable: add each layer's trainable flag.
+        **kwargs: Keras' other arguments, accepted and ignored.
 
     Returns:
         to_file.
 
     Raises:
         ValueError: an unbuilt model, or an unknown file type or rankdir.
+        ImportError: a raster file without matplotlib.
+
+    Example:
+        >>> import os, tempfile
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="hidden")])
+        >>> path = plot_model(model, os.path.join(tempfile.mkdtemp(), "m.svg"), show_shapes=True,
+        ...                   show_layer_names=True)
+        >>> svg = open(path).read()
+        >>> "hidden (Dense)" in svg, "Output shape: (None, 2)" in svg
+        (True, True)
+        >>> plot_model(model, "m.gif")
+        Traceback (most recent call last):
+        ...
+        ValueError: plot_model writes .svg, .png, .jpg or .pdf files. Received: to_file='m.gif'
     """
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR'. Received: rankdir={rankdir!r}")

@@ -21,8 +21,13 @@ def plot_history(history, path=None, metrics=None):
         ValueError: an empty history, or a metric it does not hold.
 
     Example:
-        >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, "curves.png")
-        ... # doctest: +SKIP
+        >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "mae": [0.9, 0.4]})
+        >>> [(ax.get_title(), [line.get_label() for line in ax.get_lines()]) for ax in fig.axes]
+        [('loss', ['train loss', 'validation loss']), ('mae', ['train mae'])]
+        >>> plot_history({"loss": [1.0]}, metrics=["accuracy"])
+        Traceback (most recent call last):
+        ...
+        ValueError: plot_history: metrics ['accuracy'] are not in the history (it holds ['loss'])
     """
     try:
         from matplotlib.figure import Figure

@@ -34,7 +34,27 @@ current = None  # the active Profile, or None (checked by autograd, layers and t
 
 @dataclass
 class Event:
-    """One timed call. kind: 'forward' or 'backward' (an op), or 'kernel'."""
+    """One timed call. kind: 'forward' or 'backward' (an op), or 'kernel'.
+
+    Attributes:
+        name: the op's Function class name ('MatMul') or the kernel's name ('gemm').
+        kind: 'forward', 'backward' or 'kernel'.
+        layer: the layer whose call ran it ('outer/inner' when nested), or None.
+        start: time.perf_counter() when it started.
+        seconds: how long it took, its kernels included.
+        thread: the id of the thread that ran it.
+        flops: the kernel's floating-point operations (2 per multiply-add), 0 for ops.
+        bytes: the bytes of the kernel's arguments and results.
+        backend: 'native' or 'reference' (kernels).
+        threads: the kernel's thread count.
+        children: seconds of kernels called inside this op.
+        outer: not inside another op (what Profile.coverage adds up).
+
+    Example:
+        >>> op = Event("MatMul", "forward", "dense", start=0.0, seconds=3e-3, thread=1, children=2e-3)
+        >>> round(op.self_seconds, 6)          # its time minus its kernels'
+        0.001
+    """
 
     name: str
     kind: str
@@ -57,7 +77,30 @@ class Event:
 
 @dataclass
 class Profile:
-    """The events of one `with tinydl.profile():` block, and views of them."""
+    """The events of one `with tinydl.profile():` block, and views of them.
+
+    Attributes:
+        events: the Events, in the order they finished.
+        start: time.perf_counter() when the block began.
+        stop: time.perf_counter() when it ended (0.0 while it runs).
+
+    Example:
+        >>> import json, os, tempfile
+        >>> a = tinydl.Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+        >>> with tinydl.profile() as prof:
+        ...     (a @ a.T).sum().backward()
+        >>> rows = {(r["kind"], r["name"]): r for r in prof.key_averages()}
+        >>> rows["kernel", "gemm"]["calls"], rows["kernel", "gemm"]["flops"]   # forward + 2 backward
+        (3, 288)
+        >>> print(prof.table(sort_by="calls", row_limit=2).splitlines()[0])
+        name                         kind      calls  total ms   self ms   mean us  GFLOP/s  MB moved ...
+        >>> 0.0 < prof.coverage() <= 1.0, prof.layer_seconds()   # nothing ran inside a layer
+        (True, {})
+        >>> path = os.path.join(tempfile.mkdtemp(), "trace.json")
+        >>> prof.export_chrome_trace(path)
+        >>> len(json.load(open(path))["traceEvents"]) == len(prof.events)
+        True
+    """
 
     events: list = field(default_factory=list)
     start: float = 0.0
@@ -157,7 +200,11 @@ _stack = threading.local()  # per thread: the op events open now (their kernels 
 def profile():
     """Record every op and kernel run inside the block, from every thread; yields the Profile.
 
-    Profiles do not nest: starting one inside another raises RuntimeError.
+    Yields:
+        The Profile, whose events fill in as the block runs.
+
+    Raises:
+        RuntimeError: a profile is already active (profiles do not nest).
 
     Example:
         >>> import numpy as np, tinydl
@@ -166,7 +213,8 @@ def profile():
         ...     (a @ a.T).sum().backward()
         >>> [e.flops for e in prof.events if e.name == "gemm"][0]     # 2 * 4 * 3 * 4
         96
-        >>> print(prof.table(row_limit=3))        # doctest: +SKIP
+        >>> sorted({(e.kind, e.name) for e in prof.events if e.kind != "kernel"})
+        [('backward', 'MatMul'), ..., ('forward', 'MatMul'), ...]
     """
     global current
     if current is not None:
@@ -187,7 +235,27 @@ def _open_ops() -> list:
 
 
 def record_op(name: str, kind: str, layer, run, *run_args):
-    """Time run(*run_args) as op `name` (kind 'forward' or 'backward'); return its result."""
+    """Time run(*run_args) as op `name` (kind 'forward' or 'backward'); return its result.
+
+    Outside a profile the event is still pushed on this thread's stack, so that kernels run
+    inside it count as its children, but it is not kept.
+
+    Args:
+        name: the op's name.
+        kind: 'forward' or 'backward'.
+        layer: the layer's name, or None.
+        run: the function to time.
+        *run_args: its arguments.
+
+    Returns:
+        run(*run_args).
+
+    Example:
+        >>> with tinydl.profile() as prof:
+        ...     total = record_op("Sum", "forward", None, np.sum, np.arange(4))
+        >>> int(total), [(e.name, e.kind, e.outer) for e in prof.events]
+        (6, [('Sum', 'forward', True)])
+    """
     prof = current
     ops = _open_ops()
     event = Event(name, kind, layer, time.perf_counter(), 0.0, threading.get_ident(),
@@ -205,8 +273,29 @@ def record_op(name: str, kind: str, layer, run, *run_args):
 
 
 def record_kernel(name: str, args: tuple, backend: str, threads: int, layer, run, *run_args):
-    """Time run(*run_args) as kernel `name` with FLOPs and bytes from its arguments (args) and
-    result; return the result."""
+    """Time run(*run_args) as kernel `name`, with FLOPs and bytes from args and the result.
+
+    Args:
+        name: the kernel's name (kernel_flops knows gemm and the convolutions).
+        args: the kernel's arguments, for kernel_flops and the byte count.
+        backend: 'native' or 'reference'.
+        threads: the thread count it ran with.
+        layer: the layer's name, or None.
+        run: the function to time.
+        *run_args: its arguments.
+
+    Returns:
+        run(*run_args).
+
+    Example:
+        >>> a, b = np.ones((2, 3), np.float32), np.ones((3, 5), np.float32)
+        >>> gemm_args = (a, b, False, False)
+        >>> with tinydl.profile() as prof:
+        ...     out = record_kernel("gemm", gemm_args, "reference", 1, None, np.matmul, a, b)
+        >>> event = prof.events[0]
+        >>> out.shape, event.flops, event.bytes, event.backend     # 2*2*3*5; (6 + 15 + 10) * 4
+        ((2, 5), 60, 124, 'reference')
+    """
     prof = current
     start = time.perf_counter()
     result = run(*run_args)
@@ -234,7 +323,27 @@ def _nbytes(value) -> int:
 
 
 def kernel_flops(name: str, args: tuple, result) -> int:
-    """Multiply-adds x 2 of the compute kernels (GEMM and convolutions); 0 for the others."""
+    """Multiply-adds x 2 of the compute kernels (GEMM and convolutions); 0 for the others.
+
+    Args:
+        name: the kernel's name: 'gemm', 'conv2d_forward', 'conv2d_max_pool_forward',
+            'conv2d_backward_input', 'conv2d_backward_kernel', or another (0).
+        args: the kernel's arguments, as the backend passes them.
+        result: its result (for gemm, the (M, N) output).
+
+    Returns:
+        The floating-point operation count.
+
+    Example:
+        >>> a, out = np.ones((4, 3)), np.ones((4, 5))
+        >>> kernel_flops("gemm", (a, None, False, False), out), 2 * 4 * 3 * 5
+        (120, 120)
+        >>> x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))     # (N, H, W, C), (KH, KW, C, F)
+        >>> kernel_flops("conv2d_forward", (x, w, None, (1, 1), (0, 0, 0, 0)), None), 2 * 9 * 72
+        (1296, 1296)
+        >>> kernel_flops("relu_forward", (x,), x)
+        0
+    """
     first = result[0] if isinstance(result, tuple) else result
     if name == "gemm":
         a, trans_a = args[0], args[2]

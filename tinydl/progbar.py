@@ -17,7 +17,18 @@ import time
 
 
 def format_value(value) -> str:
-    """A logged number as Keras prints it: 4 decimals, or scientific notation when tiny."""
+    """A logged number as Keras prints it: 4 decimals, or scientific notation when tiny.
+
+    Args:
+        value: a number (Python, NumPy scalar or 0-d array); anything else is shown with str().
+
+    Returns:
+        The text, e.g. '0.2500' or '1.0000e-05'.
+
+    Example:
+        >>> format_value(0.25), format_value(1e-5), format_value(0), format_value("n/a")
+        ('0.2500', '1.0000e-05', '0.0000', 'n/a')
+    """
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -26,7 +37,18 @@ def format_value(value) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """'3s', '1:05' or '1:02:03', as Keras prints an ETA."""
+    """'3s', '1:05' or '1:02:03', as Keras prints an ETA.
+
+    Args:
+        seconds: a duration; the fraction of a second is dropped.
+
+    Returns:
+        The duration as seconds, minutes:seconds, or hours:minutes:seconds.
+
+    Example:
+        >>> format_duration(3.7), format_duration(65), format_duration(3723)
+        ('3s', '1:05', '1:02:03')
+    """
     seconds = int(seconds)
     if seconds >= 3600:
         return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
@@ -36,7 +58,19 @@ def format_duration(seconds: float) -> str:
 
 
 def format_per_step(seconds: float, unit: str = "step") -> str:
-    """Time per step: '2s/step', '60ms/step' or '850us/step'."""
+    """Time per step: '2s/step', '60ms/step' or '850us/step'.
+
+    Args:
+        seconds: the time of one step (or one `unit`).
+        unit: what was timed, e.g. 'step' or 'sample'.
+
+    Returns:
+        The time with the largest unit of s, ms, us that keeps it at least 1.
+
+    Example:
+        >>> format_per_step(2.0), format_per_step(0.06), format_per_step(8.5e-4, unit="sample")
+        ('2s/step', '60ms/step', '850us/sample')
+    """
     if seconds >= 1:
         return f"{seconds:.0f}s/{unit}"
     if seconds >= 1e-3:
@@ -57,9 +91,15 @@ class Progbar:
             (e.g. 'Epoch 3/10 - ', so that a log has one line per epoch).
 
     Example:
-        >>> bar = Progbar(100)
+        A stream that is not a terminal gets one line, written when the target is reached:
+
+        >>> import io
+        >>> log = io.StringIO()
+        >>> bar = Progbar(100, stream=log, width=10)
         >>> for step in range(1, 101):
         ...     bar.update(step, {"loss": 1.0 / step})
+        >>> print(log.getvalue().strip())
+        100/100 [==========] - ...s/step - loss: 0.0100
     """
 
     def __init__(self, target: int | None, verbose: int = 1, stream=None, interval: float = 0.15,

@@ -36,10 +36,11 @@ from tinydl.saving import invalid
 DOCUMENT, CHECKSUM = "tinydl.json", "tinydl_sha256"
 LIBVER = ("v108", "v108")  # object headers with checksums; readable by HDF5 1.8 and later
 ENTRY_NAME = re.compile(r"arrays/[0-9]+")
+KERAS_GROUPS = ("model_weights/", "optimizer_weights/")
 
 
-def write(h5py, path, document: dict, arrays: dict) -> None:
-    """Write document and arrays to an HDF5 file at path, atomically."""
+def write_into(h5, document: dict, arrays: dict) -> None:
+    """Write document and arrays into an open, writable HDF5 file h5 (tinydl's layout)."""
     table = {}
     for i, (key, array) in enumerate(arrays.items()):
         array = np.asarray(array, order="C")
@@ -48,13 +49,17 @@ def write(h5py, path, document: dict, arrays: dict) -> None:
     document = {"format": saving.FORMAT_NAME, "format_version": saving.FORMAT_VERSION, **document,
                 "arrays": table}
     text = json.dumps(document, allow_nan=False).encode("utf-8")
+    h5.create_dataset(DOCUMENT, data=np.frombuffer(text, np.uint8))
+    h5.attrs[CHECKSUM] = np.bytes_(hashlib.sha256(text).hexdigest())
+    for key, array in arrays.items():
+        h5.create_dataset(table[key]["entry"], data=np.asarray(array, order="C"))
 
+
+def write(h5py, path, document: dict, arrays: dict) -> None:
+    """Write document and arrays to an HDF5 file at path, atomically."""
     def write_to(f):
         with h5py.File(f, "w", libver=LIBVER) as h5:
-            h5.create_dataset(DOCUMENT, data=np.frombuffer(text, np.uint8))
-            h5.attrs[CHECKSUM] = np.bytes_(hashlib.sha256(text).hexdigest())
-            for key, array in arrays.items():
-                h5.create_dataset(table[key]["entry"], data=np.asarray(array, order="C"))
+            write_into(h5, document, arrays)
 
     saving.atomic_write(path, write_to)
 
@@ -68,8 +73,25 @@ def check_h5_dataset(h5py, dataset, path, name: str) -> None:
     contiguous or compact, unfiltered, of a plain numeric dtype in native byte order, and
     stored at exactly the size its shape and dtype need.
 
+    Args:
+        h5py: the h5py module.
+        dataset: the h5py.Dataset.
+        path: the file, for messages.
+        name: the dataset's path in the file, for messages.
+
     Raises:
         ModelFileError: naming the file and the dataset.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> with h5py.File(path, "w") as h5:
+        ...     check_h5_dataset(h5py, h5.create_dataset("plain", data=np.ones(4)), path, "plain")
+        ...     check_h5_dataset(h5py, h5.create_dataset("empty", shape=(4,), dtype="f4"), path, "empty")
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': dataset 'empty' stores 0 bytes, but its shape (4,) and ...
     """
     plist = dataset.id.get_create_plist()
     if plist.get_external_count():
@@ -111,13 +133,39 @@ def _link_target(h5py, group, name: str, path, where: str):
 
 
 def check_h5_tree(h5py, root, path, max_objects: int = saving.MAX_MEMBERS) -> dict:
-    """{path inside the file: dataset} of every dataset under root, after refusing soft,
-    external and user-defined links (never followed), objects reachable twice (hard-link
-    cycles), named datatypes, more than max_objects objects, and any dataset that
-    check_h5_dataset refuses. Reads no data.
+    """{path inside the file: dataset} of every dataset under root, reading no data.
+
+    Refuses soft, external and user-defined links (never followed), objects reachable twice
+    (hard-link cycles), named datatypes, more than max_objects objects, and any dataset that
+    check_h5_dataset refuses.
+
+    Args:
+        h5py: the h5py module.
+        root: the open h5py.File (or a group).
+        path: the file, for messages.
+        max_objects: the most objects the walk may meet.
+
+    Returns:
+        {path inside the file: h5py.Dataset}.
 
     Raises:
         ModelFileError: naming the file and the first object that fails.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> write(h5py, path, {}, {"w": np.ones(3)})
+        >>> with h5py.File(path, "r") as h5:
+        ...     sorted(check_h5_tree(h5py, h5, path))
+        ['arrays/0', 'tinydl.json']
+        >>> with h5py.File(path, "a") as h5:
+        ...     h5["elsewhere"] = h5py.SoftLink("/arrays/0")
+        >>> with h5py.File(path, "r") as h5:
+        ...     check_h5_tree(h5py, h5, path)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': '/elsewhere' is a soft link ...
     """
     datasets, seen, stack = {}, {h5py.h5o.get_info(root.id).addr}, [("", root)]
     while stack:
@@ -185,7 +233,10 @@ def _document(h5py, h5, datasets: dict, path) -> dict:
 
 def _check_entries(path, datasets: dict, specs: dict) -> None:
     declared = {spec.entry for spec in specs.values()}
-    unexpected = sorted(set(datasets) - declared - {DOCUMENT})
+    # A model file also holds Keras' legacy layout (tinydl.saving_legacy_h5), which
+    # check_h5_tree checked and tinydl does not read.
+    unexpected = sorted(n for n in set(datasets) - declared - {DOCUMENT}
+                        if not n.startswith(KERAS_GROUPS))
     if unexpected:
         raise invalid(path, f"unexpected datasets {unexpected[:5]}")
     for spec in specs.values():
@@ -196,7 +247,26 @@ def _check_entries(path, datasets: dict, specs: dict) -> None:
 
 
 class H5File(saving.StoredFile):
-    """A checked .h5 file; read(key) reads one dataset into an array of its declared shape."""
+    """A checked .h5 file; read(key) reads one dataset into an array of its declared shape.
+
+    read(key) checks the array's SHA-256 against the document's.
+
+    Args:
+        path: the file.
+        h5: the open h5py.File.
+        datasets: {path inside the file: dataset}, from check_h5_tree.
+        document: its parsed document.
+        specs: {key: ArraySpec}.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> write(h5py, path, {}, {"w": np.arange(3.0)})
+        >>> with open_file(h5py, path, max_bytes=2**20) as stored:
+        ...     type(stored).__name__, stored.read("w")
+        ('H5File', array([0., 1., 2.]))
+    """
 
     def __init__(self, path, h5, datasets: dict, document: dict, specs: dict):
         super().__init__(path, document, specs)
@@ -227,7 +297,33 @@ def _check_open(h5py, h5, path, max_bytes: int) -> H5File:
 
 
 def open_file(h5py, path, max_bytes: int) -> H5File:
-    """Open path and check everything but the arrays' contents (see the module docstring)."""
+    """Open path and check everything but the arrays' contents (see the module docstring).
+
+    Args:
+        h5py: the h5py module.
+        path: an HDF5 file written by write.
+        max_bytes: the most its arrays may total.
+
+    Returns:
+        An H5File (use it in a with block).
+
+    Raises:
+        ModelFileError: not HDF5, links or datasets check_h5_tree refuses, a document whose
+            checksum or contents are wrong, or arrays over max_bytes.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> write(h5py, path, {}, {"w": np.zeros((10, 10))})
+        >>> with open_file(h5py, path, max_bytes=2**20) as stored:
+        ...     stored.specs["w"].nbytes
+        800
+        >>> open_file(h5py, path, max_bytes=100)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...': its arrays declare 800 bytes, more than the limit of 100 ...
+    """
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:

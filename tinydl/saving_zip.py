@@ -55,7 +55,28 @@ def _npy_size(dtype: np.dtype, shape: tuple) -> int:
 
 
 def write(path, document: dict, arrays: dict) -> None:
-    """Write document (JSON-able) and named arrays to path as a .tinydl zip, atomically."""
+    """Write document (JSON-able) and named arrays to path as a .tinydl zip, atomically.
+
+    Args:
+        path: the file to write.
+        document: a JSON-able dict; 'format', 'format_version' and 'arrays' are added.
+        arrays: {key: array} of saving.ALLOWED_DTYPES; each becomes arrays/<i>.npy.
+
+    Raises:
+        TypeError: an array of another dtype (objects, strings, float16, ...).
+        ValueError: a document that is not strict JSON (NaN, ...).
+
+    Example:
+        >>> import os, tempfile, zipfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.tinydl")
+        >>> write(path, {"kind": "weights"}, {"w": np.ones((2, 2), np.float32), "b": np.zeros(2)})
+        >>> zipfile.ZipFile(path).namelist()
+        ['tinydl.json', 'arrays/0.npy', 'arrays/1.npy']
+        >>> write(path, {}, {"names": np.array(["a", "b"])})
+        Traceback (most recent call last):
+        ...
+        TypeError: cannot save array 'names' of dtype <U1
+    """
     entries, blobs = {}, {}
     for key, array in arrays.items():
         array = np.asarray(array)
@@ -112,13 +133,37 @@ def _check_member(path, info: zipfile.ZipInfo) -> None:
 
 def check_zip_members(path, archive: zipfile.ZipFile, max_bytes: int,
                       max_members: int = saving.MAX_MEMBERS) -> dict:
-    """{name: ZipInfo} of every member, after checking each from the central directory
-    alone (nothing is decompressed): a safe relative name (no absolute path, no '..', no
-    backslash or NUL), unique, not encrypted, stored or deflated, an uncompressed size its
-    compressed size can really give, and all sizes together at most max_bytes.
+    """{name: ZipInfo} of every member, checked from the central directory alone.
+
+    Nothing is decompressed. Each member needs a safe relative name (no absolute path, no
+    '..', no backslash or NUL), unique, not encrypted, stored or deflated, an uncompressed
+    size its compressed size can really give, and all sizes together at most max_bytes.
+
+    Args:
+        path: the file, for messages.
+        archive: the open zipfile.ZipFile.
+        max_bytes: the most all members may uncompress to.
+        max_members: the most members there may be.
+
+    Returns:
+        {name: ZipInfo}.
 
     Raises:
         ModelFileError: naming the file and the first member that fails.
+
+    Example:
+        >>> import io, zipfile
+        >>> buffer = io.BytesIO()
+        >>> with zipfile.ZipFile(buffer, "w") as archive:
+        ...     archive.writestr("tinydl.json", "{}")
+        >>> sorted(check_zip_members("m.tinydl", zipfile.ZipFile(buffer), max_bytes=100))
+        ['tinydl.json']
+        >>> with zipfile.ZipFile(buffer, "a") as archive:
+        ...     archive.writestr("../evil.npy", "x")
+        >>> check_zip_members("m.tinydl", zipfile.ZipFile(buffer), max_bytes=100)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load 'm.tinydl': member '../evil.npy' has an unsafe name (a path ...
     """
     infos = archive.infolist()
     if len(infos) > max_members:
@@ -210,7 +255,25 @@ def _read_npy(path, reader: _HashingReader, spec: ArraySpec) -> np.ndarray:
 
 
 class ZipFile(saving.StoredFile):
-    """A checked .tinydl file; read(key) streams one array out of it."""
+    """A checked .tinydl file; read(key) streams one array out of it.
+
+    read(key) returns the array of exactly its declared dtype and shape, after checking its
+    .npy header and its SHA-256.
+
+    Args:
+        path: the file.
+        archive: the open zipfile.ZipFile.
+        document: its parsed document.
+        specs: {key: ArraySpec}.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.tinydl")
+        >>> write(path, {}, {"w": np.arange(4, dtype=np.int32)})
+        >>> with open_file(path, max_bytes=2**20) as stored:
+        ...     type(stored).__name__, stored.read("w")
+        ('ZipFile', array([0, 1, 2, 3], dtype=int32))
+    """
 
     def __init__(self, path, archive: zipfile.ZipFile, document: dict, specs: dict):
         super().__init__(path, document, specs)
@@ -238,7 +301,33 @@ def _document(path, members: dict, archive: zipfile.ZipFile) -> dict:
 
 
 def open_file(path, max_bytes: int) -> ZipFile:
-    """Open path and check everything but the arrays' contents (see the module docstring)."""
+    """Open path and check everything but the arrays' contents (see the module docstring).
+
+    Args:
+        path: a zip written by write.
+        max_bytes: the most its arrays may total.
+
+    Returns:
+        A ZipFile (use it in a with block).
+
+    Raises:
+        ModelFileError: not a zip, unsafe or unexpected members, a bad document, entries
+            whose sizes do not fit their declarations, or arrays over max_bytes.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.tinydl")
+        >>> write(path, {}, {"w": np.zeros(3)})
+        >>> with open_file(path, max_bytes=2**20) as stored:
+        ...     stored.specs["w"].entry, stored.specs["w"].shape
+        ('arrays/0.npy', (3,))
+        >>> with open(path, "r+b") as f:
+        ...     _ = f.truncate(100)                                # cut the file short
+        >>> open_file(path, max_bytes=2**20)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: cannot load '...a.tinydl': it is not a valid zip archive ...
+    """
     with _zip_errors(path):
         archive = zipfile.ZipFile(path)
     try:

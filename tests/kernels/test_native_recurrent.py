@@ -117,3 +117,48 @@ def test_lstm_forward_rejects_inconsistent_arrays_before_c(bad):
         h0 = h0.astype(np.float64)
     with pytest.raises((ValueError, TypeError)):
         backend.lstm_forward(xw, rk, h0, c0, mask)
+
+
+def _activation_inputs():
+    """A dense grid over the interesting range, wide magnitudes, and the special values."""
+    grid = np.linspace(-12.0, 12.0, 48001)
+    wide = np.concatenate([s * np.geomspace(1e-38, 1e4, 4000) for s in (1.0, -1.0)])
+    special = [0.0, -0.0, np.inf, -np.inf, 0.625, -0.625, 9.0, 88.0, -87.0, 1e-30]
+    return np.concatenate([grid, wide, special]).astype(np.float32)
+
+
+def _ulps(ours, exact):
+    """|ours - exact| in float32 ulps of exact (exact computed in float64)."""
+    spacing = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    return np.abs(ours.astype(np.float64) - exact) / spacing
+
+
+def test_float_gate_activations_are_within_three_ulps_of_exact():
+    """rnn_math.h's call-free tanh and sigmoid, read through the kernels: with a zero
+    recurrent kernel and one unit per sample, SimpleRNN gives tanh(xw) and the LSTM's gates
+    hold sigmoid(xw_i)."""
+    x = _activation_inputs()
+    n = x.size
+    zeros = np.zeros((n, 1), np.float32)
+    tanh = native.simple_rnn_forward(x.reshape(1, n, 1), np.zeros((1, 1), np.float32), zeros,
+                                     None).ravel()
+    exact_tanh = np.tanh(x.astype(np.float64))
+    assert _ulps(tanh, exact_tanh).max() <= 3
+    negative = x < 0  # (-0 is not: the kernel adds h0 @ rk = +0 first)
+    assert (tanh[negative] < 0).all() and (tanh[x > 0] > 0).all()
+    assert (tanh[np.abs(x) >= 9.1] == np.sign(x[np.abs(x) >= 9.1])).all()  # exactly +-1
+
+    xw = np.zeros((1, n, 4), np.float32)
+    xw[0, :, 0] = x
+    _, gates = native.lstm_forward(xw, np.zeros((1, 4), np.float32), zeros, zeros, None)
+    sigmoid, exact = gates[0, :, 0].astype(np.float64), 1 / (1 + np.exp(-x.astype(np.float64)))
+    normal = exact > np.finfo(np.float32).tiny * 4  # below that: any tiny value is fine
+    assert _ulps(sigmoid[normal], exact[normal]).max() <= 3
+    assert np.abs(sigmoid[~normal]).max() < 1e-37
+
+
+def test_float_gate_activations_keep_nan():
+    x = np.array([np.nan, 1.0], np.float32)
+    hs = native.simple_rnn_forward(x.reshape(1, 2, 1), np.zeros((1, 1), np.float32),
+                                   np.zeros((2, 1), np.float32), None)
+    assert np.isnan(hs[0, 0, 0]) and np.isfinite(hs[0, 1, 0])

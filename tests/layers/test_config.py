@@ -16,7 +16,8 @@ from tinydl.layers import (ELU, Conv2DTranspose, Cropping2D, DepthwiseConv2D, Gl
                            LeakyReLU, Permute, PReLU, RandomBrightness, RandomContrast,
                            RandomRotation, RandomZoom, Reshape, SeparableConv2D, UpSampling2D,
                            TextVectorization, ZeroPadding2D)
-from tinydl.layers import (GRU, LSTM, AveragePooling1D, Bidirectional, Conv1D, Embedding,
+from tinydl.layers import (GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells,
+                           AveragePooling1D, Bidirectional, Conv1D, Embedding,
                            GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization,
                            MaxPooling1D, MultiHeadAttention, RepeatVector, SimpleRNN,
                            SpatialDropout1D, TimeDistributed)
@@ -86,6 +87,12 @@ CASES = [
     (GRU(3, reset_after=False, return_sequences=True, recurrent_initializer="glorot_uniform"),
      (4, 2)),
     (Bidirectional(LSTM(3, return_sequences=True), merge_mode="sum"), (4, 2)),
+    (RNN(LSTMCell(3, recurrent_activation="tanh"), return_sequences=True), (4, 2)),
+    (RNN([SimpleRNNCell(2), GRUCell(3)], go_backwards=True), (4, 2)),
+    (RNN(StackedRNNCells([SimpleRNNCell(2)])), (4, 2)),
+    # cells run inside RNN (above); their own round trip: tests/layers/test_rnn_cells.py
+    (SimpleRNNCell(3), None), (LSTMCell(3), None), (GRUCell(3), None),
+    (StackedRNNCells([GRUCell(3)]), None),
     (TimeDistributed(Dense(3, activation="tanh")), (4, 2)),
     (Conv1D(3, 2, padding="causal", dilation_rate=2, activation="relu"), (7, 2)),
     (MaxPooling1D(3, strides=1, padding="same"), (7, 2)),

@@ -203,13 +203,44 @@ def test_recurrent_outputs_and_gradients_match_pytorch(name, backend):
     np.testing.assert_allclose(kernel_grad, torch_grad, rtol=1e-4, atol=1e-5)
 
 
+def _keras_order(torch_grad, u, order):
+    """A torch weight gradient (G*U, K) as a Keras-layout (K, G*U) one."""
+    torch_grad = torch_grad.T
+    return np.concatenate([torch_grad[:, k * u:(k + 1) * u] for k in np.argsort(order)], 1)
+
+
+def test_lstm_last_step_path_matches_pytorch(backend):
+    """LSTM without return_sequences and mask runs the fused node's last-step-only path:
+    its output, final states and every gradient match torch.nn.LSTM on the same weights."""
+    torch = _torch()
+    x = RNG.standard_normal((3, 12, 4)).astype(np.float32)
+    ours = layers.LSTM(5, return_state=True)
+    ours.build_for((None, 12, 4))
+    ours.bias.assign(RNG.standard_normal(ours.bias.shape).astype(np.float32))
+    theirs = torch.nn.LSTM(4, 5, batch_first=True)
+    _torch_weights(ours, theirs, [0, 1, 2, 3])
+    xt = Tensor(x, requires_grad=True)
+    out, h, c = ours(xt)
+    x_torch = torch.tensor(x, requires_grad=True)
+    t_out, (t_h, t_c) = theirs(x_torch)
+    for got, want in ((out, t_out[:, -1]), (h, t_h[0]), (c, t_c[0])):
+        np.testing.assert_allclose(got.data, want.detach().numpy(), rtol=1e-5, atol=2e-6)
+    p_out, p_c = (RNG.standard_normal((3, 5)).astype(np.float32) for _ in range(2))
+    ((out * p_out).sum() + (c * p_c).sum()).backward()
+    ((t_out[:, -1] * torch.tensor(p_out)).sum() + (t_c[0] * torch.tensor(p_c)).sum()).backward()
+    np.testing.assert_allclose(xt.grad, x_torch.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for got, want in ((ours.kernel.grad, theirs.weight_ih_l0.grad),
+                      (ours.recurrent_kernel.grad, theirs.weight_hh_l0.grad)):
+        np.testing.assert_allclose(got, _keras_order(want.numpy(), 5, [0, 1, 2, 3]),
+                                   rtol=1e-4, atol=1e-5)
+
+
 # ----------------------------------------------------------------------------- bad arguments
 
 @pytest.mark.parametrize("make, error, words", [
     (lambda: layers.LSTM(0), ValueError, "units"),
     (lambda: layers.GRU(4, dropout=1.5), ValueError, "dropout"),
     (lambda: layers.SimpleRNN(4, recurrent_dropout=-0.1), ValueError, "recurrent_dropout"),
-    (lambda: layers.LSTM(4, stateful=True), NotImplementedError, "stateful"),
     (lambda: layers.LSTM(4, use_cudnn="yes"), ValueError, "use_cudnn"),
     (lambda: layers.Embedding(0, 4), ValueError, "input_dim"),
     (lambda: layers.Embedding(10, 2.5), ValueError, "output_dim"),
@@ -267,3 +298,17 @@ def test_recurrent_dropout_trains_and_is_off_at_inference():
     a, b = layer(x).data, layer(x).data
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(layer(x, training=True).data, a)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: layers.Conv1D(5, 3, groups=2), "filters must be evenly divisible"),
+    (lambda: layers.Conv1D(4, 3, groups=0), "groups"),
+])
+def test_conv1d_groups_bad_arguments_raise(make, words):
+    with pytest.raises(ValueError, match=words):
+        make()
+
+
+def test_conv1d_groups_need_channels_divisible_by_groups():
+    with pytest.raises(ValueError, match="input channels must be evenly divisible"):
+        layers.Conv1D(4, 3, groups=2)(np.ones((1, 6, 3), np.float32))

@@ -400,8 +400,8 @@ def test_bad_onehot_width_and_names():
         model.fit(x, np.eye(5)[y], verbose=0)
     with pytest.raises(ValueError, match="sparse_categorical_crossentropy"):
         model.fit(x, y, verbose=0)
-    with pytest.raises(ValueError, match=r"unknown optimizer 'adamax'; valid names: \["):
-        model.compile(optimizer="adamax", loss="mse")
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamx'; valid names: \["):
+        model.compile(optimizer="adamx", loss="mse")
     with pytest.raises(ValueError, match="unknown loss 'crossentropy'; valid names"):
         model.compile(loss="crossentropy")
     with pytest.raises(ValueError, match="unknown metric 'f1'; valid names: .*accuracy"):

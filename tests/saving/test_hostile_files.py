@@ -186,13 +186,19 @@ def test_every_flipped_bit_is_refused_or_harmless(saved, model):
 
 
 def test_a_flipped_digit_of_the_learning_rate_is_refused(model, tmp_path):
-    """The case that loaded silently before the .h5 document had a checksum: 0.001 -> 0.003."""
+    """The case that loaded silently before the .h5 document had a checksum: 0.001 -> 0.003.
+    The file holds the learning rate twice (tinydl's document, Keras' training_config in an
+    attribute, which HDF5's own header checksum covers): each flip is refused."""
     path = tmp_path / "lr.h5"
     model.save(path)
-    raw = path.read_bytes()
-    at = raw.index(b'"learning_rate": 0.001') + len(b'"learning_rate": 0.00')
-    path.write_bytes(raw[:at] + bytes([raw[at] ^ 0x02]) + raw[at + 1:])
-    refused(path, "document is corrupted: its SHA-256 does not match")
+    raw, needle = path.read_bytes(), b'"learning_rate": 0.001'
+    starts = [i for i in range(len(raw)) if raw.startswith(needle, i)]
+    assert len(starts) == 2
+    for start in starts:
+        at = start + len(needle) - 1
+        path.write_bytes(raw[:at] + bytes([raw[at] ^ 0x02]) + raw[at + 1:])
+        refused(path, "document is corrupted: its SHA-256 does not match|incorrect metadata "
+                      "checksum")
 
 
 # ----------------------------------------------------------------------------- bombs
@@ -241,7 +247,7 @@ def test_a_zip_bomb_within_the_limit_is_refused_before_it_is_decompressed(model,
     bomb = tmp_path / "bomb.tinydl"
     _zip_with(tmp_path / "good.tinydl", bomb, _declare("weights/0", [64 * 2**18]),
               {"arrays/0.npy": _npy_bomb("arrays/0.npy", 64, crc)})
-    refused_within_memory(bomb, r"weight dense.*/kernel has shape \(16777216,\) in the file, "
+    refused_within_memory(bomb, r"weight \S*dense\S*/kernel has shape \(16777216,\) in the file, "
                                 r"but \(3, 4\) in the model")
 
 

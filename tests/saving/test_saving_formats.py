@@ -12,8 +12,8 @@ import pytest
 from tinydl.models import load_model
 
 
-@pytest.mark.parametrize("name", ["m.tinydl", "m.keras", "M.TINYDL", "m.v2.keras"])
-def test_tinydl_and_keras_names_write_the_zip_format(trained, tmp_path, name, data):
+@pytest.mark.parametrize("name", ["m.tinydl", "M.TINYDL", "m.v2.tinydl"])
+def test_tinydl_names_write_the_zip_format(trained, tmp_path, name, data):
     trained.save(tmp_path / name)
     assert zipfile.is_zipfile(tmp_path / name)
     with zipfile.ZipFile(tmp_path / name) as archive:

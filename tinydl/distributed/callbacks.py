@@ -17,6 +17,14 @@ class BroadcastGlobalVariablesCallback(Callback):
     Args:
         root_rank: the rank whose model is copied (0: the one that may have loaded a checkpoint).
         device: accepted for Horovod scripts; unused.
+
+    Example:
+        fit then leaves the start-up broadcast to it:
+
+        >>> callback = BroadcastGlobalVariablesCallback(root_rank=1)
+        >>> callback.root_rank, callback.broadcasts_weights
+        (1, True)
+        >>> model.fit(x, y, callbacks=[callback])              # doctest: +SKIP
     """
 
     broadcasts_weights = True  # so fit leaves the start-up broadcast to this callback
@@ -33,7 +41,12 @@ class BroadcastGlobalVariablesCallback(Callback):
 
 
 class BroadcastInitialWeights(BroadcastGlobalVariablesCallback):
-    """model.fit(..., callbacks=[BroadcastInitialWeights()]): every rank starts from rank 0's model."""
+    """model.fit(..., callbacks=[BroadcastInitialWeights()]): every rank starts from rank 0's model.
+
+    Example:
+        >>> BroadcastInitialWeights().root_rank
+        0
+    """
 
 
 class MetricAverageCallback(Callback):
@@ -41,6 +54,13 @@ class MetricAverageCallback(Callback):
 
     Put it before callbacks that read the logs (EarlyStopping, ReduceLROnPlateau), as with
     Horovod. Under tinydl's fit the logs are global already, so the values do not change.
+
+    Example:
+        >>> MetricAverageCallback().on_epoch_end(0, {})         # nothing to average
+        >>> MetricAverageCallback().on_epoch_end(0, {"loss": 0.5})
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
     """
 
     def on_epoch_end(self, epoch, logs=None):

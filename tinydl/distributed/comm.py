@@ -40,7 +40,28 @@ _state: dict = {"MPI": None, "comm": None, "local": None, "shard_data": True,
 # ----------------------------------------------------------------------------- start and stop
 
 def load_mpi():
-    """The mpi4py.MPI module (importing it initializes MPI), or an ImportError saying what to install."""
+    """The mpi4py.MPI module (importing it initializes MPI), or an ImportError saying what to install.
+
+    Returns:
+        mpi4py.MPI.
+
+    Raises:
+        ImportError: mpi4py is missing, or cannot load an MPI library (the message says what
+            to install).
+
+    Example:
+        Without mpi4py, the error says what to install:
+
+        >>> import sys
+        >>> saved = sys.modules.get("mpi4py")
+        >>> sys.modules["mpi4py"] = None                       # as if it were not installed
+        >>> try:
+        ...     load_mpi()
+        ... except ImportError as error:
+        ...     print(str(error)[:72])
+        tinydl.distributed runs on MPI through mpi4py: pip install "tinydl[mpi]"
+        >>> _ = sys.modules.pop("mpi4py") if saved is None else sys.modules.update(mpi4py=saved)
+    """
     try:
         from mpi4py import MPI
     except ImportError as error:
@@ -69,9 +90,21 @@ def init(comm=None, shard_data: bool = True) -> None:
         TypeError: comm is not an mpi4py intracommunicator.
 
     Example:
+        The lines marked +SKIP here and in the rest of tinydl.distributed need an MPI job:
+        they are collective over the ranks mpirun started, and MPI cannot be started and
+        stopped again inside a test process. tests/distributed/ runs them on 2 ranks. Before
+        init(), the API says what to do:
+
         >>> import tinydl.distributed as hvd
-        >>> hvd.init()
-        >>> print(f"rank {hvd.rank()} of {hvd.size()}")
+        >>> hvd.is_initialized()
+        False
+        >>> hvd.rank()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: call tinydl.distributed.init() first, ...
+        >>> hvd.init()                                          # doctest: +SKIP
+        >>> print(f"rank {hvd.rank()} of {hvd.size()}")        # doctest: +SKIP
+        rank 0 of 2
     """
     MPI = load_mpi()
     comm = MPI.COMM_WORLD if comm is None else comm
@@ -90,7 +123,16 @@ def init(comm=None, shard_data: bool = True) -> None:
 
 
 def shutdown() -> None:
-    """Leave tinydl.distributed (MPI itself is finalized by mpi4py at exit). Not collective."""
+    """Leave tinydl.distributed (MPI itself is finalized by mpi4py at exit). Not collective.
+
+    It frees the local communicator and puts back the exception hook init() installed;
+    without init() it does nothing.
+
+    Example:
+        >>> shutdown()
+        >>> is_initialized()
+        False
+    """
     if _state["local"] is not None:
         _state["local"].Free()
     if _state["previous_excepthook"] is not None:
@@ -99,13 +141,37 @@ def shutdown() -> None:
 
 
 def is_initialized() -> bool:
-    """Whether init() was called (and not shutdown())."""
+    """Whether init() was called (and not shutdown()).
+
+    Returns:
+        True between init() and shutdown(). Not collective.
+
+    Example:
+        >>> is_initialized()
+        False
+    """
     return _state["comm"] is not None
 
 
 def threads_per_rank(local_ranks: int) -> int:
-    """Native threads for one of local_ranks ranks on this machine: cores // local_ranks, at
-    least 1, and no more than the cores this process may run on (mpirun may bind it to one)."""
+    """Native threads for one of local_ranks ranks on this machine.
+
+    That is cores // local_ranks, at least 1, and no more than the cores this process may run
+    on (mpirun may bind it to one).
+
+    Args:
+        local_ranks: the ranks on this machine.
+
+    Returns:
+        The thread count, >= 1.
+
+    Example:
+        >>> import os
+        >>> threads_per_rank(1) == min(len(os.sched_getaffinity(0)), os.cpu_count())
+        True
+        >>> threads_per_rank(10_000)                     # more ranks than cores: one thread each
+        1
+    """
     cores = os.cpu_count() or 1
     try:
         allowed = len(os.sched_getaffinity(0))
@@ -135,7 +201,20 @@ def _abort_on_uncaught_exception(kind, error, traceback) -> None:
 # ----------------------------------------------------------------------------- who is who
 
 def world():
-    """The communicator tinydl.distributed trains over, or a RuntimeError before init()."""
+    """The communicator tinydl.distributed trains over, or a RuntimeError before init().
+
+    Returns:
+        The mpi4py communicator given to init().
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> world()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: call tinydl.distributed.init() first, ...
+    """
     comm = _state["comm"]
     if comm is None:
         raise RuntimeError("tinydl.distributed is not initialized: call tinydl.distributed.init() "
@@ -144,40 +223,138 @@ def world():
 
 
 def mpi():
-    """The mpi4py.MPI module (after init())."""
+    """The mpi4py.MPI module (after init()).
+
+    Returns:
+        mpi4py.MPI.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> mpi()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> mpi().SUM                                           # doctest: +SKIP
+        <mpi4py.MPI.Op object at ...>
+    """
     world()
     return _state["MPI"]
 
 
 def rank() -> int:
-    """This process's index among all ranks, 0 .. size() - 1."""
+    """This process's index among all ranks, 0 .. size() - 1. Not collective.
+
+    Returns:
+        The rank.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> rank()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> rank()                                              # doctest: +SKIP
+        1
+    """
     return world().Get_rank()
 
 
 def size() -> int:
-    """The number of ranks (processes) training together."""
+    """The number of ranks (processes) training together. Not collective.
+
+    Returns:
+        The size of the communicator.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> size()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> size()                                              # doctest: +SKIP
+        2
+    """
     return world().Get_size()
 
 
 def local_rank() -> int:
-    """This process's index among the ranks on the same machine."""
+    """This process's index among the ranks on the same machine. Not collective.
+
+    Returns:
+        The local rank.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> local_rank()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> local_rank()                                        # doctest: +SKIP
+        0
+    """
     world()
     return _state["local"].Get_rank()
 
 
 def local_size() -> int:
-    """The number of ranks on this machine."""
+    """The number of ranks on this machine. Not collective.
+
+    Returns:
+        The local communicator's size.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> local_size()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> local_size()                                        # doctest: +SKIP
+        2
+    """
     world()
     return _state["local"].Get_size()
 
 
 def is_main() -> bool:
-    """Whether this is rank 0, the one that prints and writes files."""
+    """Whether this is rank 0, the one that prints and writes files. Not collective.
+
+    Returns:
+        rank() == 0.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> is_main()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> if is_main():                                       # doctest: +SKIP
+        ...     model.save("model.tinydl")
+    """
     return rank() == 0
 
 
 def shard_data() -> bool:
-    """Whether fit splits its data by rank (init's shard_data)."""
+    """Whether fit splits its data by rank (init's shard_data). Not collective.
+
+    Returns:
+        init's shard_data (True before init()).
+
+    Example:
+        >>> shard_data()
+        True
+    """
     return bool(_state["shard_data"])
 
 
@@ -203,7 +380,27 @@ def _check_op(op, dtype, where: str) -> str:
 
 
 def agree(ok: bool, message: str, error=ValueError) -> None:
-    """Raise error on EVERY rank when the check ok failed on any of them, naming the ranks."""
+    """Raise error on EVERY rank when the check ok failed on any of them, naming the ranks.
+
+    Args:
+        ok: this rank's verdict.
+        message: what is wrong, when ok is False.
+        error: the exception class to raise.
+
+    Raises:
+        error: ok was False on some rank ("rank 1: ...; rank 3: ...").
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> agree(True, "")
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> agree(rank() == 0, "not the root")                  # doctest: +SKIP
+        Traceback (most recent call last):
+        ...
+        ValueError: rank 1: not the root
+    """
     verdicts = allgather_json([bool(ok), "" if ok else str(message)])
     failed = [(r, text) for r, (good, text) in enumerate(verdicts) if not good]
     if failed:
@@ -211,7 +408,27 @@ def agree(ok: bool, message: str, error=ValueError) -> None:
 
 
 def same_everywhere(value, what: str, where: str) -> None:
-    """Raise ValueError on every rank unless value (JSON data) is the same on all ranks."""
+    """Raise ValueError on every rank unless value (JSON data) is the same on all ranks.
+
+    Args:
+        value: JSON data.
+        what: what it is, for the message ('shape and dtype').
+        where: the caller, for the message.
+
+    Raises:
+        ValueError: the ranks' values differ (the message lists them).
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> same_everywhere([3], "shape", "demo")
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> same_everywhere([rank()], "shape", "demo")          # doctest: +SKIP
+        Traceback (most recent call last):
+        ...
+        ValueError: demo: every rank must pass the same shape, but rank 0 has [0], rank 1 has [1]
+    """
     values = allgather_json(value)
     differ = [r for r, v in enumerate(values) if v != values[0]]
     if differ:
@@ -235,7 +452,15 @@ def allreduce(array, op: str = Average, name: str | None = None):
         TypeError: a dtype MPI cannot reduce here, or 'mean' of integers.
 
     Example:
-        >>> hvd.allreduce(np.array([float(hvd.rank())]))      # [0.5] on 2 ranks
+        >>> import tinydl.distributed as hvd
+        >>> hvd.allreduce(np.zeros(2))
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> hvd.allreduce(np.array([float(hvd.rank())]))      # doctest: +SKIP
+        array([0.5])
+        >>> hvd.allreduce(np.array([hvd.rank() + 1]), op=hvd.Sum)   # doctest: +SKIP
+        array([3])
     """
     out = _buffer(array, "allreduce")
     op = _check_op(op, out.dtype, "allreduce")
@@ -253,10 +478,26 @@ def allgather(array, name: str | None = None):
     """The arrays of all ranks concatenated along axis 0, in rank order, on every rank.
 
     Args:
-        array: shape (N_r, ...): N_r may differ by rank, the rest of the shape and the dtype may not.
+        array: shape (N_r, ...): N_r may differ by rank, the rest of the shape and the dtype
+            may not.
+        name: accepted for Horovod scripts; unused.
 
     Returns:
-        An array of shape (sum of N_r, ...).
+        An array of shape (sum of N_r, ...) (a Tensor when array is one).
+
+    Raises:
+        ValueError: a scalar, or ranks passing different dtypes or trailing shapes.
+        TypeError: a dtype MPI cannot send here.
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> import tinydl.distributed as hvd
+        >>> hvd.allgather(np.zeros(2))
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> hvd.allgather(np.full(hvd.rank() + 1, hvd.rank()))   # doctest: +SKIP
+        array([0, 1, 1])
     """
     local = _buffer(array, "allgather")
     if local.ndim == 0:
@@ -278,9 +519,23 @@ def broadcast(array, root: int = 0, name: str | None = None):
         array: an ndarray or Tensor of shape S (the same S and dtype on every rank; only the
             root's values matter).
         root: the rank whose array is sent, 0 .. size() - 1.
+        name: accepted for Horovod scripts; unused.
 
     Returns:
         A new array (a Tensor when array is one) holding root's values.
+
+    Raises:
+        ValueError: root is not a rank, or the ranks pass different shapes or dtypes.
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> import tinydl.distributed as hvd
+        >>> hvd.broadcast(np.zeros(2))
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> hvd.broadcast(np.array([hvd.rank() + 10]), root=1)  # doctest: +SKIP
+        array([11])
     """
     root = check_root(root, "broadcast")
     out = _buffer(array, "broadcast")
@@ -290,12 +545,45 @@ def broadcast(array, root: int = 0, name: str | None = None):
 
 
 def barrier() -> None:
-    """Wait until every rank has reached this call."""
+    """Wait until every rank has reached this call.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> barrier()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> barrier()                                           # doctest: +SKIP
+    """
     world().Barrier()
 
 
 def check_root(root, where: str) -> int:
-    """root as an int in 0 .. size() - 1, or a ValueError naming it."""
+    """root as an int in 0 .. size() - 1, or a ValueError naming it.
+
+    Args:
+        root: the rank asked for.
+        where: the caller, for the message.
+
+    Returns:
+        int(root).
+
+    Raises:
+        ValueError: not an int in 0 .. size() - 1.
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> check_root(0, "broadcast")
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> check_root(2, "broadcast")                          # doctest: +SKIP
+        Traceback (most recent call last):
+        ...
+        ValueError: broadcast: root must be a rank, an int in 0..1. Received: root=2
+    """
     if isinstance(root, bool) or not isinstance(root, (int, np.integer)) or not 0 <= root < size():
         raise ValueError(f"{where}: root must be a rank, an int in 0..{size() - 1}. "
                          f"Received: root={root!r}")
@@ -309,7 +597,25 @@ def _encode(value) -> np.ndarray:
 
 
 def allgather_json(value) -> list:
-    """[value of rank 0, value of rank 1, ...] on every rank, for JSON data (no pickle)."""
+    """[value of rank 0, value of rank 1, ...] on every rank, for JSON data (no pickle).
+
+    Args:
+        value: JSON data.
+
+    Returns:
+        The list of every rank's value, in rank order.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> allgather_json({"rank": 0})
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> allgather_json({"rank": rank()})                    # doctest: +SKIP
+        [{'rank': 0}, {'rank': 1}]
+    """
     comm = world()
     payload = _encode(value)
     lengths = np.empty(comm.Get_size(), dtype=np.int64)
@@ -321,7 +627,26 @@ def allgather_json(value) -> list:
 
 
 def broadcast_json(value, root: int = 0):
-    """Rank root's value (JSON data; what the other ranks pass is ignored), on every rank."""
+    """Rank root's value (JSON data; what the other ranks pass is ignored), on every rank.
+
+    Args:
+        value: JSON data (read on root only).
+        root: the sending rank.
+
+    Returns:
+        Root's value.
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> broadcast_json("hello")
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> broadcast_json({"seed": 42} if rank() == 0 else None)   # doctest: +SKIP
+        {'seed': 42}
+    """
     comm = world()
     payload = _encode(value) if comm.Get_rank() == root else np.empty(0, dtype=np.uint8)
     length = np.array([payload.size], dtype=np.int64)

@@ -37,7 +37,22 @@ from tinydl.rng import get_rng
 
 
 class Shard:
-    """A source as fit sees it (first, epoch, num_batches), counting the samples it yields."""
+    """A source as fit sees it (first, epoch, num_batches), counting the samples it yields.
+
+    The base wrapper yields the source's batches unchanged; subclasses pick this rank's part.
+
+    Args:
+        source: a tinydl.models.data source.
+
+    Attributes:
+        samples: the samples yielded so far this epoch (for weighting the global metrics).
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> shard = Shard(ArraySource(np.arange(5)[:, None], None, batch_size=2))
+        >>> [len(xb) for xb, _ in shard.epoch()], shard.samples, shard.num_batches
+        ([2, 2, 1], 5, 3)
+    """
 
     def __init__(self, source):
         self.source, self.samples = source, 0
@@ -76,7 +91,29 @@ class Shard:
 
 
 class ArrayShard(Shard):
-    """Rank r's part of every global batch of an ArraySource (see the module docstring)."""
+    """Rank r's part of every global batch of an ArraySource (see the module docstring).
+
+    Args:
+        source: the ArraySource of fit's training arrays.
+        rank: this rank, 0 .. size - 1.
+        size: the number of ranks.
+        where: the caller, for messages.
+
+    Raises:
+        ValueError: fewer samples than ranks.
+
+    Example:
+        Two ranks at batch 2 take the steps one process takes at batch 4: global batch k is
+        samples 4k .. 4k+3, rank 0 the first two. The short last global batch (8, 9) is split.
+
+        >>> from tinydl.models.data import ArraySource
+        >>> source = ArraySource(np.arange(10)[:, None], np.arange(10), batch_size=2)
+        >>> shards = [ArrayShard(source, rank, 2) for rank in range(2)]
+        >>> [[yb.tolist() for _, yb in shard.epoch()] for shard in shards]
+        [[[0, 1], [4, 5], [8]], [[2, 3], [6, 7], [9]]]
+        >>> [shard.num_batches for shard in shards], shards[1].samples
+        ([3, 3], 5)
+    """
 
     def __init__(self, source, rank: int, size: int, where: str = "fit"):
         super().__init__(source)
@@ -121,7 +158,19 @@ class ArrayShard(Shard):
 
 
 class ArraySlice(Shard):
-    """Validation: rank r's contiguous slice of an ArraySource, in batches (possibly none)."""
+    """Validation: rank r's contiguous slice of an ArraySource, in batches (possibly none).
+
+    Args:
+        source: the ArraySource of the validation arrays.
+        rank: this rank.
+        size: the number of ranks.
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> source = ArraySource(np.arange(5)[:, None], np.arange(5), batch_size=2)
+        >>> [[yb.tolist() for _, yb in ArraySlice(source, rank, 2).epoch()] for rank in range(2)]
+        [[[0, 1]], [[2, 3], [4]]]
+    """
 
     def __init__(self, source, rank: int, size: int):
         super().__init__(source)
@@ -160,7 +209,29 @@ class _DatasetView:
 
 
 class DatasetShard(Shard):
-    """A SequenceSource reading batches rank, rank + size, ... of its dataset."""
+    """A SequenceSource reading batches rank, rank + size, ... of its dataset.
+
+    Args:
+        source: a SequenceSource (its dataset and steps are replaced by this rank's).
+        rank: this rank.
+        size: the number of ranks.
+        equal: the same number of batches on every rank (training).
+        where: the caller, for messages.
+
+    Raises:
+        ValueError: with equal, fewer batches than ranks.
+
+    Example:
+        >>> from tinydl.models.data import SequenceSource
+        >>> class Batches:
+        ...     def __len__(self):
+        ...         return 5
+        ...     def __getitem__(self, i):
+        ...         return np.full((1, 1), i), np.full(1, i)
+        >>> source = SequenceSource(Batches(), None, True, "fit: the dataset")
+        >>> [int(yb[0]) for _, yb in DatasetShard(source, 1, 2, equal=True, where="fit").epoch()]
+        [1, 3]
+    """
 
     def __init__(self, source, rank: int, size: int, equal: bool, where: str):
         super().__init__(source)
@@ -179,7 +250,21 @@ class DatasetShard(Shard):
 
 class IteratorShard(Shard):
     """A generator's batches i with i % size == rank (see the module docstring). lockstep
-    (training): in groups of size, the ranks agreeing before each step that all have theirs."""
+    (training): in groups of size, the ranks agreeing before each step that all have theirs.
+
+    Args:
+        source: an IteratorSource.
+        rank: this rank.
+        size: the number of ranks.
+        lockstep: training: agree with the other ranks before each step.
+
+    Example:
+        >>> from tinydl.models.data import IteratorSource
+        >>> batches = ((np.full((1, 1), i), np.full(1, i)) for i in range(5))
+        >>> shard = IteratorShard(IteratorSource(batches, None, True, "predict"), 1, 2, lockstep=False)
+        >>> [int(yb[0]) for _, yb in shard.epoch()]
+        [1, 3]
+    """
 
     def __init__(self, source, rank: int, size: int, lockstep: bool):
         super().__init__(source)
@@ -223,7 +308,26 @@ def _everyone(ok: bool) -> bool:
 
 
 class EqualSteps(Shard):
-    """A source that is not split (a generator): it must yield num_batches every epoch."""
+    """A source that is not split (a generator): it must yield num_batches every epoch.
+
+    Args:
+        source: an IteratorSource.
+        where: the caller, for messages.
+
+    Raises:
+        ValueError: the generator has no steps_per_epoch (ranks could not agree on an epoch).
+        RuntimeError: (in epoch) the generator ran out early.
+
+    Example:
+        >>> from tinydl.models.data import IteratorSource
+        >>> batches = iter([(np.zeros((1, 1)), np.zeros(1))] * 4)
+        >>> EqualSteps(IteratorSource(batches, 2, True, "fit: the generator"), "fit").num_batches
+        2
+        >>> EqualSteps(IteratorSource(batches, None, True, "fit: the generator"), "fit")
+        Traceback (most recent call last):
+        ...
+        ValueError: fit: with a generator, every rank must know how many steps an epoch has, ...
+    """
 
     def __init__(self, source, where: str):
         super().__init__(source)
@@ -246,7 +350,29 @@ class EqualSteps(Shard):
 
 
 def shard_training(source, where: str = "fit") -> Shard:
-    """This rank's part of fit's training source."""
+    """This rank's part of fit's training source.
+
+    Args:
+        source: fit's training source.
+        where: the caller, for messages.
+
+    Returns:
+        An ArrayShard (arrays), a Shard over every size-th batch (a dataset object), or an
+        EqualSteps (a generator, or init(shard_data=False)).
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> source = ArraySource(np.arange(8)[:, None], np.arange(8), batch_size=2)
+        >>> shard_training(source)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> type(shard_training(source)).__name__              # doctest: +SKIP
+        'ArrayShard'
+    """
     rank, size = comm.rank(), comm.size()
     if comm.shard_data() and isinstance(source, data.ArraySource):
         return ArrayShard(source, rank, size, where)
@@ -258,8 +384,29 @@ def shard_training(source, where: str = "fit") -> Shard:
 
 
 def shard_validation(source, where: str = "fit (validation_data)") -> Shard | None:
-    """This rank's part of a source that is only evaluated or predicted (fit's validation,
-    evaluate, predict): parts may differ in size, and may be empty."""
+    """This rank's part of a source that is only evaluated or predicted.
+
+    That is fit's validation, evaluate and predict: parts may differ in size, and may be
+    empty.
+
+    Args:
+        source: the source to evaluate or predict from, or None.
+        where: the caller, for messages.
+
+    Returns:
+        An ArraySlice, a DatasetShard or an IteratorShard (this rank's batches), the source
+        unsplit in a Shard, or None for None.
+
+    Raises:
+        RuntimeError: init() was not called (and source is not None).
+
+    Example:
+        >>> print(shard_validation(None))
+        None
+        >>> from tinydl.models.data import ArraySource
+        >>> type(shard_validation(ArraySource(np.arange(8)[:, None], None, 2))).__name__  # doctest: +SKIP
+        'ArraySlice'
+    """
     if source is None:
         return None
     rank, size = comm.rank(), comm.size()

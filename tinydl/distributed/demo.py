@@ -14,7 +14,31 @@ from tinydl.distributed import launch
 
 
 def main(args, argv: list) -> int:
-    """Run the demo of tinydl.__main__ with the parsed args on all ranks; the exit code."""
+    """Run the demo of tinydl.__main__ with the parsed args on all ranks; the exit code.
+
+    Started without an MPI launcher, it relaunches itself under mpirun (launch.relaunch).
+
+    Args:
+        args: the parsed command line of `python -m tinydl --distributed` (ranks, dataset,
+            epochs, batch_size, backend, threads, seed, optimizer, ...).
+        argv: the raw arguments, for the relaunch.
+
+    Returns:
+        The exit code: 0 when every rank finished; 1 when there is no mpirun to start them.
+
+    Example:
+        Training on several processes is not run here (tests/distributed/test_demo.py runs it
+        on 2 ranks); without mpirun on PATH, the demo says what to install and returns 1:
+
+        >>> import os, types
+        >>> saved = os.environ["PATH"]
+        >>> os.environ["PATH"] = ""
+        >>> main(types.SimpleNamespace(ranks=2), ["--distributed"])
+        1
+        >>> os.environ["PATH"] = saved
+        >>> import sys, tinydl.__main__                         # doctest: +SKIP
+        >>> sys.exit(tinydl.__main__.main(["--distributed", "--ranks", "2", "--epochs", "1"]))  # doctest: +SKIP
+    """
     if not launch.launched_by_mpi():
         return launch.relaunch(["-m", "tinydl", *argv], args.ranks)
     import tinydl

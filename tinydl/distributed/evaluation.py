@@ -35,7 +35,18 @@ abandoned: list = []  # the meetings that timed out, kept alive (MPI may still c
 
 @contextlib.contextmanager
 def local():
-    """Inside the block, evaluate and predict run on this rank alone, on all of their data."""
+    """Inside the block, evaluate and predict run on this rank alone, on all of their data.
+
+    Blocks nest; the setting is per thread.
+
+    Example:
+        >>> with local():
+        ...     print(active())
+        False
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> with local():                                       # doctest: +SKIP
+        ...     predictions = model.predict(x_test)             # every rank, all of x_test
+    """
     depth = getattr(_local, "depth", 0)
     _local.depth = depth + 1
     try:
@@ -45,12 +56,35 @@ def local():
 
 
 def active() -> bool:
-    """Whether evaluate and predict run over several ranks here."""
+    """Whether evaluate and predict run over several ranks here.
+
+    Returns:
+        True after init() on more than one rank, outside a local() block.
+
+    Example:
+        >>> active()
+        False
+    """
     return comm.is_initialized() and comm.size() > 1 and not getattr(_local, "depth", 0)
 
 
 def shard_test(source, verbose: int, where: str):
-    """(this rank's part of source, verbose): see the module."""
+    """(this rank's part of source, verbose): see the module.
+
+    Args:
+        source: the source evaluate or predict reads.
+        verbose: the caller's verbosity (kept on rank 0 only).
+        where: the caller, for messages.
+
+    Returns:
+        (source, verbose) unchanged when not active(); else this rank's part and its verbosity.
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> source = ArraySource(np.zeros((4, 2)), None, 2)
+        >>> shard_test(source, 1, "evaluate") == (source, 1)     # not distributed
+        True
+    """
     if not active():
         return source, verbose
     _meet(where)
@@ -58,14 +92,46 @@ def shard_test(source, verbose: int, where: str):
 
 
 def global_logs(model, logs: dict, source, where: str) -> dict:
-    """The logs of every rank's part of source together, when source is a rank's part."""
+    """The logs of every rank's part of source together, when source is a rank's part.
+
+    Args:
+        model: the model evaluated.
+        logs: this rank's logs.
+        source: what evaluate read (a Shard when it was split).
+        where: the caller, for messages.
+
+    Returns:
+        The global logs, or logs itself when source was not split.
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> logs = {"loss": 0.5}
+        >>> global_logs(None, logs, ArraySource(np.zeros((4, 2)), None, 2), "evaluate") is logs
+        True
+    """
     if not isinstance(source, shards.Shard) or not comm.is_initialized():
         return logs
     return results.global_results(model, logs, source.samples, where)
 
 
 def all_predictions(model, outputs: list, source, first) -> list:
-    """Every rank's predicted batches in order (see the module), when source is a rank's part."""
+    """Every rank's predicted batches in order (see the module), when source is a rank's part.
+
+    Args:
+        model: the model that predicted.
+        outputs: this rank's predicted batches.
+        source: what predict read (a Shard when it was split).
+        first: the x of the data's first batch.
+
+    Returns:
+        All ranks' batches in order, or outputs itself when source was not split.
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> outputs = [np.zeros((2, 1))]
+        >>> all_predictions(None, outputs, ArraySource(np.zeros((2, 2)), None, 2), None) is outputs
+        True
+    """
     if not isinstance(source, shards.Shard) or not comm.is_initialized() or not comm.shard_data():
         return outputs
     return results.gather_predictions(model, outputs, source.positions, first)

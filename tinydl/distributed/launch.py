@@ -36,7 +36,23 @@ MISSING = ("mpirun was not found on PATH: install an MPI library from your syste
 
 
 def launched_ranks() -> int:
-    """How many ranks the MPI launcher that started this process started (1 when none did)."""
+    """How many ranks the MPI launcher that started this process started (1 when none did).
+
+    Returns:
+        The first of OMPI_COMM_WORLD_SIZE, PMI_SIZE, SLURM_STEP_NUM_TASKS that is a number,
+        else 1.
+
+    Example:
+        >>> import os
+        >>> saved = {name: os.environ.pop(name, None) for name in RANK_COUNT_VARIABLES}
+        >>> launched_ranks()
+        1
+        >>> os.environ["PMI_SIZE"] = "4"                       # as MPICH's launcher sets it
+        >>> launched_ranks(), launched_by_mpi()
+        (4, True)
+        >>> for name, value in saved.items():
+        ...     _ = os.environ.pop(name, None) if value is None else os.environ.update({name: value})
+    """
     for name in RANK_COUNT_VARIABLES:
         value = os.environ.get(name, "")
         if value.isdigit():
@@ -45,13 +61,38 @@ def launched_ranks() -> int:
 
 
 def launched_by_mpi() -> bool:
-    """Whether an MPI launcher (mpirun, mpiexec, srun) started this process."""
+    """Whether an MPI launcher (mpirun, mpiexec, srun) started this process.
+
+    Returns:
+        True when a launcher's rank-count variable is set, or tinydl relaunched itself.
+
+    Example:
+        >>> import os
+        >>> saved = {name: os.environ.pop(name, None) for name in RANK_COUNT_VARIABLES + (RELAUNCHED,)}
+        >>> launched_by_mpi()
+        False
+        >>> os.environ[RELAUNCHED] = "1"
+        >>> launched_by_mpi()
+        True
+        >>> for name, value in saved.items():
+        ...     _ = os.environ.pop(name, None) if value is None else os.environ.update({name: value})
+    """
     return any(os.environ.get(name, "").isdigit() for name in RANK_COUNT_VARIABLES) \
         or bool(os.environ.get(RELAUNCHED))
 
 
 def find_mpirun() -> str | None:
-    """The path of mpirun (or mpiexec), or None."""
+    """The path of mpirun (or mpiexec), or None.
+
+    Returns:
+        The first of mpirun, mpiexec found on PATH, or None.
+
+    Example:
+        >>> import os
+        >>> found = find_mpirun()
+        >>> found is None or os.path.basename(found) in ("mpirun", "mpiexec")
+        True
+    """
     return shutil.which("mpirun") or shutil.which("mpiexec")
 
 
@@ -68,11 +109,32 @@ def open_mpi_version(mpirun: str) -> tuple | None:
 
 
 def mpirun_command(ranks: int, mpirun: str | None = None) -> list:
-    """The command that starts `ranks` processes on this machine: append the program to it.
+    r"""The command that starts `ranks` processes on this machine: append the program to it.
 
     Raises:
         FileNotFoundError: no mpirun (the message says what to install).
         ValueError: ranks is not a positive int.
+
+    Args:
+        ranks: how many processes to start.
+        mpirun: the launcher's path; find_mpirun() when None.
+
+    Returns:
+        The command as a list: [mpirun, '-n', ranks, Open MPI's options..., TINYDL_MPIRUN_ARGS].
+
+    Example:
+        >>> import os, tempfile
+        >>> fake = os.path.join(tempfile.mkdtemp(), "mpirun")      # not Open MPI: no extra options
+        >>> _ = open(fake, "w").write("#!/bin/sh\necho 'HYDRA build details'\n")
+        >>> os.chmod(fake, 0o755)
+        >>> saved = os.environ.pop("TINYDL_MPIRUN_ARGS", None)
+        >>> mpirun_command(3, fake)[1:]
+        ['-n', '3']
+        >>> mpirun_command(0, fake)
+        Traceback (most recent call last):
+        ...
+        ValueError: ranks must be a positive int. Received: ranks=0
+        >>> _ = saved is None or os.environ.update(TINYDL_MPIRUN_ARGS=saved)
     """
     if isinstance(ranks, bool) or not isinstance(ranks, int) or ranks < 1:
         raise ValueError(f"ranks must be a positive int. Received: ranks={ranks!r}")
@@ -93,7 +155,25 @@ def mpirun_command(ranks: int, mpirun: str | None = None) -> list:
 
 
 def relaunch(argv: list, ranks: int) -> int:
-    """Run `python <argv>` as `ranks` MPI ranks on this machine; the launcher's exit code."""
+    """Run `python <argv>` as `ranks` MPI ranks on this machine; the launcher's exit code.
+
+    It prints the command first, and marks the ranks with TINYDL_DISTRIBUTED_RELAUNCHED so
+    that they do not relaunch themselves.
+
+    Args:
+        argv: the arguments after `python`, e.g. ['-m', 'tinydl', '--distributed'].
+        ranks: how many ranks.
+
+    Returns:
+        mpirun's exit code, or 1 (with a message on stderr) when there is no mpirun.
+
+    Example:
+        It starts processes, so it is not run here (tests/distributed/test_demo.py runs it):
+
+        >>> relaunch(["-m", "tinydl", "--distributed"], 2)     # doctest: +SKIP
+        tinydl: running mpirun -n 2 ... -m tinydl --distributed
+        0
+    """
     try:
         command = mpirun_command(ranks) + [sys.executable, *argv]
     except FileNotFoundError as error:

@@ -22,7 +22,12 @@ from tinydl.optimizers import Optimizer
 
 
 class Compression:
-    """Horovod's gradient compression choices; only none (full float32) is supported."""
+    """Horovod's gradient compression choices; only none (full float32) is supported.
+
+    Example:
+        >>> print(Compression.none)
+        None
+    """
 
     none = None
 
@@ -30,9 +35,29 @@ class Compression:
 class FusedAllreduce:
     """The gradient aggregator of a DistributedOptimizer (Optimizer.gradient_aggregator).
 
-    Attributes:
+    Each step it packs every gradient into one float32 buffer, allreduces it once, and
+    unpacks the averages (a collective call: every rank calls it each step).
+
+    Args:
         op: 'mean' (Horovod's Average) or 'sum'.
-        calls: allreduces done so far. seconds: time spent in them. elements: the buffer's size.
+
+    Attributes:
+        op: 'mean' or 'sum'.
+        calls: allreduces done so far.
+        seconds: time spent in them.
+        elements: the buffer's size.
+
+    Raises:
+        ValueError: another op.
+
+    Example:
+        >>> aggregator = FusedAllreduce()
+        >>> aggregator.op, aggregator.calls, aggregator.elements
+        ('mean', 0, 0)
+        >>> FusedAllreduce("max")
+        Traceback (most recent call last):
+        ...
+        ValueError: DistributedOptimizer: op must be 'mean' (hvd.Average) or 'sum' (hvd.Sum). Received: op='max'
     """
 
     def __init__(self, op: str = comm.Average):
@@ -114,8 +139,18 @@ def DistributedOptimizer(optimizer, name: str | None = None, op: str = comm.Aver
         RuntimeError: init() was not called. TypeError / ValueError: bad arguments.
 
     Example:
-        >>> opt = hvd.DistributedOptimizer(tinydl.optimizers.SGD(0.01 * hvd.size()))
-        >>> model.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
+        >>> import tinydl.distributed as hvd
+        >>> hvd.DistributedOptimizer(tinydl.optimizers.SGD(0.01))
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: call tinydl.distributed.init() first, ...
+
+        After hvd.init(), under mpirun (see tinydl.distributed.comm.init):
+
+        >>> opt = hvd.DistributedOptimizer(tinydl.optimizers.SGD(0.01 * hvd.size()))   # doctest: +SKIP
+        >>> opt is model.optimizer or model.compile(optimizer=opt, loss="mse")          # doctest: +SKIP
+        >>> hvd.is_distributed(opt)                                                     # doctest: +SKIP
+        True
     """
     comm.world()
     if isinstance(optimizer, str):
@@ -140,12 +175,49 @@ def DistributedOptimizer(optimizer, name: str | None = None, op: str = comm.Aver
 
 
 def is_distributed(optimizer) -> bool:
-    """Whether optimizer averages its gradients over the ranks (went through DistributedOptimizer)."""
+    """Whether optimizer averages its gradients over the ranks (went through DistributedOptimizer).
+
+    Args:
+        optimizer: an optimizer (or anything).
+
+    Returns:
+        True when its gradient_aggregator is a FusedAllreduce.
+
+    Example:
+        >>> optimizer = tinydl.optimizers.SGD(0.1)
+        >>> is_distributed(optimizer)
+        False
+        >>> optimizer.gradient_aggregator = FusedAllreduce()   # what DistributedOptimizer does
+        >>> is_distributed(optimizer)
+        True
+    """
     return isinstance(getattr(optimizer, "gradient_aggregator", None), FusedAllreduce)
 
 
 def load_model(filepath):
-    """tinydl.models.load_model, with the optimizer made distributed (Horovod's hvd.load_model)."""
+    """tinydl.models.load_model, with the optimizer made distributed (Horovod's hvd.load_model).
+
+    Args:
+        filepath: a file written by model.save.
+
+    Returns:
+        The model; its optimizer (when compiled) is a DistributedOptimizer.
+
+    Raises:
+        RuntimeError: the model is compiled and init() was not called.
+        FileNotFoundError, ModelFileError: as tinydl.models.load_model.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.tinydl")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> model.save(path)                                    # not compiled
+        >>> load_model(path).optimizer is None
+        True
+        >>> model = load_model("checkpoint.tinydl")            # doctest: +SKIP
+        >>> is_distributed(model.optimizer)                     # doctest: +SKIP
+        True
+    """
     from tinydl.models import load_model as load
     model = load(filepath)
     if getattr(model, "compiled", False) and model.optimizer is not None:

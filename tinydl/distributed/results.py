@@ -27,7 +27,23 @@ _warned: set = set()  # the metric types warned about once already
 
 
 def summed_state(metric) -> tuple | None:
-    """The names of a metric's state attributes that add up across ranks, or None if unknown."""
+    """The names of a metric's state attributes that add up across ranks, or None if unknown.
+
+    Args:
+        metric: a tinydl.metrics.Metric.
+
+    Returns:
+        A tuple of attribute names (its summable_state when it declares one), or None.
+
+    Example:
+        >>> summed_state(tinydl.metrics.Mean()), summed_state(tinydl.metrics.AUC())
+        (('total', 'count'), ('counts',))
+        >>> class Median(tinydl.metrics.Metric):
+        ...     def result(self):
+        ...         return 0.0
+        >>> print(summed_state(Median()))                      # not summable: averaged instead
+        None
+    """
     declared = getattr(metric, "summable_state", None)
     if declared is not None:
         return tuple(declared)
@@ -39,7 +55,18 @@ def summed_state(metric) -> tuple | None:
 
 
 def numeric_keys(logs: dict) -> list:
-    """The keys of logs whose values are numbers, sorted."""
+    """The keys of logs whose values are numbers, sorted.
+
+    Args:
+        logs: a dict of logs.
+
+    Returns:
+        The sorted keys of int and float values (bools excluded).
+
+    Example:
+        >>> numeric_keys({"loss": 0.5, "accuracy": np.float32(0.9), "note": "x", "stopped": True, "n": 3})
+        ['accuracy', 'loss', 'n']
+    """
     return sorted(k for k, v in logs.items()
                   if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
 
@@ -54,6 +81,23 @@ def global_results(model, logs: dict, weight: float, where: str, check: bool = T
         where: the caller, for error messages.
         check: check first that every rank has the same metrics and log keys (one more
             small collective); fit does it on its first batch only.
+
+    Returns:
+        A new dict of the global values.
+
+    Raises:
+        RuntimeError: init() was not called.
+        ValueError: the ranks' metrics or log keys differ (with check).
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> global_results(model, {"loss": 0.5}, 32, "evaluate")
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> global_results(model, {"loss": 0.5 + rank()}, 32, "evaluate")   # doctest: +SKIP
+        {'loss': 1.0}
     """
     known = [(m, names) for m in model.metrics if (names := summed_state(m)) is not None]
     states = [np.ravel(np.asarray(getattr(m, n), np.float64)) for m, names in known for n in names]
@@ -105,6 +149,21 @@ def gather_predictions(model, outputs: list, positions: list, first) -> list:
         positions: each of them's place in the whole epoch (the same kind on every rank).
         first: the x of the data's first batch, to find the outputs' structure on a rank
             that predicted nothing.
+
+    Returns:
+        Every rank's batches, in epoch order (a list of structures of arrays).
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1)])
+        >>> gather_predictions(model, [np.zeros((2, 1))], [0], np.zeros((2, 2)))
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> len(gather_predictions(model, [np.zeros((2, 1))], [rank()], np.zeros((2, 2))))  # doctest: +SKIP
+        2
     """
     template = outputs[0] if outputs else _template(model, first)
     local = [tree.flatten(batch) for batch in outputs]

@@ -17,12 +17,41 @@ from tinydl.distributed import comm
 
 
 def model_spec(model) -> list:
-    """[[name, shape, dtype], ...] for every weight of model, as JSON data."""
+    """[[name, shape, dtype], ...] for every weight of model, as JSON data.
+
+    Args:
+        model: a built model.
+
+    Returns:
+        One [name, shape, dtype] per weight, in model.weights order.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> [(shape, dtype) for _, shape, dtype in model_spec(model)]
+        [([3, 2], 'float32'), ([2], 'float32')]
+    """
     return [[w.name, list(w.shape), w.data.dtype.name] for w in model.weights]
 
 
 def describe_difference(spec: list, reference: list) -> str:
-    """Where one rank's model_spec first differs from rank 0's, in words."""
+    """Where one rank's model_spec first differs from rank 0's, in words.
+
+    Args:
+        spec: this rank's model_spec.
+        reference: rank 0's.
+
+    Returns:
+        A clause for an error message ('it is the same' when they agree).
+
+    Example:
+        >>> ours = [["kernel", [3, 2], "float32"], ["bias", [2], "float32"]]
+        >>> describe_difference(ours, ours)
+        'it is the same'
+        >>> describe_difference([["kernel", [4, 2], "float32"], ours[1]], ours)
+        "its weight 0 is 'kernel' of shape (4, 2) float32, rank 0's is 'kernel' of shape (3, 2) float32"
+        >>> describe_difference(ours[:1], ours)
+        "it has 1 weights where rank 0's model has 2"
+    """
     if len(spec) != len(reference):
         return f"it has {len(spec)} weights where rank 0's model has {len(reference)}"
     for i, (mine, theirs) in enumerate(zip(spec, reference)):
@@ -35,7 +64,22 @@ def describe_difference(spec: list, reference: list) -> str:
 def check_same_model(model, where: str, extra: dict | None = None) -> None:
     """Raise ValueError on every rank unless all ranks' models have the same weights.
 
-    extra: more JSON facts that must agree (e.g. {'steps per epoch': 20}); named in the error.
+    Args:
+        model: this rank's model.
+        where: the caller, for messages.
+        extra: more JSON facts that must agree (e.g. {'steps per epoch': 20}); named in the
+            error.
+
+    Raises:
+        ValueError: the model is not built, or the ranks' weights or facts differ.
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> check_same_model(tinydl.Sequential([tinydl.layers.Dense(2)]), "fit")
+        Traceback (most recent call last):
+        ...
+        ValueError: fit: the model is not built yet, so there are no weights to compare and share: ...
+        >>> check_same_model(model, "fit", extra={"steps per epoch": 20})   # doctest: +SKIP
     """
     if not getattr(model, "built", True):
         raise ValueError(f"{where}: the model is not built yet, so there are no weights to "
@@ -57,7 +101,24 @@ def check_same_model(model, where: str, extra: dict | None = None) -> None:
 
 
 def broadcast_weights(model, root: int = 0) -> None:
-    """Copy rank root's weights into the model on every rank (after check_same_model)."""
+    """Copy rank root's weights into the model on every rank (after check_same_model).
+
+    Args:
+        model: a built model, the same architecture on every rank.
+        root: the rank whose weights are copied.
+
+    Raises:
+        ValueError: root is not a rank, or the models differ.
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> broadcast_weights(model)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> broadcast_weights(model, root=0)                   # doctest: +SKIP
+    """
     root = comm.check_root(root, "broadcast_weights")
     check_same_model(model, "broadcast_weights")
     for weight in model.weights:
@@ -72,6 +133,22 @@ def broadcast_optimizer_state(optimizer, variables, root: int = 0) -> None:
 
     A rank whose optimizer has no state yet builds it over variables (the model's trainable
     weights, the order fit uses) first. Nothing happens when root's optimizer is not built.
+
+    Args:
+        optimizer: this rank's optimizer.
+        variables: the trainable weights it updates.
+        root: the sending rank.
+
+    Raises:
+        ValueError: root is not a rank, or the optimizers' states differ in layout.
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> broadcast_optimizer_state(tinydl.optimizers.Adam(), [])
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> broadcast_optimizer_state(model.optimizer, model.trainable_weights)   # doctest: +SKIP
     """
     root = comm.check_root(root, "broadcast_optimizer_state")
     header = None
@@ -96,7 +173,23 @@ def broadcast_optimizer_state(optimizer, variables, root: int = 0) -> None:
 
 
 def weights_digest(weights) -> int:
-    """A CRC-32 of the weights' bytes, in order (equal digests: bit-identical weights, as a rule)."""
+    """A CRC-32 of the weights' bytes, in order (equal digests: bit-identical weights, as a rule).
+
+    Args:
+        weights: Variables (or anything with .data arrays).
+
+    Returns:
+        The CRC-32, an int.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> before = weights_digest(model.weights)
+        >>> before == weights_digest(model.weights)
+        True
+        >>> model.weights[1].assign(np.ones(2, np.float32))
+        >>> before == weights_digest(model.weights)
+        False
+    """
     digest = 0
     for w in weights:
         digest = zlib.crc32(np.ascontiguousarray(w.data).view(np.uint8), digest)
@@ -104,7 +197,23 @@ def weights_digest(weights) -> int:
 
 
 def check_in_sync(model, when: str) -> None:
-    """Raise RuntimeError on every rank if the trainable weights differ between ranks."""
+    """Raise RuntimeError on every rank if the trainable weights differ between ranks.
+
+    Args:
+        model: this rank's model.
+        when: when it is checked, for the message ('after epoch 3').
+
+    Raises:
+        RuntimeError: the ranks' weight digests differ, or init() was not called.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> check_in_sync(model, "after epoch 1")
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> check_in_sync(model, "after epoch 1")              # doctest: +SKIP
+    """
     digests = comm.allgather_json(weights_digest(model.trainable_weights))
     if len(set(digests)) > 1:
         raise RuntimeError(f"the ranks' trainable weights are no longer the same {when} (CRC-32 "
@@ -114,7 +223,22 @@ def check_in_sync(model, when: str) -> None:
 
 
 def average_non_trainable(model) -> None:
-    """Replace each non-trainable weight (moving mean, variance, ...) by its mean over the ranks."""
+    """Replace each non-trainable weight (moving mean, variance, ...) by its mean over the ranks.
+
+    Args:
+        model: this rank's model.
+
+    Raises:
+        RuntimeError: init() was not called (and the model has non-trainable weights).
+
+    Example:
+        >>> average_non_trainable(tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)]))
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.BatchNormalization()])
+        >>> average_non_trainable(model)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+    """
     for weight in getattr(model, "non_trainable_weights", []):
         buffer = np.ascontiguousarray(weight.data, dtype=np.float32).reshape(-1).copy()
         comm.world().Allreduce(comm.mpi().IN_PLACE, buffer, op=comm.mpi().SUM)

@@ -33,12 +33,35 @@ RANK_ZERO_ONLY = (keras_callbacks.ProgbarLogger, keras_callbacks.ModelCheckpoint
 
 
 def active() -> bool:
-    """Whether fit trains over several ranks: init() was called and size() > 1."""
+    """Whether fit trains over several ranks: init() was called and size() > 1.
+
+    Returns:
+        False without init() (fit then trains alone, as usual).
+
+    Example:
+        >>> active()
+        False
+    """
     return comm.is_initialized() and comm.size() > 1
 
 
 def shard_sources(model, source, val_source):
-    """fit's (training, validation) sources for this rank; the same sources when not distributed."""
+    """fit's (training, validation) sources for this rank; the same sources when not distributed.
+
+    Args:
+        model: the model being trained.
+        source: fit's training source.
+        val_source: its validation source, or None.
+
+    Returns:
+        (training, validation), each this rank's part (see tinydl.distributed.data).
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> source = ArraySource(np.arange(4)[:, None], np.arange(4), batch_size=2)
+        >>> shard_sources(None, source, None) == (source, None)            # not distributed
+        True
+    """
     if not active():
         _warn_if_launched_without_init()
         return source, val_source
@@ -46,7 +69,30 @@ def shard_sources(model, source, val_source):
 
 
 def join_fit(model, callback_list, source, val_source) -> None:
-    """Make every rank start from the same point and report the same figures (see the module)."""
+    """Make every rank start from the same point and report the same figures (see the module).
+
+    On several ranks it checks that the models and steps agree and that the optimizer is a
+    DistributedOptimizer, broadcasts rank 0's weights and optimizer state (unless a
+    BroadcastGlobalVariablesCallback will), keeps rank-0-only callbacks on rank 0, and adds
+    GlobalLogs and AgreeToStop. Without init() it does nothing.
+
+    Args:
+        model: the model being trained.
+        callback_list: fit's CallbackList (changed in place).
+        source: this rank's training source.
+        val_source: its validation source, or None.
+
+    Raises:
+        ValueError: the models or steps differ between ranks, or the optimizer is not a
+            DistributedOptimizer.
+
+    Example:
+        >>> from tinydl.callbacks import CallbackList
+        >>> hooks = CallbackList([tinydl.callbacks.History()])
+        >>> join_fit(None, hooks, None, None)                  # not distributed: nothing changes
+        >>> [type(cb).__name__ for cb in hooks.callbacks]
+        ['History']
+    """
     if not active():
         return
     sync.check_same_model(model, "fit", extra={
@@ -78,7 +124,24 @@ def _warn_if_launched_without_init() -> None:
 
 
 def average_logs(logs: dict, keys: list, weight: float) -> None:
-    """logs[k] <- sum over ranks of weight * logs[k] / sum of weight, for k in keys (in place)."""
+    """logs[k] <- sum over ranks of weight * logs[k] / sum of weight, for k in keys (in place).
+
+    Args:
+        logs: this rank's logs.
+        keys: the keys to average.
+        weight: this rank's weight (its samples this epoch).
+
+    Raises:
+        RuntimeError: init() was not called.
+
+    Example:
+        >>> logs = {"loss": 0.5}
+        >>> average_logs(logs, ["loss"], 32)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+        >>> average_logs(logs, ["loss"], 32 if rank() == 0 else 16)   # doctest: +SKIP
+    """
     values = np.array([weight * float(logs[k]) for k in keys] + [float(weight)], dtype=np.float64)
     comm.world().Allreduce(comm.mpi().IN_PLACE, values, op=comm.mpi().SUM)
     if values[-1] > 0:
@@ -87,7 +150,23 @@ def average_logs(logs: dict, keys: list, weight: float) -> None:
 
 
 class GlobalLogs(keras_callbacks.Callback):
-    """Turns each rank's logs into the global ones, before any other callback sees them."""
+    """Turns each rank's logs into the global ones, before any other callback sees them.
+
+    Batch logs are averaged weighted by each rank's samples so far this epoch, validation
+    logs by each rank's validation samples; at each epoch's end the non-trainable weights are
+    averaged and the trainable ones checked to be in sync. join_fit adds it on several ranks.
+
+    Args:
+        train: this rank's training Shard.
+        validation: its validation Shard, or None.
+
+    Example:
+        >>> from tinydl.models.data import ArraySource
+        >>> from tinydl.distributed.data import Shard
+        >>> hook = GlobalLogs(Shard(ArraySource(np.zeros((4, 1)), None, 2)), None)
+        >>> hook.on_train_batch_end(0, {})                     # nothing to average
+        >>> hook.on_train_batch_end(0, {"loss": 0.5})         # doctest: +SKIP
+    """
 
     def __init__(self, train, validation):
         super().__init__()
@@ -111,7 +190,18 @@ class GlobalLogs(keras_callbacks.Callback):
 
 
 class AgreeToStop(keras_callbacks.Callback):
-    """When any rank's callbacks set model.stop_training, every rank stops at the same step."""
+    """When any rank's callbacks set model.stop_training, every rank stops at the same step.
+
+    join_fit adds it last, after the callbacks that may stop training (EarlyStopping, ...).
+
+    Example:
+        >>> hook = AgreeToStop()
+        >>> hook.set_model(tinydl.Sequential())
+        >>> hook.on_epoch_end(0)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: tinydl.distributed is not initialized: ...
+    """
 
     def _agree(self) -> None:
         flag = np.array([1.0 if self.model.stop_training else 0.0])

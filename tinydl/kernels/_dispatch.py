@@ -9,6 +9,8 @@ tinydl.check_backends() it runs both and records their largest relative gap.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from tinydl import anomaly, profiler
@@ -19,9 +21,24 @@ from tinydl.kernels import _extension, _registry
 state = {"backend": None, "checks": None, "chosen": False, "warned": False}
 
 
+class _ThreadBackend(threading.local):
+    """The backend a use_backend block chose for this thread (None outside any block)."""
+
+    def __init__(self):
+        self.name = None
+
+
+thread = _ThreadBackend()
+
+
+def current() -> str:
+    """This thread's backend: its use_backend block's, else the process-wide one."""
+    return thread.name or state["backend"]
+
+
 def uses_native(name: str) -> bool:
     """True when kernel `name` runs its native twin on the current backend."""
-    return (state["backend"] == "native" and _extension.ext is not None
+    return (current() == "native" and _extension.ext is not None
             and _registry.kernels()[name].native is not None)
 
 

@@ -31,7 +31,38 @@ def _conv_checks(where, x_shape, w_shape, strides, pads):
 
 
 def conv2d_forward(x, w, bias, strides, pads, relu=False):
-    """NHWC convolution with an HWIO kernel; see tinydl.kernels.reference.conv2d_forward."""
+    """NHWC convolution with an HWIO kernel; see tinydl.kernels.conv2d.conv2d_forward_reference.
+
+    Args:
+        As tinydl.kernels.conv2d.conv2d_forward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.conv2d.conv2d_forward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> y = conv2d_forward(x, w, bias, strides, pads)
+        >>> xp = np.pad(x, ((0, 0), (1, 1), (0, 1), (0, 0)))
+        >>> windows = sliding_window_view(xp, (3, 2), axis=(1, 2))[:, :, ::2]    # (N, OH, OW, C, KH, KW)
+
+        >>> y.shape, bool(np.allclose(y, np.einsum("nhwcij,ijcf->nhwf", windows, w) + bias))
+        ((2, 5, 3, 4), True)
+        >>> conv2d_forward(x[..., :2], w, bias, strides, pads)
+        Traceback (most recent call last):
+        ...
+        ValueError: conv2d: kernel expects 3 input channels (kernel shape (KH, KW, C, F) = (3, 2, 3, 4)), but ...
+    """
     x, w, bias = float_arrays("conv2d", x=x, w=w, bias=bias)
     check_ndim("conv2d", "x", x, 4, "(N, H, W, C)")
     check_ndim("conv2d", "kernel", w, 4, "(KH, KW, C, F)")
@@ -45,7 +76,33 @@ def conv2d_forward(x, w, bias, strides, pads, relu=False):
 
 def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
     """conv2d_forward then a max pool with windows `pool` tiling its output (strides == pool,
-    no padding): (p, argmax), see tinydl.kernels.reference.conv2d_max_pool_forward."""
+    no padding): (p, argmax), see tinydl.kernels.conv2d.conv2d_max_pool_forward_reference.
+
+    Args:
+        As tinydl.kernels.conv2d.conv2d_max_pool_forward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.conv2d.conv2d_max_pool_forward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4))
+        >>> p, argmax = conv2d_max_pool_forward(x, w, None, (1, 1), (1, 1, 1, 1), True, (2, 2))
+        >>> z = np.maximum(conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1)), 0)    # (2, 5, 7, 4)
+        >>> p.shape, bool(np.allclose(p, z[:, :4, :6].reshape(2, 2, 2, 3, 2, 4).max(axis=(2, 4))))
+        ((2, 2, 3, 4), True)
+        >>> winners = np.take_along_axis(z.reshape(2, -1, 4), argmax.reshape(2, -1, 4), axis=1)
+        >>> bool(np.array_equal(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
+        True
+    """
     where = "conv2d_max_pool"
     x, w, bias = float_arrays(where, x=x, w=w, bias=bias)
     check_ndim(where, "x", x, 4, "(N, H, W, C)")
@@ -122,6 +179,38 @@ def conv2d_backward_input(dy, w, x_shape, strides, pads, relu_out=None, pool_arg
     pool_argmax and pool_geometry=(window, pads) describe a max pool that followed the
     convolution (strides == window): dy and relu_out are then the pool's gradient and output,
     and the kernel routes dy to the argmax itself (no max_pool2d_backward pass).
+
+    Args:
+        As tinydl.kernels.conv2d.conv2d_backward_input_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.conv2d.conv2d_backward_input_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dx = conv2d_backward_input(dy, w, x.shape, strides, pads)
+
+        The input gradient is the adjoint of the convolution: <conv(x), dy> = <x, dx>.
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 6, 3), True)
+        >>> conv2d_backward_input(dy[:, :4], w, x.shape, strides, pads)
+        Traceback (most recent call last):
+        ...
+        ValueError: conv2d_backward_input: dy must have shape (2, 5, 3, 4), ...
     """
     where = "conv2d_backward_input"
     dy, w, relu_out = float_arrays(where, dy=dy, w=w, relu_out=relu_out)
@@ -141,6 +230,34 @@ def conv2d_backward_kernel(dy, x, kernel_hw, strides, pads, with_bias, relu_out=
     """Gradients of conv2d with respect to kernel (KH, KW, C, F) and bias (F,) or None.
 
     relu_out, pool_argmax, pool_geometry: as in conv2d_backward_input.
+
+    Args:
+        As tinydl.kernels.conv2d.conv2d_backward_kernel_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.conv2d.conv2d_backward_kernel_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dw, db = conv2d_backward_kernel(dy, x, (3, 2), strides, pads, True)
+
+        The convolution is linear in its kernel too, so <conv(x, w), dy> = <w, dw>:
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum())), bool(np.allclose(db, dy.sum(axis=(0, 1, 2))))
+        ((3, 2, 3, 4), True, True)
     """
     where = "conv2d_backward_kernel"
     dy, x, relu_out = float_arrays(where, dy=dy, x=x, relu_out=relu_out)
@@ -165,6 +282,18 @@ def conv2d_forward_reference(x, w, bias, strides, pads, relu=False):
         x: (N, H, W, C). w: (KH, KW, C, F). bias: (F,) or None.
     Returns:
         (N, OH, OW, F), with max(., 0) applied when relu.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> y = conv2d_forward_reference(x, w, bias, strides, pads)
+        >>> xp = np.pad(x, ((0, 0), (1, 1), (0, 1), (0, 0)))
+        >>> windows = sliding_window_view(xp, (3, 2), axis=(1, 2))[:, :, ::2]    # (N, OH, OW, C, KH, KW)
+
+        >>> y.shape, bool(np.allclose(y, np.einsum("nhwcij,ijcf->nhwf", windows, w) + bias))
+        ((2, 5, 3, 4), True)
     """
     kh, kw, c, f = w.shape
     cols, (oh, ow) = im2col(x, (kh, kw), strides, pads)
@@ -181,6 +310,17 @@ def conv2d_max_pool_forward_reference(x, w, bias, strides, pads, relu, pool):
     Returns:
         (p (N, OH // PH, OW // PW, F), argmax int32 of p's shape: flat oh*OW + ow of each
         window's first maximum in the convolution's output plane).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4))
+        >>> p, argmax = conv2d_max_pool_forward_reference(x, w, None, (1, 1), (1, 1, 1, 1), True, (2, 2))
+        >>> z = np.maximum(conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1)), 0)    # (2, 5, 7, 4)
+        >>> p.shape, bool(np.allclose(p, z[:, :4, :6].reshape(2, 2, 2, 3, 2, 4).max(axis=(2, 4))))
+        ((2, 2, 3, 4), True)
+        >>> winners = np.take_along_axis(z.reshape(2, -1, 4), argmax.reshape(2, -1, 4), axis=1)
+        >>> bool(np.array_equal(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
+        True
     """
     out_hw = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
     check_argmax_plane("conv2d_max_pool", "the convolution's output", out_hw)
@@ -216,11 +356,25 @@ def conv2d_backward_input_reference(dy, w, x_shape, strides, pads, relu_out=None
         pool_argmax: int32 (N, PH, PW, F) or None. When the convolution's output went into a
             max pool whose windows tile it (strides == window), that pool's argmax: dy and
             relu_out are then the pool's gradient and output, and the convolution's output
-            gradient is max_pool2d_backward_reference(masked dy, pool_argmax, (N, OH, OW, F)).
+            gradient is max_pool2d_backward(masked dy, pool_argmax, (N, OH, OW, F)).
         pool_geometry: (window, pads) of that pool, or None. Not needed here (argmax says
             where each gradient goes); the native kernel uses it to find a pixel's window.
     Returns:
         dx: (N, H, W, C).
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dx = conv2d_backward_input_reference(dy, w, x.shape, strides, pads)
+
+        The input gradient is the adjoint of the convolution: <conv(x), dy> = <x, dx>.
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 6, 3), True)
     """
     kh, kw, c, f = w.shape
     out_hw = padded_output_hw(x_shape[1:3], (kh, kw), strides, pads)
@@ -239,6 +393,20 @@ def conv2d_backward_kernel_reference(dy, x, kernel_hw, strides, pads, with_bias,
         relu_out, pool_argmax, pool_geometry: as in conv2d_backward_input.
     Returns:
         (dw, db): dw (KH, KW, C, F); db (F,), or None when not with_bias.
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dw, db = conv2d_backward_kernel_reference(dy, x, (3, 2), strides, pads, True)
+
+        The convolution is linear in its kernel too, so <conv(x, w), dy> = <w, dw>:
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum())), bool(np.allclose(db, dy.sum(axis=(0, 1, 2))))
+        ((3, 2, 3, 4), True, True)
     """
     f = dy.shape[3]
     cols, out_hw = im2col(x, kernel_hw, strides, pads)
@@ -252,7 +420,29 @@ def conv2d_backward_kernel_reference(dy, x, kernel_hw, strides, pads, with_bias,
 # ------------------------------------------- native (C, through tinydl._native)
 
 def conv2d_forward_native(x, w, bias, strides, pads, relu=False):
-    """x (N, H, W, C) conv w (KH, KW, C, F) [+ bias (F,)] [relu] -> (N, OH, OW, F)."""
+    """x (N, H, W, C) conv w (KH, KW, C, F) [+ bias (F,)] [relu] -> (N, OH, OW, F).
+
+    Args:
+        As tinydl.kernels.conv2d.conv2d_forward_reference,
+        already checked and made C-contiguous by tinydl.backend.conv2d_forward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.conv2d.conv2d_forward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> y = conv2d_forward_native(x, w, bias, strides, pads)
+        >>> xp = np.pad(x, ((0, 0), (1, 1), (0, 1), (0, 0)))
+        >>> windows = sliding_window_view(xp, (3, 2), axis=(1, 2))[:, :, ::2]    # (N, OH, OW, C, KH, KW)
+
+        >>> y.shape, bool(np.allclose(y, np.einsum("nhwcij,ijcf->nhwf", windows, w) + bias))
+        ((2, 5, 3, 4), True)
+    """
     oh, ow = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
     if x.size == 0 or w.size == 0 or oh <= 0 or ow <= 0:
         return conv2d_forward_reference(x, w, bias, strides, pads, relu)
@@ -265,6 +455,26 @@ def conv2d_max_pool_forward_native(x, w, bias, strides, pads, relu, pool):
     """max_pool(conv2d_forward(...), pool, strides=pool, no pads), the conv output never stored.
 
     Returns (p (N, OH // PH, OW // PW, F), argmax int32 of p's shape, flat oh*OW + ow).
+
+    Args:
+        As tinydl.kernels.conv2d.conv2d_max_pool_forward_reference,
+        already checked and made C-contiguous by tinydl.backend.conv2d_max_pool_forward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.conv2d.conv2d_max_pool_forward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4))
+        >>> p, argmax = conv2d_max_pool_forward_native(x, w, None, (1, 1), (1, 1, 1, 1), True, (2, 2))
+        >>> z = np.maximum(conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1)), 0)    # (2, 5, 7, 4)
+        >>> p.shape, bool(np.allclose(p, z[:, :4, :6].reshape(2, 2, 2, 3, 2, 4).max(axis=(2, 4))))
+        ((2, 2, 3, 4), True)
+        >>> winners = np.take_along_axis(z.reshape(2, -1, 4), argmax.reshape(2, -1, 4), axis=1)
+        >>> bool(np.array_equal(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
+        True
     """
     oh, ow = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
     if x.size == 0 or w.size == 0 or oh < pool[0] or ow < pool[1]:
@@ -278,7 +488,31 @@ def conv2d_max_pool_forward_native(x, w, bias, strides, pads, relu, pool):
 
 def conv2d_backward_input_native(dy, w, x_shape, strides, pads, relu_out=None, pool_argmax=None,
                           pool_geometry=None):
-    """dy (N, OH, OW, F) [, relu_out] [, pooled: see reference] -> dx (N, H, W, C)."""
+    """dy (N, OH, OW, F) [, relu_out] [, pooled: see reference] -> dx (N, H, W, C).
+
+    Args:
+        As tinydl.kernels.conv2d.conv2d_backward_input_reference,
+        already checked and made C-contiguous by tinydl.backend.conv2d_backward_input;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.conv2d.conv2d_backward_input_reference
+        (its result, to rounding).
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dx = conv2d_backward_input_native(dy, w, x.shape, strides, pads)
+
+        The input gradient is the adjoint of the convolution: <conv(x), dy> = <x, dx>.
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 6, 3), True)
+    """
     if dy.size == 0 or w.size == 0 or 0 in x_shape:
         return conv2d_backward_input_reference(dy, w, x_shape, strides, pads, relu_out,
                                                pool_argmax, pool_geometry)
@@ -291,7 +525,31 @@ def conv2d_backward_input_native(dy, w, x_shape, strides, pads, relu_out=None, p
 
 def conv2d_backward_kernel_native(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None,
                            pool_argmax=None, pool_geometry=None):
-    """dy (N, OH, OW, F), x (N, H, W, C) [, relu_out] [, pooled] -> (dw, db (F,) or None)."""
+    """dy (N, OH, OW, F), x (N, H, W, C) [, relu_out] [, pooled] -> (dw, db (F,) or None).
+
+    Args:
+        As tinydl.kernels.conv2d.conv2d_backward_kernel_reference,
+        already checked and made C-contiguous by tinydl.backend.conv2d_backward_kernel;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.conv2d.conv2d_backward_kernel_reference
+        (its result, to rounding).
+
+    Example:
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, bias = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        >>> strides, pads = (1, 2), (1, 1, 0, 1)                         # pads: top, bottom, left, right
+        >>> dy = rng.normal(size=(2, 5, 3, 4))
+        >>> dw, db = conv2d_backward_kernel_native(dy, x, (3, 2), strides, pads, True)
+
+        The convolution is linear in its kernel too, so <conv(x, w), dy> = <w, dw>:
+
+        >>> y = conv2d_forward(x, w, None, strides, pads)
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum())), bool(np.allclose(db, dy.sum(axis=(0, 1, 2))))
+        ((3, 2, 3, 4), True, True)
+    """
     if dy.size == 0 or x.size == 0:
         return conv2d_backward_kernel_reference(dy, x, kernel_hw, strides, pads, with_bias,
                                                 relu_out, pool_argmax, pool_geometry)

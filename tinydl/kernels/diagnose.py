@@ -9,10 +9,14 @@ Four cases, told apart by what lies beside tinydl/__init__.py and what pip insta
   interpreter does not load (e.g. cpython-312 under Python 3.11);
 - a genuine import error: the right file is there and failed to load (shown as it is).
 
+    >>> import tempfile
     >>> from pathlib import Path
     >>> from tinydl.kernels.diagnose import native_import_problem
-    >>> native_import_problem(ImportError("gone"), Path("/nowhere/tinydl")).split(" (")[0]
-    'the extension is missing from the installed package in /nowhere/tinydl'
+    >>> folder = Path(tempfile.mkdtemp()) / "tinydl"
+    >>> folder.mkdir()
+    >>> (folder / "_native.cpython-299-x86_64-linux-gnu.so").touch()
+    >>> native_import_problem(ImportError("gone"), folder).split(":")[0]
+    'built for another Python or platform'
 """
 
 from __future__ import annotations
@@ -30,7 +34,22 @@ _EXTENSION_ENDINGS = (".so", ".pyd", ".dylib")
 
 
 def built_extensions(package_dir: Path) -> list[str]:
-    """File names of compiled `_native` extensions in package_dir, for any Python or platform."""
+    """File names of compiled `_native` extensions in package_dir, for any Python or platform.
+
+    Args:
+        package_dir: a tinydl/ folder.
+
+    Returns:
+        The sorted names of its _native.* extension files; [] when it cannot be read.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> for name in ("_native.cpython-311-x86_64-linux-gnu.so", "_native.pyx", "_native.c"):
+        ...     (folder / name).touch()
+        >>> built_extensions(folder), built_extensions(folder / "missing")
+        (['_native.cpython-311-x86_64-linux-gnu.so'], [])
+    """
     try:
         names = os.listdir(package_dir)
     except OSError:
@@ -39,7 +58,20 @@ def built_extensions(package_dir: Path) -> list[str]:
 
 
 def loadable(name: str) -> bool:
-    """True when this interpreter loads that file as the module `_native`."""
+    """True when this interpreter loads that file as the module `_native`.
+
+    Args:
+        name: an extension file name, e.g. '_native.cpython-311-x86_64-linux-gnu.so'.
+
+    Returns:
+        Whether its suffix is one of importlib.machinery.EXTENSION_SUFFIXES.
+
+    Example:
+        >>> loadable("_native" + importlib.machinery.EXTENSION_SUFFIXES[0])
+        True
+        >>> loadable("_native.cpython-299-x86_64-linux-gnu.so")         # built for another Python
+        False
+    """
     return name in {"_native" + s for s in importlib.machinery.EXTENSION_SUFFIXES}
 
 
@@ -48,6 +80,18 @@ def installed_build_elsewhere(package_dir: Path) -> Path | None:
 
     Looks at the files pip recorded for the installed distribution, and, for an editable
     install, at the source folder it points to.
+
+    Args:
+        package_dir: the tinydl/ folder that was imported.
+
+    Returns:
+        Another tinydl/ folder holding a loadable extension, or None.
+
+    Example:
+        The folder that was imported is never "elsewhere":
+
+        >>> print(installed_build_elsewhere(PACKAGE_DIR))
+        None
     """
     try:
         dist = importlib.metadata.distribution("tinydl")
@@ -91,6 +135,18 @@ def native_import_problem(error: BaseException, package_dir: Path = PACKAGE_DIR)
     Returns:
         A message that starts with the case ('not built', 'the source folder shadows',
         'built for another Python or platform', 'failed to import') and names the fix.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp()) / "tinydl"
+        >>> folder.mkdir()
+        >>> (folder / "_native.cpython-299-x86_64-linux-gnu.so").touch()  # another Python's build
+        >>> print(native_import_problem(ImportError("No module named 'tinydl._native'"), folder))
+        built for another Python or platform: ... holds _native.cpython-299-x86_64-linux-gnu.so, but this is Python 3...
+        >>> good = folder / ("_native" + importlib.machinery.EXTENSION_SUFFIXES[0])
+        >>> good.touch()                                              # this Python's, but broken
+        >>> print(native_import_problem(ImportError("undefined symbol: tdl_gemm"), folder))
+        failed to import: the extension ... is there but did not load (ImportError: undefined symbol: tdl_gemm). ...
     """
     root = package_dir.parent
     built = built_extensions(package_dir)

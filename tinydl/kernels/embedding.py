@@ -15,7 +15,37 @@ from tinydl.kernels.limits import check_elements
 # -------------------------------------------------------------- checked entries
 
 def embedding_backward(ids, dy, input_dim):
-    """Scatter-add of dy (M, D) rows into dW (input_dim, D) by ids (M,) in [0, input_dim)."""
+    """Scatter-add of dy (M, D) rows into dW (input_dim, D) by ids (M,) in [0, input_dim).
+
+    Args:
+        As tinydl.kernels.embedding.embedding_backward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.embedding.embedding_backward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> ids, dy = np.array([1, 0, 1]), np.arange(6.0).reshape(3, 2)      # M = 3 lookups, D = 2
+        >>> dw = embedding_backward(ids, dy, 3)
+
+        Row 1 gets the gradients of lookups 0 and 2, row 0 that of lookup 1, row 2 nothing:
+
+        >>> dw
+        array([[2., 3.],
+               [4., 6.],
+               [0., 0.]])
+        >>> embedding_backward(np.array([1, 0, 3]), dy, 3)
+        Traceback (most recent call last):
+        ...
+        ValueError: embedding_backward: ids must be in [0, input_dim=3)
+    """
     where = "embedding_backward"
     (dy,) = float_arrays(where, dy=dy)
     ids = np.asarray(ids)
@@ -37,6 +67,17 @@ def embedding_backward_reference(ids, dy, input_dim):
 
     Args:
         ids: int64 (M,), each in [0, input_dim). dy: (M, D), the gradient of the looked-up rows.
+
+    Example:
+        >>> ids, dy = np.array([1, 0, 1]), np.arange(6.0).reshape(3, 2)      # M = 3 lookups, D = 2
+        >>> dw = embedding_backward_reference(ids, dy, 3)
+
+        Row 1 gets the gradients of lookups 0 and 2, row 0 that of lookup 1, row 2 nothing:
+
+        >>> dw
+        array([[2., 3.],
+               [4., 6.],
+               [0., 0.]])
     """
     dw = np.zeros((input_dim, dy.shape[1]), dtype=dy.dtype)
     np.add.at(dw, ids, dy)
@@ -46,7 +87,28 @@ def embedding_backward_reference(ids, dy, input_dim):
 # ------------------------------------------- native (C, through tinydl._native)
 
 def embedding_backward_native(ids, dy, input_dim):
-    """ids int64 (M,), dy (M, D) -> dW (input_dim, D), rows scatter-added by id."""
+    """ids int64 (M,), dy (M, D) -> dW (input_dim, D), rows scatter-added by id.
+
+    Args:
+        As tinydl.kernels.embedding.embedding_backward_reference,
+        already checked and made C-contiguous by tinydl.backend.embedding_backward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.embedding.embedding_backward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> ids, dy = np.array([1, 0, 1]), np.arange(6.0).reshape(3, 2)      # M = 3 lookups, D = 2
+        >>> dw = embedding_backward_native(ids, dy, 3)
+
+        Row 1 gets the gradients of lookups 0 and 2, row 0 that of lookup 1, row 2 nothing:
+
+        >>> dw
+        array([[2., 3.],
+               [4., 6.],
+               [0., 0.]])
+    """
     if dy.size == 0:
         return embedding_backward_reference(ids, dy, input_dim)
     dw = np.zeros((input_dim, dy.shape[1]), dtype=dy.dtype)

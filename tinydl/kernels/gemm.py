@@ -15,7 +15,33 @@ from tinydl.kernels.limits import check_elements
 # -------------------------------------------------------------- checked entries
 
 def gemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=None, relu=False):
-    """relu(alpha * op(a) @ op(b) + beta * c + bias); see tinydl.kernels.reference.gemm."""
+    """relu(alpha * op(a) @ op(b) + beta * c + bias); see tinydl.kernels.gemm.gemm_reference.
+
+    Args:
+        As tinydl.kernels.gemm.gemm_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.gemm.gemm_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a, b, bias = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=5)
+        >>> out = gemm(a, b, trans_b=True, alpha=2.0, bias=bias, relu=True)
+        >>> out.shape, bool(np.allclose(out, np.maximum(2.0 * a @ b.T + bias, 0)))
+        ((3, 5), True)
+        >>> gemm(a, b)
+        Traceback (most recent call last):
+        ...
+        ValueError: gemm: inner dimensions differ: op(a) is (3, 4), op(b) is (5, 4)
+    """
     a, b, c, bias = float_arrays("gemm", a=a, b=b, c=c, bias=bias)
     check_ndim("gemm", "a", a, 2, "(M, K)")
     check_ndim("gemm", "b", b, 2, "(K, N)")
@@ -46,6 +72,13 @@ def gemm_reference(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=No
 
     Returns:
         A new (M, N) array.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a, b, bias = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=5)
+        >>> out = gemm_reference(a, b, trans_b=True, alpha=2.0, bias=bias, relu=True)
+        >>> out.shape, bool(np.allclose(out, np.maximum(2.0 * a @ b.T + bias, 0)))
+        ((3, 5), True)
     """
     op_a = a.T if trans_a else a
     op_b = b.T if trans_b else b
@@ -64,7 +97,24 @@ def gemm_reference(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=No
 # ------------------------------------------- native (C, through tinydl._native)
 
 def gemm_native(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None, bias=None, relu=False):
-    """relu(alpha * op(a) @ op(b) + beta * c + bias): (M, N); see reference.gemm."""
+    """relu(alpha * op(a) @ op(b) + beta * c + bias): (M, N); see reference.gemm.
+
+    Args:
+        As tinydl.kernels.gemm.gemm_reference,
+        already checked and made C-contiguous by tinydl.backend.gemm;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.gemm.gemm_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a, b, bias = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=5)
+        >>> out = gemm_native(a, b, trans_b=True, alpha=2.0, bias=bias, relu=True)
+        >>> out.shape, bool(np.allclose(out, np.maximum(2.0 * a @ b.T + bias, 0)))
+        ((3, 5), True)
+    """
     m, k = a.shape[::-1] if trans_a else a.shape
     n = b.shape[0] if trans_b else b.shape[1]
     if m == 0 or n == 0 or k == 0:

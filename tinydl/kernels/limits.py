@@ -33,6 +33,16 @@ def check_elements(where: str, **shapes) -> None:
         where: the kernel's name, for the message.
         **shapes: name=shape (a tuple of ints) of each array the kernel reads, writes or
             derives; None entries are skipped.
+
+    Raises:
+        ValueError: naming the shape that is too large.
+
+    Example:
+        >>> check_elements("gemm", output=(4096, 4096), bias=None)
+        >>> check_elements("gemm", output=(2**30, 2**30))
+        Traceback (most recent call last):
+        ...
+        ValueError: gemm: output would have 1152921504606846976 elements (shape (1073741824, 1073741824)); ...
     """
     for name, shape in shapes.items():
         if shape is None:
@@ -49,7 +59,23 @@ def check_elements(where: str, **shapes) -> None:
 
 def check_scalars(where: str, name: str, values) -> None:
     """Raise ValueError when one of the ints in values (pads, strides, a window) is larger
-    than MAX_ELEMENTS: C computes with them in int64 (e.g. oh * stride - pad)."""
+    than MAX_ELEMENTS: C computes with them in int64 (e.g. oh * stride - pad).
+
+    Args:
+        where: the kernel's name, for the message.
+        name: what the values are ('strides', 'pads', ...).
+        values: the ints.
+
+    Raises:
+        ValueError: a value above MAX_ELEMENTS.
+
+    Example:
+        >>> check_scalars("conv2d", "pads", (1, 1, 0, 0))
+        >>> check_scalars("conv2d", "strides", (2**50, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: conv2d: strides must each be at most 281474976710656 = 2**48, the kernels' index limit. ...
+    """
     if any(int(v) > MAX_ELEMENTS for v in values):
         raise ValueError(f"{where}: {name} must each be at most {MAX_ELEMENTS} = 2**48, the "
                          f"kernels' index limit. Received: {tuple(values)}")
@@ -62,6 +88,16 @@ def check_argmax_plane(where: str, name: str, hw) -> None:
         where: the kernel's name, for the message.
         name: what the plane is, e.g. "the input" or "the convolution's output".
         hw: (H, W) of the plane the argmax indexes (h*W + w).
+
+    Raises:
+        ValueError: H * W > ARGMAX_PLANE_MAX.
+
+    Example:
+        >>> check_argmax_plane("max_pool2d", "the input", (46340, 46340))     # just below 2**31
+        >>> check_argmax_plane("max_pool2d", "the input", (65536, 32769))
+        Traceback (most recent call last):
+        ...
+        ValueError: max_pool2d: the max pool's argmax is int32, the flat index h*W + w into the input, ...
     """
     h, w = int(hw[0]), int(hw[1])
     if h * w > ARGMAX_PLANE_MAX:

@@ -19,12 +19,35 @@ globals().update({name: kernel.native for name, kernel in _registry.kernels().it
 
 MICROKERNELS = ("auto", "avx512", "avx2", "generic")
 
+MICROKERNELS = ("auto", "avx512", "avx2", "generic")
+
 
 def set_num_threads(n: int) -> None:
+    """Use n threads in the native kernels (tinydl.backend.set_num_threads checks n first).
+
+    Args:
+        n: an int in [1, tinydl.backend.MAX_THREADS].
+
+    Example:
+        >>> previous = get_num_threads()
+        >>> set_num_threads(1)
+        >>> get_num_threads()
+        1
+        >>> set_num_threads(previous)
+    """
     _ext.set_num_threads(n)
 
 
 def get_num_threads() -> int:
+    """Threads the native kernels use (see tinydl.backend.get_num_threads).
+
+    Returns:
+        The count, >= 1.
+
+    Example:
+        >>> get_num_threads() == tinydl.get_num_threads() >= 1
+        True
+    """
     return _ext.get_num_threads()
 
 
@@ -35,6 +58,22 @@ def force_microkernel(name: str) -> None:
 
     Raises:
         ValueError: for an unknown name, or a micro-kernel this CPU cannot run.
+
+    Args:
+        name: one of MICROKERNELS.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a, b = rng.normal(size=(7, 5)).astype(np.float32), rng.normal(size=(5, 9)).astype(np.float32)
+        >>> force_microkernel("generic")                    # the portable C micro-kernel
+        >>> generic = gemm(a, b)
+        >>> force_microkernel("auto")
+        >>> bool(np.allclose(generic, a @ b, atol=1e-5)), bool(np.allclose(gemm(a, b), generic, atol=1e-5))
+        (True, True)
+        >>> force_microkernel("sse2")
+        Traceback (most recent call last):
+        ...
+        ValueError: micro-kernel must be one of ('auto', 'avx512', 'avx2', 'generic'), got 'sse2'
     """
     if name not in MICROKERNELS:
         raise ValueError(f"micro-kernel must be one of {MICROKERNELS}, got {name!r}")
@@ -59,6 +98,24 @@ def force_conv_algorithm(name: str) -> None:
 
     Raises:
         ValueError: for an unknown name.
+
+    Args:
+        name: one of CONV_ALGORITHMS.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(1, 6, 6, 16)), rng.normal(size=(3, 3, 16, 16))
+        >>> results = {}
+        >>> for name in ("im2col", "winograd"):
+        ...     force_conv_algorithm(name)
+        ...     results[name] = conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1))
+        >>> force_conv_algorithm("auto")
+        >>> bool(np.allclose(results["im2col"], results["winograd"]))
+        True
+        >>> force_conv_algorithm("fft")
+        Traceback (most recent call last):
+        ...
+        ValueError: conv algorithm must be one of ('auto', 'im2col', 'winograd'), got 'fft'
     """
     if name not in CONV_ALGORITHMS:
         raise ValueError(f"conv algorithm must be one of {CONV_ALGORITHMS}, got {name!r}")
@@ -67,19 +124,49 @@ def force_conv_algorithm(name: str) -> None:
 
 
 def get_conv_algorithm() -> str:
-    """The algorithm force_conv_algorithm chose: 'auto' unless one was forced."""
+    """The algorithm force_conv_algorithm chose: 'auto' unless one was forced.
+
+    Returns:
+        'auto', 'im2col' or 'winograd'.
+
+    Example:
+        >>> get_conv_algorithm()
+        'auto'
+        >>> force_conv_algorithm("im2col")
+        >>> get_conv_algorithm()
+        'im2col'
+        >>> force_conv_algorithm("auto")
+    """
     return _forced["conv_algorithm"]
 
 
 def available_microkernels() -> list[str]:
-    """The micro-kernels this CPU can run, best first."""
+    """The micro-kernels this CPU can run, best first.
+
+    Returns:
+        A sublist of ['avx512', 'avx2', 'generic']; 'generic' is always there.
+
+    Example:
+        >>> names = available_microkernels()
+        >>> names[-1], set(names) <= set(MICROKERNELS)
+        ('generic', True)
+    """
     features = _ext.cpu_features()
     names = [n for n, flag in (("avx512", "avx512f"), ("avx2", "avx2")) if features[flag]]
     return names + ["generic"]
 
 
 def info() -> dict:
-    """Build facts for backend_info(): OpenMP, threads, CPU features and micro-kernel choice."""
+    """Build facts for backend_info(): OpenMP, threads, CPU features and micro-kernel choice.
+
+    Returns:
+        {'openmp', 'max_threads', 'cpu_features', 'gemm_microkernel', 'conv_algorithm'}.
+
+    Example:
+        >>> facts = info()
+        >>> sorted(facts), facts["conv_algorithm"], facts["max_threads"] == get_num_threads()
+        (['conv_algorithm', 'cpu_features', 'gemm_microkernel', 'max_threads', 'openmp'], 'auto', True)
+    """
     return {
         "openmp": _ext.have_openmp(),
         "max_threads": _ext.get_num_threads(),
@@ -87,3 +174,4 @@ def info() -> dict:
         "gemm_microkernel": _ext.gemm_kernel_name(),
         "conv_algorithm": get_conv_algorithm(),
     }
+

@@ -17,7 +17,7 @@ from tinydl.kernels.limits import check_elements
 
 def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2,
                 epsilon) -> None:  # noqa: F811 (the kernel's argument, not keras.backend.epsilon)
-    """One Adam step, in place on m, v, v_hat and w; see tinydl.kernels.reference.adam_update.
+    """One Adam step, in place on m, v, v_hat and w; see tinydl.kernels.optim.adam_update_reference.
 
     The scalars are rounded to float32, in which the whole update is computed.
 
@@ -84,6 +84,21 @@ def adam_update_reference(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_
         m, v: the first and second moment estimates, w's shape, float32.
         v_hat: the running maximum of v (w's shape, float32), or None without AMSGrad.
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon: np.float32 scalars.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> w, g = rng.normal(size=5).astype(np.float32), rng.normal(size=5).astype(np.float32)
+        >>> m, v = np.zeros(5, np.float32), np.zeros(5, np.float32)
+        >>> w0 = w.copy()
+        >>> adam_update_reference(w, g, m, v, None, np.float32(0.01), np.float32(0.1), np.float32(0.001),
+        ...                       np.float32(1e-7))
+
+        After one step from zero moments, m = 0.1 g and v = 0.001 g^2:
+
+        >>> bool(np.allclose(m, 0.1 * g)), bool(np.allclose(v, 0.001 * g * g))
+        (True, True)
+        >>> bool(np.allclose(w, w0 - 0.01 * m / (np.sqrt(v) + 1e-7)))
+        True
     """
     m += (g - m) * one_minus_beta_1
     v += (g * g - v) * one_minus_beta_2
@@ -101,6 +116,29 @@ def adam_update_native(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_bet
     The C kernel is float32 only: a float64 w (with its mixed float32/float64 arithmetic)
     runs in the reference, as does an empty one. reshape(-1) of a C-contiguous array is a
     view, so C updates the caller's arrays.
+
+    Args:
+        As tinydl.kernels.optim.adam_update_reference,
+        already checked and made C-contiguous by tinydl.backend.adam_update;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.optim.adam_update_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> w, g = rng.normal(size=5).astype(np.float32), rng.normal(size=5).astype(np.float32)
+        >>> m, v = np.zeros(5, np.float32), np.zeros(5, np.float32)
+        >>> w0 = w.copy()
+        >>> adam_update_native(w, g, m, v, None, np.float32(0.01), np.float32(0.1), np.float32(0.001), np.float32(1e-7))
+
+        After one step from zero moments, m = 0.1 g and v = 0.001 g^2:
+
+        >>> bool(np.allclose(m, 0.1 * g)), bool(np.allclose(v, 0.001 * g * g))
+        (True, True)
+        >>> bool(np.allclose(w, w0 - 0.01 * m / (np.sqrt(v) + 1e-7)))
+        True
     """
     if w.dtype != np.float32 or w.size == 0:
         return adam_update_reference(w, g, m, v, v_hat, alpha, one_minus_beta_1,

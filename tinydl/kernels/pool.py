@@ -27,7 +27,36 @@ def _pool_checks(where, x, pool, strides, pads):
 
 
 def max_pool2d_forward(x, pool, strides, pads):
-    """Max pooling: (y (N, OH, OW, C), argmax int32 (N, OH, OW, C))."""
+    """Max pooling: (y (N, OH, OW, C), argmax int32 (N, OH, OW, C)).
+
+    Args:
+        As tinydl.kernels.pool.max_pool2d_forward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.pool.max_pool2d_forward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> y.shape, bool(np.array_equal(y, x.reshape(2, 2, 2, 3, 2, 3).max(axis=(2, 4))))
+        ((2, 2, 3, 3), True)
+        >>> winners = np.take_along_axis(x.reshape(2, -1, 3), argmax.reshape(2, -1, 3), axis=1)
+        >>> argmax.dtype, bool(np.array_equal(winners.reshape(y.shape), y))     # argmax: flat h * W + w
+        (dtype('int32'), True)
+        >>> max_pool2d_forward(x, (2, 2), (2, 2), (2, 0, 0, 0))
+        Traceback (most recent call last):
+        ...
+        ValueError: max_pool2d: pads (2, 0, 0, 0) must be smaller than the window (2, 2)
+    """
     (x,) = float_arrays("max_pool2d", x=x)
     _pool_checks("max_pool2d", x, pool, strides, pads)
     check_argmax_plane("max_pool2d", "the input", x.shape[1:3])
@@ -36,7 +65,38 @@ def max_pool2d_forward(x, pool, strides, pads):
 
 
 def max_pool2d_backward(dy, argmax, x_shape):
-    """Gradient of max pooling: (N, H, W, C)."""
+    """Gradient of max pooling: (N, H, W, C).
+
+    Args:
+        As tinydl.kernels.pool.max_pool2d_backward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.pool.max_pool2d_backward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> dy = rng.normal(size=y.shape)
+        >>> dx = max_pool2d_backward(dy, argmax, x.shape)
+
+        Each gradient lands on its window's winner, so <dx, x> = <dy, y> and a quarter of dx is set:
+
+        >>> dx.shape, bool(np.isclose((dx * x).sum(), (dy * y).sum())), int((dx != 0).sum()), dy.size
+        ((2, 4, 6, 3), True, 36, 36)
+        >>> max_pool2d_backward(dy, argmax.astype(np.int64), x.shape)
+        Traceback (most recent call last):
+        ...
+        ValueError: max_pool2d_backward: argmax must be int32 of shape (2, 2, 3, 3), got int64 (2, 2, 3, 3)
+    """
     (dy,) = float_arrays("max_pool2d_backward", dy=dy)
     argmax = np.asarray(argmax)
     if argmax.dtype != np.int32 or argmax.shape != dy.shape:
@@ -54,14 +114,68 @@ def max_pool2d_backward(dy, argmax, x_shape):
 
 
 def avg_pool2d_forward(x, pool, strides, pads):
-    """Average pooling (padding not counted): (N, OH, OW, C)."""
+    """Average pooling (padding not counted): (N, OH, OW, C).
+
+    Args:
+        As tinydl.kernels.pool.avg_pool2d_forward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.pool.avg_pool2d_forward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> y = avg_pool2d_forward(x, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        Padding is not counted: the last window holds one real input, x[0, 2, 2].
+
+        >>> y[0, :, :, 0]
+        array([[2. , 3.5],
+               [6.5, 8. ]])
+        >>> float(x[0, :2, :2, 0].mean())
+        2.0
+    """
     (x,) = float_arrays("avg_pool2d", x=x)
     _pool_checks("avg_pool2d", x, pool, strides, pads)
     return _dispatch.run("avg_pool2d_forward", x, tuple(pool), tuple(strides), tuple(pads))
 
 
 def avg_pool2d_backward(dy, x_shape, pool, strides, pads):
-    """Gradient of average pooling: (N, H, W, C)."""
+    """Gradient of average pooling: (N, H, W, C).
+
+    Args:
+        As tinydl.kernels.pool.avg_pool2d_backward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.pool.avg_pool2d_backward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 5, 5, 3))
+        >>> dy = rng.normal(size=(2, 3, 3, 3))
+        >>> dx = avg_pool2d_backward(dy, x.shape, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        The adjoint of the (linear) forward: <avg_pool(x), dy> = <x, dx>.
+
+        >>> y = avg_pool2d_forward(x, (2, 2), (2, 2), (0, 1, 0, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 5, 3), True)
+    """
     (dy,) = float_arrays("avg_pool2d_backward", dy=dy)
     x_shape = check_image_shape("avg_pool2d_backward", x_shape)
     check_window("avg_pool2d_backward", x_shape[1:3], pool, strides, pads)
@@ -82,6 +196,16 @@ def max_pool2d_forward_reference(x, pool, strides, pads):
         in x's plane of the element that won.
     Raises:
         ValueError: H*W > 2**31, more pixels than an int32 argmax can index.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward_reference(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> y.shape, bool(np.array_equal(y, x.reshape(2, 2, 2, 3, 2, 3).max(axis=(2, 4))))
+        ((2, 2, 3, 3), True)
+        >>> winners = np.take_along_axis(x.reshape(2, -1, 3), argmax.reshape(2, -1, 3), axis=1)
+        >>> argmax.dtype, bool(np.array_equal(winners.reshape(y.shape), y))     # argmax: flat h * W + w
+        (dtype('int32'), True)
     """
     n, h, w, c = x.shape
     check_argmax_plane("max_pool2d", "the input", (h, w))  # the int32 below must not wrap
@@ -105,6 +229,18 @@ def max_pool2d_backward_reference(dy, argmax, x_shape):
         dy: (N, OH, OW, C). argmax: int32 (N, OH, OW, C) from max_pool2d_forward.
     Returns:
         dx: (N, H, W, C); overlapping windows add up.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> dy = rng.normal(size=y.shape)
+        >>> dx = max_pool2d_backward_reference(dy, argmax, x.shape)
+
+        Each gradient lands on its window's winner, so <dx, x> = <dy, y> and a quarter of dx is set:
+
+        >>> dx.shape, bool(np.isclose((dx * x).sum(), (dy * y).sum())), int((dx != 0).sum()), dy.size
+        ((2, 4, 6, 3), True, 36, 36)
     """
     n, h, w, c = x_shape
     dx = np.zeros((n, h * w, c), dtype=dy.dtype)
@@ -128,6 +264,18 @@ def avg_pool2d_forward_reference(x, pool, strides, pads):
         x: (N, H, W, C).
     Returns:
         (N, OH, OW, C).
+
+    Example:
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> y = avg_pool2d_forward_reference(x, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        Padding is not counted: the last window holds one real input, x[0, 2, 2].
+
+        >>> y[0, :, :, 0]
+        array([[2. , 3.5],
+               [6.5, 8. ]])
+        >>> float(x[0, :2, :2, 0].mean())
+        2.0
     """
     out_hw = padded_output_hw(x.shape[1:3], pool, strides, pads)
     sums = windows(pad(x, pads), pool, strides, out_hw).sum(axis=(3, 4))
@@ -141,6 +289,18 @@ def avg_pool2d_backward_reference(dy, x_shape, pool, strides, pads):
         dy: (N, OH, OW, C).
     Returns:
         dx: (N, H, W, C).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 5, 5, 3))
+        >>> dy = rng.normal(size=(2, 3, 3, 3))
+        >>> dx = avg_pool2d_backward_reference(dy, x.shape, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        The adjoint of the (linear) forward: <avg_pool(x), dy> = <x, dx>.
+
+        >>> y = avg_pool2d_forward(x, (2, 2), (2, 2), (0, 1, 0, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 5, 3), True)
     """
     share = dy / _avg_counts(x_shape, pool, strides, pads, dy.dtype)
     n, oh, ow, c = dy.shape
@@ -151,7 +311,27 @@ def avg_pool2d_backward_reference(dy, x_shape, pool, strides, pads):
 # ------------------------------------------- native (C, through tinydl._native)
 
 def max_pool2d_forward_native(x, pool, strides, pads):
-    """x (N, H, W, C) -> (y (N, OH, OW, C), argmax int32 (N, OH, OW, C), flat h*W + w)."""
+    """x (N, H, W, C) -> (y (N, OH, OW, C), argmax int32 (N, OH, OW, C), flat h*W + w).
+
+    Args:
+        As tinydl.kernels.pool.max_pool2d_forward_reference,
+        already checked and made C-contiguous by tinydl.backend.max_pool2d_forward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.pool.max_pool2d_forward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward_native(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> y.shape, bool(np.array_equal(y, x.reshape(2, 2, 2, 3, 2, 3).max(axis=(2, 4))))
+        ((2, 2, 3, 3), True)
+        >>> winners = np.take_along_axis(x.reshape(2, -1, 3), argmax.reshape(2, -1, 3), axis=1)
+        >>> argmax.dtype, bool(np.array_equal(winners.reshape(y.shape), y))     # argmax: flat h * W + w
+        (dtype('int32'), True)
+    """
     oh, ow = padded_output_hw(x.shape[1:3], pool, strides, pads)
     if x.size == 0 or oh <= 0 or ow <= 0:
         return max_pool2d_forward_reference(x, pool, strides, pads)
@@ -162,7 +342,29 @@ def max_pool2d_forward_native(x, pool, strides, pads):
 
 
 def max_pool2d_backward_native(dy, argmax, x_shape):
-    """dy and argmax (N, OH, OW, C) -> dx (N, H, W, C)."""
+    """dy and argmax (N, OH, OW, C) -> dx (N, H, W, C).
+
+    Args:
+        As tinydl.kernels.pool.max_pool2d_backward_reference,
+        already checked and made C-contiguous by tinydl.backend.max_pool2d_backward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.pool.max_pool2d_backward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 4, 6, 3))
+        >>> y, argmax = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0, 0, 0))
+        >>> dy = rng.normal(size=y.shape)
+        >>> dx = max_pool2d_backward_native(dy, argmax, x.shape)
+
+        Each gradient lands on its window's winner, so <dx, x> = <dy, y> and a quarter of dx is set:
+
+        >>> dx.shape, bool(np.isclose((dx * x).sum(), (dy * y).sum())), int((dx != 0).sum()), dy.size
+        ((2, 4, 6, 3), True, 36, 36)
+    """
     if dy.size == 0 or 0 in x_shape:
         return max_pool2d_backward_reference(dy, argmax, x_shape)
     dx = np.empty(x_shape, dtype=dy.dtype)
@@ -171,7 +373,29 @@ def max_pool2d_backward_native(dy, argmax, x_shape):
 
 
 def avg_pool2d_forward_native(x, pool, strides, pads):
-    """x (N, H, W, C) -> (N, OH, OW, C), padding not counted."""
+    """x (N, H, W, C) -> (N, OH, OW, C), padding not counted.
+
+    Args:
+        As tinydl.kernels.pool.avg_pool2d_forward_reference,
+        already checked and made C-contiguous by tinydl.backend.avg_pool2d_forward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.pool.avg_pool2d_forward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> y = avg_pool2d_forward_native(x, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        Padding is not counted: the last window holds one real input, x[0, 2, 2].
+
+        >>> y[0, :, :, 0]
+        array([[2. , 3.5],
+               [6.5, 8. ]])
+        >>> float(x[0, :2, :2, 0].mean())
+        2.0
+    """
     oh, ow = padded_output_hw(x.shape[1:3], pool, strides, pads)
     if x.size == 0 or oh <= 0 or ow <= 0:
         return avg_pool2d_forward_reference(x, pool, strides, pads)
@@ -181,7 +405,29 @@ def avg_pool2d_forward_native(x, pool, strides, pads):
 
 
 def avg_pool2d_backward_native(dy, x_shape, pool, strides, pads):
-    """dy (N, OH, OW, C) -> dx (N, H, W, C)."""
+    """dy (N, OH, OW, C) -> dx (N, H, W, C).
+
+    Args:
+        As tinydl.kernels.pool.avg_pool2d_backward_reference,
+        already checked and made C-contiguous by tinydl.backend.avg_pool2d_backward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.pool.avg_pool2d_backward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 5, 5, 3))
+        >>> dy = rng.normal(size=(2, 3, 3, 3))
+        >>> dx = avg_pool2d_backward_native(dy, x.shape, (2, 2), (2, 2), (0, 1, 0, 1))
+
+        The adjoint of the (linear) forward: <avg_pool(x), dy> = <x, dx>.
+
+        >>> y = avg_pool2d_forward(x, (2, 2), (2, 2), (0, 1, 0, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 5, 3), True)
+    """
     if dy.size == 0 or 0 in x_shape:
         return avg_pool2d_backward_reference(dy, x_shape, pool, strides, pads)
     dx = np.empty(x_shape, dtype=dy.dtype)

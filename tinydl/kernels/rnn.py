@@ -49,14 +49,78 @@ def _rnn_checks(where, seq, gates: int, rk, mask, **states):
 
 
 def simple_rnn_forward(xw, rk, h0, mask):
-    """hs (T, N, U) of h_t = tanh(xw_t + h_{t-1} @ rk), states held where mask is False."""
+    """hs (T, N, U) of h_t = tanh(xw_t + h_{t-1} @ rk), states held where mask is False.
+
+    Args:
+        As tinydl.kernels.rnn.simple_rnn_forward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.rnn.simple_rnn_forward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4))       # T, N, U = 3, 2, 4
+        >>> h0 = rng.normal(size=(2, 4))
+        >>> hs = simple_rnn_forward(xw, rk, h0, None)
+        >>> h = h0
+        >>> for t in range(3):
+        ...     h = np.tanh(xw[t] + h @ rk)
+        >>> hs.shape, bool(np.allclose(hs[-1], h))
+        ((3, 2, 4), True)
+        >>> held = simple_rnn_forward(xw, rk, h0, np.array([[True, True], [False, True], [False, True]]))
+        >>> bool(np.array_equal(held[2, 0], held[0, 0]))                 # sample 0 skips steps 1 and 2
+        True
+        >>> simple_rnn_forward(xw, rk[:3], h0, None)
+        Traceback (most recent call last):
+        ...
+        ValueError: simple_rnn: recurrent_kernel must be (U, 1U) for a sequence of width 4, got (3, 4)
+    """
     xw, rk, h0 = float_arrays("simple_rnn", xw=xw, rk=rk, h0=h0)
     _, mask = _rnn_checks("simple_rnn", xw, 1, rk, mask, h0=h0)
     return _dispatch.run("simple_rnn_forward", xw, rk, h0, mask)
 
 
 def simple_rnn_backward(dhs, rk, h0, hs, mask):
-    """(dxw (T, N, U), dh0 (N, U)) from dhs (T, N, U)."""
+    """(dxw (T, N, U), dh0 (N, U)) from dhs (T, N, U).
+
+    Args:
+        As tinydl.kernels.rnn.simple_rnn_backward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.rnn.simple_rnn_backward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, h0 = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4)), rng.normal(size=(2, 4))
+        >>> hs, dhs = simple_rnn_forward(xw, rk, h0, None), rng.normal(size=(3, 2, 4))
+        >>> dxw, dh0 = simple_rnn_backward(dhs, rk, h0, hs, None)
+
+        dxw matches a central finite difference of the loss sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (simple_rnn_forward(xw, rk, h0, None) * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     where = "simple_rnn_backward"
     dhs, rk, h0, hs = float_arrays(where, dhs=dhs, rk=rk, h0=h0, hs=hs)
     _, mask = _rnn_checks(where, dhs, 1, rk, mask, h0=h0)
@@ -64,15 +128,86 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
     return _dispatch.run(where, dhs, rk, h0, hs, mask)
 
 
-def lstm_forward(xw, rk, h0, c0, mask):
-    """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM."""
+def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw: bool = False):
+    """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM.
+
+    Args:
+        As tinydl.kernels.rnn.lstm_forward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs. overwrite_xw lets the
+        kernel write the gates over xw (a scratch array of the caller's).
+
+    Returns:
+        As tinydl.kernels.rnn.lstm_forward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))       # T, N, U = 3, 2, 2
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+
+        The first step by hand (gate order i, f, c, o):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> i, f, g, o = np.split(xw[0] + h0 @ rk, 4, axis=1)
+        >>> c1 = sigmoid(f) * c0 + sigmoid(i) * np.tanh(g)
+        >>> states.shape, gates.shape, bool(np.allclose(states[0], np.hstack([sigmoid(o) * np.tanh(c1), c1])))
+        ((3, 2, 4), (3, 2, 8), True)
+        >>> lstm_forward(xw, rk, h0, c0[:1], None)
+        Traceback (most recent call last):
+        ...
+        ValueError: lstm: c0 must have shape (2, 2), ...
+    """
     xw, rk, h0, c0 = float_arrays("lstm", xw=xw, rk=rk, h0=h0, c0=c0)
     _, mask = _rnn_checks("lstm", xw, 4, rk, mask, h0=h0, c0=c0)
-    return _dispatch.run("lstm_forward", xw, rk, h0, c0, mask)
+    # under check_backends the reference reads xw after the native kernel: keep it intact
+    overwrite_xw = (bool(overwrite_xw) and _dispatch.state["checks"] is None
+                    and xw.flags.c_contiguous and xw.flags.writeable)
+    return _dispatch.run("lstm_forward", xw, rk, h0, c0, mask, overwrite_xw)
 
 
 def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
-    """(dz (T, N, 4U), dh0, dc0 (N, U)) from dstates (T, N, 2U)."""
+    """(dz (T, N, 4U), dh0, dc0 (N, U)) from dstates (T, N, 2U).
+
+    Args:
+        As tinydl.kernels.rnn.lstm_backward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.rnn.lstm_backward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+        >>> dstates = rng.normal(size=states.shape)
+        >>> dxw, dh0, dc0 = lstm_backward(dstates, rk, h0, c0, states, gates, None)
+
+        dz is the gradient of the pre-activations z = xw_t + h_{t-1} @ rk, so it is that of xw:
+        it matches a central finite difference of sum(states * dstates) along a random direction.
+
+        >>> def loss(xw):
+        ...     return (lstm_forward(xw, rk, h0, c0, None)[0] * dstates).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     where = "lstm_backward"
     dstates, rk, h0, c0, states, gates = float_arrays(
         where, dstates=dstates, rk=rk, h0=h0, c0=c0, states=states, gates=gates)
@@ -83,7 +218,40 @@ def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
 
 
 def gru_forward(xw, rk, rb, h0, mask):
-    """(hs (T, N, U), gates (T, N, 4U) = [z | r | hh | inner_h]) of a GRU (reset_after=True)."""
+    """(hs (T, N, U), gates (T, N, 4U) = [z | r | hh | inner_h]) of a GRU (reset_after=True).
+
+    Args:
+        As tinydl.kernels.rnn.gru_forward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.rnn.gru_forward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)   # U = 2
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward(xw, rk, rb, h0, None)
+
+        The first step by hand (gate order z, r, h; reset_after=True):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> (xz, xr, xh), (iz, ir, ih) = np.split(xw[0], 3, axis=1), np.split(h0 @ rk + rb, 3, axis=1)
+        >>> z, r = sigmoid(xz + iz), sigmoid(xr + ir)
+        >>> hs.shape, gates.shape, bool(np.allclose(hs[0], z * h0 + (1 - z) * np.tanh(xh + r * ih)))
+        ((3, 2, 2), (3, 2, 8), True)
+        >>> gru_forward(xw, rk, rb[:4], h0, None)
+        Traceback (most recent call last):
+        ...
+        ValueError: gru: recurrent bias must have shape (6,), ...
+    """
     xw, rk, rb, h0 = float_arrays("gru", xw=xw, rk=rk, rb=rb, h0=h0)
     _, mask = _rnn_checks("gru", xw, 3, rk, mask, h0=h0)
     check_shape("gru", "recurrent bias", rb, (xw.shape[2],))
@@ -91,7 +259,40 @@ def gru_forward(xw, rk, rb, h0, mask):
 
 
 def gru_backward(dhs, rk, h0, hs, gates, mask):
-    """(dxw (T, N, 3U), dinner (T, N, 3U), dh0 (N, U)) from dhs (T, N, U)."""
+    """(dxw (T, N, 3U), dinner (T, N, 3U), dh0 (N, U)) from dhs (T, N, U).
+
+    Args:
+        As tinydl.kernels.rnn.gru_backward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.rnn.gru_backward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward(xw, rk, rb, h0, None)
+        >>> dhs = rng.normal(size=hs.shape)
+        >>> dxw, dinner, dh0 = gru_backward(dhs, rk, h0, hs, gates, None)
+
+        dxw matches a central finite difference of sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (gru_forward(xw, rk, rb, h0, None)[0] * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     where = "gru_backward"
     dhs, rk, h0, hs, gates = float_arrays(where, dhs=dhs, rk=rk, h0=h0, hs=hs, gates=gates)
     u, mask = _rnn_checks(where, hs, 1, rk[:, :rk.shape[0]], mask, h0=h0)
@@ -125,6 +326,20 @@ def simple_rnn_forward_reference(xw, rk, h0, mask):
 
     Returns:
         hs (T, N, U): the state after each step.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4))       # T, N, U = 3, 2, 4
+        >>> h0 = rng.normal(size=(2, 4))
+        >>> hs = simple_rnn_forward_reference(xw, rk, h0, None)
+        >>> h = h0
+        >>> for t in range(3):
+        ...     h = np.tanh(xw[t] + h @ rk)
+        >>> hs.shape, bool(np.allclose(hs[-1], h))
+        ((3, 2, 4), True)
+        >>> held = simple_rnn_forward_reference(xw, rk, h0, np.array([[True, True], [False, True], [False, True]]))
+        >>> bool(np.array_equal(held[2, 0], held[0, 0]))                 # sample 0 skips steps 1 and 2
+        True
     """
     hs = np.empty_like(xw)
     h = h0
@@ -139,6 +354,22 @@ def simple_rnn_backward_reference(dhs, rk, h0, hs, mask):
 
     Returns:
         (dxw (T, N, U), dh0 (N, U)); dxw is also the gradient of the pre-activations.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, h0 = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4)), rng.normal(size=(2, 4))
+        >>> hs, dhs = simple_rnn_forward(xw, rk, h0, None), rng.normal(size=(3, 2, 4))
+        >>> dxw, dh0 = simple_rnn_backward_reference(dhs, rk, h0, hs, None)
+
+        dxw matches a central finite difference of the loss sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (simple_rnn_forward(xw, rk, h0, None) * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
     """
     dxw = np.empty_like(dhs)
     dh = np.zeros_like(h0)
@@ -152,7 +383,7 @@ def simple_rnn_backward_reference(dhs, rk, h0, hs, mask):
     return dxw, dh
 
 
-def lstm_forward_reference(xw, rk, h0, c0, mask):
+def lstm_forward_reference(xw, rk, h0, c0, mask, overwrite_xw=False):
     """One LSTM step per time step: z = xw_t + h_{t-1} @ rk, gates i, f, c, o of width U:
 
         i = sigmoid(z_i), f = sigmoid(z_f), g = tanh(z_c), o = sigmoid(z_o)
@@ -160,9 +391,25 @@ def lstm_forward_reference(xw, rk, h0, c0, mask):
 
     Args:
         xw: (T, N, 4U). rk: (U, 4U). h0, c0: (N, U). mask: (T, N) bool or None.
+        overwrite_xw: the native kernel may then write the gates over xw (saving a buffer);
+            here it changes nothing.
 
     Returns:
         (states (T, N, 2U): [h_t | c_t] per step, gates (T, N, 4U): [i | f | g | o]).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))       # T, N, U = 3, 2, 2
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward_reference(xw, rk, h0, c0, None)
+
+        The first step by hand (gate order i, f, c, o):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> i, f, g, o = np.split(xw[0] + h0 @ rk, 4, axis=1)
+        >>> c1 = sigmoid(f) * c0 + sigmoid(i) * np.tanh(g)
+        >>> states.shape, gates.shape, bool(np.allclose(states[0], np.hstack([sigmoid(o) * np.tanh(c1), c1])))
+        ((3, 2, 4), (3, 2, 8), True)
     """
     t_steps, n, four_u = xw.shape
     u = four_u // 4
@@ -186,6 +433,25 @@ def lstm_backward_reference(dstates, rk, h0, c0, states, gates, mask):
 
     Returns:
         (dz (T, N, 4U), the gradient of the pre-activations z (and so of xw); dh0, dc0 (N, U)).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+        >>> dstates = rng.normal(size=states.shape)
+        >>> dxw, dh0, dc0 = lstm_backward_reference(dstates, rk, h0, c0, states, gates, None)
+
+        dz is the gradient of the pre-activations z = xw_t + h_{t-1} @ rk, so it is that of xw:
+        it matches a central finite difference of sum(states * dstates) along a random direction.
+
+        >>> def loss(xw):
+        ...     return (lstm_forward(xw, rk, h0, c0, None)[0] * dstates).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
     """
     t_steps, n, two_u = dstates.shape
     u = two_u // 2
@@ -219,6 +485,20 @@ def gru_forward_reference(xw, rk, rb, h0, mask):
 
     Returns:
         (hs (T, N, U), gates (T, N, 4U): [z | r | hh | inner_h] per step).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)   # U = 2
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward_reference(xw, rk, rb, h0, None)
+
+        The first step by hand (gate order z, r, h; reset_after=True):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> (xz, xr, xh), (iz, ir, ih) = np.split(xw[0], 3, axis=1), np.split(h0 @ rk + rb, 3, axis=1)
+        >>> z, r = sigmoid(xz + iz), sigmoid(xr + ir)
+        >>> hs.shape, gates.shape, bool(np.allclose(hs[0], z * h0 + (1 - z) * np.tanh(xh + r * ih)))
+        ((3, 2, 2), (3, 2, 8), True)
     """
     t_steps, n, three_u = xw.shape
     u = three_u // 3
@@ -242,6 +522,24 @@ def gru_backward_reference(dhs, rk, h0, hs, gates, mask):
     Returns:
         (dxw (T, N, 3U), the gradient of xw; dinner (T, N, 3U), of inner = h_{t-1} @ rk + rb;
         dh0 (N, U)).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward(xw, rk, rb, h0, None)
+        >>> dhs = rng.normal(size=hs.shape)
+        >>> dxw, dinner, dh0 = gru_backward_reference(dhs, rk, h0, hs, gates, None)
+
+        dxw matches a central finite difference of sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (gru_forward(xw, rk, rb, h0, None)[0] * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
     """
     t_steps, n, u = dhs.shape
     dxw = np.empty((t_steps, n, 3 * u), dtype=dhs.dtype)
@@ -278,7 +576,31 @@ def _empty(*arrays) -> bool:
 
 
 def simple_rnn_forward_native(xw, rk, h0, mask):
-    """xw (T, N, U), rk (U, U), h0 (N, U) -> hs (T, N, U)."""
+    """xw (T, N, U), rk (U, U), h0 (N, U) -> hs (T, N, U).
+
+    Args:
+        As tinydl.kernels.rnn.simple_rnn_forward_reference,
+        already checked and made C-contiguous by tinydl.backend.simple_rnn_forward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.rnn.simple_rnn_forward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4))       # T, N, U = 3, 2, 4
+        >>> h0 = rng.normal(size=(2, 4))
+        >>> hs = simple_rnn_forward_native(xw, rk, h0, None)
+        >>> h = h0
+        >>> for t in range(3):
+        ...     h = np.tanh(xw[t] + h @ rk)
+        >>> hs.shape, bool(np.allclose(hs[-1], h))
+        ((3, 2, 4), True)
+        >>> held = simple_rnn_forward_native(xw, rk, h0, np.array([[True, True], [False, True], [False, True]]))
+        >>> bool(np.array_equal(held[2, 0], held[0, 0]))                 # sample 0 skips steps 1 and 2
+        True
+    """
     if _empty(xw, rk):
         return simple_rnn_forward_reference(xw, rk, h0, mask)
     hs = np.empty_like(xw)
@@ -287,7 +609,33 @@ def simple_rnn_forward_native(xw, rk, h0, mask):
 
 
 def simple_rnn_backward_native(dhs, rk, h0, hs, mask):
-    """-> (dxw (T, N, U), dh0 (N, U))."""
+    """-> (dxw (T, N, U), dh0 (N, U)).
+
+    Args:
+        As tinydl.kernels.rnn.simple_rnn_backward_reference,
+        already checked and made C-contiguous by tinydl.backend.simple_rnn_backward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.rnn.simple_rnn_backward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, h0 = rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 4)), rng.normal(size=(2, 4))
+        >>> hs, dhs = simple_rnn_forward(xw, rk, h0, None), rng.normal(size=(3, 2, 4))
+        >>> dxw, dh0 = simple_rnn_backward_native(dhs, rk, h0, hs, None)
+
+        dxw matches a central finite difference of the loss sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (simple_rnn_forward(xw, rk, h0, None) * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     if _empty(dhs, rk):
         return simple_rnn_backward_reference(dhs, rk, h0, hs, mask)
     dxw, dh0 = np.empty_like(dhs), np.empty_like(h0)
@@ -295,19 +643,73 @@ def simple_rnn_backward_native(dhs, rk, h0, hs, mask):
     return dxw, dh0
 
 
-def lstm_forward_native(xw, rk, h0, c0, mask):
-    """xw (T, N, 4U) -> (states (T, N, 2U), gates (T, N, 4U))."""
+def lstm_forward_native(xw, rk, h0, c0, mask, overwrite_xw=False):
+    """xw (T, N, 4U) -> (states (T, N, 2U), gates (T, N, 4U)).
+
+    Args:
+        As tinydl.kernels.rnn.lstm_forward_reference,
+        already checked and made C-contiguous by tinydl.backend.lstm_forward;
+        float32 or float64 (one C kernel per dtype). overwrite_xw: the gates are written
+        over xw (returned as gates) instead of a new array.
+
+    Returns:
+        As tinydl.kernels.rnn.lstm_forward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))       # T, N, U = 3, 2, 2
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward_native(xw, rk, h0, c0, None)
+
+        The first step by hand (gate order i, f, c, o):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> i, f, g, o = np.split(xw[0] + h0 @ rk, 4, axis=1)
+        >>> c1 = sigmoid(f) * c0 + sigmoid(i) * np.tanh(g)
+        >>> states.shape, gates.shape, bool(np.allclose(states[0], np.hstack([sigmoid(o) * np.tanh(c1), c1])))
+        ((3, 2, 4), (3, 2, 8), True)
+    """
     if _empty(xw, rk):
         return lstm_forward_reference(xw, rk, h0, c0, mask)
     t_steps, n, four_u = xw.shape
     states = np.empty((t_steps, n, four_u // 2), dtype=xw.dtype)
-    gates = np.empty_like(xw)
+    gates = xw if overwrite_xw else np.empty_like(xw)
     _ext.lstm_forward(xw, rk, h0, c0, _mask_bytes(mask), states, gates)
     return states, gates
 
 
 def lstm_backward_native(dstates, rk, h0, c0, states, gates, mask):
-    """-> (dz (T, N, 4U), dh0, dc0 (N, U))."""
+    """-> (dz (T, N, 4U), dh0, dc0 (N, U)).
+
+    Args:
+        As tinydl.kernels.rnn.lstm_backward_reference,
+        already checked and made C-contiguous by tinydl.backend.lstm_backward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.rnn.lstm_backward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+        >>> dstates = rng.normal(size=states.shape)
+        >>> dxw, dh0, dc0 = lstm_backward_native(dstates, rk, h0, c0, states, gates, None)
+
+        dz is the gradient of the pre-activations z = xw_t + h_{t-1} @ rk, so it is that of xw:
+        it matches a central finite difference of sum(states * dstates) along a random direction.
+
+        >>> def loss(xw):
+        ...     return (lstm_forward(xw, rk, h0, c0, None)[0] * dstates).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     if _empty(gates, rk):
         return lstm_backward_reference(dstates, rk, h0, c0, states, gates, mask)
     dz, dh0, dc0 = np.empty_like(gates), np.empty_like(h0), np.empty_like(c0)
@@ -316,7 +718,31 @@ def lstm_backward_native(dstates, rk, h0, c0, states, gates, mask):
 
 
 def gru_forward_native(xw, rk, rb, h0, mask):
-    """xw (T, N, 3U) -> (hs (T, N, U), gates (T, N, 4U))."""
+    """xw (T, N, 3U) -> (hs (T, N, U), gates (T, N, 4U)).
+
+    Args:
+        As tinydl.kernels.rnn.gru_forward_reference,
+        already checked and made C-contiguous by tinydl.backend.gru_forward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.rnn.gru_forward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)   # U = 2
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward_native(xw, rk, rb, h0, None)
+
+        The first step by hand (gate order z, r, h; reset_after=True):
+
+        >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+        >>> (xz, xr, xh), (iz, ir, ih) = np.split(xw[0], 3, axis=1), np.split(h0 @ rk + rb, 3, axis=1)
+        >>> z, r = sigmoid(xz + iz), sigmoid(xr + ir)
+        >>> hs.shape, gates.shape, bool(np.allclose(hs[0], z * h0 + (1 - z) * np.tanh(xh + r * ih)))
+        ((3, 2, 2), (3, 2, 8), True)
+    """
     if _empty(xw, rk):
         return gru_forward_reference(xw, rk, rb, h0, mask)
     t_steps, n, three_u = xw.shape
@@ -327,7 +753,35 @@ def gru_forward_native(xw, rk, rb, h0, mask):
 
 
 def gru_backward_native(dhs, rk, h0, hs, gates, mask):
-    """-> (dxw (T, N, 3U), dinner (T, N, 3U), dh0 (N, U))."""
+    """-> (dxw (T, N, 3U), dinner (T, N, 3U), dh0 (N, U)).
+
+    Args:
+        As tinydl.kernels.rnn.gru_backward_reference,
+        already checked and made C-contiguous by tinydl.backend.gru_backward;
+        float32 or float64 (one C kernel per dtype).
+
+    Returns:
+        As tinydl.kernels.rnn.gru_backward_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, rk, rb = rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 6)), rng.normal(size=6)
+        >>> h0 = rng.normal(size=(2, 2))
+        >>> hs, gates = gru_forward(xw, rk, rb, h0, None)
+        >>> dhs = rng.normal(size=hs.shape)
+        >>> dxw, dinner, dh0 = gru_backward_native(dhs, rk, h0, hs, gates, None)
+
+        dxw matches a central finite difference of sum(hs * dhs) along a random direction:
+
+        >>> def loss(xw):
+        ...     return (gru_forward(xw, rk, rb, h0, None)[0] * dhs).sum()
+
+        >>> d, eps = rng.normal(size=xw.shape), 1e-6                       # a random direction
+        >>> slope = (loss(xw + eps * d) - loss(xw - eps * d)) / (2 * eps)
+        >>> bool(np.isclose(slope, (dxw * d).sum()))
+        True
+    """
     if _empty(dhs, rk):
         return gru_backward_reference(dhs, rk, h0, hs, gates, mask)
     t_steps, n, u = dhs.shape

@@ -46,7 +46,24 @@ AT = np.array([[1, 1, 1, 0],
 
 
 def transform_filters(w):
-    """U = G g G^T for every (c, f): w (3, 3, C, F) -> U (4, 4, C, F)."""
+    """U = G g G^T for every (c, f): w (3, 3, C, F) -> U (4, 4, C, F).
+
+    Args:
+        w: (3, 3, C, F) filters.
+
+    Returns:
+        U (4, 4, C, F), of w's dtype.
+
+    Example:
+        >>> w = np.zeros((3, 3, 1, 1)); w[1, 1] = 1.0              # the identity filter
+        >>> transform_filters(w)[:, :, 0, 0]
+        array([[ 0.  ,  0.  ,  0.  ,  0.  ],
+               [ 0.  ,  0.25, -0.25,  0.  ],
+               [ 0.  , -0.25,  0.25,  0.  ],
+               [ 0.  ,  0.  ,  0.  ,  0.  ]])
+        >>> bool(np.allclose(transform_filters(w)[:, :, 0, 0], G @ w[:, :, 0, 0] @ G.T))
+        True
+    """
     return np.einsum("ia,abcf,jb->ijcf", G, w, G).astype(w.dtype)
 
 
@@ -59,6 +76,15 @@ def input_tiles(x, pads=(0, 0, 0, 0)):
         (patches (N, TH, TW, 4, 4, C), (OH, OW)): TH = ceil(OH / 2) tiles down, TW across;
         tile (i, j) covers outputs (2i, 2j) .. (2i+1, 2j+1) and reads input rows 2i - top
         .. 2i - top + 3 (the last tiles read past the output's end, which is zero padding).
+
+    Example:
+        >>> x = np.arange(25.0).reshape(1, 5, 5, 1)
+        >>> patches, out_hw = input_tiles(x)
+        >>> patches.shape, out_hw                    # OH = OW = 3: 2 tiles each way, the last half empty
+        ((1, 2, 2, 4, 4, 1), (3, 3))
+        >>> expected = np.pad(x[0, 0:4, 2:5, 0], ((0, 0), (0, 1)))    # tile (0, 1): rows 0-3, cols 2-5
+        >>> bool(np.array_equal(patches[0, 0, 1, :, :, 0], expected))
+        True
     """
     n, h, w, c = x.shape
     top, bottom, left, right = pads
@@ -80,6 +106,20 @@ def conv2d_forward(x, w, bias=None, pads=(0, 0, 0, 0), relu=False):
         x: (N, H, W, C). w: (3, 3, C, F). bias: (F,) or None. pads: (top, bottom, left, right).
     Returns:
         (N, OH, OW, F), with max(., 0) applied when relu.
+
+    Example:
+        >>> from tinydl.kernels import reference
+        >>> rng = np.random.default_rng(0)
+        >>> x, w, b = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(3, 3, 3, 4)), rng.normal(size=4)
+        >>> pads = (1, 1, 1, 1)
+        >>> direct = reference.conv2d_forward(x, w, b, (1, 1), pads, relu=True)
+        >>> y = conv2d_forward(x, w, b, pads, relu=True)
+        >>> y.shape, bool(np.allclose(y, direct))
+        ((2, 5, 6, 4), True)
+        >>> conv2d_forward(x, w[:2], b)
+        Traceback (most recent call last):
+        ...
+        ValueError: F(2x2, 3x3) needs a 3x3 kernel, got (2, 3)
     """
     if w.shape[:2] != (3, 3):
         raise ValueError(f"F(2x2, 3x3) needs a 3x3 kernel, got {w.shape[:2]}")
@@ -103,6 +143,17 @@ def conv2d_backward_kernel(dy, x, pads=(0, 0, 0, 0)):
 
     Args:
         dy: (N, OH, OW, F), the gradient of the output. x: (N, H, W, C). pads: as the forward's.
+
+    Returns:
+        dW (3, 3, C, F), of dy's dtype.
+
+    Example:
+        >>> from tinydl.kernels import reference
+        >>> rng = np.random.default_rng(0)
+        >>> x, dy = rng.normal(size=(2, 5, 6, 3)), rng.normal(size=(2, 3, 4, 4))
+        >>> direct, _ = reference.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (0, 0, 0, 0), False)
+        >>> bool(np.allclose(conv2d_backward_kernel(dy, x), direct))
+        True
     """
     patches, (oh, ow) = input_tiles(x, pads)
     n, th, tw = patches.shape[:3]

@@ -43,6 +43,7 @@ from tinydl.layers.pooling import (AveragePooling2D, GlobalAveragePooling2D, Glo
                                    MaxPooling2D)
 from tinydl.layers.preprocessing import Normalization, Rescaling
 from tinydl.layers.recurrent import GRU, LSTM, SimpleRNN
+from tinydl.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from tinydl.layers.regularization import (ActivityRegularization, AlphaDropout, GaussianDropout,
                                           GaussianNoise, SpatialDropout2D)
 from tinydl.layers.reshaping import (Cropping1D, Cropping2D, Permute, Reshape, UpSampling1D,
@@ -63,7 +64,8 @@ __all__ = [
     "RandomRotation", "RandomZoom", "RandomContrast", "RandomBrightness",
     "TextVectorization",
     # sequence family
-    "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Conv1D",
+    "Embedding", "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
+    "StackedRNNCells", "Bidirectional", "TimeDistributed", "Conv1D",
     "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
     "RepeatVector", "SpatialDropout1D", "LayerNormalization", "MultiHeadAttention",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",

@@ -24,7 +24,8 @@ class MultiHeadAttention(Layer):
         value_dim: each head's value size (default key_dim). dropout: on the attention scores.
         use_bias: add the biases. output_shape: the output's last size (default: query's).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: as Dense.
-        seed: for the dropout. attention_axes: only None (attend over the time axis).
+        seed: for the dropout. attention_axes: the inner axes attention runs over (None: all
+            but batch and features); the others act as batch axes. Masks are then refused.
 
     Call arguments:
         query (N, T, Dq), value (N, S, Dv), key (N, S, Dk; default value);
@@ -62,9 +63,7 @@ class MultiHeadAttention(Layer):
                 or not 0.0 <= dropout < 1.0:
             raise ValueError(f"MultiHeadAttention: dropout must be a float in [0, 1). Received: "
                              f"dropout={dropout!r}")
-        if attention_axes is not None:
-            raise NotImplementedError("MultiHeadAttention: attention_axes other than None are not "
-                                      f"implemented. Received: attention_axes={attention_axes!r}")
+        self.attention_axes = _axes(attention_axes)
         if isinstance(output_shape, (tuple, list)):
             output_shape = output_shape[0] if len(output_shape) == 1 else output_shape
         self.output_shape_arg = None if output_shape is None else _args.positive_int(
@@ -110,6 +109,10 @@ class MultiHeadAttention(Layer):
             if x.shape[-1] != expected:
                 raise ValueError(f"MultiHeadAttention '{self.name}' was built for {name} with "
                                  f"{expected} features. Received: {name} of shape {x.shape}")
+        if query.ndim > 3 or self.attention_axes not in (None, (1,)):
+            return self._attend_over_axes(query, value, key, return_attention_scores, training,
+                                          (attention_mask, use_causal_mask, query_mask,
+                                           value_mask, key_mask))
         mask = self._attention_mask(query, value, key, attention_mask, use_causal_mask,
                                     query_mask, value_mask, key_mask)
         q = self._project("query", query) * (1.0 / np.sqrt(self.key_dim))
@@ -123,12 +126,53 @@ class MultiHeadAttention(Layer):
         output = self._output(heads)
         return (output, scores) if return_attention_scores else output
 
+    def _attend_over_axes(self, query, value, key, return_scores, training, masks):
+        """attention_axes, for inputs (N, *inner, D): the inner axes not attended over act as
+        batch axes; the attended ones are flattened into one query and one key axis, the
+        attention runs as for sequences, and the results are laid out back as Keras':
+        output (N, *inner, Dout), scores (N, *batch_axes, H, *query_axes, *key_axes)."""
+        if any(m is not None and m is not False for m in masks) or any(
+                masking.get_mask(x) is not None for x in (query, value, key)):
+            raise NotImplementedError("MultiHeadAttention: masks (attention_mask, causal or "
+                                      "the inputs' own) with attention_axes are not implemented")
+        rank = query.ndim + 1  # the projections' rank: (N, *inner, H, K)
+        axes = self.attention_axes or tuple(range(1, rank - 2))
+        axes = tuple(sorted(a if a >= 0 else query.ndim + a for a in axes))  # as Keras counts
+        if any(not 1 <= a <= rank - 3 for a in axes):
+            raise ValueError(f"MultiHeadAttention: attention_axes must name inner axes of the "
+                             f"inputs (1 to {rank - 3}). Received: attention_axes="
+                             f"{self.attention_axes} for query of shape {query.shape}")
+        batch = tuple(a for a in range(1, rank - 2) if a not in axes)
+        perm = (0,) + batch + (rank - 2,) + axes + (rank - 1,)
+        q, qs = _grouped(self._project_raw("query", query), perm, len(batch))
+        (k, ks), (v, _) = (_grouped(self._project_raw(name, x), perm, len(batch))
+                           for name, x in (("key", key), ("value", value)))
+        scores = F.softmax((q * (1.0 / np.sqrt(self.key_dim))) @ ops.transpose(k, (0, 1, 3, 2)),
+                           axis=-1)
+        dropped = F.dropout(scores, self.dropout, bool(training), rng=self._rng or get_rng())
+        heads = ops.reshape(dropped @ v, qs[:-1] + (self.value_dim,))
+        heads = ops.transpose(heads, tuple(np.argsort(perm)))        # (N, *inner, H, V)
+        output = self._output(heads)
+        if not return_scores:
+            return output
+        lead = qs[:len(batch) + 2]  # N, *batch, H
+        return output, ops.reshape(scores, lead + qs[len(batch) + 2:-1] + ks[len(batch) + 2:-1])
+
+    def _project_raw(self, name: str, x):
+        """x (N, *inner, D) -> (N, *inner, H, K): one GEMM for all heads."""
+        kernel, bias = self._projections[name]
+        y = ops.reshape(x, (-1, x.shape[-1])) @ ops.reshape(kernel, (kernel.shape[0], -1))
+        if bias is not None:
+            y = y + ops.reshape(bias, (-1,))
+        return ops.reshape(y, tuple(x.shape[:-1]) + tuple(kernel.shape[1:]))
+
     def _check_inputs(self, query, value, key):
         for name, x in (("query", query), ("value", value), ("key", key)):
-            if x.ndim != 3:
+            if x.ndim != query.ndim or x.ndim < 3:
                 raise ValueError(f"MultiHeadAttention expects {name} of shape (batch, steps, "
-                                 f"features). Received: {name} of shape {x.shape}")
-        if value.shape[:2] != key.shape[:2] or query.shape[0] != value.shape[0]:
+                                 f"features) or (batch, *axes, features), of query's rank. "
+                                 f"Received: {name} of shape {x.shape}")
+        if value.shape[:-1] != key.shape[:-1] or query.shape[0] != value.shape[0]:
             raise ValueError("All dimensions of `value` and `key`, except the last one, must be "
                              f"equal, and the batch sizes must agree. Received: query {query.shape}, "
                              f"value {value.shape}, key {key.shape}")
@@ -143,12 +187,14 @@ class MultiHeadAttention(Layer):
         return ops.transpose(ops.reshape(y, (n, steps) + kernel.shape[1:]), (0, 2, 1, 3))
 
     def _output(self, heads):
+        """heads (N, *inner, H, V) -> (N, *inner, Dout)."""
         kernel, bias = self._projections["attention_output"]
-        n, steps = heads.shape[:2]
-        y = ops.reshape(heads, (n * steps, -1)) @ ops.reshape(kernel, (-1, kernel.shape[-1]))
+        inner = tuple(heads.shape[:-2])
+        y = ops.reshape(heads, (-1, kernel.shape[0] * kernel.shape[1])) @ ops.reshape(
+            kernel, (-1, kernel.shape[-1]))
         if bias is not None:
             y = y + bias
-        return ops.reshape(y, (n, steps, kernel.shape[-1]))
+        return ops.reshape(y, inner + (kernel.shape[-1],))
 
     def _attention_mask(self, query, value, key, attention_mask, use_causal_mask,
                         query_mask, value_mask, key_mask):
@@ -186,5 +232,28 @@ class MultiHeadAttention(Layer):
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
-                "output_shape": self.output_shape_arg, "attention_axes": None, "seed": self.seed,
+                "output_shape": self.output_shape_arg,
+                "attention_axes": None if self.attention_axes is None else list(self.attention_axes),
+                "seed": self.seed,
                 **_args.weight_options_config(self, "kernel", "bias")}
+
+
+def _axes(attention_axes):
+    """None, or attention_axes as a tuple of ints (an int is one axis), as Keras takes it."""
+    if attention_axes is None:
+        return None
+    axes = (attention_axes,) if isinstance(attention_axes, int) else attention_axes
+    if not isinstance(axes, (tuple, list)) or not axes or any(
+            isinstance(a, bool) or not isinstance(a, int) for a in axes):
+        raise ValueError("MultiHeadAttention: attention_axes must be None, an int or a tuple of "
+                         f"ints. Received: attention_axes={attention_axes!r}")
+    return tuple(axes)
+
+
+def _grouped(x, perm, batch_axes: int):
+    """x (N, *inner, H, K) -> ((N * prod(batch), H, prod(attended), K), the permuted shape)."""
+    x = ops.transpose(x, perm)
+    shape = tuple(x.shape)
+    lead = int(np.prod(shape[:1 + batch_axes]))
+    heads, size = shape[1 + batch_axes], shape[-1]
+    return ops.reshape(x, (lead, heads, -1, size)), shape

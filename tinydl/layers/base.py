@@ -14,7 +14,9 @@ the built-in layers do:
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import functools
 import inspect
 import math
 import re
@@ -71,7 +73,9 @@ class Variable(Tensor):
         data = np.array(data, dtype=np.float32) if copy else np.asarray(data, np.float32)
         super().__init__(data, requires_grad=trainable)
         self.name, self.trainable, self.regularizer = name or "variable", bool(trainable), regularizer
-        self.path = self.name
+        # Keras 3's Variable.path: the layers' name scopes it was made in, e.g.
+        # 'sequential/dense/kernel' (see Layer._name_scope)
+        self.path = f"{_SCOPE.path}/{self.name}" if _SCOPE.path else self.name
 
     @property
     def value(self) -> "Variable":
@@ -97,12 +101,22 @@ class Variable(Tensor):
 
 
 class WeightBudgetError(ValueError):
-    """Building would allocate more weight bytes than a WeightBudget allows."""
+    """Building would allocate more weight bytes than a WeightBudget allows.
+
+    Example:
+        >>> with WeightBudget(max_bytes=100, allocate=False):
+        ...     tinydl.layers.Dense(1000).build((None, 1000))
+        Traceback (most recent call last):
+        ...
+        tinydl.layers.base.WeightBudgetError: ... over the limit of 100 bytes
+    """
 
 
 class WeightBudget:
-    """Inside `with WeightBudget(max_bytes):`, add_weight skips the initializers and charges
-    each weight's bytes to this budget before anything is allocated.
+    """Inside `with WeightBudget(max_bytes):`, add_weight charges each weight's bytes first.
+
+    It skips the initializers and charges each weight's bytes to this budget before anything
+    is allocated.
 
     Loading a model uses it twice: first with allocate=False, where every weight is a
     read-only zero-strided view of the right shape (no memory at all), to learn the
@@ -119,6 +133,16 @@ class WeightBudget:
         WeightBudgetError: a weight would take the total over max_bytes.
         ValueError: a weight shape holds something other than ints >= 0.
         MemoryError: (allocate=True) a weight needs more than this machine's memory.
+
+    Example:
+        >>> layer = tinydl.layers.Dense(3)
+        >>> with WeightBudget(max_bytes=None, allocate=False) as budget:
+        ...     layer.build((None, 4))
+        >>> budget.nbytes, (4 * 3 + 3) * 4                     # kernel and bias, float32
+        (60, 60)
+        >>> kernel = layer.kernel.numpy()
+        >>> kernel.shape, kernel.strides, bool(kernel.any())    # a view of one zero
+        ((4, 3), (0, 0), False)
     """
 
     def __init__(self, max_bytes: int | None, allocate: bool):
@@ -155,6 +179,26 @@ class WeightBudget:
 
     def __exit__(self, *exc_info) -> None:
         _WEIGHT_BUDGET.reset(self._token)
+
+
+class _NameScope(threading.local):
+    """The path of the layers being built or called in this thread, e.g. 'sequential/dense'."""
+
+    def __init__(self):
+        self.path = ""
+
+
+_SCOPE = _NameScope()
+
+
+def current_path() -> str:
+    """The name scope weights made now get as their path's prefix ('' outside any layer).
+
+    Example:
+        >>> current_path()
+        ''
+    """
+    return _SCOPE.path
 
 
 _WEIGHT_BUDGET: contextvars.ContextVar = contextvars.ContextVar("tinydl_weight_budget",
@@ -208,6 +252,59 @@ def _as_inputs(inputs):
     return tree.map_structure(_as_tensor, inputs)
 
 
+_CUSTOM_OBJECTS: contextvars.ContextVar = contextvars.ContextVar("tinydl_custom_objects",
+                                                                default=None)
+
+
+@contextlib.contextmanager
+def custom_object_scope(custom_objects: dict | None):
+    """Inside the block, find_layer_class looks in custom_objects first (Keras' scope).
+
+    Example:
+        >>> with custom_object_scope({"MyDense": tinydl.layers.Dense}):
+        ...     find_layer_class("MyDense").__name__
+        'Dense'
+    """
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(f"custom_objects must be a dict of name -> class. Received: "
+                        f"{type(custom_objects).__name__}")
+    token = _CUSTOM_OBJECTS.set({**(_CUSTOM_OBJECTS.get() or {}), **(custom_objects or {})})
+    try:
+        yield
+    finally:
+        _CUSTOM_OBJECTS.reset(token)
+
+
+def find_layer_class(name: str):
+    """The Layer class a saved config names: from custom_objects (the scope above), else the
+    classes registered by name; None when neither has it. Never code from a file.
+
+    Example:
+        >>> find_layer_class("Dense").__name__, find_layer_class("NoSuchLayer")
+        ('Dense', None)
+    """
+    custom = (_CUSTOM_OBJECTS.get() or {}).get(name)
+    if isinstance(custom, type) and issubclass(custom, Layer):
+        return custom
+    return LAYER_CLASSES.get(name) if isinstance(name, str) else None
+
+
+def _in_name_scope(build):
+    @functools.wraps(build)
+    def scoped_build(self, *args, **kwargs):
+        with self._name_scope():
+            return build(self, *args, **kwargs)
+    return scoped_build
+
+
+def _unique_base(base: str) -> str:
+    """base, then base_1, base_2, ...: one count per base shared by all layers (and ops)."""
+    with _NAMES_LOCK:
+        count = Layer._name_counts.get(base, 0)
+        Layer._name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
 class Layer:
     """Base class of all layers, with Keras' contract.
 
@@ -234,12 +331,15 @@ class Layer:
     _call_takes_training = True
     _call_takes_mask = False
     supports_masking = False  # True: the input's mask is passed on to the output (compute_mask)
+    _is_operation = False  # an OpLayer: a keras.ops call in a functional graph, no model.layers
     _reports_as_layer = True  # anomaly and profiler reports name it (a Model's layers name themselves)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):  # private helpers (e.g. _Pooling2D) are not saved
             LAYER_CLASSES[cls.__name__] = cls
+        if "build" in cls.__dict__:  # as Keras' build wrapper: build in the layer's name scope
+            cls.build = _in_name_scope(cls.__dict__["build"])
         parameters = inspect.signature(cls.call).parameters
         cls._call_takes_training = "training" in parameters or any(
             p.kind is p.VAR_KEYWORD for p in parameters.values())
@@ -266,16 +366,32 @@ class Layer:
         self._weights: list[Variable] = []
         self._own_losses: list = []
         self._inbound_nodes: list = []
+        self._parent_path = None  # the name scope this layer was first built or called in
         self.input_shape = self.output_shape = None
 
     def _unique_name(self) -> str:
         # Keras' snake case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu
         base = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", type(self).__name__)
-        base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
-        with _NAMES_LOCK:
-            count = Layer._name_counts.get(base, 0)
-            Layer._name_counts[base] = count + 1
-        return base if count == 0 else f"{base}_{count}"
+        return _unique_base(re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower())
+
+    @contextlib.contextmanager
+    def _name_scope(self):
+        """Keras' name scope: inside it, weights get the path '<parent path>/<name>/<weight>',
+        where the parent path is the scope this layer first opened its own in (so a layer
+        built inside a Sequential is 'sequential/dense', one called on Input tensors 'dense')."""
+        previous = _SCOPE.path
+        _SCOPE.path = self._scope_path()
+        try:
+            yield
+        finally:
+            _SCOPE.path = previous
+
+    def _scope_path(self) -> str:
+        if self._parent_path is None:
+            self._parent_path = _SCOPE.path
+        return f"{self._parent_path}/{self.name}" if self._parent_path else self.name
+
+    _variable_scope = None  # a scope inside the layer's own for its weights (an RNN's cell)
 
     def _check_initialized(self) -> None:
         if "_weights" not in vars(self):
@@ -309,8 +425,13 @@ class Layer:
                                                   dtype=np.dtype(dtype))
         else:  # its limit is checked first, and no initializer runs
             value = budget.weight(shape, np.float32, f"weight '{self.name}/{name}'")
-        weight = Variable(value, name, trainable=trainable,
-                          regularizer=regularizers.get(regularizer), copy=budget is None)
+        with self._name_scope():
+            scope = _SCOPE.path
+            if self._variable_scope:
+                _SCOPE.path = f"{scope}/{self._variable_scope}"
+            weight = Variable(value, name, trainable=trainable,
+                              regularizer=regularizers.get(regularizer), copy=budget is None)
+            _SCOPE.path = scope
         weight.requires_grad = weight.trainable and self._trainable
         self._weights.append(weight)
         return weight
@@ -447,6 +568,16 @@ class Layer:
             shape = ((None,) + tuple(declared) if declared is not None
                      else tree.map_structure(lambda t: (None,) + tuple(t.shape[1:]), inputs))
             self._build_once(shape)
+        previous_scope, _SCOPE.path = _SCOPE.path, self._scope_path()
+        try:
+            outputs = self._eager_call(inputs, args, kwargs, mask)
+        finally:
+            _SCOPE.path = previous_scope
+        if self.output_shape is None:
+            self.output_shape = _shape_of(outputs)
+        return outputs
+
+    def _eager_call(self, inputs, args, kwargs, mask):
         with symbolic.call_context(self, kwargs.pop("training", None)) as training:
             if self._reports_as_layer and (anomaly.is_anomaly_enabled() or
                                            profiler.current is not None):
@@ -456,8 +587,6 @@ class Layer:
                 outputs = masking.masked_call(self, inputs, args, kwargs, training, mask)
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
-        if self.output_shape is None:
-            self.output_shape = _shape_of(outputs)
         return outputs
 
     def _add_activity_loss(self, outputs) -> None:
@@ -519,9 +648,10 @@ class Layer:
         shapes = tree.map_structure(lambda t: t.shape, inputs)
         kwargs = {k: v for k, v in kwargs.items() if k != "training"}
         try:
-            self._build_once(shapes)
-            probed = self._probe(shapes)
-            declared = self.compute_output_shape(shapes)
+            with self._name_scope():
+                self._build_once(shapes)
+                probed = self._probe(shapes)
+                declared = self.compute_output_shape(shapes)
         except (ValueError, TypeError, IndexError) as exc:
             raise ValueError(f"layer '{self.name}' ({type(self).__name__}) cannot be called on "
                              f"inputs of shape {_shape_text(shapes)}: {exc}") from exc

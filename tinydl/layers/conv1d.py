@@ -55,10 +55,11 @@ class Conv1D(Layer):
             sequence, times the dilation, so output t sees inputs up to t only).
         dilation_rate: d, the gap between kernel taps; d > 1 needs strides=1 (as Keras).
         activation, use_bias, initializers, regularizers: as Conv2D. data_format: only
-            'channels_last' (the default). groups: only 1.
+            'channels_last' (the default). groups: G splits the channels into G groups, each
+            convolved with its own F/G filters (C and F divisible by G).
 
     Shapes:
-        inputs (N, T, C) -> (N, OT, F); kernel (K, C, F), bias (F,).
+        inputs (N, T, C) -> (N, OT, F); kernel (K, C/G, F), bias (F,).
 
     Example:
         >>> Conv1D(8, 3)(np.ones((2, 10, 4), np.float32)).shape
@@ -84,9 +85,10 @@ class Conv1D(Layer):
                              f"`dilation_rate > 1`. Received: strides={strides} and "
                              f"dilation_rate={dilation_rate}")
         _channels_last(data_format, "Conv1D")
-        if groups != 1:
-            raise NotImplementedError(f"Conv1D: groups other than 1 are not implemented. "
-                                      f"Received: groups={groups!r}")
+        self.groups = _args.positive_int(groups, "groups", "Conv1D")
+        if self.filters % self.groups:
+            raise ValueError("Conv1D: the number of filters must be evenly divisible by the "
+                             f"number of groups. Received: groups={groups}, filters={filters}")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         _args.set_weight_options(self, kernel_initializer=kernel_initializer,
@@ -99,8 +101,14 @@ class Conv1D(Layer):
         if input_shape[-1] is None:
             raise ValueError(f"Conv1D needs a known number of channels. Received: input_shape="
                              f"{tuple(input_shape)}")
+        if input_shape[-1] % self.groups:
+            raise ValueError("Conv1D: the number of input channels must be evenly divisible by "
+                             f"the number of groups. Received groups={self.groups}, but the "
+                             f"input has {input_shape[-1]} channels (full input shape is "
+                             f"{tuple(input_shape)})")
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight("kernel", (self.kernel_size, input_shape[-1], self.filters),
+        per_group = input_shape[-1] // self.groups
+        self.kernel = self.add_weight("kernel", (self.kernel_size, per_group, self.filters),
                                       self.kernel_initializer, regularizer=self.kernel_regularizer)
         self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
                                     regularizer=self.bias_regularizer) if self.use_bias else None
@@ -112,20 +120,30 @@ class Conv1D(Layer):
         return _same_pads(steps, span, self.strides) if self.padding == "same" else (0, 0)
 
     def call(self, inputs):
-        _check_sequence(inputs.shape, "Conv1D", channels=self.kernel.shape[1])
+        _check_sequence(inputs.shape, "Conv1D", channels=self.kernel.shape[1] * self.groups)
         self.compute_output_shape(inputs.shape)  # a too-short sequence fails here
-        before, after = self._pads(inputs.shape[1])
-        kernel = ops.reshape(self.kernel, (1,) + self.kernel.shape)
         fused = self.activation is ops.relu
-        if self.dilation_rate == 1:
-            y = Conv2d.apply(ops.reshape(inputs, (inputs.shape[0], 1) + inputs.shape[1:]), kernel,
-                             self.bias, (1, self.strides), (0, 0, before, after), fused)
-            y = ops.reshape(y, (y.shape[0],) + y.shape[2:])
-        else:
-            y = self._dilated(inputs, kernel, before, after, fused)
+        if self.groups == 1:
+            y = self._conv(inputs, self.kernel, self.bias, fused)
+        else:  # group g: input channels [g*C/G, (g+1)*C/G) -> filters [g*F/G, (g+1)*F/G)
+            c, f = self.kernel.shape[1], self.filters // self.groups
+            y = ops.concatenate([self._conv(
+                inputs[:, :, g * c:(g + 1) * c], self.kernel[:, :, g * f:(g + 1) * f],
+                None if self.bias is None else self.bias[g * f:(g + 1) * f], fused)
+                for g in range(self.groups)], axis=-1)
         return y if fused else self.activation(y)
 
-    def _dilated(self, x, kernel, before, after, fused):
+    def _conv(self, inputs, kernel, bias, fused):
+        """One convolution (N, T, C) x (K, C, F) -> (N, OT, F) as a height-1 image."""
+        before, after = self._pads(inputs.shape[1])
+        kernel = ops.reshape(kernel, (1,) + kernel.shape)
+        if self.dilation_rate > 1:
+            return self._dilated(inputs, kernel, bias, before, after, fused)
+        y = Conv2d.apply(ops.reshape(inputs, (inputs.shape[0], 1) + inputs.shape[1:]), kernel,
+                         bias, (1, self.strides), (0, 0, before, after), fused)
+        return ops.reshape(y, (y.shape[0],) + y.shape[2:])
+
+    def _dilated(self, x, kernel, bias, before, after, fused):
         """Stride 1, dilation d: the padded sequence's d phases as the rows of one image."""
         d, n = self.dilation_rate, x.shape[0]
         padded = before + x.shape[1] + after
@@ -133,8 +151,8 @@ class Conv1D(Layer):
         extra = -padded % d  # make the padded length a multiple of d
         xp = _pad_time(x, before, after + extra)
         rows = ops.transpose(ops.reshape(xp, (n, xp.shape[1] // d, d, x.shape[2])), (0, 2, 1, 3))
-        y = Conv2d.apply(rows, kernel, self.bias, (1, 1), (0, 0, 0, 0), fused)  # (N, d, W', F)
-        y = ops.reshape(ops.transpose(y, (0, 2, 1, 3)), (n, -1, self.filters))
+        y = Conv2d.apply(rows, kernel, bias, (1, 1), (0, 0, 0, 0), fused)  # (N, d, W', F)
+        y = ops.reshape(ops.transpose(y, (0, 2, 1, 3)), (n, -1, kernel.shape[-1]))
         return y[:, :out_steps]
 
     def compute_output_shape(self, input_shape):
@@ -151,15 +169,17 @@ class Conv1D(Layer):
         return (input_shape[0], (steps + before + after - span) // self.strides + 1, self.filters)
 
     def macs_per_sample(self, input_shape):
-        """OT * K * C * F."""
+        """OT * K * (C / groups) * F."""
         steps = self.compute_output_shape(input_shape)[1]
-        return 0 if steps is None else steps * self.kernel_size * input_shape[-1] * self.filters
+        per_group = input_shape[-1] // self.groups
+        return 0 if steps is None else steps * self.kernel_size * per_group * self.filters
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": [self.kernel_size], "strides": [self.strides],
                 "padding": self.padding, "dilation_rate": [self.dilation_rate],
-                "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
+                "groups": self.groups, "activation": activations.name_of(self.activation),
+                "use_bias": self.use_bias,
                 **_args.weight_options_config(self, "kernel", "bias")}
 
 

@@ -11,6 +11,8 @@ definition:
            c = sigmoid(f) * c + sigmoid(i) * tanh(c~);     h = sigmoid(o) * tanh(c)
 
 Masks (Embedding(mask_zero=True), or mask=...) hold a sample's state through its padded steps.
+stateful=True keeps each call's final states (layer.states, (N, U) arrays) as the next call's
+initial states, for a fixed batch size, until reset_states().
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class _RNN(Layer):
     _gates = 1
     _state_count = 1
 
+    @property
+    def _variable_scope(self) -> str:
+        """Keras keeps an RNN's weights in its cell: their paths are 'lstm/lstm_cell/kernel'."""
+        return {"SimpleRNN": "simple_rnn_cell", "LSTM": "lstm_cell", "GRU": "gru_cell"}.get(
+            type(self).__name__, "cell")
+
     def __init__(self, units: int, activation="tanh", use_bias: bool = True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
@@ -65,12 +73,9 @@ class _RNN(Layer):
         self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", where)
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
-        if stateful:
-            raise NotImplementedError(f"{where}: stateful=True is not implemented in tinydl (the "
-                                      "state is not carried from batch to batch); pass the state "
-                                      "yourself with initial_state= and return_state=True")
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
-        self.go_backwards, self.stateful = bool(go_backwards), False
+        self.go_backwards, self.stateful = bool(go_backwards), bool(stateful)
+        self.states = None  # stateful: the last call's final states, (N, U) arrays
         self.unroll = bool(unroll)  # accepted for Keras; the loop is the same either way
         self.zero_output_for_mask = bool(zero_output_for_mask)
 
@@ -88,6 +93,46 @@ class _RNN(Layer):
                                                 regularizer=self.recurrent_regularizer)
         self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(),
                                     regularizer=self.bias_regularizer) if self.use_bias else None
+        if self.stateful and input_shape[0] is not None:
+            self._build_states(input_shape[0])
+
+    def build_for(self, input_shape) -> tuple:
+        """As Layer.build_for; a stateful layer in a model needs the batch size (as Keras).
+        (Called on an array it takes the array's batch size at its first call.)"""
+        if self.stateful and tuple(input_shape)[0] is None:
+            self._build_states(None)  # raises
+        return super().build_for(input_shape)
+
+    # ------------------------------------------------------------------ stateful=True
+    def _build_states(self, batch_size) -> None:
+        """Zero states for a fixed batch size (Keras: stateful needs a static batch size)."""
+        if batch_size is None:
+            raise ValueError(f"{type(self).__name__}: when using `stateful=True` in a RNN, the "
+                             "batch size must be static (pass Input(batch_size=...) or "
+                             "batch_shape=...). Found dynamic batch size: sequence.shape="
+                             f"(None, ...)")
+        self.states = [np.zeros((int(batch_size), self.units), np.float32)
+                       for _ in range(self._state_count)]
+
+    def reset_state(self) -> None:
+        """Set the carried states of a stateful layer to zeros (as Keras' reset_state)."""
+        if self.states is not None:
+            self.states = [np.zeros_like(s) for s in self.states]
+
+    def reset_states(self) -> None:
+        """Keras' older name for reset_state()."""
+        self.reset_state()
+
+    def _stateful_initial(self, initial_state, n: int):
+        """The carried states when the call gives none; checks the batch size."""
+        if self.states is None:
+            self._build_states(n)
+        if n != self.states[0].shape[0]:
+            raise ValueError(f"If an RNN is stateful, the batch size of the input sequences "
+                             f"must be the same as the batch size of the initial state. "
+                             f"Expected batch size: {self.states[0].shape[0]}. Received batch "
+                             f"size: {n}")
+        return initial_state if initial_state is not None else list(self.states)
 
     def _bias_shape(self) -> tuple:
         return (self._gates * self.units,)
@@ -105,6 +150,8 @@ class _RNN(Layer):
             raise ValueError(f"{where} needs at least one time step. Received: shape "
                              f"{sequences.shape}")
         mask = masking.check_mask(mask, sequences.shape, where)
+        if self.stateful:
+            initial_state = self._stateful_initial(initial_state, sequences.shape[0])
         states = self._initial_states(initial_state, sequences.shape[0], sequences.dtype)
         x = sequences[:, ::-1] if self.go_backwards else sequences
         mask = None if mask is None or mask.all() else (mask[:, ::-1] if self.go_backwards
@@ -116,6 +163,8 @@ class _RNN(Layer):
             hs, finals = self._run_fused(self._input_dropout(x_tm, training), states, mask_tm)
         else:
             hs, finals = self._run_steps(x_tm, states, mask_tm, training)
+        if self.stateful:  # the next call starts here (a value: no gradient flows back)
+            self.states = [np.array(f.data, copy=True) for f in finals]
         return self._outputs(hs, finals, mask_tm)
 
     def _initial_states(self, initial_state, n: int, dtype) -> list:
@@ -199,7 +248,8 @@ class SimpleRNN(_RNN):
     """A fully connected RNN: h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias).
 
     Args: as Keras' SimpleRNN (units, activation='tanh', use_bias, initializers, regularizers,
-    dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards, unroll).
+    dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards, unroll,
+    stateful: the final states carried into the next call, reset_states() zeroes them).
 
     Shapes:
         inputs (N, T, D) -> (N, U), or (N, T, U) with return_sequences; kernel (D, U),
@@ -273,6 +323,11 @@ class LSTM(_RNN):
 
     def _run_fused(self, x_tm, states, mask_tm):
         u, last = self.units, x_tm.shape[0] - 1
+        if mask_tm is None and not self.return_sequences:  # only the last step is needed
+            final = LSTMSequence.apply(x_tm, self.kernel, self.recurrent_kernel, self.bias,
+                                       states[0], states[1], None, last_only=True)
+            h = final[:, :u]
+            return ops.reshape(h, (1,) + h.shape), [h, final[:, u:]]
         out = LSTMSequence.apply(x_tm, self.kernel, self.recurrent_kernel, self.bias, states[0],
                                  states[1], mask_tm)
         return out[:, :, :u], [out[last, :, :u], out[last, :, u:]]

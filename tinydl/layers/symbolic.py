@@ -35,7 +35,8 @@ def _unique(base: str) -> str:
 class KerasTensor:
     """A symbolic tensor: a shape (batch axis None), a dtype, and the Node that made it.
 
-    It holds no values. Use it only to call layers and to make a Model:
+    It holds no values. Call layers on it, apply keras.ops and Python's operators to it
+    (x + 1, x[:, 0], ops.mean(x, axis=-1): each records an OpLayer node), and make a
     Model(inputs=..., outputs=...).
 
     Attributes:
@@ -75,36 +76,83 @@ class KerasTensor:
     def __len__(self):
         raise TypeError(f"{self!r} is symbolic: len() is unknown (use .shape)")
 
-    def _op(self, name: str):
-        raise TypeError(f"'{name}' on a symbolic KerasTensor is not implemented in tinydl: "
-                        "use a layer instead (layers.Add, Subtract, Multiply, Concatenate, "
-                        "Lambda(...)); received " + repr(self))
+    __array_ufunc__ = None  # numpy_array + x: NumPy defers to x.__radd__
 
-    def __add__(self, other): self._op("+")
-    def __radd__(self, other): self._op("+")
-    def __sub__(self, other): self._op("-")
-    def __rsub__(self, other): self._op("-")
-    def __mul__(self, other): self._op("*")
-    def __rmul__(self, other): self._op("*")
-    def __truediv__(self, other): self._op("/")
-    def __matmul__(self, other): self._op("@")
-    def __neg__(self): self._op("-")
-    def __getitem__(self, index): self._op("[]")
+    # Python's operators record keras.ops nodes, as Keras' KerasTensor does
+    def __add__(self, other): return _ops().add(self, other)
+    def __radd__(self, other): return _ops().add(other, self)
+    def __sub__(self, other): return _ops().subtract(self, other)
+    def __rsub__(self, other): return _ops().subtract(other, self)
+    def __mul__(self, other): return _ops().multiply(self, other)
+    def __rmul__(self, other): return _ops().multiply(other, self)
+    def __truediv__(self, other): return _ops().true_divide(self, other)
+    def __rtruediv__(self, other): return _ops().true_divide(other, self)
+    def __matmul__(self, other): return _ops().matmul(self, other)
+    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    def __pow__(self, other): return _ops().power(self, other)
+    def __rpow__(self, other): return _ops().power(other, self)
+    def __floordiv__(self, other): return _ops().floor_divide(self, other)
+    def __rfloordiv__(self, other): return _ops().floor_divide(other, self)
+    def __mod__(self, other): return _ops().mod(self, other)
+    def __rmod__(self, other): return _ops().mod(other, self)
+    def __neg__(self): return _ops().negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops().absolute(self)
+    def __lt__(self, other): return _ops().less(self, other)
+    def __le__(self, other): return _ops().less_equal(self, other)
+    def __gt__(self, other): return _ops().greater(self, other)
+    def __ge__(self, other): return _ops().greater_equal(self, other)
+    def __ne__(self, other): return _ops().not_equal(self, other)
+    def __and__(self, other): return _ops().logical_and(self, other)
+    def __rand__(self, other): return _ops().logical_and(other, self)
+    def __or__(self, other): return _ops().logical_or(self, other)
+    def __ror__(self, other): return _ops().logical_or(other, self)
+    def __xor__(self, other): return _ops().logical_xor(self, other)
+    def __rxor__(self, other): return _ops().logical_xor(other, self)
+    def __invert__(self): return _ops().logical_not(self)
+    def __getitem__(self, key): return _ops().getitem(self, key)
+    __hash__ = object.__hash__  # __eq__ stays identity, as Keras' (x == y is no op)
+
+
+def _ops():
+    import tinydl.ops
+    return tinydl.ops
 
 
 def is_symbolic(structure) -> bool:
-    """True when any leaf of structure is a KerasTensor."""
+    """True when any leaf of structure is a KerasTensor.
+
+    Args:
+        structure: a value, or a list, tuple or dict of values.
+
+    Returns:
+        Whether a functional model is being built from it (the call is recorded, not run).
+
+    Example:
+        >>> is_symbolic([np.zeros(2), {"a": tinydl.Input((3,))}]), is_symbolic(np.zeros(2))
+        (True, False)
+    """
     return any(isinstance(leaf, KerasTensor) for leaf in tree.flatten(structure))
 
 
 class Node:
     """One call of a layer on KerasTensors: the layer, its arguments and its outputs.
 
+    Calling a layer on KerasTensors makes a Node and links its outputs to it (tensor.node,
+    tensor.index); a functional model walks these nodes back from its outputs.
+
     Attributes:
         layer: the Layer called.
         args, kwargs: the call's arguments, KerasTensors among them (any structure).
         outputs: the KerasTensors made (a structure, as the layer returned them).
         parents: the KerasTensors in args and kwargs, in flatten order.
+
+    Example:
+        >>> x = tinydl.Input((3,))
+        >>> y = tinydl.layers.Dense(2, name="d")(x)
+        >>> node = y.node
+        >>> node.layer.name, node.parents == [x], node.outputs is y, node.is_input, x.node.is_input
+        ('d', True, True, False, True)
     """
 
     def __init__(self, layer, args: tuple, kwargs: dict, outputs):
@@ -137,8 +185,23 @@ _context = _CallContext()
 def call_context(layer, training):
     """Enter a layer call: the outermost call sets the training flag and clears losses.
 
-    Yields the training value the call should use: the explicit one, else the enclosing
-    call's (as Keras propagates training to nested layers).
+    Args:
+        layer: the layer being called.
+        training: the call's explicit training flag, or None.
+
+    Yields:
+        The training value the call should use: the explicit one, else the enclosing call's
+        (as Keras propagates training to nested layers).
+
+    Example:
+        >>> outer, inner = tinydl.layers.Dense(1), tinydl.layers.Dense(1)
+        >>> with call_context(outer, True) as training:
+        ...     with call_context(inner, None) as nested:
+        ...         print(training, nested)
+        True True
+        >>> with call_context(inner, None) as training:
+        ...     print(training)
+        None
     """
     outermost = _context.entry is None
     if outermost:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 # attributes that hold bookkeeping, never weights or sublayers
 _SKIPPED = frozenset({"_weights", "_own_losses", "_inbound_nodes", "input_shape_arg",
+                      "_parent_path",
                       "optimizer", "history", "_metrics", "_loss_tracker"})
 
 
@@ -28,8 +29,26 @@ def tracked(layer, layer_type, variable_type) -> tuple[list, list]:
 
     Args:
         layer: the Layer to look through.
-        layer_type, variable_type: the classes Layer and Variable (passed in, as this
-            module is imported by the one that defines them).
+        layer_type: the class Layer (passed in, as this module is imported by the one that
+            defines it).
+        variable_type: the class Variable, likewise.
+
+    Returns:
+        (variables, sublayers): the Variables and Layers found directly in the attributes,
+        or in lists, tuples and dicts in them; a sublayer is not looked into.
+
+    Example:
+        >>> from tinydl import Layer, Variable
+        >>> class Block(Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.first = tinydl.layers.Dense(2, name="first")
+        ...         self.rest = {"a": [tinydl.layers.Dense(1, name="second")]}
+        ...         self.scale = Variable(np.ones(3, "float32"))
+        ...         self.again = self.first                     # counted once
+        >>> variables, sublayers = tracked(Block(), Layer, Variable)
+        >>> [v.shape for v in variables], [layer.name for layer in sublayers]
+        ([(3,)], ['first', 'second'])
     """
     variables, sublayers, seen = [], [], {id(layer)}
     pending = [value for name, value in vars(layer).items() if name not in _SKIPPED]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tinydl import ops
-from tinydl.layers.base import LAYER_CLASSES, Layer
+from tinydl.layers.base import Layer, find_layer_class
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -18,7 +18,7 @@ def _serialize(layer: Layer) -> dict:
 
 
 def _deserialize(entry: dict) -> Layer:
-    cls = LAYER_CLASSES.get(entry.get("class_name"))
+    cls = find_layer_class(entry.get("class_name"))
     if cls is None:
         raise ValueError(f"unknown layer class {entry.get('class_name')!r} in a wrapper's config")
     return cls.from_config(entry["config"])
@@ -91,8 +91,7 @@ class Bidirectional(Layer):
     def build(self, input_shape):
         self.forward_layer.build_for(input_shape)
         self.backward_layer.build_for(input_shape)
-        # the halves' weights are this layer's (forward first), so models and optimizers see them
-        self._weights = self.forward_layer._weights + self.backward_layer._weights
+        # the halves are tracked sublayers: their weights are this layer's, forward first
         if self._initial_weights is not None:
             self.built = True
             self.set_weights(self._initial_weights)
@@ -195,8 +194,7 @@ class TimeDistributed(Layer):
         return (input_shape[0],) + tuple(input_shape[2:])
 
     def build(self, input_shape):
-        self.layer.build_for(self._child_shape(input_shape))
-        self._weights = self.layer._weights  # the same list: the inner layer's weights are ours
+        self.layer.build_for(self._child_shape(input_shape))  # a tracked sublayer: its weights
 
     def call(self, inputs, training=None):
         self._child_shape(inputs.shape)

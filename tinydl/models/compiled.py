@@ -40,7 +40,29 @@ def _per_output(spec, names: list, what: str, broadcast: bool) -> list:
 
 
 def targets_for(y, names: list) -> list:
-    """The targets y as a list in output order (y may be an array, a list or a dict)."""
+    """The targets y as a list in output order (y may be an array, a list or a dict).
+
+    Args:
+        y: one array (one output), a list in output order, or a dict by output name.
+        names: the model's output names.
+
+    Returns:
+        One target per output, in the order of names.
+
+    Raises:
+        ValueError: a dict missing an output, or a list of the wrong length.
+
+    Example:
+        >>> a, b = np.zeros(2), np.ones(2)
+        >>> targets_for({"b": b, "a": a}, ["a", "b"])
+        [array([0., 0.]), array([1., 1.])]
+        >>> targets_for(a, ["out"])[0] is a
+        True
+        >>> targets_for([a], ["a", "b"])
+        Traceback (most recent call last):
+        ...
+        ValueError: the model has 2 outputs ['a', 'b'], but received 1 target arrays; ...
+    """
     if len(names) == 1:
         if isinstance(y, (list, tuple)) and len(y) == 1:
             return [y[0]]
@@ -65,7 +87,26 @@ def _array(value) -> np.ndarray:
 
 
 class CompileLoss:
-    """The compiled loss over the outputs (None for an output means: no loss there)."""
+    """The compiled loss over the outputs (None for an output means: no loss there).
+
+    Args:
+        loss: one loss for every output, a list in output order, or a dict by output name.
+        loss_weights: None (all 1), a list, or a dict by output name.
+        names: the model's output names.
+
+    Raises:
+        ValueError: a list of the wrong length, or a dict naming an unknown output.
+
+    Example:
+        >>> compiled = CompileLoss({"a": "mse", "b": "mae"}, {"b": 2.0}, ["a", "b"])
+        >>> y_true = [np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32)]
+        >>> y_pred = [tinydl.Tensor(np.full((2, 1), 3.0, np.float32)),
+        ...           tinydl.Tensor(np.full((2, 1), -1.0, np.float32))]
+        >>> compiled(y_true, y_pred).item(), 3.0 ** 2 + 2.0 * 1.0
+        (11.0, 11.0)
+        >>> [t.name for t in compiled.trackers], compiled.trackers[1].result()
+        (['a_loss', 'b_loss'], 1.0)
+    """
 
     def __init__(self, loss, loss_weights, names: list):
         self.names = names
@@ -100,13 +141,47 @@ class CompileLoss:
 
 
 def targets_dtype(loss, y: np.ndarray) -> np.ndarray:
+    """The targets as the loss takes them: int64 labels for the sparse loss, float32 otherwise.
+
+    Args:
+        loss: a Loss object.
+        y: the targets.
+
+    Returns:
+        y, cast (not copied when it already has that dtype).
+
+    Example:
+        >>> targets_dtype(losses_module.SparseCategoricalCrossentropy(), np.array([1.0, 2.0])).dtype
+        dtype('int64')
+        >>> targets_dtype(losses_module.MeanSquaredError(), np.array([1, 2])).dtype
+        dtype('float32')
+    """
     if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
         return y.astype(np.int64, copy=False)
     return y.astype(np.float32, copy=False)
 
 
 class CompileMetrics:
-    """One list of Metric objects per output, resolved once the targets are seen."""
+    """One list of Metric objects per output, resolved once the targets are seen.
+
+    Args:
+        metrics: None, a metric, a list (one output, or every output), a list of lists in
+            output order, or a dict by output name.
+        names: the model's output names.
+
+    Raises:
+        ValueError: an unknown metric name (at once), or a list or dict that does not fit
+            the outputs.
+
+    Example:
+        >>> compiled = CompileMetrics({"b": ["accuracy"]}, ["a", "b"])
+        >>> sparse = losses_module.SparseCategoricalCrossentropy()
+        >>> y_true = [np.zeros((2, 1)), np.array([1, 0])]
+        >>> compiled.build([losses_module.MeanSquaredError(), sparse], y_true, [(None, 1), (None, 3)])
+        >>> compiled.update_state(y_true, [np.zeros((2, 1)), np.array([[0, 1, 0], [0, 0, 1]])])
+        >>> [(m.name, m.result()) for m in compiled.flat()]
+        [('b_accuracy', 0.5)]
+    """
 
     def __init__(self, metrics, names: list):
         self.names = names

@@ -40,9 +40,29 @@ def _ragged(data) -> str:
 def as_array(data, name: str) -> np.ndarray:
     """data as a NumPy array of numbers, or an error naming the argument.
 
+    Args:
+        data: an array, a Tensor, or a (nested) list of numbers.
+        name: the argument's name, for the message ('x', 'y', ...).
+
+    Returns:
+        A NumPy array with a batch axis (ndim >= 1).
+
     Raises:
-        ValueError: a ragged list (items of different lengths), which cannot be one array.
+        ValueError: a ragged list (items of different lengths), which cannot be one array,
+            or a scalar.
         TypeError: anything but numbers (strings, objects).
+
+    Example:
+        >>> as_array([[1, 2], [3, 4]], "x").shape
+        (2, 2)
+        >>> as_array([[1, 2], [3]], "x")
+        Traceback (most recent call last):
+        ...
+        ValueError: x is a ragged list (item 0 has shape (2,), item 1 has shape (1,)), but it must be ...
+        >>> as_array(["a", "b"], "y")
+        Traceback (most recent call last):
+        ...
+        TypeError: y must hold numbers (uint8, int or float), got dtype <U1
     """
     try:
         array = np.asarray(data.data if isinstance(data, Tensor) else data)
@@ -61,15 +81,41 @@ def as_array(data, name: str) -> np.ndarray:
 
 
 def to_float32(x):
-    """x as float32 (each array of a structure of arrays)."""
+    """x as float32 (each array of a structure of arrays).
+
+    Args:
+        x: an array, or a list / tuple / dict of arrays.
+
+    Returns:
+        The same structure of float32 arrays (an array already float32 is returned as is).
+
+    Example:
+        >>> out = to_float32({"image": np.zeros((2, 3), np.uint8), "meta": np.ones(2)})
+        >>> {k: v.dtype for k, v in out.items()}
+        {'image': dtype('float32'), 'meta': dtype('float32')}
+    """
     if is_structure(x):
         return tree.map_structure(to_float32, x)
     return x if x.dtype == np.float32 else x.astype(np.float32)
 
 
 def is_structure(x) -> bool:
-    """True for the data of a model with several inputs or outputs: a dict, or a list / tuple
-    of arrays (a list of numbers is one array)."""
+    """True for the data of a model with several inputs or outputs.
+
+    That is a dict, or a list / tuple of arrays (a list of numbers is one array).
+
+    Args:
+        x: the data given to fit, evaluate or predict.
+
+    Returns:
+        Whether x holds several arrays.
+
+    Example:
+        >>> is_structure([np.zeros(2), np.ones(2)]), is_structure({"a": np.zeros(2)})
+        (True, True)
+        >>> is_structure([[1, 2], [3, 4]]), is_structure(np.zeros((2, 2)))
+        (False, False)
+    """
     if isinstance(x, dict):
         return True
     return isinstance(x, (list, tuple)) and len(x) > 0 and all(
@@ -78,7 +124,27 @@ def is_structure(x) -> bool:
 
 
 def as_arrays(x, name: str):
-    """as_array for one array, or for each array of a structure (all of one length)."""
+    """as_array for one array, or for each array of a structure (all of one length).
+
+    Args:
+        x: an array-like, or a structure of them.
+        name: the argument's name, for the message.
+
+    Returns:
+        An array, or the same structure of arrays.
+
+    Raises:
+        ValueError: the arrays of a structure differ in length (or as as_array).
+        TypeError: as as_array.
+
+    Example:
+        >>> [a.shape for a in as_arrays([np.zeros((4, 2)), np.arange(4)], "x")]
+        [(4, 2), (4,)]
+        >>> as_arrays([np.zeros((4, 2)), np.zeros(3)], "x")
+        Traceback (most recent call last):
+        ...
+        ValueError: x: all arrays must have the same number of samples, got [(4, 2), (3,)]
+    """
     if not is_structure(x):
         return as_array(x, name)
     x = tree.map_structure(lambda v: as_array(v, name), x)
@@ -90,18 +156,61 @@ def as_arrays(x, name: str):
 
 
 def num_samples(x) -> int:
+    """The number of samples: the length of x, or of the first array of a structure.
+
+    Args:
+        x: an array, or a structure of arrays of one length.
+
+    Returns:
+        The size of the batch axis.
+
+    Example:
+        >>> num_samples(np.zeros((5, 2))), num_samples({"a": np.zeros((3, 1)), "b": np.zeros(3)})
+        (5, 3)
+    """
     return len(tree.flatten(x)[0]) if is_structure(x) else len(x)
 
 
 def take(x, index):
-    """x[index], or the same for every array of a structure."""
+    """x[index], or the same for every array of a structure.
+
+    Args:
+        x: an array, or a structure of arrays.
+        index: a slice or an index array along the batch axis.
+
+    Returns:
+        The selected samples, in the structure of x.
+
+    Example:
+        >>> take({"a": np.arange(4), "b": np.arange(4) * 10}, [3, 0])
+        {'a': array([3, 0]), 'b': array([30,  0])}
+    """
     if is_structure(x):
         return tree.map_structure(lambda v: v[index], x)
     return x[index]
 
 
 def check_batch_size(batch_size, name: str = "batch_size") -> int:
-    """None -> 32 (Keras' default); otherwise a positive int."""
+    """None -> 32 (Keras' default); otherwise a positive int.
+
+    Args:
+        batch_size: None or an int >= 1.
+        name: the argument's name, for the message.
+
+    Returns:
+        The batch size as an int.
+
+    Raises:
+        ValueError: anything else (a bool, a float, 0, ...).
+
+    Example:
+        >>> check_batch_size(None), check_batch_size(np.int64(8))
+        (32, 8)
+        >>> check_batch_size(0)
+        Traceback (most recent call last):
+        ...
+        ValueError: batch_size must be a positive int or None. Received: batch_size=0
+    """
     if batch_size is None:
         return 32
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -134,7 +243,24 @@ def _split_batch(batch, where: str, need_y: bool):
 
 
 class ArraySource:
-    """Batches of in-memory arrays. y may be None (predict)."""
+    """Batches of in-memory arrays. y may be None (predict).
+
+    Args:
+        x: an array, or a structure of arrays of one length.
+        y: the targets in the same way, or None.
+        batch_size: samples per batch (the last batch may be smaller).
+        shuffle: draw a new order each epoch (from tinydl's random generator).
+        steps: the most batches per epoch, or None for all.
+
+    Example:
+        >>> source = ArraySource(np.arange(5)[:, None], np.arange(5), batch_size=2)
+        >>> source.num_batches, [(xb.ravel().tolist(), yb.tolist()) for xb, yb in source.epoch()]
+        (3, [([0.0, 1.0], [0, 1]), ([2.0, 3.0], [2, 3]), ([4.0], [4])])
+        >>> tinydl.utils.set_random_seed(0)
+        >>> shuffled = ArraySource(np.arange(5)[:, None], None, batch_size=5, shuffle=True)
+        >>> sorted(next(shuffled.epoch())[0].ravel().tolist())       # every sample, once
+        [0.0, 1.0, 2.0, 3.0, 4.0]
+    """
 
     def __init__(self, x, y, batch_size: int, shuffle: bool = False, steps: int | None = None):
         self.x, self.y = x, y
@@ -161,7 +287,28 @@ class ArraySource:
 
 
 class IteratorSource:
-    """Batches pulled from one Python iterator, `steps` per epoch (all of it when None)."""
+    """Batches pulled from one Python iterator, `steps` per epoch (all of it when None).
+
+    first() peeks at the first batch (to build the model) and keeps it for the first epoch.
+
+    Args:
+        iterator: an iterable of (x, y) batches (or x alone when y is not needed).
+        steps: batches per epoch, or None for until the iterator ends.
+        need_y: whether batches must hold targets.
+        where: the caller, for messages ('fit: the generator').
+
+    Raises:
+        ValueError: (from first / epoch) the iterator yields nothing, or batches without y
+            when need_y, or (x, y, sample_weight).
+
+    Example:
+        >>> batches = ((np.full((2, 1), i), np.full(2, i)) for i in range(3))
+        >>> source = IteratorSource(batches, steps=None, need_y=True, where="fit: the generator")
+        >>> source.first()[1]
+        array([0, 0])
+        >>> [int(yb[0]) for _, yb in source.epoch()]
+        [0, 1, 2]
+    """
 
     checks_each_batch = True
 
@@ -206,7 +353,30 @@ class IteratorSource:
 
 
 class SequenceSource:
-    """Batches ds[0], ds[1], ... of a PyDataset-like object; calls on_epoch_end() after each epoch."""
+    """Batches ds[0], ds[1], ... of a PyDataset-like object; calls on_epoch_end() after each epoch.
+
+    Args:
+        dataset: an object with __len__ and __getitem__ giving (x, y) batches.
+        steps: the most batches per epoch, or None for len(dataset).
+        need_y: whether batches must hold targets.
+        where: the caller, for messages.
+
+    Raises:
+        ValueError: the dataset has no batches.
+
+    Example:
+        >>> class Squares:
+        ...     def __len__(self):
+        ...         return 3
+        ...     def __getitem__(self, i):
+        ...         return np.full((2, 1), i), np.full(2, i * i)
+        ...     def on_epoch_end(self):
+        ...         print("epoch ended")
+        >>> source = SequenceSource(Squares(), steps=None, need_y=True, where="fit: the dataset")
+        >>> [yb.tolist() for _, yb in source.epoch()]
+        epoch ended
+        [[0, 0], [1, 1], [4, 4]]
+    """
 
     checks_each_batch = True
 
@@ -233,7 +403,34 @@ class SequenceSource:
 
 
 def make_source(x, y, batch_size: int, shuffle: bool, steps, need_y: bool, where: str):
-    """The right source for x (and y), after checking the arguments that go with it."""
+    """The right source for x (and y), after checking the arguments that go with it.
+
+    Args:
+        x: arrays (or a structure of them), a generator, or a PyDataset-like object.
+        y: the targets when x is arrays; None otherwise.
+        batch_size: samples per batch (arrays only).
+        shuffle: shuffle each epoch (arrays only).
+        steps: the most batches per epoch, or None.
+        need_y: whether targets are required (fit, evaluate) or not (predict).
+        where: the caller, for messages ('fit', ...).
+
+    Returns:
+        An ArraySource, IteratorSource or SequenceSource.
+
+    Raises:
+        ValueError: x is None or empty, y given with a generator, y missing, or x and y of
+            different lengths.
+
+    Example:
+        >>> type(make_source(np.zeros((4, 2)), np.zeros(4), 2, False, None, True, "fit")).__name__
+        'ArraySource'
+        >>> type(make_source(iter([]), None, 2, False, None, True, "fit")).__name__
+        'IteratorSource'
+        >>> make_source(np.zeros((4, 2)), np.zeros(3), 2, False, None, True, "fit")
+        Traceback (most recent call last):
+        ...
+        ValueError: fit: x and y must have the same number of samples, got x with 4 (shape (4, 2)) and y with 3 ...
+    """
     if x is None:
         raise ValueError(f"{where}: x is required. Received: x=None")
     if _is_sequence(x) or _is_iterator(x):
@@ -263,7 +460,25 @@ def _shapes(x):
 
 
 def split_validation(x, y, validation_split: float):
-    """(x_train, y_train), (x_val, y_val): the LAST fraction of the arrays, before shuffling (Keras)."""
+    """(x_train, y_train), (x_val, y_val): the LAST fraction of the arrays, before shuffling (Keras).
+
+    Args:
+        x: arrays, or a structure of them.
+        y: the targets, or None.
+        validation_split: the fraction in [0, 1) kept for validation.
+
+    Returns:
+        ((x_train, y_train), (x_val, y_val)).
+
+    Raises:
+        ValueError: a fraction outside [0, 1), x a generator or dataset, or a split that
+            leaves one side empty.
+
+    Example:
+        >>> (x_train, y_train), (x_val, y_val) = split_validation(np.arange(10), np.arange(10) * 2, 0.2)
+        >>> x_train.tolist(), x_val.tolist(), y_val.tolist()
+        ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9], [16, 18])
+    """
     if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be a float in [0, 1). "
                          f"Received: validation_split={validation_split!r}")

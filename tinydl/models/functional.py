@@ -15,7 +15,7 @@ fusion pass (tinydl/fusion.py, plan_nodes) runs as fused steps.
 from __future__ import annotations
 
 from tinydl import fusion, tree
-from tinydl.layers.base import LAYER_CLASSES
+from tinydl.layers.base import custom_object_scope, find_layer_class
 from tinydl.layers.symbolic import KerasTensor
 
 
@@ -37,6 +37,11 @@ def _input_layer_name(tensor) -> str:
 class Graph:
     """The Nodes between a model's inputs and outputs, in topological order.
 
+    Args:
+        inputs: the KerasTensor structure of the model's inputs.
+        outputs: the KerasTensor structure of its outputs.
+        model_name: the model's name, for messages.
+
     Attributes:
         inputs, outputs: the KerasTensor structures the model was made with.
         flat_inputs, flat_outputs: the same as lists (dicts in sorted key order).
@@ -47,6 +52,16 @@ class Graph:
     Raises:
         ValueError: an output depends on a KerasTensor that is not among the inputs (its
             Input is named), or the inputs are not KerasTensors.
+
+    Example:
+        >>> x = tinydl.Input((3,), name="x")
+        >>> h = tinydl.layers.Dense(4, name="h")(x)
+        >>> y = tinydl.layers.Add(name="skip")([tinydl.layers.Dense(4, name="g")(h), h])
+        >>> graph = Graph(x, y, "demo")
+        >>> [layer.name for layer in graph.layers], graph.output_names()
+        (['x', 'h', 'g', 'skip'], ['skip'])
+        >>> graph.run(np.ones((2, 3), np.float32), training=False).shape
+        (2, 4)
     """
 
     def __init__(self, inputs, outputs, model_name: str):
@@ -196,13 +211,42 @@ class Graph:
 
 
 def graph_from_config(config: dict, custom_objects=None, layers=None) -> tuple:
-    """(inputs, outputs) KerasTensors rebuilt from Graph.get_config(): the layers are made
-    from tinydl's registry of classes (or given, one per config entry, as clone_model does),
-    then called again, node by node."""
+    """(inputs, outputs) KerasTensors rebuilt from Graph.get_config().
+
+    The layers are made from custom_objects or tinydl's registry of classes (or given, one per
+    config entry, as clone_model does), then called again, node by node.
+
+    Args:
+        config: a dict from Graph.get_config().
+        custom_objects: {name: class} for your own layer classes.
+        layers: the layers to use, one per config["layers"] entry; None makes them from
+            the config.
+
+    Returns:
+        (inputs, outputs): KerasTensor structures, as given to Model(inputs, outputs).
+
+    Raises:
+        ValueError: an unknown layer class.
+
+    Example:
+        >>> x = tinydl.Input((3,), name="x")
+        >>> y = tinydl.layers.Dense(2, name="d")(tinydl.layers.Dense(4, name="h")(x))
+        >>> config = Graph(x, y, "demo").get_config()
+        >>> [entry["class_name"] for entry in config["layers"]], config["outputs"]
+        (['InputLayer', 'Dense', 'Dense'], {'node': 2, 'index': 0})
+        >>> inputs, outputs = graph_from_config(config)
+        >>> inputs.shape, outputs.shape, outputs.node.layer.name
+        ((None, 3), (None, 2), 'd')
+    """
+    with custom_object_scope(custom_objects):
+        return _graph_from_config(config, layers)
+
+
+def _graph_from_config(config: dict, layers=None) -> tuple:
     if layers is None:
         layers = []
         for entry in config["layers"]:
-            cls = LAYER_CLASSES.get(entry["class_name"])
+            cls = find_layer_class(entry["class_name"])
             if cls is None:
                 raise ValueError(f"unknown layer class {entry['class_name']!r}")
             layers.append(cls.from_config(entry["config"]))

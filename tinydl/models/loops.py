@@ -65,9 +65,13 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
             and evaluated at the end of each epoch.
         validation_data: (x_val, y_val), or a generator / dataset object.
         shuffle: reshuffle array inputs before each epoch (tinydl.rng.get_rng()).
+        class_weight: {class: weight} for the loss of each sample by its label.
+        sample_weight: (N,) weights of the samples' losses.
         initial_epoch: epoch to start at (to resume a run).
         steps_per_epoch: batches per epoch; needed for endless generators.
-        validation_steps, validation_batch_size, validation_freq: as in Keras.
+        validation_steps: batches of validation data per evaluation.
+        validation_batch_size: the batch size of validation arrays (batch_size by default).
+        validation_freq: evaluate every this many epochs.
 
     Returns:
         A tinydl.callbacks.History: .history {'loss': [...], 'accuracy': [...],
@@ -77,8 +81,24 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
         RuntimeError: the model is not compiled; fit was called inside no_grad(); a step
             found that the loss gives the trainable weights no gradient (no loss is ever
             reported for a step that was not taken).
-        ValueError / TypeError: inputs of the wrong shape or type, x and y of different
-            lengths, labels that do not fit the loss, bad arguments — all before training.
+        ValueError: inputs of the wrong shape, x and y of different lengths, labels that do
+            not fit the loss, bad arguments — all before training.
+        TypeError: inputs of the wrong type (strings, objects), before training.
+
+    Example:
+        A linear model learns y = 2 x from 64 samples:
+
+        >>> tinydl.utils.set_random_seed(0)
+        >>> x = np.random.default_rng(0).normal(size=(64, 1)).astype(np.float32)
+        >>> model = tinydl.Sequential([tinydl.Input((1,)), tinydl.layers.Dense(1)])
+        >>> model.compile(tinydl.optimizers.SGD(0.1), "mse")
+        >>> history = model.fit(x, 2 * x, epochs=20, batch_size=16, validation_split=0.25, verbose=0)
+        >>> sorted(history.history), len(history.epoch)
+        (['loss', 'val_loss'], 20)
+        >>> history.history["loss"][-1] < 1e-3 < history.history["loss"][0]
+        True
+        >>> np.round(model.layers[0].kernel.numpy(), 2)
+        array([[2.]], dtype=float32)
     """
     self._check_compiled("fit")
     self._check_recording("fit")
@@ -153,14 +173,31 @@ def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weigh
     """The loss and metrics of the model on data, in inference mode (training=False).
 
     Args:
-        x, y: as in fit (arrays, or a generator / dataset object in x).
-        batch_size: None means 32. steps: batches to use (all when None).
-        verbose: 'auto' / 1 progress bar, 0 silent. callbacks: on_test_* hooks are called.
+        x: as in fit (arrays, or a generator / dataset object).
+        y: the targets when x is arrays.
+        batch_size: None means 32.
+        verbose: 'auto' / 1 progress bar, 0 silent.
+        sample_weight: not supported (must be None).
+        steps: batches to use (all when None).
+        callbacks: their on_test_* hooks are called.
         return_dict: return {'loss': ..., 'accuracy': ...} instead of a list.
 
     Returns:
         [loss, *metrics] in compile order, or the loss alone (a float) when there are no
         metrics, or a dict.
+
+    Raises:
+        RuntimeError: the model is not compiled.
+        ValueError: sample_weight given, or data that does not fit the model.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((2,)), tinydl.layers.Dense(1, kernel_initializer="ones")])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.array([[1.0, 2.0], [0.0, 1.0]], np.float32), np.array([[0.0], [0.0]], np.float32)
+        >>> model.evaluate(x, y, verbose=0)                    # outputs 3 and 1: mse 5, mae 2
+        [5.0, 2.0]
+        >>> model.evaluate(x, y, verbose=0, return_dict=True)
+        {'loss': 5.0, 'mae': 2.0}
     """
     self._check_compiled("evaluate")
     if sample_weight is not None:
@@ -180,10 +217,19 @@ def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None
 
     Args:
         x: an array (N, ...), or a generator / dataset object yielding x or (x, y) batches.
-        batch_size: None means 32. steps: batches to use (all when None).
+        batch_size: None means 32.
+        verbose: 'auto' / 1 progress bar, 0 silent.
+        steps: batches to use (all when None).
+        callbacks: their on_predict_* hooks are called.
 
     Returns:
-        An ndarray (N, ...) of float32.
+        An ndarray (N, ...) of float32 (a structure of them for several outputs).
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(4, activation="softmax")])
+        >>> p = model.predict(np.random.default_rng(0).normal(size=(5, 3)), batch_size=2, verbose=0)
+        >>> p.shape, p.dtype, bool(np.allclose(p.sum(axis=1), 1.0))
+        ((5, 4), dtype('float32'), True)
     """
     verbose = _verbosity(verbose)
     source = data.make_source(x, None, data.check_batch_size(batch_size), False, steps, False,

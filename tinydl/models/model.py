@@ -20,6 +20,8 @@ whatever their layers hold (tracked from attributes, see tinydl.layers.tracking)
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from tinydl import model_io, tree
@@ -63,7 +65,10 @@ class Model(TrainingMixin, Layer):
     def __new__(cls, *args, **kwargs):
         if cls is Model and _functional_arguments(args, kwargs):
             return super().__new__(Functional)
-        return super().__new__(cls)
+        instance = super().__new__(cls)
+        if cls not in (Model, Functional) and cls.__module__ != "tinydl.models.sequential":
+            instance._auto_config = _auto_config(cls, args, kwargs)
+        return instance
 
     def __init__(self, *args, **kwargs):
         self._graph = None
@@ -92,8 +97,8 @@ class Model(TrainingMixin, Layer):
     def layers(self) -> list:
         """The layers: for a functional model in graph order, InputLayers first (as Keras);
         for a subclass those held in attributes."""
-        if self._graph is not None:
-            return list(self._graph.layers)
+        if self._graph is not None:  # keras.ops nodes (OpLayers) are no layers, as in Keras
+            return [layer for layer in self._graph.layers if not layer._is_operation]
         return self._tracked()[1]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -190,8 +195,10 @@ class Model(TrainingMixin, Layer):
     def save(self, filepath) -> None:
         """Save architecture, compile settings, weights and optimizer state (see tinydl.model_io).
 
-        filepath ends in '.tinydl' (also '.keras') or '.h5'. Written atomically. A subclassed
-        model has no architecture to store (its call is code): use save_weights.
+        filepath ends in '.tinydl' (tinydl's format), '.keras' (Keras 3's) or '.h5' (Keras'
+        legacy HDF5, with tinydl's own document beside it); see docs/saving.md. Written
+        atomically. A subclassed model has no architecture to store (its call is code): use
+        save_weights, or '.keras' with its class registered (register_keras_serializable).
         """
         model_io.save_model(self, filepath)
 
@@ -199,17 +206,25 @@ class Model(TrainingMixin, Layer):
         """Write only the weights, in the same formats as save(), atomically."""
         model_io.save_weights(self, filepath)
 
-    def load_weights(self, filepath, max_bytes: int | None = None) -> None:
-        """Read weights written by save_weights or save; counts and shapes are checked first.
+    def load_weights(self, filepath, max_bytes: int | None = None, by_name: bool = False,
+                     skip_mismatch: bool = False) -> None:
+        """Read weights written by save_weights or save (or by Keras); counts and shapes are
+        checked first.
 
         max_bytes caps what the file's arrays may total (default tinydl.saving.MAX_LOAD_BYTES).
+        by_name / skip_mismatch: for Keras' legacy '.h5' files, as Keras' (match layers by name;
+        skip, with a warning, those whose weights do not fit).
         """
-        model_io.load_weights(self, filepath, max_bytes=max_bytes)
+        model_io.load_weights(self, filepath, max_bytes=max_bytes, by_name=by_name,
+                              skip_mismatch=skip_mismatch)
 
     def summary(self, line_length: int | None = None, print_fn=None, profile=None,
                 **kwargs) -> None:
         """Print Keras' table of layers, output shapes, parameter counts (and 'Connected to'
         for a functional model).
+
+        An unbuilt model lists its layers with unknown shapes ('?') and '0 (unbuilt)'
+        parameters, as Keras does.
 
         Args:
             line_length: the table's width (default: each column's own).
@@ -218,20 +233,22 @@ class Model(TrainingMixin, Layer):
                 layer's measured forward and backward time and its share of the profile's time.
 
         Raises:
-            ValueError: the model is not built (its shapes are unknown), or the profile ran
-                none of its layers.
+            ValueError: the profile ran none of its layers.
             TypeError: profile is not a Profile.
         """
-        if not self.built:
-            raise ValueError(f"model '{self.name}' has not been built yet: call "
-                             "model.build(input_shape), or fit / call the model on data first")
         print_fn = print_fn or print
         for line in summary_module.summary_lines(self, line_length, profile=profile):
             print_fn(line)
 
     def get_config(self) -> dict:
+        """A functional model's graph; for a subclass, as Keras: {'name', 'trainable'}, and when
+        the subclass has no get_config of its own, the arguments its __init__ was given (if
+        they are all numbers, strings, booleans or None, in lists / dicts)."""
         if self._graph is None:
-            return {"name": self.name, "trainable": self._trainable}
+            config = {"name": self.name, "trainable": self._trainable}
+            if type(self).get_config is Model.get_config and getattr(self, "_auto_config", None):
+                config.update(self._auto_config)
+            return _accepted(type(self), config)
         return {"name": self.name, "trainable": self._trainable, **self._graph.get_config()}
 
     @property
@@ -250,16 +267,49 @@ class Model(TrainingMixin, Layer):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
-        """Rebuild from get_config(). Your layer classes are found by name (they register
-        themselves), so custom_objects is accepted for Keras programs and not needed."""
-        if "layers" not in config:
-            return cls(name=config.get("name"), trainable=config.get("trainable", True))
-        inputs, outputs = graph_from_config(config)
+        """Rebuild from get_config(): a subclass as cls(**config); a functional model's layers
+        from custom_objects ({name: class}) or by class name (layer classes register
+        themselves)."""
+        if "layers" not in config:  # a subclass: its __init__ takes the config (Keras')
+            return cls(**config)
+        inputs, outputs = graph_from_config(config, custom_objects)
         return cls(inputs, outputs, name=config.get("name"),
                    trainable=config.get("trainable", True))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_SIMPLE = (str, int, float, bool, type(None))
+
+
+def _auto_config(cls, args, kwargs):
+    """The arguments of cls.__init__ as a dict, when all are simple values (Keras'
+    auto-config); None otherwise."""
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    parameters = inspect.signature(cls.__init__).parameters
+    for name, parameter in parameters.items():
+        if parameter.kind is parameter.VAR_KEYWORD:
+            arguments.update(arguments.pop(name, {}))
+        elif parameter.kind is parameter.VAR_POSITIONAL and arguments.pop(name, ()):
+            return None
+    arguments.pop(next(iter(parameters)), None)  # self
+    if not all(isinstance(v, _SIMPLE) for v in tree.flatten(arguments)):
+        return None
+    return arguments
+
+
+def _accepted(cls, config: dict) -> dict:
+    """config without name / trainable when cls.__init__ cannot take them back."""
+    parameters = inspect.signature(cls.__init__).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return config
+    return {k: v for k, v in config.items() if k not in ("name", "trainable") or k in parameters}
 
 
 class _Chain:
@@ -270,7 +320,14 @@ class _Chain:
 
 
 class Functional(Model):
-    """The class of Model(inputs, outputs): a model over a graph of layers (Keras' Functional)."""
+    """The class of Model(inputs, outputs): a model over a graph of layers (Keras' Functional).
+
+    Example:
+        >>> x = tinydl.Input((3,))
+        >>> model = tinydl.Model(x, tinydl.layers.Dense(2)(x))
+        >>> type(model).__name__, isinstance(model, Functional), isinstance(model, tinydl.Model)
+        ('Functional', True, True)
+    """
 
 
 def _is_shape(value) -> bool:

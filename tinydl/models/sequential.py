@@ -21,7 +21,7 @@ import numpy as np
 from tinydl import activations
 from tinydl.autograd import no_grad
 from tinydl.layers import _args
-from tinydl.layers.base import BUILD_LOCK, LAYER_CLASSES, Layer
+from tinydl.layers.base import BUILD_LOCK, LAYER_CLASSES, Layer, find_layer_class
 from tinydl.layers.input_layer import InputLayer
 from tinydl.layers.symbolic import KerasTensor, call_context
 from tinydl.models import compile_utils, compiled
@@ -90,7 +90,8 @@ class Sequential(Model):
         self._layers.append(layer)
         self._fused = "unknown"
         if self.built:
-            self.output_shape = layer.build_for(self.output_shape)
+            with self._name_scope():  # its weights' paths start 'sequential/', as in Keras
+                self.output_shape = layer.build_for(self.output_shape)
         elif self._declared_input_shape() is not None:
             self.build()
 
@@ -236,7 +237,7 @@ class Sequential(Model):
     def from_config(cls, config: dict):
         layers = []
         for entry in config.get("layers", []):
-            layer_cls = LAYER_CLASSES.get(entry["class_name"])
+            layer_cls = find_layer_class(entry["class_name"])
             if layer_cls is None:
                 raise ValueError(f"unknown layer class {entry['class_name']!r}; known: "
                                  f"{sorted(LAYER_CLASSES)}")

@@ -49,6 +49,25 @@ def summary_lines(model, line_length: int | None = None, profile=None) -> list:
     With a profile (a tinydl.profiler.Profile), three columns more give each layer's measured
     forward and backward time and its share of the profile's time in ops and kernels, and
     lines under the table give the rest (see _time_cells).
+
+    Args:
+        model: a built model.
+        line_length: the table's width; Keras' default when None.
+        profile: a tinydl.profiler.Profile of a run, for the time columns; None for none.
+
+    Returns:
+        The lines, without line ends.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="hidden"),
+        ...                            tinydl.layers.Dense(1, name="out")], name="mlp")
+        >>> lines = summary_lines(model)
+        >>> lines[0]
+        'Model: "mlp"'
+        >>> [line.split()[:4] for line in lines if line.startswith((" hidden", " out"))]
+        [['hidden', '(Dense)', '(None,', '2)'], ['out', '(Dense)', '(None,', '1)']]
+        >>> [line for line in lines if line.startswith(("Total", "Non"))]      # 3*2+2 + 2*1+1
+        ['Total params: 11 (44.00 B)', 'Non-trainable params: 0 (0.00 B)', 'Total MACs per sample: 8']
     """
     graph = getattr(model, "_graph", None)
     columns = (_GRAPH_COLUMNS if graph is not None else _COLUMNS)
@@ -64,16 +83,20 @@ def summary_lines(model, line_length: int | None = None, profile=None) -> list:
     lines = [f'Model: "{model.name}"', "_" * total_width,
              " " + _row([c for c, _ in columns], widths), "=" * total_width]
     total_macs = 0
-    for i, layer in enumerate(model.layers):
+    rows = graph.layers if graph is not None else model.layers  # a graph's keras.ops too
+    for i, layer in enumerate(rows):
         macs = _macs(layer)
         total_macs += macs
-        if graph is None:
+        if graph is None and not layer.built:  # as Keras: an unbuilt model lists its layers
+            cells = [f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)", "0"]
+            lines.append(" " + _row(cells, widths))
+        elif graph is None:
             cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape),
                      f"{layer.count_params():,}", f"{macs:,}"]
             lines.append(" " + _row(cells + (times.cells(layer) if times else []), widths))
         else:
             lines += _graph_rows(graph, layer, widths, times.cells(layer) if times else [])
-        if i < len(model.layers) - 1:
+        if i < len(rows) - 1:
             lines.append("")
     trainable = sum(w.size for w in model.trainable_weights)
     non_trainable = sum(w.size for w in model.non_trainable_weights)
@@ -110,7 +133,8 @@ def _graph_rows(graph, layer, widths, time_cells) -> list:
         nodes[0].outputs, (list, tuple, dict)) else [t.shape for t in nodes[0].flat_outputs]
     sources = [f"{t.node.layer.name}[{t.node.layer._inbound_nodes.index(t.node)}][{t.index}]"
                for node in nodes for t in node.parents]
-    cells = [f"{layer.name} ({type(layer).__name__})", _shape(shape), f"{layer.count_params():,}",
+    kind = layer.operation_name if layer._is_operation else type(layer).__name__
+    cells = [f"{layer.name} ({kind})", _shape(shape), f"{layer.count_params():,}",
              sources[0] + ("," if len(sources) > 1 else "") if sources else "-"] + time_cells
     rows = [" " + _row(cells, widths)]
     for k, source in enumerate(sources[1:], start=1):

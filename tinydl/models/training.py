@@ -30,7 +30,25 @@ from tinydl.tensor import Tensor
 
 
 def unpack_x_y_sample_weight(data):
-    """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
+    """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight).
+
+    Args:
+        data: a batch, as a train_step receives it.
+
+    Returns:
+        (x, y, sample_weight), with None for what the batch does not hold.
+
+    Raises:
+        ValueError: a tuple of more than three items.
+
+    Example:
+        >>> unpack_x_y_sample_weight((1, 2)), unpack_x_y_sample_weight([1]), unpack_x_y_sample_weight(1)
+        ((1, 2, None), (1, None, None), (1, None, None))
+        >>> unpack_x_y_sample_weight((1, 2, 3, 4))
+        Traceback (most recent call last):
+        ...
+        ValueError: a batch must be x, (x,), (x, y) or (x, y, sample_weight). Received a tuple of 4 items
+    """
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):
@@ -56,7 +74,29 @@ def _as_float(value) -> float:
 
 
 class TrainingMixin:
-    """Keras' Model training API; see compile, train_step, fit, evaluate and predict."""
+    """Keras' Model training API; see compile, train_step, fit, evaluate and predict.
+
+    Model and Sequential inherit it. A subclass may override train_step(data) (and
+    test_step, predict_step) and still use fit, as in Keras.
+
+    Example:
+        >>> class Counting(tinydl.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.dense, self.steps = tinydl.layers.Dense(1), 0
+        ...     def call(self, x, training=None):
+        ...         return self.dense(x)
+        ...     def train_step(self, data):
+        ...         self.steps += 1
+        ...         return super().train_step(data)
+        >>> model = Counting()
+        >>> model.compile("sgd", "mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0)
+        >>> model.steps, model.metrics_names
+        (4, ['loss'])
+        >>> float(model.train_on_batch(np.zeros((2, 2)), np.ones((2, 1)))) > 0
+        True
+    """
 
     optimizer = None
     loss = None

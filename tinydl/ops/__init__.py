@@ -10,7 +10,9 @@ comparisons, reductions), keras_array.py (creation, shapes, linear algebra), ker
 (activations, one_hot, cross-entropies). Each applies Functions (forward beside backward) from
 elementwise.py, reduce.py, movement.py, matmul.py and loss.py. operators.py holds what Tensor's
 operators call (sub, mul, div, neg, pow, getitem, flatten); those names stay here too.
-A Keras op that tinydl lacks raises an AttributeError (and NotImplementedError) saying so.
+On KerasTensors (a functional model's symbolic tensors) each op records a graph node instead
+of computing (keras_symbolic.py, keras_op_layer.py). A Keras op that tinydl lacks raises an
+AttributeError (and NotImplementedError) saying so.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tinydl.ops.keras_nn import *  # noqa: F401,F403
 from tinydl.ops.keras_nn import __all__ as _nn_names
 from tinydl.ops.keras_numpy import *  # noqa: F401,F403
 from tinydl.ops.keras_numpy import __all__ as _numpy_names
+from tinydl.ops import keras_symbolic as _symbolic
 from tinydl.ops.operators import div, flatten, getitem, mul, neg, pow, sub  # noqa: A004
 
 _core_names = ["cast", "convert_to_numpy", "convert_to_tensor", "dtype", "is_tensor", "ndim",
@@ -35,8 +38,25 @@ __all__ = list(KERAS_NAMES) + ["result_type", "div", "flatten", "getitem", "mul"
                                "sub"]
 
 
+# on KerasTensors an op records a node of the functional graph (tinydl.ops.keras_symbolic)
+for _name in __all__:
+    if _name not in _symbolic.NOT_SYMBOLIC:
+        globals()[_name] = _symbolic.symbolic_aware(globals()[_name], _symbolic._OP_NAMES.get(
+            _name, _name))
+del _name
+
+
 class NotImplementedInTinydl(AttributeError, NotImplementedError):
-    """A Keras name tinydl does not provide (an AttributeError, so hasattr() is False)."""
+    """A Keras name tinydl does not provide (an AttributeError, so hasattr() is False).
+
+    Example:
+        >>> hasattr(tinydl.ops, "fft2")
+        False
+        >>> tinydl.ops.matmull
+        Traceback (most recent call last):
+        ...
+        tinydl.ops.NotImplementedInTinydl: keras.ops.matmull is not implemented in tinydl (...). Did you mean matmul...?
+    """
 
 
 def __getattr__(name: str):

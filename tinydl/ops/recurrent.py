@@ -77,7 +77,9 @@ class LSTMSequence(Function):
     """states (T, N, 2U): [h_t | c_t] of an LSTM (Keras' gate order i, f, c, o).
 
     forward(x (T, N, D), kernel (D, 4U), recurrent_kernel (U, 4U), bias (4U,) or None,
-    h0 (N, U), c0 (N, U), mask); backward gives dx, dkernel, drecurrent_kernel, dbias, dh0, dc0.
+    h0 (N, U), c0 (N, U), mask, last_only=False); backward gives dx, dkernel,
+    drecurrent_kernel, dbias, dh0, dc0. last_only returns only the last step's (N, 2U), for a
+    layer that needs no sequence (its backward then makes one zero gradient, not several).
 
     Example:
         >>> from tinydl import Tensor
@@ -90,16 +92,21 @@ class LSTMSequence(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, kernel, recurrent_kernel, bias, h0, c0, mask):
+    def forward(ctx, x, kernel, recurrent_kernel, bias, h0, c0, mask, last_only=False):
         xw = _project(x, kernel, bias)
-        states, gates = backend.lstm_forward(xw, recurrent_kernel, h0, c0, mask)
+        states, gates = backend.lstm_forward(xw, recurrent_kernel, h0, c0, mask,
+                                             overwrite_xw=True)  # xw is ours: no copy
         ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask)
-        ctx.has_bias = bias is not None
-        return states
+        ctx.has_bias, ctx.last_only = bias is not None, bool(last_only)
+        return states[-1] if last_only else states
 
     @staticmethod
     def backward(ctx, grad):
         x, kernel, rk, h0, c0, states, gates, mask = ctx.saved
+        if ctx.last_only:  # grad is the last step's (N, 2U): the others get none
+            full = np.zeros_like(states)
+            full[-1] = grad
+            grad = full
         dz, dh0, dc0 = backend.lstm_backward(grad, rk, h0, c0, states, gates, mask)
         hs = states[:, :, :h0.shape[1]]
         dx, dk, dr = _weight_grads(ctx, x, kernel, dz, _previous_states(hs, h0))

@@ -8,7 +8,28 @@ from tinydl.optimizers.base import Optimizer, checked_epsilon
 
 
 def checked_rate(value, name: str, owner: str, high_open: bool = True) -> float:
-    """A decay rate in [0, 1) (or [0, 1] with high_open=False), as a float."""
+    """A decay rate in [0, 1) (or [0, 1] with high_open=False), as a float.
+
+    Args:
+        value: the rate given.
+        name: the argument's name, for the message.
+        owner: the optimizer's name, for the message.
+        high_open: exclude 1.
+
+    Returns:
+        float(value).
+
+    Raises:
+        ValueError: a bool, a non-number, or a value outside the interval.
+
+    Example:
+        >>> checked_rate(0.9, "rho", "Adadelta"), checked_rate(1, "beta", "Ftrl", high_open=False)
+        (0.9, 1.0)
+        >>> checked_rate(1.0, "rho", "Adadelta")
+        Traceback (most recent call last):
+        ...
+        ValueError: Adadelta: rho must be a float in [0, 1). Received: rho=1.0
+    """
     fine = (not isinstance(value, bool) and isinstance(value, (int, float, np.floating))
             and 0 <= value and (value < 1 if high_open else value <= 1))
     if not fine:
