@@ -131,6 +131,19 @@ class FusedStep:
     Attributes:
         layers: the layers it replaces, in order.
         name: their names joined by '+', the name the profiler and anomaly mode report.
+
+    Example:
+        The fused step computes what its layers compute one after the other (plain):
+
+        >>> tinydl.utils.set_random_seed(0)
+        >>> dense, relu = tinydl.layers.Dense(3), tinydl.layers.ReLU()
+        >>> _ = dense.build_for((None, 4))
+        >>> step = match([dense, relu])
+        >>> x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+        >>> step.layers == (dense, relu), step.name == dense.name + "+" + relu.name
+        (True, True)
+        >>> bool(np.array_equal(step(x).numpy(), step.plain(x).numpy())), step.accepts(x[:, :3])
+        (True, False)
     """
 
     def __init__(self, layers):
@@ -160,7 +173,25 @@ class FusedStep:
 
 
 class ConvStep(FusedStep):
-    """Conv2D [-> BatchNormalization (folded)] [-> ReLU] [-> MaxPooling2D], as one or two kernels."""
+    """Conv2D [-> BatchNormalization (folded)] [-> ReLU] [-> MaxPooling2D], as one or two kernels.
+
+    Example:
+        At inference the BatchNormalization folds into the convolution; the result is the
+        layers' own, up to float32 rounding:
+
+        >>> tinydl.utils.set_random_seed(0)
+        >>> conv, bn = tinydl.layers.Conv2D(4, 3, padding="same"), tinydl.layers.BatchNormalization()
+        >>> relu, pool = tinydl.layers.ReLU(), tinydl.layers.MaxPooling2D(2)
+        >>> x = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype(np.float32)
+        >>> _ = pool(relu(bn(conv(x))))                                       # builds the layers
+        >>> bn.moving_mean.assign(np.full(4, 0.5, np.float32))
+        >>> step = match([conv, bn, relu, pool])
+        >>> type(step).__name__, len(step.layers), step.relu
+        ('ConvStep', 4, True)
+        >>> bool(np.allclose(step(x, training=False).numpy(), step.plain(x, training=False).numpy(),
+        ...                  rtol=1e-5, atol=1e-6))
+        True
+    """
 
     rank = 4
 
@@ -197,7 +228,17 @@ class ConvStep(FusedStep):
 
 
 class DenseStep(FusedStep):
-    """Dense [-> ReLU]: the bias and a ReLU in the GEMM's epilogue, one op each way."""
+    """Dense [-> ReLU]: the bias and a ReLU in the GEMM's epilogue, one op each way.
+
+    Example:
+        >>> tinydl.utils.set_random_seed(0)
+        >>> dense = tinydl.layers.Dense(2, activation="relu"); _ = dense.build_for((None, 3))
+        >>> x = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
+        >>> step = DenseStep(dense, None)
+        >>> expected = np.maximum(x @ dense.kernel.numpy() + dense.bias.numpy(), 0)
+        >>> step.relu, bool(np.allclose(step(x).numpy(), expected, atol=1e-6))
+        (True, True)
+    """
 
     rank = 2
 
@@ -287,7 +328,32 @@ def match(layers, training=None) -> FusedStep | None:
 
 def call_layers(layers, x, training=None):
     """x through each layer of the list `layers` in order (Sequential's forward pass), with
-    the runs that match a pattern computed as fused steps while fusion is enabled."""
+    the runs that match a pattern computed as fused steps while fusion is enabled.
+
+    Args:
+        layers: a list of layers. x: the input. training: passed to every layer call.
+
+    Returns:
+        The last layer's output.
+
+    Example:
+        >>> tinydl.utils.set_random_seed(0)
+        >>> conv = tinydl.layers.Conv2D(2, 3, padding="same", activation="relu")
+        >>> layers = [conv, tinydl.layers.MaxPooling2D(2), tinydl.layers.Flatten()]
+        >>> x = np.random.default_rng(0).normal(size=(1, 4, 4, 1)).astype(np.float32)
+        >>> with tinydl.use_fusion(False):
+        ...     one_by_one = call_layers(layers, x).numpy()
+        >>> fused = call_layers(layers, x).numpy()
+        >>> fused.shape, bool(np.array_equal(fused, one_by_one))
+        ((1, 8), True)
+
+        An activity regularizer ends the run before its layer (its penalty needs the layer's output):
+
+        >>> conv.activity_regularizer = tinydl.regularizers.L2(0.1)
+        >>> match(layers) is None
+        True
+        >>> conv.activity_regularizer = None
+    """
     i = 0
     while i < len(layers):
         step = match(layers[i:i + 4], training) if fusion_enabled() else None
@@ -304,6 +370,18 @@ class FusedNodes:
     Attributes:
         fused: the FusedStep. input: the KerasTensor the chain starts from. output: the
             KerasTensor it computes (the last node's output).
+
+    Example:
+        >>> from tinydl.models.functional import Graph
+        >>> inp = tinydl.Input((6, 6, 1))
+        >>> out = tinydl.layers.MaxPooling2D(2)(tinydl.layers.Conv2D(2, 3, activation="relu")(inp))
+        >>> graph = Graph(inp, out, "demo")
+        >>> (chain,) = plan_nodes(graph.nodes, graph.flat_outputs)
+        >>> isinstance(chain, FusedNodes), chain.input is inp, chain.output is out
+        (True, True, True)
+        >>> x = np.random.default_rng(0).normal(size=(2, 6, 6, 1)).astype(np.float32)
+        >>> bool(np.array_equal(chain(x).numpy(), chain.fused.plain(x).numpy()))
+        True
     """
 
     def __init__(self, fused, input_tensor, output_tensor):
@@ -339,6 +417,28 @@ def plan_nodes(nodes, outputs, training=None) -> list:
     A chain continues only through a tensor that exactly one node uses, as its only argument,
     and that is not one of the model's outputs; so nothing outside the chain reads a value
     the fused step never computes.
+
+    Args:
+        nodes: the graph's nodes, in topological order. outputs: the model's output
+            KerasTensors. training: the call's training flag.
+
+    Returns:
+        A list of nodes and FusedNodes; the nodes themselves while fusion is disabled.
+
+    Example:
+        >>> from tinydl.models.functional import Graph
+        >>> inp = tinydl.Input((6, 6, 1))
+        >>> conv_out = tinydl.layers.Conv2D(2, 3, activation="relu")(inp)
+        >>> pooled = tinydl.layers.MaxPooling2D(2)(conv_out)
+        >>> graph = Graph(inp, [pooled, conv_out], "demo")                 # conv_out is read outside
+        >>> [type(step).__name__ for step in plan_nodes(graph.nodes, graph.flat_outputs)]
+        ['FusedNodes', 'Node']
+        >>> graph = Graph(inp, pooled, "demo")
+        >>> [type(step).__name__ for step in plan_nodes(graph.nodes, graph.flat_outputs)]
+        ['FusedNodes']
+        >>> with tinydl.use_fusion(False):
+        ...     len(plan_nodes(graph.nodes, graph.flat_outputs))
+        2
     """
     if not fusion_enabled():
         return list(nodes)
