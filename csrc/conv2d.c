@@ -7,6 +7,7 @@
 #include <string.h>
 #include "conv2d.h"
 #include "gemm.h"
+#include "gemm_config.h"
 #include "pool.h"
 
 /* Target size of one thread's patch-matrix tile (it stays in L2 next to the packed panels). */
@@ -35,6 +36,9 @@ static int conv_threads(const tdl_conv2d_shape *s)
 #define TDL_CONV_WINO_MIN_CHANNELS 16
 /* Target size of one chunk's transformed tiles (V and M), per thread. */
 #define TDL_CONV_WINO_CHUNK_BYTES (384 * 1024)
+/* ...but at least this many tiles per weight-gradient chunk when dU is large (see
+ * CONV(wino_chunk_grad)). */
+#define TDL_CONV_WINO_GRAD_MIN_TILES 96
 
 /* The algorithm, TDL_CONV_AUTO unless a test forced one (tdl_conv2d_force_algorithm). */
 static volatile int forced_algorithm = TDL_CONV_AUTO;
@@ -85,6 +89,25 @@ static tdl_index tile_rows(tdl_index rows, tdl_index row_bytes, int threads)
     tdl_index tiles = tdl_ceil_div(rows, per_tile);
     tiles = tdl_ceil_div(tiles, threads) * threads;
     return tdl_max(1, tdl_ceil_div(rows, tiles));
+}
+
+/* Small maps with many channels (a 2x2 or 4x4 map, 256-512 channels): a tile of ~192 KiB of
+ * patches is then only a few dozen rows, and each GEMM call would pack the whole weight
+ * matrix again (input gradient: w^T is too wide to read in place) or read and write the whole
+ * weight-gradient partial (weight gradient: the tile rows are the GEMM's K). Such tiles get
+ * at least this many rows (the rows there are, if fewer): the pass over the weights is then
+ * amortised over ~400 rows of multiply-adds instead of ~20. */
+#define TDL_CONV_MIN_AMORTISED_ROWS 384
+/* A weight-gradient partial larger than this does not stay in L2 between tiles. */
+#define TDL_CONV_PARTIAL_CACHED_BYTES (512 * 1024)
+
+/* per_tile, or at least TDL_CONV_MIN_AMORTISED_ROWS (at most `available`, whole slivers)
+ * when each tile makes a pass over the weights. */
+static tdl_index amortised_rows(tdl_index per_tile, tdl_index available, int weight_pass)
+{
+    if (!weight_pass)
+        return per_tile;
+    return tdl_max(per_tile, whole_slivers(tdl_min(TDL_CONV_MIN_AMORTISED_ROWS, available)));
 }
 
 /* The tile loops (conv2d_tiles.inc) are compiled for the baseline ISA and, on x86-64 with

@@ -9,44 +9,72 @@ static int relu_threads(tdl_index n)
     return n > TDL_PARALLEL_MIN ? tdl_threads_get() : 1;
 }
 
-void tdl_relu_f32_forward(const float *x, float *out, tdl_index n)
+/* The arrays of one ReLU call: forward reads a (x), backward a (y) and b (dy). */
+typedef struct {
+    const void *a, *b;
+    void *out;
+} relu_job;
+
+static void relu_f32_forward_range(void *arg, tdl_index lo, tdl_index hi)
 {
-    const int threads = relu_threads(n);
-    (void)threads; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (tdl_index i = 0; i < n; i++)
+    const relu_job *j = arg;
+    const float *x = j->a;
+    float *out = j->out;
+    for (tdl_index i = lo; i < hi; i++)
         out[i] = (x[i] > 0.0f || x[i] != x[i]) ? x[i] : 0.0f; /* NaN passes, as in np.maximum */
 }
 
-void tdl_relu_f64_forward(const double *x, double *out, tdl_index n)
+static void relu_f64_forward_range(void *arg, tdl_index lo, tdl_index hi)
 {
-    const int threads = relu_threads(n);
-    (void)threads; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (tdl_index i = 0; i < n; i++)
+    const relu_job *j = arg;
+    const double *x = j->a;
+    double *out = j->out;
+    for (tdl_index i = lo; i < hi; i++)
         out[i] = (x[i] > 0.0 || x[i] != x[i]) ? x[i] : 0.0;
 }
 
-void tdl_relu_f32_backward(const float *y, const float *dy, float *dx, tdl_index n)
+static void relu_f32_backward_range(void *arg, tdl_index lo, tdl_index hi)
 {
-    const int threads = relu_threads(n);
-    (void)threads; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (tdl_index i = 0; i < n; i++)
-    {
+    const relu_job *j = arg;
+    const float *y = j->a, *dy = j->b;
+    float *dx = j->out;
+    for (tdl_index i = lo; i < hi; i++) {
         float g = dy[i]; /* load unconditionally so the select vectorizes (no branch per element) */
         dx[i] = y[i] > 0.0f ? g : 0.0f;
     }
 }
 
-void tdl_relu_f64_backward(const double *y, const double *dy, double *dx, tdl_index n)
+static void relu_f64_backward_range(void *arg, tdl_index lo, tdl_index hi)
 {
-    const int threads = relu_threads(n);
-    (void)threads; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (tdl_index i = 0; i < n; i++)
-    {
+    const relu_job *j = arg;
+    const double *y = j->a, *dy = j->b;
+    double *dx = j->out;
+    for (tdl_index i = lo; i < hi; i++) {
         double g = dy[i];
         dx[i] = y[i] > 0.0 ? g : 0.0;
     }
+}
+
+void tdl_relu_f32_forward(const float *x, float *out, tdl_index n)
+{
+    relu_job j = {x, NULL, out};
+    tdl_parallel_for(relu_threads(n), n, relu_f32_forward_range, &j);
+}
+
+void tdl_relu_f64_forward(const double *x, double *out, tdl_index n)
+{
+    relu_job j = {x, NULL, out};
+    tdl_parallel_for(relu_threads(n), n, relu_f64_forward_range, &j);
+}
+
+void tdl_relu_f32_backward(const float *y, const float *dy, float *dx, tdl_index n)
+{
+    relu_job j = {y, dy, dx};
+    tdl_parallel_for(relu_threads(n), n, relu_f32_backward_range, &j);
+}
+
+void tdl_relu_f64_backward(const double *y, const double *dy, double *dx, tdl_index n)
+{
+    relu_job j = {y, dy, dx};
+    tdl_parallel_for(relu_threads(n), n, relu_f64_backward_range, &j);
 }

@@ -4,24 +4,36 @@
 #define TDL_EMBEDDING_BLOCK 64          /* columns per task: a cache line or four of each row */
 #define TDL_EMBEDDING_PARALLEL_MIN 65536 /* below this many values one thread is faster */
 
+/* Column blocks [lo, hi) of dw: every id's row adds its gradient, in row order. */
 #define SCATTER_ADD(T, NAME)                                                                  \
-    void NAME(const int64_t *ids, const T *dy, tdl_index m, tdl_index d, T *dw)              \
+    typedef struct {                                                                          \
+        const int64_t *ids;                                                                   \
+        const T *dy;                                                                          \
+        tdl_index m, d;                                                                       \
+        T *dw;                                                                                \
+    } NAME##_job;                                                                             \
+    static void NAME##_blocks(void *arg, tdl_index lo, tdl_index hi)                          \
     {                                                                                         \
-        const tdl_index blocks = tdl_ceil_div(d, TDL_EMBEDDING_BLOCK);                        \
-        const int threads = m * d < TDL_EMBEDDING_PARALLEL_MIN ? 1 : tdl_threads_get();      \
-        (void)threads;                                                                        \
-        _Pragma("omp parallel for schedule(static) num_threads(threads) if (threads > 1)")    \
-        for (tdl_index b = 0; b < blocks; b++) {                                              \
+        const NAME##_job *jb = arg;                                                           \
+        const tdl_index d = jb->d;                                                            \
+        for (tdl_index b = lo; b < hi; b++) {                                                 \
             const tdl_index j0 = b * TDL_EMBEDDING_BLOCK;                                     \
             const tdl_index j1 = tdl_min(d, j0 + TDL_EMBEDDING_BLOCK);                        \
-            for (tdl_index i = 0; i < m; i++) {                                               \
-                T *row = dw + ids[i] * d;                                                     \
-                const T *g = dy + i * d;                                                      \
+            for (tdl_index i = 0; i < jb->m; i++) {                                           \
+                T *row = jb->dw + jb->ids[i] * d;                                             \
+                const T *g = jb->dy + i * d;                                                  \
                 for (tdl_index j = j0; j < j1; j++)                                           \
                     row[j] += g[j];                                                           \
             }                                                                                 \
         }                                                                                     \
+    }                                                                                         \
+    void NAME(const int64_t *ids, const T *dy, tdl_index m, tdl_index d, T *dw)              \
+    {                                                                                         \
+        const int threads = m * d < TDL_EMBEDDING_PARALLEL_MIN ? 1 : tdl_threads_get();      \
+        NAME##_job jb = {ids, dy, m, d, dw};                                                  \
+        tdl_parallel_for(threads, tdl_ceil_div(d, TDL_EMBEDDING_BLOCK), NAME##_blocks, &jb);  \
     }
 
+/* tdl_embedding_f32_scatter_add, tdl_embedding_f64_scatter_add */
 SCATTER_ADD(float, tdl_embedding_f32_scatter_add)
 SCATTER_ADD(double, tdl_embedding_f64_scatter_add)

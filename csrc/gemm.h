@@ -13,11 +13,12 @@
  * Narrow operands skip the packing copy: A is read in place (row by row) when not transposed
  * and its rows are short, a transposed A or an untransposed B likewise; only their partial
  * edge slivers are copied and zero-padded (see gemm_ukr.h and TDL_GEMM_IN_PLACE_MAX_LD_BYTES).
- * Threads (OpenMP) take chunks of whole rows (or columns) of C dynamically, each chunk
+ * Threads (the pool of threads.c) claim chunks of whole rows (or columns) of C, each chunk
  * computed whole by one thread with its own packing buffers; so results do not depend on the
- * thread count or on which thread ran a chunk. When C is small and
- * K long (e.g. a convolution's weight gradient), threads split K instead and their partial
- * products are summed in thread order (deterministic for a given thread count).
+ * thread count or on which thread ran a chunk. When C is small and K long (e.g. a
+ * convolution's weight gradient), K is cut into one part per thread instead, each part's
+ * product goes to its own partial C, and the partials are summed in part order
+ * (deterministic for a given thread count, whichever thread ran a part).
  *
  * Preconditions (checked in Python): M, N, K >= 1; A is (M, K) with row stride lda, or (K, M)
  * when trans_a; B is (K, N) with row stride ldb, or (N, K) when trans_b; C is (M, N) with row

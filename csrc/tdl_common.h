@@ -21,8 +21,8 @@ typedef int64_t tdl_index;
 #define TDL_MAX_THREADS 1024
 
 /* Threads a parallel region may use: the process-wide count (threads.c), the same from every
- * OS thread; 1 when built without OpenMP. Every `omp parallel` passes it (or fewer) to
- * num_threads(...). */
+ * OS thread; 1 when built without OpenMP. Every parallel kernel passes it (or fewer, for small
+ * problems) to tdl_parallel_run as its worker count. */
 int tdl_threads_get(void);
 /* Set the process-wide count for kernels started from now on, from any thread; n outside
  * [1, TDL_MAX_THREADS] is ignored (Python refuses it first). Ignored without OpenMP. */
@@ -30,22 +30,31 @@ void tdl_threads_set(int n);
 /* 1 when built with OpenMP, else 0. */
 int tdl_threads_have_openmp(void);
 
-/* Inside a parallel region: this thread's number and the team size (0 and 1 when serial). */
-static inline int tdl_thread_id(void)
-{
-#ifdef TDL_HAVE_OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
+/* The thread pool (threads.c). A job is `tasks` calls fn(ctx, task, worker), task in
+ * [0, tasks), each on one thread; worker in [0, workers) numbers the thread running it (0 is
+ * the caller) so a task can use that thread's scratch, and no two tasks run on one worker at
+ * once. Tasks are claimed dynamically, so which worker runs which task varies from run to run:
+ * a task's result must depend only on its number (tasks write disjoint outputs, or their own
+ * partial sums that the caller then reduces in a fixed order). The call returns when every
+ * task is done; the caller never waits for a helper that has not started (a busy machine's
+ * descheduled thread), only for tasks already claimed. A run from inside a task, or while
+ * another thread's job runs, runs every task on the calling thread (worker 0). */
+typedef void (*tdl_task_fn)(void *ctx, tdl_index task, int worker);
+void tdl_parallel_run(int workers, tdl_index tasks, tdl_task_fn fn, void *ctx);
 
-static inline int tdl_thread_count(void)
+/* fn(ctx, lo, hi) over [0, n) cut into about workers * TDL_RANGES_PER_THREAD equal ranges,
+ * on the pool; for loops whose iterations are independent. */
+#define TDL_RANGES_PER_THREAD 4
+typedef void (*tdl_range_fn)(void *ctx, tdl_index lo, tdl_index hi);
+void tdl_parallel_for(int workers, tdl_index n, tdl_range_fn fn, void *ctx);
+
+/* Raise a failure flag that tasks on several threads may set at once (read after the run). */
+static inline void tdl_flag_set(int *flag)
 {
-#ifdef TDL_HAVE_OPENMP
-    return omp_get_num_threads();
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(flag, 1, __ATOMIC_RELAXED);
 #else
-    return 1;
+    *(volatile int *)flag = 1;
 #endif
 }
 

@@ -103,6 +103,28 @@ def test_conv_named_shapes(microkernel, conv_algorithm, shape, window, strides, 
     check_conv(x, w, rng.standard_normal(f).astype(dtype), strides, pads, dy)
 
 
+@pytest.mark.parametrize("shape, f", [
+    ((5, 2, 2, 96), 160),   # 2x2 maps, many channels: w^T packed per call, large dW and dU
+    ((7, 4, 4, 80), 96),    # 4x4 maps
+    ((3, 3, 5, 100), 90),   # odd map, tiles clipped at the edge
+])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_conv_small_maps_with_many_channels(conv_algorithm, shape, f, threads):
+    """Small maps with many channels take long tiles (each GEMM call passes over the whole
+    weights): the same numbers as the reference, on any thread count."""
+    previous = native.get_num_threads()
+    native.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(11)
+        (oh, ow), pads = window_geometry(shape[1:3], (3, 3), (1, 1), "same")
+        x = rng.standard_normal(shape).astype(np.float32)
+        w = rng.standard_normal((3, 3, shape[3], f)).astype(np.float32)
+        dy = rng.standard_normal((shape[0], oh, ow, f)).astype(np.float32)
+        check_conv(x, w, rng.standard_normal(f).astype(np.float32), (1, 1), pads, dy)
+    finally:
+        native.set_num_threads(previous)
+
+
 @st.composite
 def winograd_cases(draw):
     """Convolutions Winograd F(2x2, 3x3) computes: 3x3 windows, unit strides, any channels."""

@@ -93,14 +93,18 @@ def test_python_and_c_agree_on_the_cap():
     assert _native.MAX_THREADS == backend.MAX_THREADS
 
 
-def test_every_parallel_region_asks_for_the_process_wide_count():
-    """An OpenMP region without num_threads(...) would run on the calling OS thread's own
-    count (omp_set_num_threads is per thread), not on tinydl.set_num_threads'."""
-    regions = []
+def test_kernels_start_threads_only_through_the_pool():
+    """Every kernel runs its parallel work through tdl_parallel_run / tdl_parallel_for
+    (csrc/threads.c), which takes the process-wide count. An OpenMP region elsewhere would
+    use the calling OS thread's own count (omp_set_num_threads is per thread), and would end
+    in a barrier that waits for a descheduled thread on a busy machine."""
+    regions, pool_calls = [], 0
     for path in sorted(CSRC.glob("*.[ch]")) + sorted(CSRC.glob("*.inc")):
-        for number, line in enumerate(path.read_text().splitlines(), 1):
+        text = path.read_text()
+        pool_calls += len(re.findall(r"\btdl_parallel_(run|for)\(", text))
+        for number, line in enumerate(text.splitlines(), 1):
             if re.match(r'\s*(#\s*pragma\s+|_Pragma\(")omp\s+parallel\b', line):
                 regions.append((path.name, number, line))
-    assert len(regions) >= 10, "the scan found the kernels' parallel regions"
-    missing = [r for r in regions if "num_threads(" not in r[2]]
-    assert not missing, f"parallel regions without num_threads(...): {missing}"
+    assert pool_calls >= 20, "the scan found the kernels' parallel loops"
+    outside = [r for r in regions if r[0] != "threads.c" or "num_threads(" not in r[2]]
+    assert not outside, f"OpenMP regions outside the pool: {outside}"
