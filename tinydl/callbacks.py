@@ -92,16 +92,19 @@ def _flatten(callbacks) -> list:
 
 
 class CallbackList:
-    """Calls a hook on every callback in order: the progress bar first, History last.
+    """Calls a hook on every callback in order, as Keras: the user's callbacks, then History,
+    then the progress bar (so the bar shows what the callbacks added to the logs).
 
     callbacks may be one Callback or a list (nested lists are flattened, as in Keras). A
-    History or ProgbarLogger among them is used instead of adding another (Keras).
+    History or ProgbarLogger among them is used instead of adding another (Keras). Every hook
+    gets a dict of logs (empty when there are none), a copy of the caller's with NumPy scalars
+    made Python floats, shared by the callbacks of that call (one may add to it for the next).
 
     Args:
         callbacks: None, a Callback, or (nested) lists of them.
         model: given to every callback's set_model.
         add_history: append a History when there is none (fit does).
-        add_progbar: put a ProgbarLogger first when there is none.
+        add_progbar: append a ProgbarLogger (last, after History) when there is none.
         verbose: the 'verbose' entry of the params.
         **params: the other params every callback's set_params receives.
 
@@ -133,12 +136,14 @@ class CallbackList:
     def __init__(self, callbacks=None, model=None, add_history=False, add_progbar=False,
                  verbose=1, **params):
         callbacks = _flatten(callbacks)
-        if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):
-            callbacks.insert(0, ProgbarLogger())
         self.history = next((cb for cb in callbacks if isinstance(cb, History)), None)
         if add_history and self.history is None:
             self.history = History()
             callbacks.append(self.history)
+        if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):
+            callbacks.append(ProgbarLogger())
+        if model is not None and self.history is not None:
+            model.history = self.history
         self.callbacks = callbacks
         params = {"verbose": verbose, **params}
         for cb in callbacks:
@@ -149,12 +154,28 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call(*args):
-            index = 1 if ("batch" in hook or "epoch" in hook) else 0  # (batch or epoch, logs)
-            logs = args[index] if len(args) > index and args[index] is not None else {}
-            for cb in self.callbacks:  # logs is always a dict, as Keras' CallbackList makes it
-                getattr(cb, hook)(*args[:index], logs)
+        def call(*args, logs=None):
+            if args and (args[-1] is None or isinstance(args[-1], dict)):
+                *args, logs = args
+            logs = pythonify_logs(logs)
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, logs)
         return call
+
+
+def pythonify_logs(logs) -> dict:
+    """A copy of logs with NumPy scalars (and 0-d arrays) as Python floats; {} for None.
+
+    Example:
+        >>> pythonify_logs({"loss": np.float32(0.5), "f1": np.array([0.5, 1.0])}), pythonify_logs(None)
+        ({'loss': 0.5, 'f1': array([0.5, 1. ])}, {})
+    """
+    out = {}
+    for name, value in (logs or {}).items():
+        if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0:
+            value = value.item()
+        out[name] = value
+    return out
 
 
 class History(Callback):

@@ -204,7 +204,27 @@ def _jsonable_shape(shape):
 
 def model_document(model) -> tuple[dict, dict]:
     """(document, arrays) of tinydl's own model file: architecture, compile settings,
-    weights and optimizer state (see save_model)."""
+    weights and optimizer state (see save_model).
+
+    Args:
+        model: a built model whose layers, loss, metrics and optimizer load_model can rebuild.
+
+    Returns:
+        (document, arrays): the JSON document ({'kind', 'model', 'input_shape', 'compile',
+        'weight_names'}) and {key: array} of the weights (and the optimizer state once built).
+
+    Raises:
+        ValueError: a layer cannot be rebuilt, or a get_config() returned something that is
+            not JSON.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="out")])
+        >>> document, arrays = model_document(model)
+        >>> document["kind"], document["model"]["class_name"], document["input_shape"]
+        ('model', 'Sequential', [None, 3])
+        >>> [array.shape for array in arrays.values()]
+        [(3, 2), (2,)]
+    """
     _require_loadable_layers(model)
     arrays = _weight_arrays(model)
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
@@ -229,13 +249,34 @@ def model_document(model) -> tuple[dict, dict]:
 def save_model(model, path) -> None:
     """Write architecture, compile settings, weights and optimizer state to path, atomically.
 
+    Args:
+        model: a built model.
+        path: a '.tinydl' file (tinydl's own format), '.keras' (Keras 3's zip) or '.h5' /
+            '.hdf5' (Keras' legacy HDF5, with tinydl's own document beside it).
+
     Raises:
         ValueError: the model is not built, or holds something that load_model could not
             rebuild (a Lambda layer, an unregistered layer class, a loss, metric or optimizer
             that is a function or not one of tinydl's classes).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.tinydl")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_model(model, path)
+        >>> x = np.ones((1, 3), np.float32)
+        >>> bool(np.array_equal(load_model(path).predict(x, verbose=0), model.predict(x, verbose=0)))
+        True
+        >>> save_model(tinydl.Sequential([tinydl.layers.Dense(2)]), path)  # not built
+        Traceback (most recent call last):
+        ...
+        ValueError: ...
     """
     _require_built(model, "save")
     from tinydl import saving_keras_files
+    from tinydl.models import Functional, Sequential
+    if type(model) not in (Sequential, Functional):
+        _require_rebuildable_subclass(model)  # in every format: refused before anything is written
     if saving_keras_files.save_model(model, path):
         return
     saving.save(path, *model_document(model))

@@ -741,7 +741,30 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
     """Keras' class decorator: registers the class under 'package>name' (see
-    tinydl.saving_keras.register_keras_serializable)."""
+    tinydl.saving_keras.register_keras_serializable).
+
+    Args:
+        package: the first part of the key (no '|').
+        name: the second part; None: the class' name.
+
+    Returns:
+        The decorator, which returns the class it registers.
+
+    Raises:
+        ValueError: package is not a str, or holds '|'.
+
+    Example:
+        >>> @register_keras_serializable(package="Docs", name="Triple")
+        ... class Tripler(tinydl.layers.Layer):
+        ...     def call(self, x):
+        ...         return x * 3
+        >>> Tripler._keras_registered_name
+        'Docs>Triple'
+        >>> register_keras_serializable(package="a|b")
+        Traceback (most recent call last):
+        ...
+        ValueError: register_keras_serializable: package must be a str without '|'. Received: package='a|b'
+    """
     from tinydl import saving_keras
     return saving_keras.register_keras_serializable(package=package, name=name)
 

@@ -40,7 +40,25 @@ KERAS_GROUPS = ("model_weights/", "optimizer_weights/")
 
 
 def write_into(h5, document: dict, arrays: dict) -> None:
-    """Write document and arrays into an open, writable HDF5 file h5 (tinydl's layout)."""
+    """Write document and arrays into an open, writable HDF5 file h5 (tinydl's layout).
+
+    Args:
+        h5: an h5py.File open for writing.
+        document: the JSON document (finite numbers only); the arrays' table is added to it.
+        arrays: {key: array}, each written as /arrays/<i>.
+
+    Raises:
+        ValueError: the document is not JSON (a NaN, say).
+
+    Example:
+        >>> import io, json
+        >>> import h5py
+        >>> with h5py.File(io.BytesIO(), "w") as h5:
+        ...     write_into(h5, {"kind": "demo"}, {"w": np.ones((2, 3), np.float32)})
+        ...     document = json.loads(h5[DOCUMENT][()].tobytes())
+        ...     sorted(h5), h5["arrays/0"].shape, document["kind"], document["arrays"]["w"]["shape"]
+        (['arrays', 'tinydl.json'], (2, 3), 'demo', [2, 3])
+    """
     table = {}
     for i, (key, array) in enumerate(arrays.items()):
         array = np.asarray(array, order="C")
@@ -56,7 +74,33 @@ def write_into(h5, document: dict, arrays: dict) -> None:
 
 
 def write(h5py, path, document: dict, arrays: dict) -> None:
-    """Write document and arrays to an HDF5 file at path, atomically."""
+    """Write document and arrays to an HDF5 file at path, atomically.
+
+    Args:
+        h5py: the h5py module.
+        path: the file to write.
+        document: the JSON document (finite numbers only).
+        arrays: {key: array}.
+
+    Raises:
+        ValueError: the document is not JSON; path is then left as it was.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+        >>> write(h5py, path, {"kind": "demo"}, {"w": np.arange(4.0).reshape(2, 2)})
+        >>> with open_file(h5py, path, max_bytes=2**20) as stored:
+        ...     stored.document["kind"], stored.read("w").tolist()
+        ('demo', [[0.0, 1.0], [2.0, 3.0]])
+        >>> other = os.path.join(os.path.dirname(path), "b.h5")
+        >>> write(h5py, other, {"x": float("nan")}, {})
+        Traceback (most recent call last):
+        ...
+        ValueError: Out of range float values are not JSON compliant...
+        >>> os.path.exists(other)
+        False
+    """
     def write_to(f):
         with h5py.File(f, "w", libver=LIBVER) as h5:
             write_into(h5, document, arrays)

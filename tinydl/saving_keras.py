@@ -60,7 +60,7 @@ def _is_tinydl_class(cls) -> bool:
     return isinstance(cls, type) and cls.__module__.split(".")[0] == "tinydl"
 
 
-def resolve_class(entry: dict, custom_objects: dict, where: str):
+def _resolve_class(entry: dict, custom_objects: dict, where: str):
     """The class a Keras layer entry names (see the module docstring)."""
     from tinydl.layers.base import LAYER_CLASSES
     name, registered = entry.get("class_name"), entry.get("registered_name")
@@ -105,7 +105,7 @@ def _lambda_function(config: dict, custom_objects: dict, where: str):
 
 # ----------------------------------------------------------------------------- layers
 
-def layer_from_keras(entry: dict, custom_objects: dict, path, legacy: bool):
+def _layer_from_keras(entry: dict, custom_objects: dict, path, legacy: bool):
     """A tinydl layer from one Keras layer entry (a model for a nested model)."""
     name = entry.get("class_name")
     config = entry.get("config")
@@ -115,7 +115,7 @@ def layer_from_keras(entry: dict, custom_objects: dict, path, legacy: bool):
     if name in ("Sequential", "Functional", "Model") and entry.get("registered_name") in \
             (None, name) and name not in custom_objects:
         return model_from_keras(entry, custom_objects, path, legacy, build=False)
-    cls = resolve_class(entry, custom_objects, where)
+    cls = _resolve_class(entry, custom_objects, where)
     from tinydl.layers import Lambda
     if isinstance(cls, type) and issubclass(cls, Lambda):
         function = _lambda_function(config, custom_objects, where)
@@ -153,7 +153,7 @@ def _wrapped_layers(cls, config: dict, custom_objects, path, legacy) -> dict:
         if isinstance(entry, dict) and isinstance(entry.get("config"), dict):
             name = entry.get("class_name")
             where = f"layer {entry['config'].get('name')!r} ({name})"
-            inner = resolve_class(entry, custom_objects, where)
+            inner = _resolve_class(entry, custom_objects, where)
             inner_config = kc.layer_config_from_keras(name, entry["config"],
                                                       kc.constructor_keys(inner), where)
             inner_config.pop("dtype", None)
@@ -190,7 +190,7 @@ def _sequential_from_keras(config: dict, custom_objects, path, legacy, build: bo
     from tinydl.models import Sequential
     entries = [dict(e, config=dict(e.get("config") or {})) for e in config.get("layers", [])]
     shape, entries = _first_input_shape(entries, config)
-    layers = [layer_from_keras(e, custom_objects, path, legacy) for e in entries]
+    layers = [_layer_from_keras(e, custom_objects, path, legacy) for e in entries]
     name = config.get("name")
     if shape is None:
         model = Sequential(layers, name=name)
@@ -254,7 +254,7 @@ def _functional_from_keras(config: dict, custom_objects, path, legacy):
         raise KerasConfigError("functional model: its layers are missing")
     layers, pending, outputs = {}, [], {}
     for entry in entries:
-        layer = layer_from_keras(entry, custom_objects, path, legacy)
+        layer = _layer_from_keras(entry, custom_objects, path, legacy)
         layer_name = entry.get("name") or (entry.get("config") or {}).get("name")
         layers[layer_name] = layer
         if entry.get("class_name") == "InputLayer":
@@ -295,7 +295,34 @@ def _functional_from_keras(config: dict, custom_objects, path, legacy):
 
 
 def model_from_keras(spec: dict, custom_objects: dict, path, legacy: bool, build: bool = True):
-    """A tinydl model from Keras' {'class_name', 'config', 'build_config'} of a model."""
+    """A tinydl model from Keras' {'class_name', 'config', 'build_config'} of a model.
+
+    Args:
+        spec: the model's entry of a Keras config (Sequential, Functional, or a registered
+            or custom_objects Model subclass).
+        custom_objects: {name: class} of the user's layers and models.
+        path: the file, for messages.
+        legacy: True for Keras 2's '.h5' form of the config.
+        build: build a Sequential on its input shape.
+
+    Returns:
+        The model, its weights freshly created (the caller sets them from the file).
+
+    Raises:
+        KerasConfigError: the config is malformed, names a class tinydl does not know, or an
+            option tinydl's layer would compute differently.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="out")])
+        >>> spec = kc.model_config_to_keras(model, legacy=False)
+        >>> rebuilt = model_from_keras(spec, {}, "m.keras", legacy=False)
+        >>> type(rebuilt).__name__, [layer.name for layer in rebuilt.layers], rebuilt.output_shape
+        ('Sequential', ['out'], (None, 2))
+        >>> model_from_keras({"class_name": "Sequential"}, {}, "m.keras", legacy=False)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving_keras_config.KerasConfigError: the model config is malformed: ...
+    """
     if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
         raise KerasConfigError(f"the model config is malformed: {spec!r:.80}")
     name, config = spec.get("class_name"), spec["config"]
@@ -304,7 +331,7 @@ def model_from_keras(spec: dict, custom_objects: dict, path, legacy: bool, build
         return _sequential_from_keras(config, custom_objects, path, legacy, build)
     if name in ("Functional", "Model") and not custom and "layers" in config:
         return _functional_from_keras(config, custom_objects, path, legacy)
-    cls = resolve_class(spec, custom_objects, f"model ({name})")
+    cls = _resolve_class(spec, custom_objects, f"model ({name})")
     if kc._is_float32_policy(config.get("dtype")):
         config = {k: v for k, v in config.items() if k != "dtype"}
     from tinydl.models import Model

@@ -74,7 +74,18 @@ _INITIALIZER_CLASSES = ("Constant", "Orthogonal", "RandomNormal", "RandomUniform
 
 
 class KerasConfigError(ValueError):
-    """A Keras config tinydl cannot turn into the same model (the message says why)."""
+    """A Keras config tinydl cannot turn into the same model (the message says why).
+
+    It is a ValueError; the loaders turn it into a ModelFileError naming the file.
+
+    Example:
+        >>> try:
+        ...     layer_config_from_keras("Dense", {"units": 2, "lora_rank": 4}, {"units"}, "layer d")
+        ... except KerasConfigError as exc:
+        ...     isinstance(exc, ValueError), str(exc)
+        (True, "layer d: Keras' Dense option lora_rank=4 is not supported by tinydl's layer (it would compute
+        something else)")
+    """
 
 
 def _initializer(value, where: str):
@@ -131,7 +142,19 @@ def _convert_value(key: str, value, where: str):
 
 def constructor_keys(cls) -> set:
     """The keyword arguments cls' constructor takes, through the classes it passes
-    **kwargs on to (tinydl's Layer takes name, trainable, input_shape, dtype)."""
+    **kwargs on to (tinydl's Layer takes name, trainable, input_shape, dtype).
+
+    Args:
+        cls: a class.
+
+    Returns:
+        The set of their names (without self).
+
+    Example:
+        >>> keys = constructor_keys(tinydl.layers.Dense)
+        >>> {"units", "activation", "use_bias", "name", "trainable"} <= keys, "self" in keys
+        (True, False)
+    """
     import inspect
     keys = set()
     for klass in cls.__mro__:
@@ -151,10 +174,25 @@ def layer_config_from_keras(class_name: str, config: dict, tinydl_keys, where: s
     """Keras' config of a layer, as tinydl's class of that name takes it.
 
     Args:
+        class_name: the layer's Keras class name.
+        config: its Keras config.
         tinydl_keys: the keys tinydl's layer writes in get_config (None: keep every key).
+        where: the layer, for messages.
+
+    Returns:
+        The config for tinydl's class (a None initializer, the default, left out).
 
     Raises:
         KerasConfigError: a key tinydl lacks holds a value that changes the computation.
+
+    Example:
+        >>> config = {"units": 2, "kernel_initializer": None, "dtype": "float32", "name": "d"}
+        >>> layer_config_from_keras("Dense", config, {"units", "kernel_initializer", "name"}, "layer d")
+        {'units': 2, 'name': 'd'}
+        >>> layer_config_from_keras("Conv2D", {"filters": 1, "groups": 2}, {"filters"}, "layer c")
+        Traceback (most recent call last):
+        ...
+        tinydl.saving_keras_config.KerasConfigError: layer c: Keras' Conv2D option groups=2 is not supported ...
     """
     out = {}
     for key, value in config.items():
@@ -206,7 +244,7 @@ _KERAS_REFUSES_TRAINABLE = ("SpatialDropout1D",)  # Keras 3.15's constructor tak
 _KERAS2_LACKS = {"seed": (None,), "use_cudnn": ("auto",)}
 
 
-def layer_config_to_keras(layer, legacy: bool) -> dict:
+def _layer_config_to_keras(layer, legacy: bool) -> dict:
     """tinydl layer -> Keras' {'class_name', 'config', ...} (legacy: Keras 2's .h5 form)."""
     config = dict(layer.get_config())
     name = type(layer).__name__
@@ -242,13 +280,13 @@ def _inner_to_keras(entry: dict, legacy: bool) -> dict:
     """A wrapper's inner layer ({'class_name', 'config'} as tinydl writes it) in Keras' form."""
     from tinydl.layers.base import LAYER_CLASSES
     inner = LAYER_CLASSES[entry["class_name"]].from_config(dict(entry["config"]))
-    converted = layer_config_to_keras(inner, legacy)
+    converted = _layer_config_to_keras(inner, legacy)
     if legacy:  # Keras 3's legacy reader finds an inner layer only by its module
         converted = {"module": "keras.layers", **converted, "registered_name": None}
     return converted
 
 
-def tensor_history(tensor) -> list:
+def _tensor_history(tensor) -> list:
     """[layer name, node index in that layer, tensor index] of a tinydl KerasTensor."""
     node = tensor.node
     return [node.layer.name, node.layer._inbound_nodes.index(node), tensor.index]
@@ -259,18 +297,18 @@ def _keras3_arg(value):
     if isinstance(value, KerasTensor):
         return {"class_name": "__keras_tensor__",
                 "config": {"shape": list(value.shape), "dtype": "float32",
-                           "keras_history": tensor_history(value)}}
+                           "keras_history": _tensor_history(value)}}
     return value
 
 
-def inbound_nodes_to_keras(layer, model_nodes: list, legacy: bool) -> list:
+def _inbound_nodes_to_keras(layer, model_nodes: list, legacy: bool) -> list:
     """The layer's calls inside this model, as Keras writes inbound_nodes."""
     out = []
     for node in layer._inbound_nodes:
         if node not in model_nodes:
             continue
         if legacy:
-            parents = [tensor_history(t) + [{}] for t in node.parents]
+            parents = [_tensor_history(t) + [{}] for t in node.parents]
             out.append(parents)
         else:
             out.append({"args": tree.map_structure(_keras3_arg, list(node.args)),
@@ -283,12 +321,31 @@ def _shape_list(shape) -> list:
 
 
 def model_config_to_keras(model, legacy: bool) -> dict:
-    """A tinydl Sequential or functional model as Keras' {'class_name', 'config', ...}."""
+    """A tinydl Sequential or functional model as Keras' {'class_name', 'config', ...}.
+
+    Args:
+        model: a built Sequential, functional or (registered) subclassed model.
+        legacy: True for Keras 2's '.h5' form (no 'module', 'registered_name', 'build_config').
+
+    Returns:
+        The JSON-able config Keras' load_model rebuilds the model from.
+
+    Raises:
+        KerasConfigError: a layer has no Keras equivalent.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="out")])
+        >>> entry = model_config_to_keras(model, legacy=False)
+        >>> entry["class_name"], entry["build_config"], [e["class_name"] for e in entry["config"]["layers"]]
+        ('Sequential', {'input_shape': [None, 3]}, ['InputLayer', 'Dense'])
+        >>> sorted(model_config_to_keras(model, legacy=True))
+        ['class_name', 'config']
+    """
     from tinydl.models import Sequential
     if not isinstance(model, Sequential) and getattr(model, "_graph", None) is None:
         return _subclassed_config(model, legacy)
     if isinstance(model, Sequential):
-        layers = [layer_config_to_keras(layer, legacy) for layer in _sequential_layers(model)]
+        layers = [_layer_config_to_keras(layer, legacy) for layer in _sequential_layers(model)]
         config = {"name": model.name, "trainable": model.trainable, "layers": layers,
                   "build_input_shape": _shape_list(model.input_shape)}
         entry = {"class_name": "Sequential", "config": config}
@@ -331,16 +388,16 @@ def _functional_config(model, legacy: bool) -> dict:
     nodes = [t.node for t in graph.flat_inputs] + list(graph.nodes)
     layers = []
     for layer in graph.layers:
-        entry = layer_config_to_keras(layer, legacy)
+        entry = _layer_config_to_keras(layer, legacy)
         if hasattr(layer, "_graph") or type(layer).__name__ == "Sequential":
             entry = model_config_to_keras(layer, legacy)
         entry["name"] = layer.name
-        entry["inbound_nodes"] = inbound_nodes_to_keras(layer, nodes, legacy) \
+        entry["inbound_nodes"] = _inbound_nodes_to_keras(layer, nodes, legacy) \
             if type(layer).__name__ != "InputLayer" else []
         layers.append(entry)
 
     def ends(structure):
-        flat = tree.map_structure(tensor_history, structure)
+        flat = tree.map_structure(_tensor_history, structure)
         return flat if isinstance(flat, (list, dict)) else [flat]
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": ends(graph.inputs), "output_layers": ends(graph.outputs)}

@@ -24,7 +24,25 @@ def _name(path) -> str:
 
 
 def save_model(model, path) -> bool:
-    """Write model in Keras' format when path names one; False otherwise."""
+    """Write model in Keras' format when path names one; False otherwise.
+
+    Args:
+        model: a built model.
+        path: '.keras' (Keras 3's zip) or '.h5' / '.hdf5' (Keras' legacy HDF5); any other
+            name is left to tinydl's own format.
+
+    Returns:
+        True when the file was written here.
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_model(model, os.path.join(folder, "m.keras")), save_model(model, os.path.join(folder, "m.tinydl"))
+        (True, False)
+        >>> sorted(os.listdir(folder))
+        ['m.keras']
+    """
     name = _name(path)
     if name.endswith(KERAS_SUFFIX):
         from tinydl import saving_keras_model
@@ -38,6 +56,26 @@ def save_model(model, path) -> bool:
 
 
 def save_weights(model, path) -> bool:
+    """Write the weights in Keras 3's '.weights.h5' layout when path names one; False otherwise.
+
+    Args:
+        model: a built model.
+        path: the file.
+
+    Returns:
+        True when the file was written here.
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_weights(model, os.path.join(folder, "w.weights.h5"))
+        True
+        >>> save_weights(model, os.path.join(folder, "w.tinydl"))
+        False
+        >>> sorted(os.listdir(folder))
+        ['w.weights.h5']
+    """
     if _name(path).endswith(WEIGHTS_SUFFIX):
         from tinydl import saving_keras_model
         saving_keras_model.save_weights(model, path)
@@ -67,7 +105,32 @@ def _legacy(path) -> bool:
 
 
 def load_model(path, custom_objects, compile: bool, limit: int):
-    """The model in a Keras file, or None when path is tinydl's own."""
+    """The model in a Keras file, or None when path is tinydl's own.
+
+    Args:
+        path: the file.
+        custom_objects: {name: class} of the user's layers and models, or None.
+        compile: restore the compile settings and optimizer state.
+        limit: the most bytes the weights may take.
+
+    Returns:
+        The model, or None (tinydl's own reader then loads path).
+
+    Raises:
+        ModelFileError: a Keras file that is damaged, hostile or too large.
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> model.save(os.path.join(folder, "m.keras"))
+        >>> model.save(os.path.join(folder, "m.tinydl"))
+        >>> loaded = load_model(os.path.join(folder, "m.keras"), None, True, 2**20)
+        >>> [bool(np.array_equal(a, b)) for a, b in zip(loaded.get_weights(), model.get_weights())]
+        [True, True]
+        >>> load_model(os.path.join(folder, "m.tinydl"), None, True, 2**20) is None
+        True
+    """
     name = _name(path)
     if name.endswith(KERAS_SUFFIX):
         from tinydl import saving_keras_zip
@@ -84,7 +147,38 @@ def load_model(path, custom_objects, compile: bool, limit: int):
 
 
 def load_weights(model, path, max_bytes, by_name: bool, skip_mismatch: bool) -> bool:
-    """Load weights from a Keras file into model; False when path is tinydl's own."""
+    """Load weights from a Keras file into model; False when path is tinydl's own.
+
+    Args:
+        model: a built model of the file's architecture.
+        path: the file.
+        max_bytes: the most bytes the weights may take (None: the default limit).
+        by_name: match a legacy '.h5' file's layers by name, not by order.
+        skip_mismatch: with by_name, skip layers whose weights do not fit.
+
+    Returns:
+        True when the weights were loaded here.
+
+    Raises:
+        ValueError: by_name or skip_mismatch for a file that is not Keras' legacy '.h5'.
+        ModelFileError: the file does not fit the model, or is damaged.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.h5")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> model.save_weights(path)
+        >>> other = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> load_weights(other, path, None, False, False)
+        True
+        >>> [bool(np.array_equal(a, b)) for a, b in zip(other.get_weights(), model.get_weights())]
+        [True, True]
+        >>> load_weights(other, path, None, True, False)
+        Traceback (most recent call last):
+        ...
+        ValueError: load_weights: by_name and skip_mismatch apply to Keras' legacy '.h5' files, not Keras 3
+        weights files. Received: '...w.weights.h5'
+    """
     name = _name(path)
     if name.endswith(KERAS_SUFFIX):
         from tinydl import saving_keras_zip

@@ -2,7 +2,7 @@
 
 Where each weight lives in Keras 3's weights file (model.weights.h5, or a '.weights.h5'):
 layers/<key>/vars/<i> (key: the layer's class name in snake case, numbered when it
-repeats: dense, dense_1; see container_names) for a layer's own weights in its order (Dense: kernel, bias;
+repeats: dense, dense_1; see _container_names) for a layer's own weights in its order (Dense: kernel, bias;
 BatchNormalization: gamma, beta, moving_mean, moving_variance); an LSTM, GRU or SimpleRNN
 keeps them in its cell (layers/<name>/cell/vars/<i>); Bidirectional in forward_layer/ and
 backward_layer/, TimeDistributed in layer/; a model inside a model under its own layers/.
@@ -23,22 +23,22 @@ from tinydl.saving_keras_config import KerasConfigError
 _RNNS = ("LSTM", "GRU", "SimpleRNN")
 
 
-def layer_groups(layer, prefix: str, out: dict) -> dict:
+def _layer_groups(layer, prefix: str, out: dict) -> dict:
     """{group path: [tinydl Variables]} of one layer, in Keras 3's layout, into out."""
     kind = type(layer).__name__
     if hasattr(layer, "_graph") or kind == "Sequential":
         out[f"{prefix}/vars"] = []
-        for inner, key in zip(_saved_layers(layer), container_names(_saved_layers(layer))):
-            layer_groups(inner, f"{prefix}/layers/{key}", out)
+        for inner, key in zip(_saved_layers(layer), _container_names(_saved_layers(layer))):
+            _layer_groups(inner, f"{prefix}/layers/{key}", out)
     elif kind in _RNNS:
         out[f"{prefix}/vars"], out[f"{prefix}/cell/vars"] = [], list(layer.weights)
     elif kind == "Bidirectional":
         out[f"{prefix}/vars"] = []
-        layer_groups(layer.backward_layer, f"{prefix}/backward_layer", out)
-        layer_groups(layer.forward_layer, f"{prefix}/forward_layer", out)
+        _layer_groups(layer.backward_layer, f"{prefix}/backward_layer", out)
+        _layer_groups(layer.forward_layer, f"{prefix}/forward_layer", out)
     elif kind == "TimeDistributed":
         out[f"{prefix}/vars"] = []
-        layer_groups(layer.layer, f"{prefix}/layer", out)
+        _layer_groups(layer.layer, f"{prefix}/layer", out)
     elif kind == "MultiHeadAttention":
         raise KerasConfigError(f"layer '{layer.name}' (MultiHeadAttention): its Keras weight "
                                "layout is not supported yet")
@@ -47,19 +47,19 @@ def layer_groups(layer, prefix: str, out: dict) -> dict:
     return out
 
 
-def snake_case(name: str) -> str:
+def _snake_case(name: str) -> str:
     """Keras' naming.to_snake_case: 'MaxPooling2D' -> 'max_pooling2d'."""
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def container_names(layers: list) -> list:
+def _container_names(layers: list) -> list:
     """The names Keras 3 files a model's layers under: the class name in snake case, made
     unique by a counter (dense, dense_1, ...), never the layer's own name."""
     used, names = {}, []
     for layer in layers:
-        key = snake_case(type(layer).__name__)
+        key = _snake_case(type(layer).__name__)
         if key in used:
             used[key] += 1
             names.append(f"{key}_{used[key]}")
@@ -74,15 +74,15 @@ def _saved_layers(model) -> list:
     return [layer for layer in model.layers if not isinstance(layer, InputLayer)]
 
 
-def model_groups(model) -> dict:
+def _model_groups(model) -> dict:
     """{group path: [Variables]} of a whole model (root vars, then its layers)."""
     out = {"vars": []}
     if not (hasattr(model, "_graph") and model._graph is not None) and \
             type(model).__name__ != "Sequential":
         return _subclassed_groups(model, out)
     layers = _saved_layers(model)
-    for layer, key in zip(layers, container_names(layers)):
-        layer_groups(layer, f"layers/{key}", out)
+    for layer, key in zip(layers, _container_names(layers)):
+        _layer_groups(layer, f"layers/{key}", out)
     return out
 
 
@@ -99,13 +99,13 @@ def _subclassed_groups(model, out: dict) -> dict:
         if isinstance(value, Layer) and value is not model:
             if id(value) not in seen:
                 seen.add(id(value))
-                layer_groups(value, attr, out)
+                _layer_groups(value, attr, out)
         elif isinstance(value, (list, tuple)) and value and all(
                 isinstance(v, Layer) for v in value):
-            for layer, key in zip(value, container_names(list(value))):
+            for layer, key in zip(value, _container_names(list(value))):
                 if id(layer) not in seen:
                     seen.add(id(layer))
-                    layer_groups(layer, f"{attr}/{key}", out)
+                    _layer_groups(layer, f"{attr}/{key}", out)
     return out
 
 
@@ -115,7 +115,7 @@ def _h5py():
 
 # ----------------------------------------------------------------------------- save
 
-def keras_config(model) -> dict:
+def _keras_config(model) -> dict:
     config = saving_keras_config.model_config_to_keras(model, legacy=False)
     compile_config = saving_keras_state.compile_to_keras(model, legacy=False)
     if compile_config is not None:
@@ -139,19 +139,57 @@ def _arrays(groups: dict) -> dict:
 
 
 def save_model(model, path) -> None:
-    """Write model to a Keras 3 '.keras' file (loadable by keras.models.load_model)."""
+    """Write model to a Keras 3 '.keras' file (loadable by keras.models.load_model).
+
+    Args:
+        model: a built model.
+        path: the file, written atomically.
+
+    Raises:
+        ValueError: the model is not built, or a layer has no Keras equivalent.
+
+    Example:
+        >>> import os, tempfile, zipfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_model(model, path)
+        >>> sorted(zipfile.ZipFile(path).namelist())
+        ['config.json', 'metadata.json', 'model.weights.h5', 'tinydl.sha256.json']
+        >>> save_model(tinydl.Sequential([tinydl.layers.Dense(2)]), path)  # not built
+        Traceback (most recent call last):
+        ...
+        ValueError: ...
+    """
     from tinydl import model_io
     model_io._require_built(model, "save")
-    config = keras_config(model)
-    groups = {**_arrays(model_groups(model)), **_optimizer_group(model)}
+    config = _keras_config(model)
+    groups = {**_arrays(_model_groups(model)), **_optimizer_group(model)}
     kz.write(path, _h5py(), config, groups)
 
 
 def save_weights(model, path) -> None:
-    """Write the weights in Keras 3's '.weights.h5' layout (keras' model.load_weights reads it)."""
+    """Write the weights in Keras 3's '.weights.h5' layout (keras' model.load_weights reads it).
+
+    Args:
+        model: a built model.
+        path: the file, written atomically.
+
+    Raises:
+        ValueError: the model is not built.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.h5")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_weights(model, path)
+        >>> with h5py.File(path, "r") as h5:
+        ...     [(name, h5["layers/dense/vars"][name].shape) for name in h5["layers/dense/vars"]]
+        [('0', (3, 2)), ('1', (2,))]
+    """
     from tinydl import model_io
     model_io._require_built(model, "save_weights")
-    groups = _arrays(model_groups(model))
+    groups = _arrays(_model_groups(model))
     h5py = _h5py()
     raw, _ = kz.weights_h5(h5py, groups)
     saving.atomic_write(path, lambda f: f.write(raw))
@@ -180,9 +218,9 @@ def _check_groups(stored: kz.KerasWeights, groups: dict, what: str) -> None:
         raise saving.invalid(path, f"it holds weights no layer of the model has: {extra[:5]}")
 
 
-def assign_weights(stored: kz.KerasWeights, model) -> None:
+def _assign_weights(stored: kz.KerasWeights, model) -> None:
     """Check every group first, then read and assign every weight."""
-    groups = model_groups(model)
+    groups = _model_groups(model)
     _check_groups(stored, groups, "layer")
     values = [(w, stored.read(f"{g}/{i}")) for g, ws in groups.items()
               for i, w in enumerate(ws)]
@@ -213,7 +251,31 @@ def _restore_optimizer(stored: kz.KerasWeights, model) -> None:
 
 def build_model(path, config: dict, custom_objects: dict, limit: int, legacy: bool):
     """A tinydl model from a Keras config, built under a WeightBudget (no initializer runs,
-    tinydl's random generator is left as it was)."""
+    tinydl's random generator is left as it was).
+
+    Args:
+        path: the file, for messages.
+        config: the model's Keras config (config.json, or a legacy model_config).
+        custom_objects: {name: class} of the user's layers and models.
+        limit: the most bytes the model's weights may take.
+        legacy: True for Keras 2's '.h5' form of the config.
+
+    Returns:
+        The model, its weights allocated but not yet set.
+
+    Raises:
+        ModelFileError: the architecture cannot be rebuilt, or needs more than limit bytes.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> config = saving_keras_config.model_config_to_keras(model, legacy=False)
+        >>> [w.shape for w in build_model("m.keras", config, {}, 2**20, legacy=False).weights]
+        [(3, 2), (2,)]
+        >>> build_model("m.keras", config, {}, 16, legacy=False)  # a (3, 2) kernel takes 24 bytes
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...its architecture needs more than the limit of 16 bytes...
+    """
     from tinydl.layers.base import WeightBudget, WeightBudgetError
     from tinydl.rng import get_rng
     rng_state = get_rng().bit_generator.state
@@ -232,12 +294,43 @@ def build_model(path, config: dict, custom_objects: dict, limit: int, legacy: bo
 
 
 def load_model(path, custom_objects=None, compile: bool = True, max_bytes=None):
-    """A tinydl model from a Keras 3 '.keras' file (see the module docstring)."""
+    """A tinydl model from a Keras 3 '.keras' file (see the module docstring).
+
+    Args:
+        path: the file.
+        custom_objects: {name: class} of the user's layers and models, or None.
+        compile: restore the compile settings and optimizer state.
+        max_bytes: the most bytes the weights may take (None: the default limit).
+
+    Returns:
+        The model, with the file's weights.
+
+    Raises:
+        ModelFileError: the file is damaged, hostile, too large or not a Keras 3 file.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> model.compile("adam", "mse")
+        >>> save_model(model, path)
+        >>> loaded = load_model(path)
+        >>> [bool(np.array_equal(a, b)) for a, b in zip(loaded.get_weights(), model.get_weights())]
+        [True, True]
+        >>> type(loaded.optimizer).__name__
+        'Adam'
+        >>> with open(path, "wb") as f:
+        ...     _ = f.write(b"not a zip")
+        >>> load_model(path)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...
+    """
     limit = saving.load_limit(max_bytes)
     config, stored = kz.read(path, _h5py(), limit)
     with stored:
         model = build_model(path, config, dict(custom_objects or {}), limit, legacy=False)
-        assign_weights(stored, model)
+        _assign_weights(stored, model)
         if compile and config.get("compile_config"):
             saving_keras_state.compile_from_keras(model, config["compile_config"], path)
             _restore_optimizer(stored, model)
@@ -245,7 +338,31 @@ def load_model(path, custom_objects=None, compile: bool = True, max_bytes=None):
 
 
 def load_weights(model, path, max_bytes=None) -> None:
-    """Set model's weights from a Keras 3 '.weights.h5' file (or a '.keras' file's)."""
+    """Set model's weights from a Keras 3 '.weights.h5' file (or a '.keras' file's).
+
+    Args:
+        model: a built model of the file's architecture.
+        path: the file.
+        max_bytes: the most bytes the weights may take (None: the default limit).
+
+    Raises:
+        ModelFileError: a weight's shape or count differs from the model's (nothing is
+            assigned then), or the file is damaged.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.h5")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_weights(model, path)
+        >>> other = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> load_weights(other, path)
+        >>> [bool(np.array_equal(a, b)) for a, b in zip(other.get_weights(), model.get_weights())]
+        [True, True]
+        >>> load_weights(tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(4)]), path)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...weight 'layers/dense/vars/0' has shape (3, 2) in the file, but (3, 4)...
+    """
     from tinydl import model_io
     model_io._require_built(model, "load_weights")
     limit = saving.load_limit(max_bytes)
@@ -256,4 +373,4 @@ def load_weights(model, path, max_bytes=None) -> None:
         saving.check_regular_file(path)
         stored = kz.open_h5(path, h5py, path, None, limit)
     with stored:
-        assign_weights(stored, model)
+        _assign_weights(stored, model)

@@ -24,7 +24,26 @@ _SLOT_GROUPS = {"Adam": [("momentum", "velocity"), ("velocity_hat",)],
 
 
 def keras_order(optimizer, count: int) -> list:
-    """tinydl's state keys of optimizer over count variables, in Keras' variable order."""
+    """tinydl's state keys of optimizer over count variables, in Keras' variable order.
+
+    Args:
+        optimizer: a tinydl optimizer.
+        count: how many variables it updates.
+
+    Returns:
+        The keys of optimizer.get_state(), in the order Keras lists its variables.
+
+    Raises:
+        ValueError: Keras keeps this optimizer's variables differently (Nadam).
+
+    Example:
+        >>> keras_order(tinydl.optimizers.Adam(), 2)
+        ['iterations', 'learning_rate', 'slot.momentum.0', 'slot.velocity.0', 'slot.momentum.1', 'slot.velocity.1']
+        >>> keras_order(tinydl.optimizers.Nadam(), 1)
+        Traceback (most recent call last):
+        ...
+        ValueError: optimizer Nadam has no Keras variable order
+    """
     spec = optimizer.state_spec([()] * count)
     keys = [k for k in ("iterations", "learning_rate") if k in spec]
     slots = set(optimizer.slot_names())
@@ -41,7 +60,21 @@ def keras_order(optimizer, count: int) -> list:
 
 
 def state_to_keras(optimizer) -> list:
-    """The optimizer's state as Keras' list of arrays (iterations int64, the rest float32)."""
+    """The optimizer's state as Keras' list of arrays (iterations int64, the rest float32).
+
+    Args:
+        optimizer: a built tinydl optimizer.
+
+    Returns:
+        The arrays, in keras_order.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> optimizer = tinydl.optimizers.Adam()
+        >>> optimizer.build(model.trainable_weights)
+        >>> [(a.dtype.name, a.shape) for a in state_to_keras(optimizer)][:3]
+        [('int64', ()), ('float32', ()), ('float32', (3, 2))]
+    """
     state = optimizer.get_state()
     count = len(optimizer._variables)
     keys = keras_order(optimizer, count)
@@ -50,7 +83,33 @@ def state_to_keras(optimizer) -> list:
 
 
 def state_from_keras(optimizer, values: list, shapes: list, path) -> dict:
-    """tinydl's state dict from Keras' list of arrays, checked against the variables' shapes."""
+    """tinydl's state dict from Keras' list of arrays, checked against the variables' shapes.
+
+    Args:
+        optimizer: the tinydl optimizer the state is for.
+        values: Keras' arrays, in keras_order.
+        shapes: the shapes of the variables it updates.
+        path: the file, for messages.
+
+    Returns:
+        {key: array} for optimizer.set_state.
+
+    Raises:
+        ModelFileError: the count or a shape of the arrays does not fit.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> optimizer = tinydl.optimizers.Adam()
+        >>> optimizer.build(model.trainable_weights)
+        >>> shapes = [w.shape for w in model.trainable_weights]
+        >>> state = state_from_keras(optimizer, state_to_keras(optimizer), shapes, "m.keras")
+        >>> sorted(state) == sorted(keras_order(optimizer, 2))
+        True
+        >>> state_from_keras(optimizer, state_to_keras(optimizer)[:-1], shapes, "m.keras")
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...its optimizer holds 5 variables, but Adam over this model has 6...
+    """
     keys = keras_order(optimizer, len(shapes))
     spec = optimizer.state_spec(shapes)
     if len(values) != len(keys):
@@ -144,7 +203,24 @@ def _object_to_keras(obj, what: str, legacy: bool):
 
 
 def compile_to_keras(model, legacy: bool) -> dict | None:
-    """Keras' compile_config (legacy: training_config) of a compiled tinydl model."""
+    """Keras' compile_config (legacy: training_config) of a compiled tinydl model.
+
+    Args:
+        model: a model.
+        legacy: True for Keras 2's training_config (optimizer_config, no 'module').
+
+    Returns:
+        The config, or None for a model that is not compiled.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> compile_to_keras(model, legacy=False) is None
+        True
+        >>> model.compile("adam", "mse")
+        >>> config = compile_to_keras(model, legacy=False)
+        >>> config["loss"], config["optimizer"]["class_name"], config["optimizer"]["config"]["learning_rate"]
+        ('mean_squared_error', 'Adam', 0.001)
+    """
     if not getattr(model, "compiled", False):
         return None
     config = {"loss": model_io._map_specs(model.loss, lambda v: _object_to_keras(v, "loss",
@@ -163,7 +239,33 @@ def compile_to_keras(model, legacy: bool) -> dict | None:
 
 
 def compile_from_keras(model, config: dict, path):
-    """Compile model from Keras' compile_config or training_config; its optimizer."""
+    """Compile model from Keras' compile_config or training_config; its optimizer.
+
+    Args:
+        model: the model to compile.
+        config: Keras' compile_config (or Keras 2's training_config).
+        path: the file, for messages.
+
+    Returns:
+        The model's new optimizer.
+
+    Raises:
+        ModelFileError: the settings are malformed, or name a loss, metric or optimizer
+            tinydl does not have.
+
+    Example:
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> model.compile(tinydl.optimizers.SGD(0.5), "mse")
+        >>> config = compile_to_keras(model, legacy=False)
+        >>> other = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> optimizer = compile_from_keras(other, config, "m.keras")
+        >>> type(optimizer).__name__, float(optimizer.learning_rate), other.compiled
+        ('SGD', 0.5, True)
+        >>> compile_from_keras(other, "adam", "m.keras")
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...its compile settings are malformed: 'adam'
+    """
     if not isinstance(config, dict):
         raise saving.invalid(path, f"its compile settings are malformed: {config!r:.80}")
     optimizer = config.get("optimizer", config.get("optimizer_config"))

@@ -32,7 +32,24 @@ KERAS_VERSION = "3.15.1"  # the Keras whose layout these files follow
 
 
 def is_keras_zip(path) -> bool:
-    """True for a zip holding config.json (Keras 3), False otherwise (tinydl's, or not a zip)."""
+    """True for a zip holding config.json (Keras 3), False otherwise (tinydl's, or not a zip).
+
+    Args:
+        path: the file.
+
+    Returns:
+        Whether it is a Keras 3 '.keras' file.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> folder = tempfile.mkdtemp()
+        >>> write(os.path.join(folder, "m.keras"), h5py, {"class_name": "Sequential"}, {})
+        >>> with open(os.path.join(folder, "text.keras"), "w") as f:
+        ...     _ = f.write("not a zip")
+        >>> is_keras_zip(os.path.join(folder, "m.keras")), is_keras_zip(os.path.join(folder, "text.keras"))
+        (True, False)
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -41,14 +58,33 @@ def is_keras_zip(path) -> bool:
     return CONFIG in names and saving_zip.DOCUMENT not in names
 
 
-def sha256(data) -> str:
+def _sha256(data) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
 # ----------------------------------------------------------------------------- writing
 
 def weights_h5(h5py, groups: dict) -> tuple[bytes, dict]:
-    """(HDF5 bytes, {dataset: SHA-256}) of groups {group path: [arrays]} (empty groups too)."""
+    """(HDF5 bytes, {dataset: SHA-256}) of groups {group path: [arrays]} (empty groups too).
+
+    Args:
+        h5py: the h5py module.
+        groups: {group path: [arrays]}; array i is written as <group path>/<i>.
+
+    Returns:
+        (the HDF5 file's bytes, {dataset path: SHA-256 of its C-order bytes}).
+
+    Example:
+        >>> import io
+        >>> import h5py
+        >>> raw, digests = weights_h5(h5py, {"layers/dense/vars": [np.ones((3, 2)), np.zeros(2)],
+        ...                                  "layers/input_layer/vars": []})
+        >>> sorted(digests)
+        ['layers/dense/vars/0', 'layers/dense/vars/1']
+        >>> with h5py.File(io.BytesIO(raw), "r") as h5:
+        ...     h5["layers/dense/vars/0"].shape, len(h5["layers/input_layer/vars"])
+        ((3, 2), 0)
+    """
     buffer, digests = io.BytesIO(), {}
     with h5py.File(buffer, "w", libver=("v108", "v108")) as h5:
         for group, arrays in groups.items():
@@ -56,17 +92,35 @@ def weights_h5(h5py, groups: dict) -> tuple[bytes, dict]:
             for i, array in enumerate(arrays):
                 array = np.asarray(array, order="C")
                 g.create_dataset(str(i), data=array)
-                digests[f"{group}/{i}"] = sha256(array.tobytes())
+                digests[f"{group}/{i}"] = _sha256(array.tobytes())
     return buffer.getvalue(), digests
 
 
 def write(path, h5py, config: dict, groups: dict) -> None:
-    """Write a '.keras' file of config and weight groups, with tinydl's checksums, atomically."""
+    """Write a '.keras' file of config and weight groups, with tinydl's checksums, atomically.
+
+    Args:
+        path: the file.
+        h5py: the h5py module.
+        config: the model's Keras config (JSON, finite numbers only).
+        groups: {group path: [arrays]} for model.weights.h5 (see weights_h5).
+
+    Raises:
+        ValueError: config is not JSON; path is then left as it was.
+
+    Example:
+        >>> import os, tempfile, zipfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        >>> write(path, h5py, {"class_name": "Sequential"}, {"layers/dense/vars": [np.ones(2)]})
+        >>> sorted(zipfile.ZipFile(path).namelist())
+        ['config.json', 'metadata.json', 'model.weights.h5', 'tinydl.sha256.json']
+    """
     text = json.dumps(config, allow_nan=False).encode("utf-8")
     metadata = json.dumps({"keras_version": KERAS_VERSION, "date_saved":
                            time.strftime("%Y-%m-%d@%H:%M:%S"), "saved_by": "tinydl"}).encode()
     weights, digests = weights_h5(h5py, groups)
-    checksums = json.dumps({CONFIG: sha256(text), METADATA: sha256(metadata),
+    checksums = json.dumps({CONFIG: _sha256(text), METADATA: _sha256(metadata),
                             "arrays": digests}, indent=0).encode()
 
     def write_to(f):
@@ -82,7 +136,34 @@ def write(path, h5py, config: dict, groups: dict) -> None:
 # ----------------------------------------------------------------------------- reading
 
 class KerasWeights:
-    """A checked HDF5 weights file: its datasets by path, read one at a time (a with block)."""
+    """A checked HDF5 weights file: its datasets by path, read one at a time (a with block).
+
+    Opening checks the HDF5 tree (saving_h5.check_h5_tree), the dtypes, the total size and
+    that every array the checksums name is there; read checks each array's SHA-256.
+
+    Attributes:
+        path: the file, for messages.
+        h5: the open h5py.File.
+        digests: {dataset path: SHA-256}, or None when the file has no checksums.
+        datasets: {dataset path: h5py dataset}.
+
+    Raises:
+        ModelFileError: a dataset of a dtype tinydl does not load, arrays larger than
+            max_bytes, a missing or corrupted array.
+
+    Example:
+        >>> import io
+        >>> import h5py
+        >>> raw, digests = weights_h5(h5py, {"layers/dense/vars": [np.arange(3.0)]})
+        >>> with KerasWeights("w.h5", h5py, h5py.File(io.BytesIO(raw), "r"), digests, 2**20) as stored:
+        ...     list(stored.datasets), stored.read("layers/dense/vars/0")
+        (['layers/dense/vars/0'], array([0., 1., 2.]))
+        >>> KerasWeights("w.h5", h5py, h5py.File(io.BytesIO(raw), "r"), {"layers/dense/vars/0": "0" * 64},
+        ...              2**20).read("layers/dense/vars/0")
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...weight 'layers/dense/vars/0' is corrupted...
+    """
 
     def __init__(self, path, h5py, h5, digests: dict | None, max_bytes: int):
         from tinydl import saving_h5
@@ -108,7 +189,7 @@ class KerasWeights:
             raise invalid(self.path, f"dataset '{name}' could not be read "
                                      f"({type(exc).__name__}: {exc})") from None
         if self.digests is not None:
-            if self.digests.get(name) != sha256(array.tobytes()):
+            if self.digests.get(name) != _sha256(array.tobytes()):
                 raise invalid(self.path, f"weight '{name}' is corrupted: its SHA-256 does not "
                                          f"match {CHECKSUMS}")
         return array
@@ -124,7 +205,36 @@ class KerasWeights:
 
 
 def open_h5(path, h5py, raw, digests, max_bytes: int) -> KerasWeights:
-    """Open HDF5 bytes (or a path) and check its tree; nothing is read yet."""
+    """Open HDF5 bytes (or a path) and check its tree; nothing is read yet.
+
+    Args:
+        path: the file, for messages.
+        h5py: the h5py module.
+        raw: the HDF5 file's bytes, or its path.
+        digests: {dataset path: SHA-256}, or None.
+        max_bytes: the most bytes the arrays may take.
+
+    Returns:
+        The KerasWeights (close it, or use a with block).
+
+    Raises:
+        ModelFileError: raw is not HDF5, or its tree or arrays are refused.
+
+    Example:
+        >>> import h5py
+        >>> raw, digests = weights_h5(h5py, {"layers/dense/vars": [np.ones((3, 2))]})
+        >>> with open_h5("m.keras", h5py, raw, digests, 2**20) as stored:
+        ...     stored.read("layers/dense/vars/0").shape
+        (3, 2)
+        >>> open_h5("m.keras", h5py, raw, digests, 8)  # 48 bytes of arrays
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...
+        >>> open_h5("m.keras", h5py, b"not HDF5", None, 2**20)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...its weights are not a readable HDF5 file...
+    """
     try:
         h5 = h5py.File(io.BytesIO(raw) if isinstance(raw, bytes) else raw, "r")
     except OSError as exc:
@@ -147,13 +257,42 @@ def _member(path, archive, members: dict, name: str, limit: int, checksums) -> b
         raise saving.too_large(path, f"its {name} has", members[name].file_size, limit)
     data = archive.read(name)
     if checksums is not None and name in (CONFIG, METADATA) and \
-            checksums.get(name) != sha256(data):
+            checksums.get(name) != _sha256(data):
         raise invalid(path, f"its {name} is corrupted: its SHA-256 does not match {CHECKSUMS}")
     return data
 
 
 def read(path, h5py, max_bytes: int, weights: bool = True):
-    """(config dict, KerasWeights or None) of a '.keras' file, everything checked."""
+    """(config dict, KerasWeights or None) of a '.keras' file, everything checked.
+
+    Args:
+        path: the file.
+        h5py: the h5py module.
+        max_bytes: the most bytes the weights may take.
+        weights: False: read only the config (the second item is None).
+
+    Returns:
+        (the config, the open KerasWeights of model.weights.h5, or None).
+
+    Raises:
+        ModelFileError: a damaged, hostile or too large file, or one that is not Keras 3's.
+
+    Example:
+        >>> import os, tempfile, zipfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        >>> write(path, h5py, {"class_name": "Sequential"}, {"layers/dense/vars": [np.ones(2)]})
+        >>> config, stored = read(path, h5py, 2**20)
+        >>> with stored:
+        ...     config, stored.read("layers/dense/vars/0")
+        ({'class_name': 'Sequential'}, array([1., 1.]))
+        >>> with zipfile.ZipFile(path, "w") as archive:
+        ...     archive.writestr("metadata.json", "{}")
+        >>> read(path, h5py, 2**20)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...it has no config.json; it is not a Keras 3 model file
+    """
     saving.check_regular_file(path)
     with saving_zip._zip_errors(path):
         with zipfile.ZipFile(path) as archive:

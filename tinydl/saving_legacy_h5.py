@@ -47,7 +47,7 @@ def _names(values: list) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- writing
 
-def legacy_weights(layer) -> list:
+def _legacy_weights(layer) -> list:
     """A layer's weights in Keras' legacy order: trainable, then non-trainable."""
     return list(layer.trainable_weights) + list(layer.non_trainable_weights)
 
@@ -64,7 +64,7 @@ def _write_weights(h5, model) -> None:
     h5.attrs["backend"], h5.attrs["keras_version"] = np.bytes_(b"tensorflow"), np.bytes_(b"3.15.1")
     for layer in layers:
         group = h5.create_group(layer.name)
-        weights = legacy_weights(layer)
+        weights = _legacy_weights(layer)
         names = [f"{layer.name}/{w.name}_{i}" for i, w in enumerate(weights)]
         group.attrs["weight_names"] = _names(names)
         for name, w in zip(names, weights):
@@ -94,7 +94,27 @@ def _write_optimizer(h5, model) -> None:
 def save_model(model, path) -> None:
     """Write model as Keras' legacy '.h5' (keras.models.load_model of Keras 3 or 2 reads it),
     with tinydl's own verified document and arrays beside it (tinydl.saving_h5), which is
-    what tinydl loads back: the same model, bit for bit. Keras ignores them."""
+    what tinydl loads back: the same model, bit for bit. Keras ignores them.
+
+    Args:
+        model: a built model.
+        path: the file, written atomically.
+
+    Raises:
+        ValueError: the model is not built, or cannot be saved in tinydl's own layout.
+
+    Warns:
+        UserWarning: a layer has no Keras equivalent; only tinydl's layout is written.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.h5")
+        >>> save_model(tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)]), path)
+        >>> with h5py.File(path, "r") as h5:
+        ...     sorted(h5), "model_config" in h5.attrs
+        (['arrays', 'model_weights', 'tinydl.json'], True)
+    """
     from tinydl import model_io, saving_h5
     model_io._require_built(model, "save")
     document, arrays = model_io.model_document(model)
@@ -170,7 +190,7 @@ def _decode(value, path, name: str):
     raise invalid(path, f"its attribute {name} is not text")
 
 
-class LegacyFile:
+class _LegacyFile:
     """An open, checked legacy .h5: its datasets, configs and weight tables."""
 
     def __init__(self, path, max_bytes: int):
@@ -248,14 +268,56 @@ class LegacyFile:
 
 def verify_keras_part(path, limit: int) -> None:
     """Check the Keras document of a tinydl-written '.h5' against its checksum (tinydl loads
-    its own document from such a file, but a damaged Keras part must not pass unnoticed)."""
+    its own document from such a file, but a damaged Keras part must not pass unnoticed).
+
+    Args:
+        path: the file.
+        limit: the most bytes the file's arrays may take.
+
+    Raises:
+        ModelFileError: model_config or training_config does not match tinydl's checksum.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.h5")
+        >>> save_model(tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)]), path)
+        >>> verify_keras_part(path, 2**20)  # intact: nothing happens
+        >>> with h5py.File(path, "a") as h5:
+        ...     h5.attrs["model_config"] = np.bytes_(h5.attrs["model_config"].replace(b"dense", b"dunce"))
+        >>> verify_keras_part(path, 2**20)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...its Keras document (model_config, training_config) is corrupted...
+    """
     with _h5py().File(path, "r") as h5:
         if DOCUMENT_CHECKSUM not in h5.attrs:
             return
-    LegacyFile(path, limit).close()
+    _LegacyFile(path, limit).close()
 
 
 def is_legacy(path) -> bool:
+    """True for an HDF5 file in Keras' legacy layout (a model file or save_weights'), else False.
+
+    Args:
+        path: an HDF5 file.
+
+    Returns:
+        Whether it holds Keras' layer_names or model_weights.
+
+    Raises:
+        OSError: path is not an HDF5 file.
+
+    Example:
+        >>> import os, tempfile
+        >>> import h5py
+        >>> from tinydl import saving_h5
+        >>> folder = tempfile.mkdtemp()
+        >>> save_model(tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)]), os.path.join(folder, "m.h5"))
+        >>> saving_h5.write(h5py, os.path.join(folder, "own.h5"), {}, {"w": np.ones(2)})
+        >>> is_legacy(os.path.join(folder, "m.h5")), is_legacy(os.path.join(folder, "own.h5"))
+        (True, False)
+    """
     with _h5py().File(path, "r") as h5:
         return "layer_names" in h5.attrs or "layer_names0" in h5.attrs or "model_weights" in h5
 
@@ -263,12 +325,12 @@ def is_legacy(path) -> bool:
 def _model_layers(model) -> list:
     from tinydl.layers import InputLayer
     return [layer for layer in model.layers if not isinstance(layer, InputLayer) or
-            legacy_weights(layer)]
+            _legacy_weights(layer)]
 
 
 def _check_fit(stored, layer, names: list) -> list | None:
     """Why the layer's weights do not fit those datasets (a message), or None."""
-    weights = legacy_weights(layer)
+    weights = _legacy_weights(layer)
     if len(weights) != len(names):
         return (f"layer '{layer.name}' has {len(weights)} weights, but the file holds "
                 f"{len(names)} for it")
@@ -281,7 +343,7 @@ def _check_fit(stored, layer, names: list) -> list | None:
     return None
 
 
-def assign(stored: LegacyFile, model, by_name: bool = False, skip_mismatch: bool = False):
+def _assign(stored: _LegacyFile, model, by_name: bool = False, skip_mismatch: bool = False):
     """Set model's weights from the file's tables: by order of the layers with weights
     (Keras' default), or by layer name. Everything is checked before anything is set."""
     table = stored.weight_table()
@@ -295,7 +357,7 @@ def assign(stored: LegacyFile, model, by_name: bool = False, skip_mismatch: bool
                           "loaded", stacklevel=3)
     else:
         file_layers = [(n, names) for n, names in table.items() if names]
-        model_layers = [layer for layer in _model_layers(model) if legacy_weights(layer)]
+        model_layers = [layer for layer in _model_layers(model) if _legacy_weights(layer)]
         if len(file_layers) != len(model_layers):
             raise invalid(stored.path, f"it holds weights for {len(file_layers)} layers, but "
                                        f"model '{model.name}' has {len(model_layers)} layers "
@@ -311,12 +373,12 @@ def assign(stored: LegacyFile, model, by_name: bool = False, skip_mismatch: bool
             raise invalid(stored.path, problem)
         plan.append((layer, names))
     values = [(w, stored.read(n)) for layer, names in plan
-              for w, n in zip(legacy_weights(layer), names)]
+              for w, n in zip(_legacy_weights(layer), names)]
     for w, value in values:
         w.assign(value.astype(np.float32))
 
 
-def _restore_optimizer(stored: LegacyFile, model) -> None:
+def _restore_optimizer(stored: _LegacyFile, model) -> None:
     if "optimizer_weights" not in stored.h5 or model.optimizer is None:
         return
     names = _attribute(stored.h5["optimizer_weights"], "weight_names", stored.path) or []
@@ -332,9 +394,31 @@ def _restore_optimizer(stored: LegacyFile, model) -> None:
 
 
 def load_model(path, custom_objects, compile: bool, limit: int):
-    """A tinydl model from Keras' legacy '.h5' (see the module docstring)."""
+    """A tinydl model from Keras' legacy '.h5' (see the module docstring).
+
+    Args:
+        path: the file.
+        custom_objects: {name: class} of the user's layers and models, or None.
+        compile: restore the compile settings (training_config) and optimizer state.
+        limit: the most bytes the file's arrays may take.
+
+    Returns:
+        The model, with the file's weights.
+
+    Raises:
+        ModelFileError: the file holds only weights, is damaged, hostile or too large.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.h5")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2)])
+        >>> save_model(model, path)
+        >>> loaded = load_model(path, None, True, 2**20)
+        >>> [bool(np.array_equal(a, b)) for a, b in zip(loaded.get_weights(), model.get_weights())]
+        [True, True]
+    """
     from tinydl import saving_keras_model
-    with LegacyFile(path, limit) as stored:
+    with _LegacyFile(path, limit) as stored:
         if stored.model_config is None:
             if "model_weights" in stored.h5 or "layer_names" in stored.h5.attrs:
                 raise invalid(path, "it holds no model_config: it holds only weights; use "
@@ -344,7 +428,7 @@ def load_model(path, custom_objects, compile: bool, limit: int):
         config = saving.parse_json(path, stored.model_config, "model_config")
         model = saving_keras_model.build_model(path, config, dict(custom_objects or {}), limit,
                                                legacy=True)
-        assign(stored, model)
+        _assign(stored, model)
         if compile and stored.training_config:
             training = saving.parse_json(path, stored.training_config, "training_config")
             saving_keras_state.compile_from_keras(model, training, path)
@@ -353,6 +437,31 @@ def load_model(path, custom_objects, compile: bool, limit: int):
 
 
 def load_weights(model, path, max_bytes, by_name: bool, skip_mismatch: bool) -> None:
-    """Set model's weights from a legacy '.h5' (a model file or a save_weights file)."""
-    with LegacyFile(path, saving.load_limit(max_bytes)) as stored:
-        assign(stored, model, by_name=by_name, skip_mismatch=skip_mismatch)
+    """Set model's weights from a legacy '.h5' (a model file or a save_weights file).
+
+    Args:
+        model: a built model.
+        path: the file.
+        max_bytes: the most bytes the file's arrays may take (None: the default limit).
+        by_name: match layers by name, not by order.
+        skip_mismatch: with by_name, skip (with a warning) layers whose weights do not fit.
+
+    Raises:
+        ModelFileError: the weights do not fit the model (nothing is assigned then).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.h5")
+        >>> model = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="out")])
+        >>> save_model(model, path)
+        >>> other = tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(2, name="out")])
+        >>> load_weights(other, path, None, by_name=True, skip_mismatch=False)
+        >>> [bool(np.array_equal(a, b)) for a, b in zip(other.get_weights(), model.get_weights())]
+        [True, True]
+        >>> load_weights(tinydl.Sequential([tinydl.Input((3,)), tinydl.layers.Dense(4)]), path, None, False, False)
+        Traceback (most recent call last):
+        ...
+        tinydl.saving.ModelFileError: ...
+    """
+    with _LegacyFile(path, saving.load_limit(max_bytes)) as stored:
+        _assign(stored, model, by_name=by_name, skip_mismatch=skip_mismatch)

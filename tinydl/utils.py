@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from tinydl.autograd import no_grad
@@ -119,6 +121,86 @@ def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.nda
     out = np.zeros(y.shape + (num_classes,), dtype=dtype)
     np.put_along_axis(out, y[..., None], 1, axis=-1)
     return out
+
+
+class PyDataset:
+    """Base class for data that fit, evaluate and predict read batch by batch (Keras 3's
+    keras.utils.PyDataset, also named Sequence): for data that does not fit in memory.
+
+    Override __getitem__(index) to return batch `index` as x, (x, y) or (x, y, sample_weight),
+    and __len__ (the number of batches), or the num_batches property (None: endless).
+    on_epoch_begin / on_epoch_end run around every epoch (e.g. to reshuffle). fit(shuffle=True)
+    reads the batches of each epoch in a new random order, as Keras does.
+
+    Args:
+        workers, use_multiprocessing, max_queue_size: accepted for Keras scripts; tinydl reads
+            the batches in the training thread.
+
+    Example:
+        >>> class Squares(PyDataset):
+        ...     def __len__(self):
+        ...         return 3
+        ...     def __getitem__(self, index):
+        ...         x = np.full((2, 1), float(index))
+        ...         return x, x ** 2
+        >>> data = Squares()
+        >>> data.num_batches, data[2][1].ravel().tolist()
+        (3, [4.0, 4.0])
+    """
+
+    def __init__(self, workers: int = 1, use_multiprocessing: bool = False,
+                 max_queue_size: int = 10):
+        self.workers, self.use_multiprocessing = workers, use_multiprocessing
+        self.max_queue_size = max_queue_size
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index), "
+                                  "returning batch `index` as (x, y)")
+
+    def __iter__(self):
+        count = self.num_batches
+        for i in range(count) if count is not None else itertools.count():
+            yield self[i]
+
+    @property
+    def num_batches(self):
+        """The number of batches (len(self)), or None for an endless dataset."""
+        if hasattr(self, "__len__"):
+            return len(self)
+        raise NotImplementedError(f"{type(self).__name__} must define __len__ or the "
+                                  "num_batches property")
+
+    def on_epoch_begin(self) -> None:
+        """Called at the start of every epoch."""
+
+    def on_epoch_end(self) -> None:
+        """Called at the end of every epoch."""
+
+
+Sequence = PyDataset  # Keras' older name
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The batch of a data source: (x,), (x, y) or (x, y, sample_weight), as Keras packs it.
+
+    Example:
+        >>> pack_x_y_sample_weight(1, 2)
+        (1, 2)
+    """
+    if y is None:
+        return (x,) if sample_weight is None else (x, None, sample_weight)
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """(x, y, sample_weight) of a batch given as x, (x,), (x, y) or (x, y, sample_weight).
+
+    Example:
+        >>> unpack_x_y_sample_weight((1, 2))
+        (1, 2, None)
+    """
+    from tinydl.models.training import unpack_x_y_sample_weight as unpack
+    return unpack(data)
 
 
 # Data utilities with keras.utils' names (they live in tinydl.preprocessing).

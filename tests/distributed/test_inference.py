@@ -38,6 +38,19 @@ def test_evaluate_gives_every_rank_the_metrics_of_all_the_data(run):
             assert rank["evaluate"][kind] == pytest.approx(expected, rel=1e-6), kind
 
 
+def test_evaluate_with_a_rank_without_batches_and_with_sample_weights(run):
+    script, ranks, _, model = run
+    x, y = script.data()
+    one = model.evaluate(x[:script.BATCH], y[:script.BATCH], verbose=0, return_dict=True)
+    weighted = model.evaluate(x, y, sample_weight=script.weights(len(x)), batch_size=script.BATCH,
+                              verbose=0, return_dict=True)
+    plain = model.evaluate(x, y, batch_size=script.BATCH, verbose=0, return_dict=True)
+    assert weighted["loss"] != pytest.approx(plain["loss"], rel=1e-3)  # the weights matter
+    for rank in ranks:
+        assert rank["evaluate"]["one_batch"] == pytest.approx(one, rel=1e-6)
+        assert rank["evaluate"]["weighted"] == pytest.approx(weighted, rel=1e-6)
+
+
 def test_each_rank_evaluates_a_disjoint_part(run):
     script, ranks, _, _ = run
     everything = set(range(script.SAMPLES))

@@ -63,7 +63,7 @@ def _shards(samples, batch, ranks, steps=None):
     (1280, 32, 2), (650, 32, 2), (651, 32, 2), (1000, 7, 3), (97, 5, 4), (10, 1, 10), (7, 4, 2)])
 def test_array_shards_make_the_global_batches_of_one_process_at_batch_times_ranks(samples, batch,
                                                                                    ranks):
-    parts = [[xb[:, 0] for xb, _ in shard.epoch()] for shard in _shards(samples, batch, ranks)]
+    parts = [[xb[:, 0] for xb, *_ in shard.epoch()] for shard in _shards(samples, batch, ranks)]
     assert len({len(p) for p in parts}) == 1  # the same number of steps on every rank
     global_batches = [np.concatenate(step) for step in zip(*parts)]
     seen = np.concatenate(global_batches)
@@ -104,7 +104,7 @@ def test_dataset_shards_take_every_size_th_batch(equal, expected):
     for r in range(3):
         shard = shards.DatasetShard(make_source(_Batches(), None, 32, False, None, True, "fit"),
                                     r, 3, equal, "fit")
-        taken.append([int(xb[0, 0]) for xb, _ in shard.epoch()])
+        taken.append([int(xb[0, 0]) for xb, *_ in shard.epoch()])
         assert shard.samples == 2 * len(taken[-1])
     assert taken == expected
 
@@ -115,14 +115,14 @@ def test_generator_shards_outside_fit_keep_every_size_th_batch_and_its_position(
         generator = ((np.full((2, 1), float(i)), np.zeros(2)) for i in range(10))
         shard = shards.IteratorShard(make_source(generator, None, 32, False, None, True, "evaluate"),
                                      r, 3, lockstep=False)
-        taken.append([int(xb[0, 0]) for xb, _ in shard.epoch()])
+        taken.append([int(xb[0, 0]) for xb, *_ in shard.epoch()])
         assert shard.positions == taken[-1] and shard.samples == 2 * len(taken[-1])
     assert taken == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
 
 
 def test_validation_slices_cover_every_sample_once():
     source = make_source(np.arange(11)[:, None], np.zeros(11), 4, False, None, True, "fit")
-    seen = [[int(v) for xb, _ in shards.ArraySlice(source, r, 3).epoch() for v in xb[:, 0]]
+    seen = [[int(v) for xb, *_ in shards.ArraySlice(source, r, 3).epoch() for v in xb[:, 0]]
             for r in range(3)]
     assert sum(seen, []) == list(range(11))
 

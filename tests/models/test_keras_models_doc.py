@@ -16,7 +16,7 @@ EXAMPLES = [block for block in BLOCKS if "import tinydl as keras\n" in block and
 
 
 def test_the_doc_has_its_examples():
-    assert len(EXAMPLES) == 6
+    assert len(EXAMPLES) == 7
 
 
 @pytest.mark.parametrize("index", range(len(EXAMPLES)))

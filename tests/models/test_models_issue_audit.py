@@ -327,9 +327,11 @@ def test_fit_with_a_generator_and_a_pydataset_with_steps_per_epoch(capsys):
     history = model.fit(forever(), steps_per_epoch=3, epochs=2, verbose=0)
     assert model.optimizer.iterations == 6 and history.params["steps"] == 3
     dataset = Batches(x, y, 16)
-    history = model.fit(dataset, steps_per_epoch=2, epochs=2, verbose=1,
+    history = model.fit(dataset, steps_per_epoch=2, epochs=2, verbose=1, shuffle=False,
                         validation_data=Batches(x, y, 32))
-    assert dataset.seen == [0, 0, 1, 0, 1] and dataset.epochs == 2  # [0] first: checked up front
+    # [0] first: checked up front; then, as Keras, the epochs of 2 steps continue one pass of
+    # the 4 batches, and on_epoch_end runs once before training and after each epoch
+    assert dataset.seen == [0, 0, 1, 2, 3] and dataset.epochs == 3
     assert model.optimizer.iterations == 10
     lines = capsys.readouterr().out.splitlines()       # not a terminal: one line per epoch
     assert len(lines) == 2 and lines[1].startswith("Epoch 2/2 - 2/2 [====")

@@ -211,18 +211,21 @@ def test_generator_and_pydataset_inputs():
     assert len(history.history["val_loss"]) == 2
     dataset = Batches(x, y, 24)
     model.fit(dataset, epochs=3, verbose=0)
-    assert dataset.epochs_ended == 3 and model.optimizer.iterations == 8 + 12
+    # as Keras: on_epoch_end once before training (the iterator's reset) and after each epoch
+    assert dataset.epochs_ended == 4 and model.optimizer.iterations == 8 + 12
     assert model.predict(Batches(x, y, 32), verbose=0).shape == (96, 3)
     assert len(model.evaluate(forever(), steps=3, verbose=0)) == 2
 
 
-def test_generator_that_runs_out_stops_training_with_a_warning():
+def test_a_generator_that_runs_out_warns_and_replays_its_first_two_batches_as_keras():
     x, y = toy_data()
     model = small_model()
     batches = ((x[i:i + 32], y[i:i + 32]) for i in range(0, 96, 32))
     with pytest.warns(UserWarning, match="ran out of data"):
         history = model.fit(batches, epochs=5, verbose=0)
-    assert history.epoch == [0]
+    # Keras keeps a generator's first 2 batches (to check the data) and starts every later
+    # pass with them: epoch 1 trains on the 3 batches, each later epoch on the first 2
+    assert history.epoch == [0, 1, 2, 3, 4] and model.optimizer.iterations == 3 + 4 * 2
 
 
 def test_a_loss_that_does_not_reach_the_weights_raises_instead_of_reporting_it():

@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 from tinydl.distributed import comm
-from tinydl.models import data
+from tinydl.models import data, sources
 from tinydl.rng import get_rng
 
 
@@ -50,7 +50,7 @@ class Shard:
     Example:
         >>> from tinydl.models.data import ArraySource
         >>> shard = Shard(ArraySource(np.arange(5)[:, None], None, batch_size=2))
-        >>> [len(xb) for xb, _ in shard.epoch()], shard.samples, shard.num_batches
+        >>> [len(xb) for xb, *_ in shard.epoch()], shard.samples, shard.num_batches
         ([2, 2, 1], 5, 3)
     """
 
@@ -72,18 +72,28 @@ class Shard:
         return getattr(self.source, "checks_each_batch", False)
 
     @property
-    def exhausted(self) -> bool:
-        return getattr(self.source, "exhausted", False)
+    def steps(self):
+        return self.source.steps
 
     def first(self):
         return self.source.first()
 
+    def on_epoch_begin(self) -> None:
+        self.source.on_epoch_begin()
+
+    def on_epoch_end(self) -> None:
+        self.source.on_epoch_end()
+
     def epoch(self):
         self.samples, self.positions = 0, []
-        for position, (xb, yb) in self._batches():
-            self.samples += data.num_samples(xb)
+        for position, batch in self._batches():
+            self.samples += data.num_samples(batch[0])
             self.positions.append(position)
-            yield xb, yb
+            yield batch
+
+    def epoch_steps(self, steps):
+        """The steps per epoch of this rank when its caller asked for `steps` (None: all)."""
+        return steps
 
     def _batches(self):
         """(position, (x, y)) of each batch of this rank, this epoch."""
@@ -109,7 +119,7 @@ class ArrayShard(Shard):
         >>> from tinydl.models.data import ArraySource
         >>> source = ArraySource(np.arange(10)[:, None], np.arange(10), batch_size=2)
         >>> shards = [ArrayShard(source, rank, 2) for rank in range(2)]
-        >>> [[yb.tolist() for _, yb in shard.epoch()] for shard in shards]
+        >>> [[yb.tolist() for _, yb, _ in shard.epoch()] for shard in shards]
         [[[0, 1], [4, 5], [8]], [[2, 3], [6, 7], [9]]]
         >>> [shard.num_batches for shard in shards], shards[1].samples
         ([3, 3], 5)
@@ -148,13 +158,12 @@ class ArrayShard(Shard):
         return order
 
     def _batches(self):
-        x, y, order, start = self.source.x, self.source.y, self._order(), 0
+        order, start = self._order(), 0
         for b in self.batch_sizes:
             low = start + self.rank * b
             part = slice(low, low + b) if order is None else order[low:low + b]
             start += self.size * b
-            yield low, (data.to_float32(data.take(x, part)),
-                        None if y is None else data.take(y, part))
+            yield low, self.source.batch(part)
 
 
 class ArraySlice(Shard):
@@ -168,7 +177,7 @@ class ArraySlice(Shard):
     Example:
         >>> from tinydl.models.data import ArraySource
         >>> source = ArraySource(np.arange(5)[:, None], np.arange(5), batch_size=2)
-        >>> [[yb.tolist() for _, yb in ArraySlice(source, rank, 2).epoch()] for rank in range(2)]
+        >>> [[yb.tolist() for _, yb, _ in ArraySlice(source, rank, 2).epoch()] for rank in range(2)]
         [[[0, 1]], [[2, 3], [4]]]
     """
 
@@ -187,8 +196,7 @@ class ArraySlice(Shard):
         b = self.source.batch_size
         for i in range(self._count):
             part = slice(self.low + i * b, min(self.low + (i + 1) * b, self.high))
-            yield part.start, (data.to_float32(data.take(self.source.x, part)),
-                               None if self.source.y is None else data.take(self.source.y, part))
+            yield part.start, self.source.batch(part)
 
 
 class _DatasetView:
@@ -209,10 +217,11 @@ class _DatasetView:
 
 
 class DatasetShard(Shard):
-    """A SequenceSource reading batches rank, rank + size, ... of its dataset.
+    """A PyDatasetSource reading batches rank, rank + size, ... of its dataset (of a known
+    length; the first `steps` of them when the caller asked for steps).
 
     Args:
-        source: a SequenceSource (its dataset and steps are replaced by this rank's).
+        source: a PyDatasetSource (its dataset is replaced by a view of this rank's batches).
         rank: this rank.
         size: the number of ranks.
         equal: the same number of batches on every rank (training).
@@ -222,26 +231,29 @@ class DatasetShard(Shard):
         ValueError: with equal, fewer batches than ranks.
 
     Example:
-        >>> from tinydl.models.data import SequenceSource
+        >>> from tinydl.models.data import make_source
         >>> class Batches:
         ...     def __len__(self):
         ...         return 5
         ...     def __getitem__(self, i):
         ...         return np.full((1, 1), i), np.full(1, i)
-        >>> source = SequenceSource(Batches(), None, True, "fit: the dataset")
-        >>> [int(yb[0]) for _, yb in DatasetShard(source, 1, 2, equal=True, where="fit").epoch()]
+        >>> source = make_source(Batches(), None, 32, False, None, True, "fit")
+        >>> [int(yb[0]) for _, yb, _ in DatasetShard(source, 1, 2, equal=True, where="fit").epoch()]
         [1, 3]
     """
 
     def __init__(self, source, rank: int, size: int, equal: bool, where: str):
         super().__init__(source)
-        count = source.steps // size if equal else len(range(rank, source.steps, size))
+        total = source.num_batches if source.steps is None else min(source.steps, source.num_batches)
+        count = total // size if equal else len(range(rank, total, size))
         if equal and count == 0:
-            raise ValueError(f"{where}: the dataset has {source.steps} batches, fewer than the "
+            raise ValueError(f"{where}: the dataset has {total} batches, fewer than the "
                              f"{size} ranks that must share them")
-        self.rank, self.size = rank, size
+        self.rank, self.size, self.count = rank, size, count
         source.dataset = _DatasetView(source.dataset, range(rank, rank + count * size, size))
-        source.steps = count
+
+    def epoch_steps(self, steps):
+        return None if steps is None else self.count or None
 
     def _batches(self):
         for j, batch in enumerate(self.source.epoch()):
@@ -253,16 +265,17 @@ class IteratorShard(Shard):
     (training): in groups of size, the ranks agreeing before each step that all have theirs.
 
     Args:
-        source: an IteratorSource.
+        source: a GeneratorSource (its steps, when given, count the batches all ranks share).
         rank: this rank.
         size: the number of ranks.
         lockstep: training: agree with the other ranks before each step.
 
     Example:
-        >>> from tinydl.models.data import IteratorSource
+        >>> from tinydl.models.data import make_source
         >>> batches = ((np.full((1, 1), i), np.full(1, i)) for i in range(5))
-        >>> shard = IteratorShard(IteratorSource(batches, None, True, "predict"), 1, 2, lockstep=False)
-        >>> [int(yb[0]) for _, yb in shard.epoch()]
+        >>> source = make_source(batches, None, 32, False, None, True, "predict")
+        >>> shard = IteratorShard(source, 1, 2, lockstep=False)
+        >>> [int(yb[0]) for _, yb, _ in shard.epoch()]
         [1, 3]
     """
 
@@ -271,33 +284,47 @@ class IteratorShard(Shard):
         self.rank, self.size, self.lockstep = rank, size, lockstep
         self._ran_out = False
 
-    @property
-    def num_batches(self):
-        steps = self.source.num_batches
+    def _share(self, steps):
         if steps is None:
             return None
         return steps // self.size if self.lockstep else len(range(self.rank, steps, self.size))
 
     @property
+    def num_batches(self):
+        # training: the pass of a generator goes on over epochs (its length is unknown)
+        return None if self.lockstep else self._share(self.source.steps)
+
+    def epoch_steps(self, steps):
+        return self._share(steps) or None
+
+    @property
     def exhausted(self) -> bool:
-        return self._ran_out if self.lockstep else self.source.exhausted
+        return self._ran_out
 
     @property
     def steps_per_epoch(self):
         """The generator's batches per epoch that the ranks share (fit's steps_per_epoch)."""
-        return self.source.num_batches
+        return self.source.steps
 
     def _batches(self):
-        batches = self.source.epoch()
+        batches, steps = self.source.epoch(), self.source.steps
         if not self.lockstep:
+            if steps is not None:
+                batches = itertools.islice(batches, steps)
             yield from ((i, batch) for i, batch in enumerate(batches) if i % self.size == self.rank)
             return
-        for first in itertools.count(0, self.size):
-            group = list(itertools.islice(batches, self.size))
-            if not _everyone(len(group) == self.size):
-                break
-            yield first + self.rank, group[self.rank]
-        self._ran_out = not _everyone(not self.source.exhausted)
+        while True:  # one epoch of `steps` batches (all of them when None) after another
+            chunk = batches if steps is None else itertools.islice(batches, steps)
+            groups = itertools.count(0, self.size) if steps is None else \
+                range(0, steps // self.size * self.size, self.size)
+            for first in groups:
+                group = list(itertools.islice(chunk, self.size))
+                if not _everyone(len(group) == self.size):
+                    self._ran_out = True
+                    return
+                yield first + self.rank, group[self.rank]
+            for _ in chunk:  # the steps % size batches of the epoch no rank takes
+                pass
 
 
 def _everyone(ok: bool) -> bool:
@@ -311,7 +338,7 @@ class EqualSteps(Shard):
     """A source that is not split (a generator): it must yield num_batches every epoch.
 
     Args:
-        source: an IteratorSource.
+        source: a source that is not split (a generator under init(shard_data=False)).
         where: the caller, for messages.
 
     Raises:
@@ -319,11 +346,11 @@ class EqualSteps(Shard):
         RuntimeError: (in epoch) the generator ran out early.
 
     Example:
-        >>> from tinydl.models.data import IteratorSource
+        >>> from tinydl.models.data import make_source
         >>> batches = iter([(np.zeros((1, 1)), np.zeros(1))] * 4)
-        >>> EqualSteps(IteratorSource(batches, 2, True, "fit: the generator"), "fit").num_batches
+        >>> EqualSteps(make_source(batches, None, 32, False, 2, True, "fit"), "fit").steps
         2
-        >>> EqualSteps(IteratorSource(batches, None, True, "fit: the generator"), "fit")
+        >>> EqualSteps(make_source(batches, None, 32, False, None, True, "fit"), "fit")
         Traceback (most recent call last):
         ...
         ValueError: fit: with a generator, every rank must know how many steps an epoch has, ...
@@ -331,7 +358,7 @@ class EqualSteps(Shard):
 
     def __init__(self, source, where: str):
         super().__init__(source)
-        if source.num_batches is None:
+        if (source.steps or source.num_batches) is None:
             raise ValueError(f"{where}: with a generator, every rank must know how many steps an "
                              "epoch has, or one would wait for the others forever: pass "
                              "steps_per_epoch (the same on every rank)")
@@ -342,11 +369,13 @@ class EqualSteps(Shard):
         for batch in self.source.epoch():
             yield done, batch
             done += 1
-        if done < self.source.num_batches:
-            raise RuntimeError(f"{self.where}: rank {comm.rank()}'s generator ran out after {done} "
-                               f"of {self.source.num_batches} batches of this epoch, so this rank "
-                               "cannot take the steps the other ranks take: give a generator "
-                               "that loops forever")
+        # fit asks for a batch only when a step needs one: running out means this rank would
+        # take fewer steps than the others
+        raise RuntimeError(f"{self.where}: rank {comm.rank()}'s generator ran out after {done} "
+                           f"batches, before the end of an epoch of "
+                           f"{self.source.steps or self.source.num_batches} steps, so this rank "
+                           "cannot take the steps the other ranks take: give a generator "
+                           "that loops forever")
 
 
 def shard_training(source, where: str = "fit") -> Shard:
@@ -376,9 +405,10 @@ def shard_training(source, where: str = "fit") -> Shard:
     rank, size = comm.rank(), comm.size()
     if comm.shard_data() and isinstance(source, data.ArraySource):
         return ArrayShard(source, rank, size, where)
-    if comm.shard_data() and isinstance(source, data.SequenceSource):
+    if comm.shard_data() and isinstance(source, sources.PyDatasetSource) and \
+            source.num_batches is not None:
         return DatasetShard(source, rank, size, True, where)
-    if comm.shard_data() and isinstance(source, data.IteratorSource):
+    if comm.shard_data() and isinstance(source, sources.GeneratorSource):
         return IteratorShard(source, rank, size, lockstep=True)
     return EqualSteps(source, where)
 
@@ -412,8 +442,9 @@ def shard_validation(source, where: str = "fit (validation_data)") -> Shard | No
     rank, size = comm.rank(), comm.size()
     if comm.shard_data() and isinstance(source, data.ArraySource):
         return ArraySlice(source, rank, size)
-    if comm.shard_data() and isinstance(source, data.SequenceSource):
+    if comm.shard_data() and isinstance(source, sources.PyDatasetSource) and \
+            source.num_batches is not None:
         return DatasetShard(source, rank, size, False, where)
-    if comm.shard_data() and isinstance(source, data.IteratorSource):
+    if comm.shard_data() and isinstance(source, sources.GeneratorSource):
         return IteratorShard(source, rank, size, lockstep=False)
     return Shard(source)

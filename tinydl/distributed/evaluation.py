@@ -25,6 +25,8 @@ import contextlib
 import threading
 import time
 
+import numpy as np
+
 from tinydl.distributed import comm, results
 from tinydl.distributed import data as shards
 
@@ -96,12 +98,13 @@ def global_logs(model, logs: dict, source, where: str) -> dict:
 
     Args:
         model: the model evaluated.
-        logs: this rank's logs.
+        logs: this rank's logs (None when this rank had no batch).
         source: what evaluate read (a Shard when it was split).
         where: the caller, for messages.
 
     Returns:
-        The global logs, or logs itself when source was not split.
+        The global logs, or logs itself when source was not split; None when no rank had
+        a batch.
 
     Example:
         >>> from tinydl.models.data import ArraySource
@@ -111,6 +114,13 @@ def global_logs(model, logs: dict, source, where: str) -> dict:
     """
     if not isinstance(source, shards.Shard) or not comm.is_initialized():
         return logs
+    total = np.array([source.samples], dtype=np.float64)
+    comm.world().Allreduce(comm.mpi().IN_PLACE, total, op=comm.mpi().SUM)
+    if total[0] == 0:
+        return None  # no rank had a batch: the caller raises, never a loss of 0.0
+    if logs is None:  # this rank had no batch: its (reset) metrics, weighted 0
+        logs = {k: float(np.asarray(getattr(v, "data", v))) if np.ndim(v) == 0 else v
+                for k, v in model.get_metrics_result().items()}
     return results.global_results(model, logs, source.samples, where)
 
 

@@ -171,6 +171,7 @@ class GlobalLogs(keras_callbacks.Callback):
     def __init__(self, train, validation):
         super().__init__()
         self.train, self.validation = train, validation
+        self._last_train: dict = {}  # the global logs of the last training batch
 
     def _keys(self, logs: dict, where: str) -> list:
         keys = numeric_keys(logs)
@@ -179,12 +180,17 @@ class GlobalLogs(keras_callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if logs:
-            logs.update(global_results(self.model, logs, self.train.samples, "fit",
-                                       check=batch == 0))
+            self._last_train = global_results(self.model, logs, self.train.samples, "fit",
+                                              check=batch == 0)
+            logs.update(self._last_train)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._keys(logs if logs is not None else {}, "fit (end of epoch)")
-        # the val_ figures are global already (evaluation.global_logs, at the end of validation)
+        logs = logs if logs is not None else {}
+        self._keys(logs, "fit (end of epoch)")
+        # each hook gets its own copy of the logs (as in Keras): the epoch's training figures
+        # are the global ones of its last batch again; the val_ figures are global already
+        # (evaluation.global_logs, at the end of validation)
+        logs.update({k: v for k, v in self._last_train.items() if k in logs})
         sync.average_non_trainable(self.model)
         sync.check_in_sync(self.model, f"after epoch {epoch + 1}")
 

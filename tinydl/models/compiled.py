@@ -82,6 +82,31 @@ def targets_for(y, names: list) -> list:
     return flat
 
 
+def weights_for(sample_weight, names: list) -> list:
+    """sample_weight as a list in output order: one array (or None) for all outputs, a list in
+    output order, or a dict by output name (missing outputs: None, i.e. unweighted).
+
+    Example:
+        >>> weights_for({"b": np.ones(2)}, ["a", "b"]), weights_for(None, ["a"])
+        ([None, array([1., 1.])], [None])
+    """
+    if sample_weight is None:
+        return [None] * len(names)
+    if isinstance(sample_weight, dict):
+        if len(names) == 1 and len(sample_weight) == 1:
+            return list(sample_weight.values())
+        return [sample_weight.get(name) for name in names]
+    if isinstance(sample_weight, (list, tuple)) and not np.isscalar(sample_weight[0]):
+        if len(sample_weight) == len(names):
+            return list(sample_weight)
+        if len(sample_weight) == 1:
+            return list(sample_weight) * len(names)
+        raise ValueError(f"the model has {len(names)} outputs {names}, but received "
+                         f"{len(sample_weight)} sample_weight arrays; give one per output, or "
+                         "one for all of them")
+    return [sample_weight] * len(names)
+
+
 def _array(value) -> np.ndarray:
     return np.asarray(getattr(value, "data", value))
 
@@ -122,11 +147,12 @@ class CompileLoss:
     def __call__(self, y_true: list, y_pred: list, sample_weight=None):
         """The weighted sum of the outputs' losses (a scalar Tensor), or None if none has one."""
         total = None
+        weights = weights_for(sample_weight, self.names)
         for i, loss in enumerate(self.losses):
             if loss is None:
                 continue
             y = targets_dtype(loss, _array(y_true[i]))
-            weight = sample_weight[i] if isinstance(sample_weight, list) else sample_weight
+            weight = weights[i]
             value = loss(y, y_pred[i], sample_weight=None if weight is None else _array(weight))
             if self.trackers[i] is not None:
                 self.trackers[i].update_state(value.item(), sample_weight=len(y))
@@ -162,12 +188,14 @@ def targets_dtype(loss, y: np.ndarray) -> np.ndarray:
 
 
 class CompileMetrics:
-    """One list of Metric objects per output, resolved once the targets are seen.
+    """One list of Metric objects per output, resolved once the targets are seen: `metrics`
+    (never weighted), then `weighted_metrics` (weighted by the sample weights, if any).
 
     Args:
         metrics: None, a metric, a list (one output, or every output), a list of lists in
             output order, or a dict by output name.
         names: the model's output names.
+        weighted_metrics: the same forms, for metrics weighted by the sample weights.
 
     Raises:
         ValueError: an unknown metric name (at once), or a list or dict that does not fit
@@ -183,38 +211,59 @@ class CompileMetrics:
         [('b_accuracy', 0.5)]
     """
 
-    def __init__(self, metrics, names: list):
+    def __init__(self, metrics, names: list, weighted_metrics=None):
         self.names = names
-        if metrics is None or (isinstance(metrics, (list, tuple, dict)) and not metrics):
-            metrics = [[] for _ in names] if len(names) > 1 else []
-        if isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
-            metrics = [metrics]
-        specs = _per_output(metrics, names, "metrics", broadcast=False) if len(names) > 1 \
-            else [metrics]
-        self.specs = [[] if s is None else list(s) if isinstance(s, (list, tuple)) else [s]
-                      for s in specs]
-        for output_specs in self.specs:  # fail now on unknown names
-            for m in output_specs:
-                if not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
-                    metrics_module.get(m)
-        self.metrics = None
+        self.specs = _metric_specs(metrics, names, "metrics")
+        self.weighted_specs = _metric_specs(weighted_metrics, names, "weighted_metrics")
+        self.metrics = self.weighted = None
 
     def build(self, losses: list, y_true: list, output_shapes: list) -> None:
-        """Resolve 'accuracy' for each output's loss and targets; prefix names by output."""
-        several = len(self.names) > 1
-        self.metrics = []
-        for name, specs, loss, y, shape in zip(self.names, self.specs, losses, y_true,
+        """Resolve 'accuracy' for each output's loss and targets; prefix names by output; a
+        weighted metric whose name is taken is named 'weighted_<name>' (Keras)."""
+        taken = set()
+        self.metrics = self._resolve(self.specs, losses, y_true, output_shapes, taken, "")
+        self.weighted = self._resolve(self.weighted_specs, losses, y_true, output_shapes, taken,
+                                      "weighted_")
+
+    def _resolve(self, all_specs, losses, y_true, output_shapes, taken: set, prefix: str):
+        several, resolved = len(self.names) > 1, []
+        for name, specs, loss, y, shape in zip(self.names, all_specs, losses, y_true,
                                                output_shapes):
-            resolved = [compile_utils.resolve_metric(m, loss, _array(y), shape) for m in specs]
-            if several:
-                for metric in resolved:
-                    metric.name = f"{name}_{metric.name}"
-            self.metrics.append(resolved)
+            metrics = [compile_utils.resolve_metric(m, loss, _array(y), shape) for m in specs]
+            for metric in metrics:
+                label = f"{name}_{metric.name}" if several else metric.name
+                if label in taken:
+                    label = f"{name}_{prefix}{metric.name}" if several else prefix + metric.name
+                metric.name = label
+                taken.add(label)
+            resolved.append(metrics)
+        return resolved
 
     def update_state(self, y_true: list, y_pred: list, sample_weight=None) -> None:
         for metrics, y, p in zip(self.metrics or [], y_true, y_pred):
             for metric in metrics:
                 metric.update_state(_array(y), _array(p))
+        weights = weights_for(sample_weight, self.names)
+        for metrics, y, p, w in zip(self.weighted or [], y_true, y_pred, weights):
+            for metric in metrics:
+                metric.update_state(_array(y), _array(p),
+                                    sample_weight=None if w is None else _array(w))
 
     def flat(self) -> list:
-        return [m for metrics in self.metrics or [] for m in metrics]
+        return [m for group in (self.metrics, self.weighted) for metrics in group or []
+                for m in metrics]
+
+
+def _metric_specs(metrics, names: list, what: str) -> list:
+    """metrics= (or weighted_metrics=) as one list of specs per output; unknown names fail now."""
+    if metrics is None or (isinstance(metrics, (list, tuple, dict)) and not metrics):
+        metrics = [[] for _ in names] if len(names) > 1 else []
+    if isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
+        metrics = [metrics]
+    specs = _per_output(metrics, names, what, broadcast=False) if len(names) > 1 else [metrics]
+    specs = [[] if s is None else list(s) if isinstance(s, (list, tuple)) else [s] for s in specs]
+    for output_specs in specs:
+        for m in output_specs:
+            if not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
+                metrics_module.get(m)
+    return specs

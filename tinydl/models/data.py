@@ -1,18 +1,21 @@
-"""Where fit, evaluate and predict get their batches: arrays, generators, or PyDataset-like objects.
+"""Where fit, evaluate and predict get their batches: in-memory arrays here, other kinds in sources.py.
 
-Every source yields (x, y) batches for one epoch at a time, with x converted to float32 only
-batch by batch (so a uint8 image set is not copied to float32 as a whole):
+A source (Keras calls it a data adapter) gives one pass over its data at a time, as batches
+(x, y, sample_weight) of NumPy arrays (y and sample_weight may be None), with x converted to
+float32 only batch by batch (so a uint8 image set is not copied to float32 as a whole):
 
-    ArraySource      x, y NumPy arrays (or lists): batches of batch_size, reshuffled each epoch
-    IteratorSource   a Python generator / iterator of (x, y) batches, steps_per_epoch per epoch
-    SequenceSource   an object with __len__ and __getitem__(i) -> (x, y), and optionally
-                     on_epoch_end() (Keras' PyDataset / Sequence): for data that doesn't fit in memory
+    ArraySource      x, y, sample_weight arrays (or lists): batches of batch_size, reshuffled
+                     for each pass when shuffle
+    sources.py       Python generators, PyDataset-like objects, any re-iterable of batches
+                     (tf.data Datasets, torch DataLoaders, lists of batches)
+
+make_source picks the source; epochs.EpochIterator turns passes into Keras' epochs
+(steps_per_epoch). class_weight becomes per-sample weights here, as Keras computes them.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -218,32 +221,8 @@ def check_batch_size(batch_size, name: str = "batch_size") -> int:
     return int(batch_size)
 
 
-def _is_sequence(x) -> bool:
-    return (hasattr(x, "__getitem__") and hasattr(x, "__len__")
-            and not isinstance(x, (np.ndarray, list, tuple, dict, Tensor)))
-
-
-def _is_iterator(x) -> bool:
-    return hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(
-        x, (np.ndarray, list, tuple, dict, Tensor)) and not _is_sequence(x))
-
-
-def _split_batch(batch, where: str, need_y: bool):
-    """A batch from a generator or a PyDataset as (x, y); y may be None when not needed."""
-    if isinstance(batch, (tuple, list)) and len(batch) in (1, 2, 3):
-        if len(batch) == 3:
-            raise ValueError(f"{where} yielded (x, y, sample_weight); sample weights are not "
-                             "supported: yield (x, y)")
-        x, y = batch[0], batch[1] if len(batch) == 2 else None
-    else:
-        x, y = batch, None
-    if need_y and y is None:
-        raise ValueError(f"{where} must yield (x, y) batches, got {type(batch).__name__}")
-    return x, y
-
-
 class ArraySource:
-    """Batches of in-memory arrays. y may be None (predict).
+    """Batches of in-memory arrays. y and sample_weight may be None (predict, unweighted).
 
     Args:
         x: an array, or a structure of arrays of one length.
@@ -251,10 +230,15 @@ class ArraySource:
         batch_size: samples per batch (the last batch may be smaller).
         shuffle: draw a new order each epoch (from tinydl's random generator).
         steps: the most batches per epoch, or None for all.
+        sample_weight: per-sample weights (or one array per output), or None.
+
+    Attributes:
+        num_batches: ceil(N / batch_size). steps: the steps_per_epoch fit was given (or None;
+            the epochs are cut by epochs.EpochIterator, tinydl.distributed reads it).
 
     Example:
         >>> source = ArraySource(np.arange(5)[:, None], np.arange(5), batch_size=2)
-        >>> source.num_batches, [(xb.ravel().tolist(), yb.tolist()) for xb, yb in source.epoch()]
+        >>> source.num_batches, [(xb.ravel().tolist(), yb.tolist()) for xb, yb, _ in source.epoch()]
         (3, [([0.0, 1.0], [0, 1]), ([2.0, 3.0], [2, 3]), ([4.0], [4])])
         >>> tinydl.utils.set_random_seed(0)
         >>> shuffled = ArraySource(np.arange(5)[:, None], None, batch_size=5, shuffle=True)
@@ -262,231 +246,227 @@ class ArraySource:
         [0.0, 1.0, 2.0, 3.0, 4.0]
     """
 
-    def __init__(self, x, y, batch_size: int, shuffle: bool = False, steps: int | None = None):
-        self.x, self.y = x, y
+    def __init__(self, x, y, batch_size: int, shuffle: bool = False, steps: int | None = None,
+                 sample_weight=None):
+        self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size, self.shuffle, self.steps = batch_size, shuffle, steps
         self.size = num_samples(x)
 
     @property
     def num_batches(self) -> int:
-        n = math.ceil(self.size / self.batch_size)
-        return n if self.steps is None else min(n, self.steps)
+        return math.ceil(self.size / self.batch_size)
 
     def first(self):
         """The arrays themselves: all of the data is checked before training starts."""
-        return self.x, self.y
+        return self.x, self.y, self.sample_weight
+
+    def on_epoch_begin(self) -> None:
+        pass
+
+    def on_epoch_end(self) -> None:
+        pass
 
     def epoch(self):
+        """One pass: (x, y, sample_weight) batches, in a new random order when shuffle."""
         order = get_rng().permutation(self.size) if self.shuffle else None
         for i in range(self.num_batches):
             part = slice(i * self.batch_size, (i + 1) * self.batch_size)
-            index = part if order is None else order[part]
-            xb = to_float32(take(self.x, index))
-            yb = None if self.y is None else take(self.y, index)
-            yield xb, yb
+            yield self.batch(part if order is None else order[part])
+
+    def batch(self, index):
+        """The batch at index (a slice or an index array) as (x, y, sample_weight)."""
+        return (to_float32(take(self.x, index)),
+                None if self.y is None else take(self.y, index),
+                None if self.sample_weight is None else take(self.sample_weight, index))
 
 
-class IteratorSource:
-    """Batches pulled from one Python iterator, `steps` per epoch (all of it when None).
-
-    first() peeks at the first batch (to build the model) and keeps it for the first epoch.
+def class_weight_to_sample_weight(y, class_weight: dict, where: str) -> np.ndarray:
+    """Per-sample weights (N,) float32 from {class index: weight}, as Keras maps them: the
+    class of a row of y is its argmax when y is one-hot (N, C>1), else round(y); classes
+    missing from class_weight weigh 1.0.
 
     Args:
-        iterator: an iterable of (x, y) batches (or x alone when y is not needed).
-        steps: batches per epoch, or None for until the iterator ends.
-        need_y: whether batches must hold targets.
-        where: the caller, for messages ('fit: the generator').
+        y: the targets of one output: class indices (N,) or (N, 1), or one-hot (N, C).
+        class_weight: {class index: weight}.
+        where: the caller, for messages ('fit').
+
+    Returns:
+        The weights, float32 of shape (N,).
 
     Raises:
-        ValueError: (from first / epoch) the iterator yields nothing, or batches without y
-            when need_y, or (x, y, sample_weight).
+        TypeError: class_weight is not a dict.
+        ValueError: y is for several outputs (Keras supports class_weight for one output).
 
     Example:
-        >>> batches = ((np.full((2, 1), i), np.full(2, i)) for i in range(3))
-        >>> source = IteratorSource(batches, steps=None, need_y=True, where="fit: the generator")
-        >>> source.first()[1]
-        array([0, 0])
-        >>> [int(yb[0]) for _, yb in source.epoch()]
-        [0, 1, 2]
+        >>> class_weight_to_sample_weight(np.array([0, 2, 1]), {2: 5.0}, "fit")
+        array([1., 5., 1.], dtype=float32)
+        >>> class_weight_to_sample_weight(np.eye(3)[[1, 1, 0]], {0: 0.5, 1: 2.0}, "fit")
+        array([2. , 2. , 0.5], dtype=float32)
     """
-
-    checks_each_batch = True
-
-    def __init__(self, iterator, steps: int | None, need_y: bool, where: str):
-        self.iterator, self.steps, self.need_y, self.where = iter(iterator), steps, need_y, where
-        self._stash = []
-        self.exhausted = False
-
-    @property
-    def num_batches(self):
-        return self.steps
-
-    def _next(self):
-        if self._stash:
-            return self._stash.pop()
-        return next(self.iterator)
-
-    def first(self):
-        """The first batch (kept, and yielded again by the next epoch)."""
-        try:
-            batch = self._next()
-        except StopIteration:
-            raise ValueError(f"{self.where} yielded no batches") from None
-        self._stash.append(batch)
-        return _split_batch(batch, self.where, self.need_y)
-
-    def epoch(self):
-        step = 0
-        while self.steps is None or step < self.steps:
-            try:
-                batch = self._next()
-            except StopIteration:
-                self.exhausted = self.steps is not None or step == 0
-                if self.exhausted:
-                    warnings.warn(f"{self.where} ran out of data after {step} batches of this "
-                                  "epoch; give a generator that loops forever, or steps_per_epoch "
-                                  "no larger than what it yields for all epochs", stacklevel=4)
-                return
-            x, y = _split_batch(batch, self.where, self.need_y)
-            yield to_float32(as_arrays(x, "x")), None if y is None else as_arrays(y, "y")
-            step += 1
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"{where}: class_weight must be a dict {{class index: weight}}. "
+                        f"Received: class_weight={class_weight!r}")
+    if is_structure(y):
+        raise ValueError(f"{where}: `class_weight` is only supported for Models with a single "
+                         "output. Received targets for several outputs")
+    y = np.asarray(y)
+    if y.ndim > 1:
+        y = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)
+    classes = np.round(y).astype(np.int64).reshape(len(y), -1)[:, 0]
+    return np.array([class_weight.get(int(c), 1.0) for c in classes], dtype=np.float32)
 
 
-class SequenceSource:
-    """Batches ds[0], ds[1], ... of a PyDataset-like object; calls on_epoch_end() after each epoch.
+def weights_for_outputs(sample_weight, y, where: str):
+    """sample_weight checked against y: one (N,) array for every output of a model with
+    several, or one array per output (the same structure as y), as Keras accepts them.
 
     Args:
-        dataset: an object with __len__ and __getitem__ giving (x, y) batches.
-        steps: the most batches per epoch, or None for len(dataset).
-        need_y: whether batches must hold targets.
-        where: the caller, for messages.
+        sample_weight: None, one array, or a structure of arrays like y.
+        y: the targets (an array, or a structure of them for several outputs).
+        where: the caller, for messages ('fit').
+
+    Returns:
+        None, a float32 array (one output), or a structure like y of float32 arrays.
 
     Raises:
-        ValueError: the dataset has no batches.
+        ValueError: a structure that does not match y's, or one array for several outputs
+            that is not one weight per sample.
 
     Example:
-        >>> class Squares:
-        ...     def __len__(self):
-        ...         return 3
-        ...     def __getitem__(self, i):
-        ...         return np.full((2, 1), i), np.full(2, i * i)
-        ...     def on_epoch_end(self):
-        ...         print("epoch ended")
-        >>> source = SequenceSource(Squares(), steps=None, need_y=True, where="fit: the dataset")
-        >>> [yb.tolist() for _, yb in source.epoch()]
-        epoch ended
-        [[0, 0], [1, 1], [4, 4]]
+        >>> weights_for_outputs([1, 2], np.zeros(2), "fit")
+        array([1., 2.], dtype=float32)
+        >>> weights_for_outputs(np.ones(2), {"a": np.zeros(2), "b": np.zeros(2)}, "fit")
+        {'a': array([1., 1.], dtype=float32), 'b': array([1., 1.], dtype=float32)}
     """
-
-    checks_each_batch = True
-
-    def __init__(self, dataset, steps: int | None, need_y: bool, where: str):
-        self.dataset, self.need_y, self.where = dataset, need_y, where
-        self.steps = len(dataset) if steps is None else min(int(steps), len(dataset))
-        self.exhausted = False
-        if self.steps == 0:
-            raise ValueError(f"{where} has no batches (len() is 0)")
-
-    @property
-    def num_batches(self) -> int:
-        return self.steps
-
-    def first(self):
-        return _split_batch(self.dataset[0], self.where, self.need_y)
-
-    def epoch(self):
-        for i in range(self.steps):
-            x, y = _split_batch(self.dataset[i], self.where, self.need_y)
-            yield to_float32(as_arrays(x, "x")), None if y is None else as_arrays(y, "y")
-        if hasattr(self.dataset, "on_epoch_end"):
-            self.dataset.on_epoch_end()
+    if sample_weight is None:
+        return None
+    if not is_structure(y):
+        return as_array(sample_weight, "sample_weight").astype(np.float32, copy=False)
+    if is_structure(sample_weight):
+        if type(sample_weight) is not type(y) or len(sample_weight) != len(y) or (
+                isinstance(y, dict) and set(y) != set(sample_weight)):
+            raise ValueError(f"{where}: You should provide one `sample_weight` array per output "
+                             f"in `y`; the two structures did not match. Received: "
+                             f"sample_weight of {len(sample_weight)} items for y of {len(y)}")
+        return tree.map_structure(lambda w: as_array(w, "sample_weight").astype(np.float32),
+                                  sample_weight)
+    weight = as_array(sample_weight, "sample_weight").astype(np.float32, copy=False)
+    if not (weight.ndim == 1 or weight.ndim == 2 and weight.shape[1] == 1):
+        raise ValueError(f"{where}: for a model with several outputs, a single sample_weight "
+                         "array must hold one weight per sample, shape (N,); for other "
+                         "shapes give one array per output. Received: sample_weight of shape "
+                         f"{weight.shape}")
+    return tree.map_structure(lambda _: weight, y)
 
 
-def make_source(x, y, batch_size: int, shuffle: bool, steps, need_y: bool, where: str):
-    """The right source for x (and y), after checking the arguments that go with it.
+def _check_lengths(where: str, **arrays) -> None:
+    given = {name: a for name, a in arrays.items() if a is not None}
+    counts = {name: num_samples(a) for name, a in given.items()}
+    if len(set(counts.values())) > 1:
+        found = ", ".join(f"{name} with {n} (shape {_shapes(given[name])})"
+                          for name, n in counts.items())
+        raise ValueError(f"{where}: x, y and sample_weight must have the same number of "
+                         f"samples, got {found}")
+
+
+def make_source(x, y, batch_size: int, shuffle: bool, steps, need_y: bool, where: str,
+                sample_weight=None, class_weight=None):
+    """The right source for x (and y, sample_weight), after checking the arguments that go with it.
 
     Args:
-        x: arrays (or a structure of them), a generator, or a PyDataset-like object.
+        x: arrays (or a structure of them), a generator, a PyDataset-like object, or another
+            data source tinydl.models.sources accepts.
         y: the targets when x is arrays; None otherwise.
         batch_size: samples per batch (arrays only).
-        shuffle: shuffle each epoch (arrays only).
+        shuffle: shuffle each epoch (arrays, and PyDataset's order when asked).
         steps: the most batches per epoch, or None.
         need_y: whether targets are required (fit, evaluate) or not (predict).
         where: the caller, for messages ('fit', ...).
+        sample_weight: per-sample weights when x is arrays; None otherwise.
+        class_weight: {class index: weight}, or None.
 
     Returns:
-        An ArraySource, IteratorSource or SequenceSource.
+        An ArraySource, or a source of tinydl.models.sources; batches are
+        (x, y, sample_weight).
 
     Raises:
-        ValueError: x is None or empty, y given with a generator, y missing, or x and y of
-            different lengths.
+        ValueError: x is None or empty, y or sample_weight given with a data source, y
+            missing, or x, y and sample_weight of different lengths.
 
     Example:
         >>> type(make_source(np.zeros((4, 2)), np.zeros(4), 2, False, None, True, "fit")).__name__
         'ArraySource'
-        >>> type(make_source(iter([]), None, 2, False, None, True, "fit")).__name__
-        'IteratorSource'
         >>> make_source(np.zeros((4, 2)), np.zeros(3), 2, False, None, True, "fit")
         Traceback (most recent call last):
         ...
-        ValueError: fit: x and y must have the same number of samples, got x with 4 (shape (4, 2)) and y with 3 ...
+        ValueError: fit: x, y and sample_weight must have the same number of samples, got x with 4 ...
     """
     if x is None:
         raise ValueError(f"{where}: x is required. Received: x=None")
-    if _is_sequence(x) or _is_iterator(x):
-        if y is not None:
-            raise ValueError(f"{where}: when x is a generator or a dataset object it must give "
-                             f"the targets too, so y must be None. Received y of type {type(y).__name__}")
-        if _is_sequence(x):
-            return SequenceSource(x, steps, need_y, f"{where}: the dataset")
-        return IteratorSource(x, steps, need_y, f"{where}: the generator")
+    from tinydl.models import sources
+    if sources.is_data_source(x):
+        for name, value in (("y", y), ("sample_weight", sample_weight)):
+            if value is not None:
+                raise ValueError(f"{where}: when x is a {sources.kind(x)}, `{name}` should not "
+                                 f"be passed; the batches of x must hold it. Received: {name} "
+                                 f"of type {type(value).__name__}")
+        return sources.make(x, steps, need_y, where, shuffle, class_weight)
     x = as_arrays(x, "x")
     if y is None:
         if need_y:
             raise ValueError(f"{where}: y is required when x is an array. Received: y=None")
+        if sample_weight is not None or class_weight is not None:
+            raise ValueError(f"{where}: sample_weight and class_weight need targets y")
     else:
         y = as_arrays(y, "y")
-        if num_samples(y) != num_samples(x):
-            raise ValueError(f"{where}: x and y must have the same number of samples, got x with "
-                             f"{num_samples(x)} (shape {_shapes(x)}) and y with {num_samples(y)} "
-                             f"(shape {_shapes(y)})")
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError(f"{where}: You cannot `class_weight` and `sample_weight` at the same "
+                         "time: give one of them")
+    if class_weight is not None:
+        sample_weight = class_weight_to_sample_weight(y, class_weight, where)
+    sample_weight = weights_for_outputs(sample_weight, y, where)
+    _check_lengths(where, x=x, y=y, sample_weight=sample_weight)
     if num_samples(x) == 0:
         raise ValueError(f"{where}: x is empty (shape {_shapes(x)})")
-    return ArraySource(x, y, batch_size, shuffle, steps)
+    return ArraySource(x, y, batch_size, shuffle, steps, sample_weight)
 
 
 def _shapes(x):
     return tree.map_structure(lambda v: v.shape, x) if is_structure(x) else x.shape
 
 
-def split_validation(x, y, validation_split: float):
-    """(x_train, y_train), (x_val, y_val): the LAST fraction of the arrays, before shuffling (Keras).
+def split_validation(x, y, sample_weight, validation_split: float):
+    """(x_train, y_train, w_train), (x_val, y_val, w_val): the LAST fraction of the arrays,
+    taken before shuffling (Keras).
 
     Args:
         x: arrays, or a structure of them.
         y: the targets, or None.
+        sample_weight: the sample weights, or None.
         validation_split: the fraction in [0, 1) kept for validation.
 
     Returns:
-        ((x_train, y_train), (x_val, y_val)).
+        ((x_train, y_train, w_train), (x_val, y_val, w_val)).
 
     Raises:
         ValueError: a fraction outside [0, 1), x a generator or dataset, or a split that
             leaves one side empty.
 
     Example:
-        >>> (x_train, y_train), (x_val, y_val) = split_validation(np.arange(10), np.arange(10) * 2, 0.2)
-        >>> x_train.tolist(), x_val.tolist(), y_val.tolist()
-        ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9], [16, 18])
+        >>> train, val = split_validation(np.arange(10), np.arange(10) * 2, None, 0.2)
+        >>> train[0].tolist(), val[0].tolist(), val[1].tolist(), val[2]
+        ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9], [16, 18], None)
     """
     if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be a float in [0, 1). "
                          f"Received: validation_split={validation_split!r}")
-    if _is_sequence(x) or _is_iterator(x):
+    from tinydl.models import sources
+    if sources.is_data_source(x):
         raise ValueError("validation_split is only supported when x and y are arrays, got a "
                          f"{type(x).__name__}; pass validation_data= instead")
     x = as_arrays(x, "x")
     y = None if y is None else as_arrays(y, "y")
+    w = None if sample_weight is None else weights_for_outputs(sample_weight, y, "fit")
     size = num_samples(x)
     split_at = int(math.floor(size * (1.0 - validation_split)))
     if split_at == 0 or split_at == size:
@@ -494,5 +474,7 @@ def split_validation(x, y, validation_split: float):
                          f"{split_at} for training and {size - split_at} for validation; "
                          "both must be non-empty")
     head, tail = slice(None, split_at), slice(split_at, None)
-    return (take(x, head), None if y is None else take(y, head)), (
-        take(x, tail), None if y is None else take(y, tail))
+    def part(a, index):
+        return None if a is None else take(a, index)
+    return (part(x, head), part(y, head), part(w, head)), (part(x, tail), part(y, tail),
+                                                          part(w, tail))

@@ -107,8 +107,9 @@ class TrainingMixin:
     _compile_metrics = None
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                run_eagerly=None, steps_per_execution=None, jit_compile=None, **kwargs) -> None:
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
+                jit_compile=None, **kwargs) -> None:
         """Choose how to train: the optimizer, the loss and the metrics to report.
 
         Args:
@@ -120,6 +121,9 @@ class TrainingMixin:
             metrics: a list of names ('accuracy' is chosen to fit the loss, as in Keras),
                 Metric objects or functions; for several outputs a list of lists or a dict.
             loss_weights: the weight of each output's loss (a list or a dict).
+            weighted_metrics: metrics (as metrics) that fit and evaluate weight by
+                sample_weight / class_weight; those in metrics are not weighted. A name in
+                both is logged as 'weighted_<name>' for the weighted one (Keras).
             run_eagerly, steps_per_execution, jit_compile: accepted for Keras scripts; ignored.
 
         Raises:
@@ -135,7 +139,7 @@ class TrainingMixin:
             else None
         if loss is None and loss_weights is not None:
             raise ValueError("compile: loss_weights needs a loss. Received: loss=None")
-        self._compile_metrics = compiled.CompileMetrics(metrics, names)
+        self._compile_metrics = compiled.CompileMetrics(metrics, names, weighted_metrics)
         self._loss_fn = self._compile_loss.losses[0] if self._compile_loss else None
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._fused = "unknown"
@@ -198,7 +202,7 @@ class TrainingMixin:
 
     def _prepare(self, source, where: str) -> None:
         """Check x (and y) against the model before any work; build the model and the metrics."""
-        x, y = source.first()
+        x, y, sample_weight = source.first()
         self._check_input(x, where)
         if y is None or self._overrides("train_step") and self._compile_loss is None:
             return
@@ -226,7 +230,9 @@ class TrainingMixin:
         if not self.built:
             self.build(tuple(expected))
 
-    def _check_batch(self, source, x, y, where) -> None:
+    def _check_batch(self, source, batch, where) -> None:
+        """Check a batch (x, y, sample_weight) of a source whose batches are not all seen before."""
+        x, y, _ = batch
         if getattr(source, "checks_each_batch", False):
             self._check_input(x, where)
             if y is not None and self._compile_loss is not None:
@@ -361,32 +367,34 @@ class TrainingMixin:
         values = [logs[n] for n in names if n in logs] + [logs[k] for k in logs if k not in names]
         return values[0] if len(values) == 1 else values
 
-    def _batch(self, x, y, where: str):
-        source = data.make_source(x, y, _batch_size(x), False, None, y is not None, where)
+    def _batch(self, x, y, where: str, sample_weight=None, class_weight=None) -> tuple:
+        """The data of one step: (x,), (x, y) or (x, y, sample_weight), checked."""
+        source = data.make_source(x, y, _batch_size(x), False, None, y is not None, where,
+                                  sample_weight, class_weight)
         self._prepare(source, where)
         self._reset_metrics()
-        xb, yb = next(iter(source.epoch()))
-        return xb, yb
+        return loops.pack(next(iter(source.epoch())))
 
-    def train_on_batch(self, x, y=None, return_dict: bool = False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict: bool = False):
         """One optimizer step on one batch; returns the loss (or [loss, *metrics]) of that batch."""
         self._check_compiled("train_on_batch")
         self._check_recording("train_on_batch")
-        xb, yb = self._batch(x, y, "train_on_batch")
-        return self._results(self._run_train_step((xb, yb)), return_dict)
+        batch = self._batch(x, y, "train_on_batch", sample_weight, class_weight)
+        return self._results(self._run_train_step(batch), return_dict)
 
-    def test_on_batch(self, x, y=None, return_dict: bool = False):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """The loss (or [loss, *metrics]) of one batch, without training."""
         self._check_compiled("test_on_batch")
-        xb, yb = self._batch(x, y, "test_on_batch")
-        return self._results(self._run_test_step((xb, yb)), return_dict)
+        batch = self._batch(x, y, "test_on_batch", sample_weight)
+        return self._results(self._run_test_step(batch), return_dict)
 
     def predict_on_batch(self, x):
         """The model's output for one batch, as an array (or a structure of arrays)."""
-        xb, _ = self._batch(x, None, "predict_on_batch")
+        batch = self._batch(x, None, "predict_on_batch")
         with no_grad():
             return tree.map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t),
-                                      self.predict_step((xb,)))
+                                      self.predict_step(batch))
 
     # ------------------------------------------------------------------ the loops (loops.py)
     fit, evaluate, predict = loops.fit, loops.evaluate, loops.predict

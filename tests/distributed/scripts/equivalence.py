@@ -68,7 +68,7 @@ def main(out: str, shuffle: bool) -> None:
                                      writers, verbose=2)
     samples, _ = SAMPLES[shuffle]
     shard = ArrayShard(ArraySource(np.arange(samples)[:, None], None, 32, shuffle), r, hvd.size())
-    seen = [[int(i) for xb, _ in shard.epoch() for i in xb[:, 0]] for _ in range(2)]
+    seen = [[int(i) for xb, *_ in shard.epoch() for i in xb[:, 0]] for _ in range(2)]
     np.savez(os.path.join(out, f"rank{r}.npz"), weights=np.stack(recorder.steps))
     with open(os.path.join(out, f"rank{r}.json"), "w") as f:
         json.dump({"history": history.history, "seen": seen}, f)

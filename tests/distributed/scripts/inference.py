@@ -71,6 +71,10 @@ def batches(x, y, loops=1):
             yield x[i:i + BATCH], y[i:i + BATCH]
 
 
+def weights(n):
+    return np.linspace(0.2, 2.0, n).astype(np.float32)
+
+
 def seen(mode):
     ids, SeenIds.seen[mode] = SeenIds.seen[mode], []
     return ids
@@ -90,6 +94,12 @@ def main(out):
         result["evaluate"][name] = model.evaluate(*source, batch_size=BATCH, verbose=0,
                                                   return_dict=True)
         result["seen"]["evaluate_" + name] = seen("test")
+    # one batch: rank 1 has none and joins with weight 0; sample weights travel with the slices
+    result["evaluate"]["one_batch"] = model.evaluate(batches(x[:BATCH], y[:BATCH]), verbose=0,
+                                                     return_dict=True)
+    result["evaluate"]["weighted"] = model.evaluate(x, y, sample_weight=weights(len(x)),
+                                                    batch_size=BATCH, verbose=0, return_dict=True)
+    seen("test")
     predictions = {"arrays": model.predict(x, batch_size=BATCH, verbose=0),
                    "dataset": model.predict(Batches(x, y), verbose=0),
                    "generator": model.predict(batches(x, y), verbose=0),
