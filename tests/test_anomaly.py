@@ -55,9 +55,12 @@ def test_non_finite_data_is_reported_as_an_input_no_op_made():
     with tinydl.detect_anomaly(), pytest.raises(AnomalyError) as caught:
         model.predict(x, verbose=0)
     error = caught.value
-    assert (error.op, error.layer) == ("MatMul", "first")
-    assert "input 0 of MatMul in layer 'first' (shape (2, 3)) already holds 1 Inf of 6 values" \
+    assert (error.op, error.layer) == ("Dense", "first")  # the fused x @ kernel + bias op
+    assert "input 0 of Dense in layer 'first' (shape (2, 3)) already holds 1 Inf of 6 values" \
         in str(error)
+    with tinydl.use_fusion(False), tinydl.detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        model.predict(x, verbose=0)
+    assert (caught.value.op, caught.value.layer) == ("MatMul", "first")
 
 
 def test_ops_outside_any_layer_and_fused_layer_pairs_are_named():

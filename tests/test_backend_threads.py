@@ -3,6 +3,7 @@ step, each run their own kernels, and neither changes the process-wide backend."
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -10,16 +11,16 @@ import pytest
 
 import tinydl
 from tinydl import backend
-from tinydl.kernels import reference
+from tinydl.kernels import _dispatch, _registry
 
 
 def test_interleaved_use_backend_blocks_keep_their_own_backend(monkeypatch):
     if backend._native is None:
         pytest.skip("needs the native extension, to have two backends")
     ran = []  # (thread name, kernel backend) for every gemm
-    reference_gemm = reference.gemm
-    monkeypatch.setattr(reference, "gemm", lambda *a, **k: (
-        ran.append((threading.current_thread().name, "reference")), reference_gemm(*a, **k))[1])
+    gemm = _registry.kernels()["gemm"]  # the dispatcher runs the registry's reference
+    monkeypatch.setitem(_registry.kernels(), "gemm", dataclasses.replace(gemm, reference=lambda *a, **k: (
+        ran.append((threading.current_thread().name, "reference")), gemm.reference(*a, **k))[1]))
     before = tinydl.get_backend()
     barrier, seen, errors = threading.Barrier(2), {}, []
     a = np.random.default_rng(0).standard_normal((8, 8)).astype(np.float32)
@@ -30,7 +31,7 @@ def test_interleaved_use_backend_blocks_keep_their_own_backend(monkeypatch):
                 for _ in range(3):  # the other thread is inside its block at each step
                     barrier.wait(timeout=10)
                     seen.setdefault(name, []).append(tinydl.get_backend())
-                    np.testing.assert_allclose(backend._run("gemm", a, a), a @ a, rtol=1e-5,
+                    np.testing.assert_allclose(_dispatch.run("gemm", a, a), a @ a, rtol=1e-5,
                                                atol=1e-5)
                     barrier.wait(timeout=10)
             seen[name].append(tinydl.get_backend())

@@ -49,7 +49,7 @@ def test_ops_and_kernels_are_attributed_to_their_layers_forward_and_backward(bac
     with tinydl.profile() as prof:
         model.train_on_batch(x, y)
     hidden = {(e.name, e.kind) for e in prof.events if e.layer == "hidden"}
-    assert {("MatMul", "forward"), ("MatMul", "backward"), ("gemm", "kernel")} <= hidden
+    assert {("Dense", "forward"), ("Dense", "backward"), ("gemm", "kernel")} <= hidden  # fused
     assert any(e.layer and e.layer.startswith("conv2d") and e.kind == "kernel"
                for e in prof.events)
     seconds = prof.layer_seconds()

@@ -28,6 +28,7 @@ from tinydl.layers.symbolic import KerasTensor  # noqa: E402
 from tinydl.losses import Loss  # noqa: E402
 from tinydl.metrics import Metric  # noqa: E402
 from tinydl.models import Model, Sequential  # noqa: E402
+from tinydl.fusion import fusion_enabled, set_fusion, use_fusion  # noqa: E402
 from tinydl.optimizers import Optimizer  # noqa: E402
 
 __version__ = "0.1.0"
@@ -39,7 +40,7 @@ __all__ = [
     "Sequential", "Model", "Input", "InputLayer", "Layer", "Variable", "KerasTensor", "Loss",
     "Metric", "Optimizer",
     "set_backend", "get_backend", "use_backend", "backend_info", "check_backends",
-    "set_num_threads", "get_num_threads", "profile",
+    "set_num_threads", "get_num_threads", "profile", "set_fusion", "fusion_enabled", "use_fusion",
 ]
 
 

@@ -26,6 +26,22 @@ cdef extern from "elementwise.h":
     void tdl_relu_f32_backward(const float *y, const float *dy, float *dx, tdl_index n) nogil
     void tdl_relu_f64_backward(const double *y, const double *dy, double *dx, tdl_index n) nogil
 
+cdef extern from "batchnorm.h":
+    int tdl_batchnorm_f32_forward(const float *x, tdl_index m, tdl_index c, const float *gamma,
+                                  const float *beta, double epsilon, int relu, float *y,
+                                  float *mean, float *var) nogil
+    int tdl_batchnorm_f64_forward(const double *x, tdl_index m, tdl_index c,
+                                  const double *gamma, const double *beta, double epsilon,
+                                  int relu, double *y, double *mean, double *var) nogil
+    int tdl_batchnorm_f32_backward(const float *dy, const float *x, const float *y,
+                                   tdl_index m, tdl_index c, const float *mean,
+                                   const float *var, const float *gamma, double epsilon,
+                                   float *dx, float *dgamma, float *dbeta) nogil
+    int tdl_batchnorm_f64_backward(const double *dy, const double *x, const double *y,
+                                   tdl_index m, tdl_index c, const double *mean,
+                                   const double *var, const double *gamma, double epsilon,
+                                   double *dx, double *dgamma, double *dbeta) nogil
+
 cdef extern from "gemm.h":
     int TDL_GEMM_AUTO, TDL_GEMM_GENERIC, TDL_GEMM_AVX2, TDL_GEMM_AVX512
     int tdl_gemm_force_kernel(int id) nogil
@@ -596,6 +612,52 @@ def gru_backward(const floating[:, :, ::1] dhs, const floating[:, ::1] rk,
             status = tdl_rnn_f64_gru_backward(&s, &dhs[0, 0, 0], &rk[0, 0], &h0[0, 0],
                                               &hs[0, 0, 0], &gates[0, 0, 0], m, &dxw[0, 0, 0],
                                               &dinner[0, 0, 0], &dh0[0, 0])
+    _check(status)
+
+
+# ----------------------------------------------------------------------------- batch norm
+
+cdef const floating *_optional_matrix(const floating[:, ::1] a):
+    """The first element's address, or NULL for None (an optional 2-d argument)."""
+    if a is None:
+        return NULL
+    return &a[0, 0]
+
+
+def batchnorm_forward(const floating[:, ::1] x, const floating[::1] gamma,
+                      const floating[::1] beta, double epsilon, bint relu, floating[:, ::1] y,
+                      floating[::1] mean, floating[::1] var):
+    cdef const floating *gamma_ptr = _optional_vector(gamma)
+    cdef const floating *beta_ptr = _optional_vector(beta)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_batchnorm_f32_forward(&x[0, 0], x.shape[0], x.shape[1], gamma_ptr,
+                                               beta_ptr, epsilon, relu, &y[0, 0], &mean[0],
+                                               &var[0])
+        else:
+            status = tdl_batchnorm_f64_forward(&x[0, 0], x.shape[0], x.shape[1], gamma_ptr,
+                                               beta_ptr, epsilon, relu, &y[0, 0], &mean[0],
+                                               &var[0])
+    _check(status)
+
+
+def batchnorm_backward(const floating[:, ::1] dy, const floating[:, ::1] x,
+                       const floating[:, ::1] y, const floating[::1] mean,
+                       const floating[::1] var, const floating[::1] gamma, double epsilon,
+                       floating[:, ::1] dx, floating[::1] dgamma, floating[::1] dbeta):
+    cdef const floating *y_ptr = _optional_matrix(y)
+    cdef const floating *gamma_ptr = _optional_vector(gamma)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_batchnorm_f32_backward(&dy[0, 0], &x[0, 0], y_ptr, x.shape[0],
+                                                x.shape[1], &mean[0], &var[0], gamma_ptr,
+                                                epsilon, &dx[0, 0], &dgamma[0], &dbeta[0])
+        else:
+            status = tdl_batchnorm_f64_backward(&dy[0, 0], &x[0, 0], y_ptr, x.shape[0],
+                                                x.shape[1], &mean[0], &var[0], gamma_ptr,
+                                                epsilon, &dx[0, 0], &dgamma[0], &dbeta[0])
     _check(status)
 
 

@@ -671,8 +671,8 @@ class Profiler(Callback):
         >>> x, y = np.zeros((16, 2), "float32"), np.zeros((16, 1), "float32")
         >>> cb = tinydl.callbacks.Profiler(batches=(1, 3))
         >>> _ = model.fit(x, y, batch_size=4, verbose=0, callbacks=[cb])
-        >>> forward_matmuls = [e for e in cb.profile.events if e.name == "MatMul" and e.kind == "forward"]
-        >>> len(forward_matmuls), forward_matmuls[0].layer      # one per profiled batch
+        >>> dense_ops = [e for e in cb.profile.events if e.name == "Dense" and e.kind == "forward"]
+        >>> len(dense_ops), dense_ops[0].layer      # one fused Dense op per profiled batch
         (2, 'out')
     """
 

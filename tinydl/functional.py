@@ -10,8 +10,9 @@ import numpy as np
 
 from tinydl.kernels.shapes import normalize_padding, normalize_pair, window_geometry
 from tinydl.ops import relu, sigmoid, tanh  # noqa: F401  (re-exported: activations live here too)
-from tinydl.ops.conv import Conv2d, Conv2dMaxPool, fuse_max_pool
+from tinydl.ops.conv import Conv2d, Conv2dMaxPool
 from tinydl.ops.elementwise import Dropout
+from tinydl.ops.matmul import Dense
 from tinydl.ops.loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
 from tinydl.ops.pool import AvgPool2d, MaxPool2d
 from tinydl.rng import get_rng
@@ -94,14 +95,13 @@ def conv2d(x, kernel, bias=None, strides=1, padding: str = "valid", fused_relu: 
 
 
 def _conv_arguments(x, kernel, bias, strides, padding):
-    """Check a convolution call; return (x, kernel, bias as Tensors, strides, pads, (OH, OW))."""
+    """Normalize a convolution call; return (x, kernel, bias as Tensors, strides, pads, (OH, OW)).
+
+    The channels of x and kernel are checked once, by the kernel (tinydl/kernels/conv2d.py)."""
     x, kernel = _as_tensor(x), _as_tensor(kernel)
     _check_nhwc(x, "conv2d")
     if kernel.ndim != 4:
         raise ValueError(f"conv2d expects a kernel of shape (KH, KW, C, F), got {kernel.shape}")
-    if kernel.shape[2] != x.shape[3]:
-        raise ValueError(f"conv2d: the kernel {kernel.shape} expects C={kernel.shape[2]} input "
-                         f"channels, but the input of shape {x.shape} has C={x.shape[3]}")
     strides = normalize_pair(strides, "strides")
     out_hw, pads = window_geometry(x.shape[1:3], kernel.shape[:2], strides,
                                    normalize_padding(padding))
@@ -116,7 +116,8 @@ def conv2d_max_pool(x, kernel, bias=None, strides=1, padding: str = "valid",
     The values and gradients are exactly those of the two calls. When the pool's windows tile
     the convolution's output without padding, one kernel convolves and pools a tile at a time,
     so the convolution's (N, OH, OW, F) output is never stored; the backward is
-    Conv2dMaxPool's (tinydl/ops/conv.py). Sequential uses this for Conv2D -> MaxPooling2D.
+    Conv2dMaxPool's (tinydl/ops/conv.py). The fusion pass (tinydl/fusion.py) uses this for
+    Conv2D -> [ReLU] -> MaxPooling2D.
 
     Args:
         x, kernel, bias, strides, padding, fused_relu: as in conv2d.
@@ -133,10 +134,29 @@ def conv2d_max_pool(x, kernel, bias=None, strides=1, padding: str = "valid",
     x, kernel, bias, strides, pads, out_hw = _conv_arguments(x, kernel, bias, strides, padding)
     pool = normalize_pair(pool_size, "pool_size")
     _, pool_pads = window_geometry(out_hw, pool, pool, normalize_padding(pool_padding))
-    if any(pool_pads):  # 'same' pooling that pads: two kernels (the backward is still fused)
-        return max_pool2d(Conv2d.apply(x, kernel, bias, strides, pads, fused_relu), pool,
-                          padding=pool_padding)
-    return Conv2dMaxPool.apply(x, kernel, bias, None, strides, pads, fused_relu, pool, pool_pads)
+    return Conv2dMaxPool.apply(x, kernel, bias, strides, pads, fused_relu, pool, pool_pads)
+
+
+def dense(x, kernel, bias=None, fused_relu: bool = False) -> Tensor:
+    """relu?(x @ kernel + bias) as one op: the bias and the ReLU in the GEMM's epilogue.
+
+    Args:
+        x: (N, K). kernel: (K, U). bias: (U,) or None. fused_relu: apply max(., 0).
+
+    Returns:
+        (N, U), the values of x @ kernel + bias (then relu) computed op by op.
+
+    Example:
+        >>> dense(Tensor(np.ones((2, 3), np.float32)), Tensor(np.ones((3, 4), np.float32)),
+        ...       Tensor(np.full(4, -4.0, np.float32)), fused_relu=True).data
+        array([[0., 0., 0., 0.],
+               [0., 0., 0., 0.]], dtype=float32)
+    """
+    x, kernel = _as_tensor(x), _as_tensor(kernel)
+    if x.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"dense expects x of shape (N, K) and kernel of shape (K, U). "
+                         f"Received: x {x.shape}, kernel {kernel.shape}")
+    return Dense.apply(x, kernel, None if bias is None else _as_tensor(bias), bool(fused_relu))
 
 
 def _pool_arguments(x, pool_size, strides, padding, where):
@@ -152,20 +172,13 @@ def _pool_arguments(x, pool_size, strides, padding, where):
 def max_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:
     """Max over each (PH, PW) window of an NHWC tensor; strides default to pool_size (Keras).
 
-    When x is the output of conv2d in a recorded graph and the windows tile it (strides ==
-    pool_size), the convolution and the pool are recorded as one node, Conv2dMaxPool, whose
-    backward sends the pooled gradient straight into the convolution's gradient kernels
-    (tinydl/ops/conv.py). The values and gradients are those of the two separate ops.
-
     Example:
         >>> x = Tensor(np.arange(16.0).reshape(1, 4, 4, 1))
         >>> max_pool2d(x, 2).data[0, :, :, 0]
         array([[ 5.,  7.],
                [13., 15.]])
     """
-    args = _pool_arguments(x, pool_size, strides, padding, "max_pool2d")
-    fused = fuse_max_pool(*args)
-    return fused if fused is not None else MaxPool2d.apply(*args)
+    return MaxPool2d.apply(*_pool_arguments(x, pool_size, strides, padding, "max_pool2d"))
 
 
 def avg_pool2d(x, pool_size=2, strides=None, padding: str = "valid") -> Tensor:

@@ -1,7 +1,7 @@
 """Where a step's time goes: `with tinydl.profile() as prof:` records every op and every kernel.
 
 While a profile is active, every op's forward (Function.apply) and backward (in autograd's
-backward pass) and every kernel call (backend._run) is timed and kept as an Event with the
+backward pass) and every kernel call (tinydl.kernels._dispatch.run) is timed and kept as an Event with the
 layer it ran in, and for kernels the FLOPs they did, the bytes of their arguments and
 results, the backend and the thread count. When no profile is active the cost is one check
 of a module attribute per op and per kernel.

@@ -1,10 +1,9 @@
 """Depthwise 2-D convolution (N, H, W, C) x (KH, KW, C, M): its checks, NumPy reference and native twin.
 
-One kernel family in one module. tinydl.backend's depthwise_conv2d_* entries call the
-check_* functions here (what the C kernels rely on), then run the reference (`*_reference`,
-re-exported by tinydl.kernels.reference under the kernel names) or the native twin
-(`*_native`, re-exported by tinydl.kernels.native), which hands the arrays to csrc/depthwise.c.
-Both twins take the same arguments:
+One kernel family in one module: the checked entries (tinydl.backend.depthwise_conv2d_*, what
+the C kernels rely on), the reference (`*_reference`, gathered by tinydl.kernels.reference
+under the kernel names) and the native twin (`*_native`, gathered by tinydl.kernels.native),
+which hands the arrays to csrc/depthwise.c. Both twins take the same arguments:
 
     forward(x (N, H, W, C), w (KH, KW, C, M), strides (SH, SW), pads (top, bottom, left, right))
         -> y (N, OH, OW, C*M)
@@ -16,77 +15,143 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinydl.kernels import _dispatch
+from tinydl.kernels._checks import (
+    float_arrays, check_ndim, check_shape, check_window, check_image_shape, conv_output_shape)
+from tinydl.kernels._extension import ext as _ext
+from tinydl.kernels._registry import Kernel
 from tinydl.kernels.shapes import padded_output_hw
 
-# ----------------------------------------------------------------------------- checks
 
+# -------------------------------------------------------------- checked entries
 
-def _checks(where: str, x_shape, w, strides, pads) -> tuple:
-    """The output shape (N, OH, OW, C*M), after checking w against x_shape and the window."""
-    from tinydl import backend  # the shared check helpers (imported late: backend imports us)
-
-    backend._check_ndim(where, "kernel", w, 4, "(KH, KW, C, M)")
+def _depthwise_checks(where, x_shape, w, strides, pads):
+    check_ndim(where, "kernel", w, 4, "(KH, KW, C, M)")
     if x_shape[3] != w.shape[2]:
         raise ValueError(f"{where}: the kernel {tuple(w.shape)} (KH, KW, C, M) expects "
                          f"C={w.shape[2]} input channels, but the input {tuple(x_shape)} has "
                          f"{x_shape[3]}")
-    backend._check_window(where, x_shape[1:3], w.shape[:2], strides, pads)
-    return backend._conv_out_shape(x_shape, w.shape[:2], strides, pads, w.shape[2] * w.shape[3])
+    check_window(where, x_shape[1:3], w.shape[:2], strides, pads)
+    return conv_output_shape(x_shape, w.shape[:2], strides, pads, w.shape[2] * w.shape[3])
 
 
-def check_forward(x, w, strides, pads) -> None:
-    """Raise ValueError unless x (N, H, W, C) and w (KH, KW, C, M) fit strides and pads.
+def depthwise_conv2d_forward(x, w, strides, pads):
+    """Depthwise convolution, (N, H, W, C) x (KH, KW, C, M) -> (N, OH, OW, C*M); see
+    tinydl.kernels.depthwise.depthwise_conv2d_forward_reference.
+
+    Args:
+        As tinydl.kernels.depthwise.depthwise_conv2d_forward_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.depthwise.depthwise_conv2d_forward_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
 
     Example:
-        >>> check_forward(np.ones((1, 4, 4, 2)), np.ones((3, 3, 2, 1)), (1, 1), (0, 0, 0, 0))
-        >>> check_forward(np.ones((1, 4, 4, 3)), np.ones((3, 3, 2, 1)), (1, 1), (0, 0, 0, 0))
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> windows = sliding_window_view(np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), (3, 3), axis=(1, 2))[:, ::2, ::2]
+        >>> expected = np.einsum("nhwcij,ijcm->nhwcm", windows, w).reshape(2, 3, 3, 6)     # channel c*M + m
+        >>> y.shape, bool(np.allclose(y, expected))
+        ((2, 3, 3, 6), True)
+        >>> depthwise_conv2d_forward(x, w[:, :, :2], (2, 2), (1, 1, 1, 1))
         Traceback (most recent call last):
         ...
-        ValueError: ...
+        ValueError: depthwise_conv2d: the kernel (3, 3, 2, 2) (KH, KW, C, M) expects C=2 input channels, but ...
     """
-    from tinydl import backend
+    where = "depthwise_conv2d"
+    x, w = float_arrays(where, x=x, w=w)
+    check_ndim(where, "x", x, 4, "(N, H, W, C)")
+    _depthwise_checks(where, x.shape, w, strides, pads)
+    return _dispatch.run("depthwise_conv2d_forward", x, w, tuple(strides), tuple(pads))
 
-    backend._check_ndim("depthwise_conv2d", "x", x, 4, "(N, H, W, C)")
-    _checks("depthwise_conv2d", x.shape, w, strides, pads)
 
+def depthwise_conv2d_backward_input(dy, w, x_shape, strides, pads):
+    """Gradient of depthwise_conv2d_forward with respect to x: (N, H, W, C).
 
-def check_backward_input(dy, w, x_shape, strides, pads) -> tuple:
-    """Check dy against the forward output shape; return x_shape as a tuple of ints.
+    Args:
+        As tinydl.kernels.depthwise.depthwise_conv2d_backward_input_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.depthwise.depthwise_conv2d_backward_input_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
 
     Example:
-        >>> dy, w = np.ones((1, 2, 2, 2)), np.ones((3, 3, 2, 1))
-        >>> check_backward_input(dy, w, [1, 4, 4, 2], (1, 1), (0, 0, 0, 0))
-        (1, 4, 4, 2)
-    """
-    from tinydl import backend
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> dy = rng.normal(size=(2, 3, 3, 6))
+        >>> dx = depthwise_conv2d_backward_input(dy, w, x.shape, (2, 2), (1, 1, 1, 1))
 
+        The adjoint of the forward: <depthwise(x), dy> = <x, dx>.
+
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> dx.shape, bool(np.isclose((y * dy).sum(), (x * dx).sum()))
+        ((2, 5, 5, 3), True)
+    """
     where = "depthwise_conv2d_backward_input"
-    x_shape = backend._check_image_shape(where, x_shape)
-    backend._check_shape(where, "dy", dy, _checks(where, x_shape, w, strides, pads))
-    return x_shape
+    dy, w = float_arrays(where, dy=dy, w=w)
+    x_shape = check_image_shape(where, x_shape)
+    check_shape(where, "dy", dy, _depthwise_checks(where, x_shape, w, strides, pads))
+    return _dispatch.run(where, dy, w, x_shape, tuple(strides), tuple(pads))
 
 
-def check_backward_kernel(dy, x, kernel_hw, strides, pads) -> tuple:
-    """Check dy (N, OH, OW, C*M) against x and the window; return kernel_hw as ints.
+def depthwise_conv2d_backward_kernel(dy, x, kernel_hw, strides, pads):
+    """Gradient of depthwise_conv2d_forward with respect to its kernel: (KH, KW, C, M).
+
+    Args:
+        As tinydl.kernels.depthwise.depthwise_conv2d_backward_kernel_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.depthwise.depthwise_conv2d_backward_kernel_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes, windows, strides, pads or indices that do not fit (the
+            message names the argument and what it received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
 
     Example:
-        >>> dy, x = np.ones((1, 2, 2, 4)), np.ones((1, 4, 4, 2))
-        >>> check_backward_kernel(dy, x, [3, 3], (1, 1), (0, 0, 0, 0))
-        (3, 3)
-    """
-    from tinydl import backend
+        >>> from numpy.lib.stride_tricks import sliding_window_view
+        >>> rng = np.random.default_rng(0)
+        >>> x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 2))      # C = 3, M = 2
+        >>> dy = rng.normal(size=(2, 3, 3, 6))
+        >>> dw = depthwise_conv2d_backward_kernel(dy, x, (3, 3), (2, 2), (1, 1, 1, 1))
 
+        Linear in w: <depthwise(x, w), dy> = <w, dw>.
+
+        >>> y = depthwise_conv2d_forward(x, w, (2, 2), (1, 1, 1, 1))
+        >>> dw.shape, bool(np.isclose((y * dy).sum(), (w * dw).sum()))
+        ((3, 3, 3, 2), True)
+    """
     where = "depthwise_conv2d_backward_kernel"
-    backend._check_ndim(where, "x", x, 4, "(N, H, W, C)")
-    backend._check_ndim(where, "dy", dy, 4, "(N, OH, OW, C*M)")
+    dy, x = float_arrays(where, dy=dy, x=x)
+    check_ndim(where, "x", x, 4, "(N, H, W, C)")
+    check_ndim(where, "dy", dy, 4, "(N, OH, OW, C*M)")
     kernel_hw = tuple(int(s) for s in kernel_hw)
-    backend._check_window(where, x.shape[1:3], kernel_hw, strides, pads)
+    check_window(where, x.shape[1:3], kernel_hw, strides, pads)
     if dy.shape[3] % x.shape[3]:
         raise ValueError(f"{where}: dy's channels {dy.shape[3]} must be a multiple of x's "
                          f"{x.shape[3]} (C*M)")
-    backend._check_shape(where, "dy", dy, backend._conv_out_shape(x.shape, kernel_hw, strides,
-                                                                  pads, dy.shape[3]))
-    return kernel_hw
+    check_shape(where, "dy", dy, conv_output_shape(x.shape, kernel_hw, strides, pads, dy.shape[3]))
+    return _dispatch.run(where, dy, x, kernel_hw, tuple(strides), tuple(pads))
 
 
 # ----------------------------------------------------------------------------- reference
@@ -205,14 +270,12 @@ def depthwise_conv2d_forward_native(x, w, strides, pads):
         >>> bool(np.allclose(mine, depthwise_conv2d_forward_reference(x, w, (2, 1), (1, 1, 0, 1)), atol=1e-4))
         True
     """
-    from tinydl import _native
-
     kh, kw, c, m = w.shape
     out_hw = padded_output_hw(x.shape[1:3], (kh, kw), strides, pads)
     if x.size == 0 or w.size == 0 or 0 in out_hw:
         return depthwise_conv2d_forward_reference(x, w, strides, pads)
     y = np.empty((x.shape[0], *out_hw, c * m), dtype=x.dtype)
-    _native.depthwise_forward(x, w, y, tuple(int(s) for s in strides), _top_left(pads))
+    _ext.depthwise_forward(x, w, y, tuple(int(s) for s in strides), _top_left(pads))
     return y
 
 
@@ -227,12 +290,10 @@ def depthwise_conv2d_backward_input_native(dy, w, x_shape, strides, pads):
         ...                  atol=1e-4))
         True
     """
-    from tinydl import _native
-
     if dy.size == 0 or w.size == 0 or 0 in x_shape:
         return depthwise_conv2d_backward_input_reference(dy, w, x_shape, strides, pads)
     dx = np.empty(tuple(x_shape), dtype=dy.dtype)
-    _native.depthwise_backward_input(dy, w, dx, tuple(int(s) for s in strides), _top_left(pads))
+    _ext.depthwise_backward_input(dy, w, dx, tuple(int(s) for s in strides), _top_left(pads))
     return dx
 
 
@@ -247,12 +308,25 @@ def depthwise_conv2d_backward_kernel_native(dy, x, kernel_hw, strides, pads):
         ...                  atol=1e-4))
         True
     """
-    from tinydl import _native
-
     if dy.size == 0 or x.size == 0:
         return depthwise_conv2d_backward_kernel_reference(dy, x, kernel_hw, strides, pads)
     c = x.shape[3]
     dw = np.empty((*kernel_hw, c, dy.shape[3] // c), dtype=dy.dtype)
-    _native.depthwise_backward_kernel(dy, x, dw, tuple(int(s) for s in strides),
+    _ext.depthwise_backward_kernel(dy, x, dw, tuple(int(s) for s in strides),
                                       _top_left(pads))
     return dw
+
+
+# --------------------------------------------------------- the family's kernels
+
+KERNELS = (
+    Kernel("depthwise_conv2d_forward", entry=depthwise_conv2d_forward,
+           reference=depthwise_conv2d_forward_reference,
+           native=depthwise_conv2d_forward_native),
+    Kernel("depthwise_conv2d_backward_input", entry=depthwise_conv2d_backward_input,
+           reference=depthwise_conv2d_backward_input_reference,
+           native=depthwise_conv2d_backward_input_native),
+    Kernel("depthwise_conv2d_backward_kernel", entry=depthwise_conv2d_backward_kernel,
+           reference=depthwise_conv2d_backward_kernel_reference,
+           native=depthwise_conv2d_backward_kernel_native),
+)

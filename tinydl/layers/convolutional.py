@@ -7,10 +7,9 @@ depthwise (KH, KW, C, M) then a pointwise (1, 1, C*M, F) kernel.
 
 from __future__ import annotations
 
-from tinydl import activations, functional as F, ops
+from tinydl import activations, functional as F
 from tinydl.layers import _args
 from tinydl.layers.base import Layer
-from tinydl.layers.pooling import MaxPooling2D
 from tinydl.ops.image import conv2d_transpose, depthwise_conv2d, transpose_output
 
 
@@ -22,7 +21,8 @@ class Conv2D(Layer):
         kernel_size: an int or a pair (KH, KW).
         strides: an int or a pair (SH, SW); default (1, 1).
         padding: 'valid' (no padding: OH = (H - KH) // SH + 1) or 'same' (OH = ceil(H / SH)).
-        activation: None, a name or a callable; 'relu' runs fused inside the conv kernel.
+        activation: None, a name or a callable. In a model, the fusion pass
+            (tinydl/fusion.py) runs 'relu' inside the convolution's kernel.
         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer:
             as in Dense.
 
@@ -64,27 +64,8 @@ class Conv2D(Layer):
 
     def call(self, inputs, training=None):
         _args.check_image_input(inputs.shape, "Conv2D", channels=self.kernel.shape[2])
-        fused = self.activation is ops.relu
-        y = F.conv2d(inputs, self.kernel, self.bias, self.strides, self.padding, fused_relu=fused)
-        return y if fused else self.activation(y)
-
-    def call_with_max_pool(self, inputs, pool):
-        """This layer, then the MaxPooling2D layer `pool`, as one node; None if they cannot fuse.
-
-        Sequential calls this for a Conv2D followed by a MaxPooling2D: with a ReLU or no
-        activation and pool windows that do not overlap (strides == pool_size), the two run as
-        functional.conv2d_max_pool, which never stores the convolution's output. The result
-        is exactly that of calling the two layers one after the other.
-        """
-        fusable = (type(self) is Conv2D and type(pool) is MaxPooling2D  # no subclass changes
-                   and self.built and pool.built and pool.strides == pool.pool_size
-                   and self.activation in (ops.relu, activations.linear))
-        if not fusable:
-            return None
-        _args.check_image_input(inputs.shape, "Conv2D", channels=self.kernel.shape[2])
-        return F.conv2d_max_pool(inputs, self.kernel, self.bias, self.strides, self.padding,
-                                 fused_relu=self.activation is ops.relu,
-                                 pool_size=pool.pool_size, pool_padding=pool.padding)
+        y = F.conv2d(inputs, self.kernel, self.bias, self.strides, self.padding)
+        return self.activation(y)
 
     def compute_output_shape(self, input_shape):
         _args.check_image_input(input_shape, "Conv2D")

@@ -8,12 +8,13 @@
 Every layer call on KerasTensors recorded a Node (tinydl.layers.symbolic). Graph walks those
 Nodes from the outputs back to the inputs once, depth first, and keeps them in an order where
 each Node comes after the Nodes that made its inputs. Running the model is a plain walk of
-that list: each layer is called on the values of its input tensors.
+that list: each layer is called on the values of its input tensors, except the chains the
+fusion pass (tinydl/fusion.py, plan_nodes) runs as fused steps.
 """
 
 from __future__ import annotations
 
-from tinydl import tree
+from tinydl import fusion, tree
 from tinydl.layers.base import custom_object_scope, find_layer_class
 from tinydl.layers.symbolic import KerasTensor
 
@@ -167,13 +168,16 @@ class Graph:
         for tensor, value in zip(self.flat_inputs, self.flat_input_values(values)):
             layer = tensor.node.layer if tensor.node is not None and tensor.node.is_input else None
             computed[id(tensor)] = layer(value) if layer is not None else value
-        for node in self.nodes:
+        for step in fusion.plan_nodes(self.nodes, self.flat_outputs, training):
+            if isinstance(step, fusion.FusedNodes):  # a chain the fusion pass runs as one step
+                computed[id(step.output)] = step(computed[id(step.input)], training)
+                continue
             args = tree.map_structure(
-                lambda v: computed[id(v)] if isinstance(v, KerasTensor) else v, list(node.args))
+                lambda v: computed[id(v)] if isinstance(v, KerasTensor) else v, list(step.args))
             kwargs = tree.map_structure(
-                lambda v: computed[id(v)] if isinstance(v, KerasTensor) else v, node.kwargs)
-            out = node.layer(*args, training=training, **kwargs)
-            for tensor, value in zip(node.flat_outputs, tree.flatten(out)):
+                lambda v: computed[id(v)] if isinstance(v, KerasTensor) else v, step.kwargs)
+            out = step.layer(*args, training=training, **kwargs)
+            for tensor, value in zip(step.flat_outputs, tree.flatten(out)):
                 computed[id(tensor)] = value
         return tree.map_structure(lambda t: computed[id(t)], self.outputs)
 

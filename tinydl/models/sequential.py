@@ -26,7 +26,7 @@ from tinydl.layers.input_layer import InputLayer
 from tinydl.layers.symbolic import KerasTensor, call_context
 from tinydl.models import compile_utils, compiled
 from tinydl.models.model import Model
-from tinydl.models.stack import call_layers
+from tinydl.fusion import call_layers
 from tinydl.tensor import Tensor
 
 
@@ -202,7 +202,7 @@ class Sequential(Model):
                 return x
             linear = copy.copy(last)
             linear.activation = activations.linear
-            return linear(x, training=training)
+            return call_layers([linear], x, training)
 
     def _forward_and_loss(self, x, y, sample_weight, training: bool):
         """Softmax (sigmoid) + cross-entropy as one stable expression on the logits

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinydl import backend
 from tinydl.autograd import Function
 
 
@@ -55,12 +56,51 @@ class BatchNormTrain(Function):
         return dx, dgamma, dbeta
 
 
-def batch_norm_train(x, gamma, beta, axis: int, epsilon: float):
-    """Normalize x with its own statistics over every axis but `axis`.
+class BatchNormChannelsLast(Function):
+    """Batch norm over the last axis with the batch's own statistics, [+ a fused ReLU], in the
+    batchnorm kernels (tinydl/kernels/batchnorm.py: one pass for the statistics, a second for
+    y; the backward's two sums in one pass, dx in a second).
+
+    forward(x (..., C), gamma (C,) or None, beta (C,) or None, epsilon, relu, stats): stats is
+    a dict the forward fills with the batch's mean and biased variance (C,) (for the moving
+    averages; they are not differentiated through separately: the backward formula includes
+    them).
+
+    Example:
+        >>> stats = {}
+        >>> x = tinydl.Tensor(np.array([[1.0, 10.0], [3.0, 30.0]], np.float32))
+        >>> np.round(BatchNormChannelsLast.apply(x, None, None, 1e-3, False, stats).data, 3)
+        array([[-1., -1.],
+               [ 1.,  1.]], dtype=float32)
+        >>> stats["mean"]
+        array([ 2., 20.], dtype=float32)
+    """
+
+    @staticmethod
+    def forward(ctx, x, gamma, beta, epsilon, relu, stats):
+        flat = x.reshape(-1, x.shape[-1])
+        y, mean, var = backend.batchnorm_forward(flat, gamma, beta, epsilon, relu)
+        stats["mean"], stats["var"] = mean, var
+        ctx.save_for_backward(flat, y if relu else None, mean, var, gamma)
+        ctx.shape, ctx.epsilon, ctx.has_beta = x.shape, epsilon, beta is not None
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat, y, mean, var, gamma = ctx.saved
+        dx, dgamma, dbeta = backend.batchnorm_backward(grad.reshape(flat.shape), flat, y, mean,
+                                                       var, gamma, ctx.epsilon)
+        return (dx.reshape(ctx.shape), None if gamma is None else dgamma,
+                dbeta if ctx.has_beta else None, None, None, None)
+
+
+def batch_norm_train(x, gamma, beta, axis: int, epsilon: float, relu: bool = False):
+    """Normalize x with its own statistics over every axis but `axis` [, then a ReLU].
 
     Args:
         x: Tensor (N, ..., C) (C at `axis`). gamma, beta: Tensors (C,) or None.
         axis: the channel axis. epsilon: added to the variance.
+        relu: apply max(., 0) to the result, inside the kernel (only for the last axis).
 
     Returns:
         (y, mean, var): y a Tensor of x's shape; mean and var NumPy arrays (C,), the batch
@@ -72,6 +112,13 @@ def batch_norm_train(x, gamma, beta, axis: int, epsilon: float):
         (array([ 2., 20.], dtype=float32), array([  1., 100.], dtype=float32))
     """
     axis = axis % x.ndim
+    if axis == x.ndim - 1:  # channels last: the batchnorm kernels
+        stats: dict = {}
+        y = BatchNormChannelsLast.apply(x, gamma, beta, epsilon, relu, stats)
+        return y, stats["mean"], stats["var"]
+    if relu:
+        raise ValueError(f"batch_norm_train: relu=True needs the channels on the last axis. "
+                         f"Received: axis={axis} for an input of rank {x.ndim}")
     axes = tuple(i for i in range(x.ndim) if i != axis)
     mean = x.data.mean(axis=axes, keepdims=True)
     var = x.data.var(axis=axes, keepdims=True)

@@ -3,11 +3,11 @@
 Every op takes a time-major input x (T, N, D) and works in three parts:
   1. the input projection of all T steps at once, xw = x @ kernel + bias: one GEMM (T*N rows);
   2. the time loop (backend.*_forward): per step one GEMM h_{t-1} @ recurrent_kernel and the
-     gates, fused (csrc/rnn.c; the NumPy twin is tinydl/kernels/reference_recurrent.py);
+     gates, fused (csrc/rnn.c; the NumPy twins are in tinydl/kernels/rnn.py);
   3. in backward, the loop back through time (backend.*_backward) gives the gradient of
      every step's pre-activations dz (T, N, G); then the weight gradients are one GEMM each
      over all steps: dkernel = x^T dz, drecurrent = h_prev^T dz, dx = dz kernel^T.
-mask is a (T, N) bool array or None (see reference_recurrent for its rule).
+mask is a (T, N) bool array or None (see tinydl/kernels/rnn.py for its rule).
 """
 
 from __future__ import annotations
