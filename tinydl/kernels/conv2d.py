@@ -100,7 +100,7 @@ def conv2d_max_pool_forward(x, w, bias, strides, pads, relu, pool):
         >>> p.shape, bool(np.allclose(p, z[:, :4, :6].reshape(2, 2, 2, 3, 2, 4).max(axis=(2, 4))))
         ((2, 2, 3, 4), True)
         >>> winners = np.take_along_axis(z.reshape(2, -1, 4), argmax.reshape(2, -1, 4), axis=1)
-        >>> bool(np.array_equal(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
+        >>> bool(np.allclose(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
         True
     """
     where = "conv2d_max_pool"
@@ -319,7 +319,7 @@ def conv2d_max_pool_forward_reference(x, w, bias, strides, pads, relu, pool):
         >>> p.shape, bool(np.allclose(p, z[:, :4, :6].reshape(2, 2, 2, 3, 2, 4).max(axis=(2, 4))))
         ((2, 2, 3, 4), True)
         >>> winners = np.take_along_axis(z.reshape(2, -1, 4), argmax.reshape(2, -1, 4), axis=1)
-        >>> bool(np.array_equal(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
+        >>> bool(np.allclose(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
         True
     """
     out_hw = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
@@ -473,7 +473,7 @@ def conv2d_max_pool_forward_native(x, w, bias, strides, pads, relu, pool):
         >>> p.shape, bool(np.allclose(p, z[:, :4, :6].reshape(2, 2, 2, 3, 2, 4).max(axis=(2, 4))))
         ((2, 2, 3, 4), True)
         >>> winners = np.take_along_axis(z.reshape(2, -1, 4), argmax.reshape(2, -1, 4), axis=1)
-        >>> bool(np.array_equal(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
+        >>> bool(np.allclose(winners.reshape(p.shape), p))           # argmax: flat oh * OW + ow
         True
     """
     oh, ow = padded_output_hw(x.shape[1:3], w.shape[:2], strides, pads)
