@@ -225,7 +225,9 @@ def _node_arguments(node, outputs: dict, legacy_node: bool):
             tensors = [lookup(item[:3]) for item in node]
             kwargs = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], dict) \
                 else {}
-            return ([tensors[0]] if len(tensors) == 1 else [tensors]), dict(kwargs)
+            # as tf_keras reads them: [layer, node, tensor] inside kwargs is a tensor
+            kwargs = {k: _map_legacy(v, lookup) for k, v in kwargs.items()}
+            return ([tensors[0]] if len(tensors) == 1 else [tensors]), kwargs
 
         def decode(value):
             history = _history(value)
@@ -235,6 +237,18 @@ def _node_arguments(node, outputs: dict, legacy_node: bool):
         return args, kwargs
     except LookupError:
         return None
+
+
+def _map_legacy(value, lookup):
+    """A Keras 2 call argument with each [layer name, node, tensor] looked up."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and all(
+            type(i) is int for i in value[1:]):
+        return lookup(value)
+    if isinstance(value, list):
+        return [_map_legacy(v, lookup) for v in value]
+    if isinstance(value, dict):
+        return {k: _map_legacy(v, lookup) for k, v in value.items()}
+    return value
 
 
 def _map_keras(value, fn):

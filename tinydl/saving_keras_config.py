@@ -17,6 +17,8 @@ inbound nodes name (Keras 3's {'args', 'kwargs'} with '__keras_tensor__' entries
 
 from __future__ import annotations
 
+import inspect
+
 from tinydl import tree
 
 # Keys Keras layers have and tinydl's do not, with the values for which dropping them
@@ -61,6 +63,10 @@ HARMLESS = {
     "autocast": lambda v: True, "mask_zero": lambda v: v is False,
     "batch_input_shape": lambda v: True,  # InputLayer: read as batch_shape
     "seed": lambda v: True,  # only the stream of random numbers, never a loaded weight
+    # tf_keras' MultiHeadAttention keeps its build shapes; the graph gives them, and each
+    # weight's shape is checked against the file's
+    "query_shape": lambda v: True, "key_shape": lambda v: True, "value_shape": lambda v: True,
+    "softmax_robust_masking": lambda v: v is False,  # masked scores + (-1e9), as here
 }
 
 # The Keras class names of initializers tinydl knows by a name, and those it has as classes.
@@ -301,16 +307,40 @@ def _keras3_arg(value):
     return value
 
 
+def _legacy_node(node) -> list:
+    """One call in Keras 2's form: [[layer, node, tensor, kwargs], ...] for the first
+    argument's tensors; every other argument joins the first entry's kwargs by its name in
+    the layer's call signature, a tensor among them as [layer, node, tensor] (as tf_keras
+    writes MultiHeadAttention()(query, value) or (query, value=..., key=...))."""
+    from tinydl.layers.symbolic import KerasTensor
+    first, rest = node.args[0], node.args[1:]
+    names = [n for n in inspect.signature(node.layer.call).parameters][1:]
+    kwargs = {**dict(zip(names, rest)), **node.kwargs}
+    kwargs = tree.map_structure(lambda v: _tensor_history(v) if isinstance(v, KerasTensor)
+                                else v, kwargs)
+    entries = [_tensor_history(t) + [{}] for t in tree.flatten(first)]
+    if entries:
+        entries[0][3] = kwargs
+    return entries
+
+
+def _tensors_beyond_first(node) -> bool:
+    """Whether the call has tensors outside its first argument (MultiHeadAttention's value).
+    Keras 3 reads a legacy node's kwargs without looking tensors up, so such a call goes in
+    Keras 3's form even in a '.h5' (as Keras 3 writes it; tf_keras reads only the other)."""
+    from tinydl.layers import symbolic
+    return symbolic.is_symbolic(list(node.args[1:])) or symbolic.is_symbolic(node.kwargs)
+
+
 def _inbound_nodes_to_keras(layer, model_nodes: list, legacy: bool) -> list:
     """The layer's calls inside this model, as Keras writes inbound_nodes."""
     out = []
     for node in layer._inbound_nodes:
         if node not in model_nodes:
             continue
-        if legacy:
-            parents = [_tensor_history(t) + [{}] for t in node.parents]
-            out.append(parents)
-        else:
+        if legacy and not _tensors_beyond_first(node):
+            out.append(_legacy_node(node))
+        else:  # Keras 3 reads only this form of a call with tensors past the first argument
             out.append({"args": tree.map_structure(_keras3_arg, list(node.args)),
                         "kwargs": tree.map_structure(_keras3_arg, dict(node.kwargs))})
     return out

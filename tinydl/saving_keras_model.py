@@ -5,7 +5,9 @@ layers/<key>/vars/<i> (key: the layer's class name in snake case, numbered when 
 repeats: dense, dense_1; see _container_names) for a layer's own weights in its order (Dense: kernel, bias;
 BatchNormalization: gamma, beta, moving_mean, moving_variance); an LSTM, GRU or SimpleRNN
 keeps them in its cell (layers/<name>/cell/vars/<i>); Bidirectional in forward_layer/ and
-backward_layer/, TimeDistributed in layer/; a model inside a model under its own layers/.
+backward_layer/, TimeDistributed in layer/; a model inside a model under its own layers/;
+MultiHeadAttention in its EinsumDense sublayers, key_dense/, output_dense/, query_dense/ and
+value_dense/ (kernel, bias each).
 Every group must hold exactly the arrays the layer has, of its shapes: a file is never
 loaded partly or into a model it does not fit.
 """
@@ -40,8 +42,16 @@ def _layer_groups(layer, prefix: str, out: dict) -> dict:
         out[f"{prefix}/vars"] = []
         _layer_groups(layer.layer, f"{prefix}/layer", out)
     elif kind == "MultiHeadAttention":
-        raise KerasConfigError(f"layer '{layer.name}' (MultiHeadAttention): its Keras weight "
-                               "layout is not supported yet")
+        out[f"{prefix}/vars"] = []
+        for inner in ("_dropout_layer", "_softmax"):  # Keras' weightless sublayers
+            out[f"{prefix}/{inner}/vars"] = []
+        if layer._projections is None:
+            raise KerasConfigError(f"layer '{layer.name}' (MultiHeadAttention) has no weights "
+                                   "yet: call it once before saving")
+        for name, group in (("key", "key_dense"), ("attention_output", "output_dense"),
+                            ("query", "query_dense"), ("value", "value_dense")):
+            kernel, bias = layer._projections[name]
+            out[f"{prefix}/{group}/vars"] = [kernel] + ([bias] if bias is not None else [])
     else:
         out[f"{prefix}/vars"] = list(layer.weights)
     return out

@@ -4,7 +4,8 @@ Keras 3 keeps an optimizer's variables as one list: iterations, learning_rate (u
 a schedule), then the slots, in the order its build made them: Adam and AdamW interleave
 momentum and velocity per model variable (then velocity_hat per variable for amsgrad);
 RMSprop makes every velocity, then every momentum, then every average_gradient; SGD every
-momentum. tinydl names the same arrays 'slot.<name>.<i>'; keras_order maps one to the other.
+momentum; Nadam adds its momentum schedule's product, u_product, after the slots. tinydl
+names the same arrays 'slot.<name>.<i>' (and 'u_product'); keras_order maps one to the other.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ _SLOT_GROUPS = {"Adam": [("momentum", "velocity"), ("velocity_hat",)],
                 "RMSprop": [("velocity",), ("momentum",), ("average_gradient",)],
                 "SGD": [("momentum",)], "Adamax": [("momentum", "norm")],
                 "Adagrad": [("accumulator",)], "Lion": [("momentum",)],
-                "Adadelta": [("accumulated_grad", "accumulated_delta_var")]}
-# Nadam is left out: Keras 3 keeps one more variable (u_product) that tinydl does not.
+                "Adadelta": [("accumulated_grad", "accumulated_delta_var")],
+                "Nadam": [("momentum", "velocity")]}
+_AFTER_SLOTS = {"Nadam": ["u_product"]}  # Keras builds Nadam's schedule product last
 
 
 def keras_order(optimizer, count: int) -> list:
@@ -34,15 +36,19 @@ def keras_order(optimizer, count: int) -> list:
         The keys of optimizer.get_state(), in the order Keras lists its variables.
 
     Raises:
-        ValueError: Keras keeps this optimizer's variables differently (Nadam).
+        ValueError: the optimizer is not one whose Keras variable order is known.
 
     Example:
         >>> keras_order(tinydl.optimizers.Adam(), 2)
         ['iterations', 'learning_rate', 'slot.momentum.0', 'slot.velocity.0', 'slot.momentum.1', 'slot.velocity.1']
         >>> keras_order(tinydl.optimizers.Nadam(), 1)
+        ['iterations', 'learning_rate', 'slot.momentum.0', 'slot.velocity.0', 'u_product']
+        >>> class Mine(tinydl.optimizers.SGD):
+        ...     pass
+        >>> keras_order(Mine(), 1)
         Traceback (most recent call last):
         ...
-        ValueError: optimizer Nadam has no Keras variable order
+        ValueError: optimizer Mine has no Keras variable order
     """
     spec = optimizer.state_spec([()] * count)
     keys = [k for k in ("iterations", "learning_rate") if k in spec]
@@ -53,6 +59,7 @@ def keras_order(optimizer, count: int) -> list:
     for group in groups:
         names = [n for n in group if n in slots]
         keys += [f"slot.{n}.{i}" for i in range(count) for n in names]
+    keys += _AFTER_SLOTS.get(type(optimizer).__name__, [])
     if set(keys) != set(spec):
         raise ValueError(f"optimizer {type(optimizer).__name__}: slots {sorted(slots)} do not "
                          "match Keras' variables")

@@ -386,6 +386,9 @@ def _restore_optimizer(stored: _LegacyFile, model) -> None:
     optimizer.build(variables)
     keys = saving_keras_state.keras_order(optimizer, len(variables))
     values = [stored.read(f"optimizer_weights/{n}") for n in names]
+    if len(values) == 1 and len(keys) > 2 and np.shape(values[0]) == () \
+            and int(np.asarray(values[0])) == 0:
+        return  # tf_keras saved an optimizer that never ran: only its step count, 0
     if "learning_rate" in keys and len(values) == len(keys) - 1:  # Keras 2: no learning_rate
         values.insert(1, np.asarray(optimizer.get_state()["learning_rate"]))
     state = saving_keras_state.state_from_keras(optimizer, values, [w.shape for w in variables],

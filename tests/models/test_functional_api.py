@@ -192,3 +192,20 @@ def test_plot_model_draws_the_graph_not_a_chain():
     key = {name: node.key for name, node in nodes.items()}
     assert nodes["join"].inbound == [key["d"], key["right"]]
     assert nodes["d"].inbound == [key["left"]] and nodes["right"].inbound == []
+
+
+def test_a_layer_called_on_several_tensors_builds_a_graph_node():
+    """Keras' MultiHeadAttention()(query, value) and (query, value=, key=): the tensors beyond
+    the first argument are probed for the output shape and fed at run time."""
+    rng = np.random.default_rng(0)
+    q_in, v_in = keras.Input((3, 4)), keras.Input((5, 4))
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=2)
+    out, scores = mha(q_in, value=v_in, key=v_in, return_attention_scores=True)
+    assert out.shape == (None, 3, 4) and scores.shape == (None, 2, 3, 5)
+    model = keras.Model([q_in, v_in], [out, scores])
+    q, v = rng.standard_normal((2, 3, 4)).astype(np.float32), \
+        rng.standard_normal((2, 5, 4)).astype(np.float32)
+    got = model.predict([q, v], verbose=0)
+    want = mha(q, v, return_attention_scores=True)
+    np.testing.assert_allclose(got[0], want[0].numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got[1], want[1].numpy(), rtol=1e-6, atol=1e-6)

@@ -331,3 +331,89 @@ def test_a_model_inside_a_model_trades_with_keras_3(keras, tmp_path):
         _same_predictions(theirs, ours, "residual")
         ours.save(tmp_path / f"t{suffix}")
         _same_predictions(keras.models.load_model(tmp_path / f"t{suffix}"), ours, "residual")
+
+
+OPTIMIZERS = [("SGD", {"learning_rate": 0.05, "momentum": 0.9}), ("Adam", {"amsgrad": True}),
+              ("AdamW", {}), ("RMSprop", {"momentum": 0.5, "centered": True}), ("Adagrad", {}),
+              ("Adadelta", {"learning_rate": 0.5}), ("Adamax", {}), ("Nadam", {}), ("Lion", {})]
+
+
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[n for n, _ in OPTIMIZERS])
+def test_every_optimizer_resumes_across_keras_3_files(keras, tmp_path, name, kwargs):
+    """Each optimizer's state (Nadam's momentum-schedule product too) crosses a '.keras' file
+    both ways: three more steps on either side give the same weights."""
+    def build(lib):
+        model = lib.Sequential([lib.Input((6,)), lib.layers.Dense(4, activation="tanh"),
+                                lib.layers.Dense(2)])
+        model.compile(optimizer=getattr(lib.optimizers, name)(**kwargs), loss="mse")
+        return model
+    keras.utils.set_random_seed(0)
+    theirs = build(keras)
+    x, y = data("residual")
+    theirs.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    theirs.save(tmp_path / "k.keras")
+    ours = tinydl.models.load_model(tmp_path / "k.keras")
+    assert type(ours.optimizer).__name__ == name
+    ours.save(tmp_path / "t.keras")
+    again = keras.models.load_model(tmp_path / "t.keras")
+    for model in (theirs, ours, again):
+        model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    _same_weights(theirs, ours)
+    _same_weights(theirs, again)
+
+
+def _attention_model(lib, use_bias=True):
+    # Dense, not Embedding, in front: Keras on TensorFlow squares an Embedding's sparse
+    # gradient per occurrence of a token inside Adam, not per row. SGD, not Adam: the key bias
+    # has a zero gradient in exact arithmetic (softmax ignores a constant per query), so its
+    # float32 noise is all Adam would see and it would make lr-sized moves of it.
+    tokens = lib.Input((5, 3), name="tokens")
+    x = lib.layers.Dense(8)(tokens)
+    h = lib.layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, use_bias=use_bias)(x, x)
+    x = lib.layers.LayerNormalization()(lib.layers.Add()([x, h]))
+    cross = lib.layers.MultiHeadAttention(num_heads=1, key_dim=2, output_shape=6)(
+        x, value=x, key=h)
+    y = lib.layers.Dense(2)(lib.layers.GlobalAveragePooling1D()(cross))
+    model = lib.Model(tokens, y)
+    model.compile(optimizer=lib.optimizers.SGD(0.05, momentum=0.9), loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_multi_head_attention_trades_with_keras_3(keras, tmp_path, suffix, use_bias):
+    """A small Transformer block (self-attention and a cross attention with its own key)
+    crosses Keras' files both ways, weights and optimizer state included."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 5, 3)).astype(np.float32)
+    y = rng.standard_normal((8, 2)).astype(np.float32)
+    keras.utils.set_random_seed(0)
+    theirs = _attention_model(keras, use_bias)
+    theirs.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    theirs.save(tmp_path / f"k{suffix}")
+    ours = tinydl.models.load_model(tmp_path / f"k{suffix}")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(x, verbose=0)),
+                               atol=ATOL, rtol=1e-5)
+    _same_weights(theirs, ours)
+    ours.save(tmp_path / f"t{suffix}")
+    again = keras.models.load_model(tmp_path / f"t{suffix}")
+    np.testing.assert_allclose(np.asarray(again.predict(x, verbose=0)), ours.predict(x, verbose=0),
+                               atol=ATOL, rtol=1e-5)
+    if suffix == ".keras":  # (Keras cannot resume from a legacy '.h5': see above)
+        for model in (theirs, ours, again):
+            model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        _same_weights(theirs, ours)
+        _same_weights(theirs, again)
+
+
+def test_multi_head_attention_from_tf_keras(tf_keras, tmp_path):
+    """TF 2's Keras files MultiHeadAttention()(query, value=..., key=...) in Keras 2's form,
+    the other tensors inside the first entry's kwargs: tinydl looks them up."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((8, 5, 3)).astype(np.float32)
+    tf_keras.utils.set_random_seed(0)
+    theirs = _attention_model(tf_keras)
+    theirs.save(tmp_path / "k.h5")
+    ours = tinydl.models.load_model(tmp_path / "k.h5")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(x, verbose=0)),
+                               atol=ATOL, rtol=1e-5)

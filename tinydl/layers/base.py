@@ -625,8 +625,10 @@ class Layer:
         """Output shape for input_shape. By default found by running call on one zero sample."""
         return self._probe(input_shape)
 
-    def _probe(self, input_shape):
-        """Run call on zeros of input_shape (one sample; unknown sizes 1); the output shape(s)."""
+    def _probe(self, input_shape, args=(), kwargs=None):
+        """Run call on zeros of input_shape (one sample; unknown sizes 1); the output shape(s).
+        KerasTensors among the call's other arguments (MultiHeadAttention's value and key, a
+        mask) are probed as zeros of their shapes too."""
         def zeros_of(shape):
             shape = (1,) + tuple(1 if d is None else d for d in shape[1:])
             budget = _WEIGHT_BUDGET.get()
@@ -635,10 +637,22 @@ class Layer:
                               keep=False)
             return Tensor(np.zeros(shape, np.float32))
 
+        def probe_leaf(t):
+            if not isinstance(t, symbolic.KerasTensor):
+                return t
+            if np.dtype(t.dtype).kind == "f":
+                return zeros_of(t.shape)
+            return np.zeros((1,) + tuple(1 if d is None else d for d in t.shape[1:]), t.dtype)
+
+        def probe_arg(value):
+            return tree.map_structure(probe_leaf, value) if symbolic.is_symbolic(value) else value
+
         zeros = tree.map_structure(zeros_of, input_shape, is_leaf=_is_single_shape)
+        args = [probe_arg(a) for a in args]
+        kwargs = {k: probe_arg(v) for k, v in (kwargs or {}).items() if k != "mask"}
         # zeros, not data: log(0) here is no anomaly
         with no_grad(), anomaly.suspended(), symbolic.call_context(self, False):
-            out = self._call(zeros, False)
+            out = self._call(zeros, False, *args, **kwargs)
         self._clear_losses()
         batch = tree.flatten(input_shape, is_leaf=_is_single_shape)[0][0]
         return tree.map_structure(lambda t: (batch,) + tuple(t.shape[1:]), out)
@@ -650,8 +664,10 @@ class Layer:
         try:
             with self._name_scope():
                 self._build_once(shapes)
-                probed = self._probe(shapes)
-                declared = self.compute_output_shape(shapes)
+                probed = self._probe(shapes, args, kwargs)
+                declared = (probed if args or any(symbolic.is_symbolic(v) for k, v in
+                                                  kwargs.items() if k != "mask")
+                            else self.compute_output_shape(shapes))
         except (ValueError, TypeError, IndexError) as exc:
             raise ValueError(f"layer '{self.name}' ({type(self).__name__}) cannot be called on "
                              f"inputs of shape {_shape_text(shapes)}: {exc}") from exc

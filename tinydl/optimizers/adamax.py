@@ -74,13 +74,39 @@ class Nadam(_Betas):
         return np.float32(self.beta_1) * (np.float32(1) - np.float32(0.5) * np.float32(0.96) ** np.float32(step))
 
     def _u_product(self, step: int) -> np.float32:
-        """P_step = u_1 * ... * u_step in float32, in Keras' order (one product per step)."""
-        if getattr(self, "_product_cache", (None,))[0] != step:
-            product = np.float32(1.0)
-            for s in range(1, step + 1):
-                product = product * self._u(s)
-            self._product_cache = (step, product)
-        return self._product_cache[1]
+        """P_step = u_1 * ... * u_step in float32, one product per step in Keras' order
+        ((P * beta_1) * (1 - 0.5 * 0.96^step)), carried on from the last step when it can be
+        (so a product restored from a Keras file continues as Keras would continue it)."""
+        cached_step, product = getattr(self, "_product_cache", (0, np.float32(1.0)))
+        if cached_step > step:
+            cached_step, product = 0, np.float32(1.0)
+        for s in range(cached_step + 1, step + 1):
+            product = (product * np.float32(self.beta_1)) * (
+                np.float32(1) - np.float32(0.5) * np.float32(0.96) ** np.float32(s))
+        self._product_cache = (step, product)
+        return product
+
+    # Keras keeps P_iterations as an optimizer variable, u_product; so does the state here,
+    # after the slots (a state without it, as .tinydl files of older versions hold, gets the
+    # product its iterations imply).
+    def get_state(self) -> dict:
+        return {**super().get_state(), "u_product": np.asarray(self._u_product(self.iterations), np.float32)}
+
+    def state_spec(self, variable_shapes=None) -> dict:
+        return {**super().state_spec(variable_shapes), "u_product": ("float32", ())}
+
+    def set_state(self, state: dict) -> None:
+        state = dict(state)
+        if "u_product" in state:
+            value = np.asarray(state["u_product"])
+            if value.shape != () or value.dtype.kind != "f" or not 0.0 < float(value) <= 1.0:
+                raise ValueError("Nadam.set_state: 'u_product' must be one float in (0, 1], the "
+                                 f"product of the momentum schedule. Received: {value!r}")
+        super().set_state(state if "u_product" in state or not self.built else
+                          {**state, "u_product": np.float32(1.0)})
+        if self.built:
+            self._product_cache = ((self.iterations, np.float32(state["u_product"]))
+                                   if "u_product" in state else (0, np.float32(1.0)))
 
     def update_step(self, gradient, variable, learning_rate):
         t = self.iterations + 1
