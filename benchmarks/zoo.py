@@ -11,6 +11,10 @@ Specs: ("conv", filters, kernel, padding, use_bias, activation), ("bn",), ("relu
 ("maxpool", size), ("dropout", rate), ("flatten",), ("gap",), ("dense", units, activation),
 and for token sequences (inputs: int ids of shape (T,)): ("embedding", vocabulary, dim),
 ("lstm", units) (the last step's output), ("conv1d", filters, kernel, activation), ("gmp1d",).
+("res", filters, stride) is a ResNet basic block (He et al., 2016): [Conv 3x3 (stride) -> BN ->
+ReLU -> Conv 3x3 -> BN] + shortcut (a 1x1 Conv (stride) -> BN where the shape changes), then
+ReLU; a model with one is built with the functional API (tinydl, Keras) or a small
+nn.Module (PyTorch).
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ MODELS = {
     "conv1d_text": ((100,), [("embedding", 20000, 64), ("conv1d", 128, 5, "relu"), ("gmp1d",),
                              ("dense", 2, "softmax")]),
 }
+MODELS["resnet_small"] = ((32, 32, 3), [  # a CIFAR ResNet of basic blocks, strided stages
+    ("conv", 16, 3, "same", False, None), ("bn",), ("relu",),
+    ("res", 16, 1), ("res", 16, 1), ("res", 32, 2), ("res", 32, 1), ("res", 64, 2),
+    ("res", 64, 1), ("gap",), ("dense", 10, "softmax")])
 TOKEN_MODELS = ("lstm_text", "conv1d_text")
 
 
@@ -69,8 +77,30 @@ def _tinydl(input_shape, specs):
         "embedding": L.Embedding, "lstm": L.LSTM, "gmp1d": L.GlobalMaxPooling1D,
         "conv1d": lambda f, k, act: L.Conv1D(f, k, activation=act),
     }
+    if any(s[0] == "res" for s in specs):
+        import tinydl
+        return _functional(tinydl, make, input_shape, specs)
     model = Sequential([L.Input(shape=input_shape)] + [make[s[0]](*s[1:]) for s in specs])
     return model
+
+
+def _functional(lib, make: dict, input_shape, specs):
+    """A functional model of the specs in tinydl or Keras (the same code for both)."""
+    L = lib.layers
+
+    def res(x, filters, stride):
+        h = L.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
+        h = L.ReLU()(L.BatchNormalization()(h))
+        h = L.BatchNormalization()(L.Conv2D(filters, 3, padding="same", use_bias=False)(h))
+        if stride != 1 or x.shape[-1] != filters:
+            x = L.BatchNormalization()(L.Conv2D(filters, 1, strides=stride, use_bias=False)(x))
+        return L.ReLU()(L.Add()([h, x]))
+
+    inputs = lib.Input(shape=input_shape)
+    x = inputs
+    for kind, *args in specs:
+        x = res(x, *args) if kind == "res" else make[kind](*args)(x)
+    return lib.Model(inputs, x)
 
 
 def _keras(input_shape, specs):
@@ -86,6 +116,8 @@ def _keras(input_shape, specs):
         "embedding": L.Embedding, "lstm": L.LSTM, "gmp1d": L.GlobalMaxPooling1D,
         "conv1d": lambda f, k, act: L.Conv1D(f, k, activation=act),
     }
+    if any(s[0] == "res" for s in specs):
+        return _functional(keras, make, input_shape, specs)
     return keras.Sequential([keras.Input(shape=input_shape)] + [make[s[0]](*s[1:]) for s in specs])
 
 
@@ -102,6 +134,10 @@ def _torch(input_shape, specs):
         elif kind == "lstm":
             modules.append(_LastStepLSTM(shape[1], args[0]))
             shape = [args[0]]
+        elif kind == "res":
+            filters, stride = args
+            modules.append(_torch_modules()[2](shape[2], filters, stride))
+            shape = [-(-shape[0] // stride), -(-shape[1] // stride), filters]
         elif kind == "conv1d":
             filters, k, act = args
             modules += [_Transpose(), nn.Conv1d(shape[1], filters, k)]
@@ -160,7 +196,29 @@ def _torch_modules():
         def forward(self, x):
             return x.transpose(1, 2)
 
-    return LastStepLSTM, Transpose
+    def bn(channels):
+        return nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01)
+
+    class BasicBlock(nn.Module):
+        """The 'res' spec: Keras' 'same' padding of a stride-2 3x3 conv pads (0, 1) on even
+        sizes, PyTorch's padding=1 pads (1, 1); the cost is the same, the numbers are not
+        compared here."""
+
+        def __init__(self, features, filters, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(features, filters, 3, stride, padding=1, bias=False)
+            self.bn1, self.relu = bn(filters), nn.ReLU()
+            self.conv2 = nn.Conv2d(filters, filters, 3, padding=1, bias=False)
+            self.bn2 = bn(filters)
+            self.shortcut = (nn.Sequential(nn.Conv2d(features, filters, 1, stride, bias=False),
+                                           bn(filters))
+                             if stride != 1 or features != filters else nn.Identity())
+
+        def forward(self, x):
+            h = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+            return self.relu(h + self.shortcut(x))
+
+    return LastStepLSTM, Transpose, BasicBlock
 
 
 def _LastStepLSTM(features, units):
