@@ -98,15 +98,24 @@ def _defines_callables(module) -> bool:
                for name in defined_names(module))
 
 
+def _switches() -> tuple:
+    """What an example may change only inside a `with` (or must set back)."""
+    if backend._native is None:
+        return tinydl.get_backend(), tinydl.get_num_threads(), tinydl.fusion_enabled()
+    from tinydl.kernels import native
+    forced = native.get_conv_algorithm(), native.info()["gemm_microkernel"]
+    return (tinydl.get_backend(), tinydl.get_num_threads(), tinydl.fusion_enabled()) + forced
+
+
 @pytest.mark.parametrize("module_name", DOCTESTED)
 def test_the_examples_of_every_public_module_run(module_name):
     module = _import(module_name)
-    previous = tinydl.get_backend(), tinydl.get_num_threads()
+    previous = _switches()
     with np.errstate(all="ignore"):          # detect_anomaly's examples make a NaN on purpose
         result = doctest.testmod(module, extraglobs={"tinydl": tinydl, "np": np}, optionflags=FLAGS,
                                  report=True, verbose=False)
-    assert (tinydl.get_backend(), tinydl.get_num_threads()) == previous, \
-        "an example changed the backend or the thread count"
+    assert _switches() == previous, \
+        "an example changed the backend, the thread count, the fusion switch or a forced kernel"
     assert not tinydl.distributed.is_initialized(), "an example left tinydl.distributed initialized"
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples of {module_name} fail"
     if _defines_callables(module):
