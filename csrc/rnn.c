@@ -14,7 +14,19 @@
 #include "rnn.h"
 #include "rnn_math.h"
 
-#if defined(__x86_64__) && defined(__has_attribute)
+/* No clones under ThreadSanitizer: their ifunc resolvers run while the dynamic loader
+ * relocates, before TSan's runtime is set up, and TSan's instrumentation of them crashes
+ * (clang 14). The one default version is the same code, so the race checks still hold. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TDL_NO_TARGET_CLONES 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define TDL_NO_TARGET_CLONES 1
+#endif
+
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(TDL_NO_TARGET_CLONES)
 #if __has_attribute(target_clones) && !defined(__APPLE__)
 #define TDL_RNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
