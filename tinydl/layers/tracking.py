@@ -18,10 +18,18 @@ look inside anything but lists, tuples and dicts.
 
 from __future__ import annotations
 
+import types
+
 # attributes that hold bookkeeping, never weights or sublayers
 _SKIPPED = frozenset({"_weights", "_own_losses", "_inbound_nodes", "input_shape_arg",
                       "_parent_path",
                       "optimizer", "history", "_metrics", "_loss_tracker"})
+
+
+# values that are never a Variable, a Layer or a container of them: skipped at one type lookup
+# (a step looks through every layer's attributes several times)
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, complex, types.FunctionType,
+                    types.BuiltinFunctionType, types.MethodType})
 
 
 def tracked(layer, layer_type, variable_type) -> tuple[list, list]:
@@ -51,10 +59,16 @@ def tracked(layer, layer_type, variable_type) -> tuple[list, list]:
         ([(3,)], ['first', 'second'])
     """
     variables, sublayers, seen = [], [], {id(layer)}
-    pending = [value for name, value in vars(layer).items() if name not in _SKIPPED]
+    pending = [value for name, value in vars(layer).items()
+               if name not in _SKIPPED and type(value) not in _PLAIN]
     pending.reverse()
     while pending:
         value = pending.pop()
+        kind = type(value)
+        if kind in _PLAIN:
+            continue
+        if kind is tuple and all(type(v) in _PLAIN for v in value):
+            continue  # a shape, strides, a kernel size
         if isinstance(value, (list, tuple, dict)):
             if id(value) in seen:
                 continue
