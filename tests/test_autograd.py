@@ -402,3 +402,21 @@ def test_array_facts_and_numpy_interop():
     out = np.ones((2, 3)) + t   # ndarray on the left still gives a Tensor
     assert isinstance(out, Tensor)
     np.testing.assert_array_equal(out.data, np.arange(6.0).reshape(2, 3) + 1)
+
+
+@pytest.mark.parametrize("backend_name", ["native", "reference"])
+def test_a_batched_input_times_a_matrix_is_one_gemm_with_the_right_gradients(backend_name):
+    """(..., K) @ (K, N), as a Dense or an RNN's input projection over a sequence makes it:
+    one GEMM over the flattened rows (not NumPy's BLAS), also for a non-contiguous input."""
+    if backend_name == "native" and tinydl.backend._native is None:
+        pytest.skip("native extension is not built")
+    rng = np.random.default_rng(0)
+    with tinydl.use_backend(backend_name):
+        for a in (rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((5, 4, 3)).transpose(2, 1, 0)):
+            b = rng.standard_normal((5, 6))
+            out = Tensor(a) @ Tensor(b)
+            np.testing.assert_allclose(out.numpy(), np.matmul(a, b), rtol=1e-12, atol=1e-12)
+            assert tinydl.utils.gradcheck(lambda x, w: x @ w, Tensor(a), Tensor(b))
+            a32, b32 = a.astype(np.float32), b.astype(np.float32)
+            np.testing.assert_allclose((Tensor(a32) @ Tensor(b32)).numpy(), np.matmul(a32, b32),
+                                       rtol=1e-5, atol=1e-5)

@@ -74,6 +74,8 @@ class MatMul(Function):
         ctx.save_for_backward(a, b)
         if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype:
             return backend.gemm(a, b)
+        if a.ndim > 2 and b.ndim == 2 and a.dtype == b.dtype:  # (..., K) @ (K, N): one GEMM
+            return backend.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
         return np.matmul(a, b)
 
     @staticmethod
@@ -82,6 +84,12 @@ class MatMul(Function):
         if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype:
             grad_a = backend.gemm(grad, b, trans_b=True) if ctx.needs_input_grad[0] else None
             grad_b = backend.gemm(a, grad, trans_a=True) if ctx.needs_input_grad[1] else None
+            return grad_a, grad_b
+        if a.ndim > 2 and b.ndim == 2 and a.dtype == b.dtype:
+            a2, g2 = a.reshape(-1, a.shape[-1]), np.ascontiguousarray(grad).reshape(-1, b.shape[1])
+            grad_a = backend.gemm(g2, b, trans_b=True).reshape(a.shape) \
+                if ctx.needs_input_grad[0] else None
+            grad_b = backend.gemm(a2, g2, trans_a=True) if ctx.needs_input_grad[1] else None
             return grad_a, grad_b
         if a.ndim == 1 and b.ndim == 1:  # a dot product
             return grad * b, grad * a
