@@ -122,9 +122,10 @@ class CallbackList:
         >>> [type(cb).__name__ for cb in hooks.callbacks], hooks.callbacks[0].params
         (['Say', 'Say', 'History'], {'verbose': 1, 'epochs': 3})
         >>> hooks.callbacks[-1].set_model(tinydl.Sequential())
-        >>> hooks.on_epoch_end(0, {"loss": 0.5})
+        >>> hooks.on_epoch_end(0, {"loss": 0.5})          # returns the logs the hooks shared
         a 0 {'loss': 0.5}
         b 0 {'loss': 0.5}
+        {'loss': 0.5}
         >>> hooks.history.history
         {'loss': [0.5]}
         >>> CallbackList("early_stopping")
@@ -160,6 +161,7 @@ class CallbackList:
             logs = pythonify_logs(logs)
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, logs)
+            return logs  # with what the callbacks added (fit ends on the epoch's, as Keras)
         return call
 
 

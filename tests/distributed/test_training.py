@@ -56,6 +56,14 @@ def test_every_rank_reports_the_global_loss_and_accuracy(run):
         np.testing.assert_allclose(ranks[0]["history"][name], reference_history[name], rtol=1e-5)
 
 
+def test_on_train_end_gets_the_global_figures_of_the_last_epoch(run):
+    _, ranks, _, (_, reference_history), _ = run
+    assert ranks[0]["final"] == ranks[1]["final"]
+    for name in ("loss", "accuracy"):
+        assert ranks[0]["final"][name] == ranks[0]["history"][name][-1]
+        np.testing.assert_allclose(ranks[0]["final"][name], reference_history[name][-1], rtol=1e-5)
+
+
 def test_each_rank_sees_a_disjoint_part_of_each_epoch(run):
     shuffle, ranks, _, _, _ = run
     samples = 650 if shuffle else 1280

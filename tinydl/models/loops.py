@@ -169,8 +169,9 @@ def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", 
         if val_batches is not None and _should_eval(epoch, validation_freq):
             val_logs = _run_test(self, val_batches, cbs, "fit (validation_data)")
             epoch_logs.update({"val_" + name: value for name, value in val_logs.items()})
-        cbs.on_epoch_end(epoch, epoch_logs)
-        training_logs = epoch_logs
+        # the logs as the callbacks left them (tinydl.distributed's global figures, an
+        # 'lr' a scheduler added): on_train_end gets those, as in Keras
+        training_logs = cbs.on_epoch_end(epoch, epoch_logs)
         if self.stop_training:
             break
     cbs.on_train_end(training_logs)

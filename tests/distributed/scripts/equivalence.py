@@ -30,11 +30,14 @@ def data(samples: int):
 
 
 class Recorder(tinydl.callbacks.Callback):
-    """The flat weights after every training step."""
+    """The flat weights after every training step, and the logs on_train_end got."""
 
     def __init__(self):
         super().__init__()
-        self.steps = []
+        self.steps, self.final = [], None
+
+    def on_train_end(self, logs=None):
+        self.final = dict(logs or {})
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps.append(np.concatenate([w.data.ravel() for w in self.model.weights]))
@@ -71,7 +74,7 @@ def main(out: str, shuffle: bool) -> None:
     seen = [[int(i) for xb, *_ in shard.epoch() for i in xb[:, 0]] for _ in range(2)]
     np.savez(os.path.join(out, f"rank{r}.npz"), weights=np.stack(recorder.steps))
     with open(os.path.join(out, f"rank{r}.json"), "w") as f:
-        json.dump({"history": history.history, "seen": seen}, f)
+        json.dump({"history": history.history, "seen": seen, "final": recorder.final}, f)
 
 
 if __name__ == "__main__":
