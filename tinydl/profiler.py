@@ -34,11 +34,12 @@ current = None  # the active Profile, or None (checked by autograd, layers and t
 
 @dataclass
 class Event:
-    """One timed call. kind: 'forward' or 'backward' (an op), or 'kernel'.
+    """One timed call. kind: 'forward' or 'backward' (an op), 'kernel', or 'step' (a phase
+    of the framework's own Python: autograd's engine, an optimizer's apply, a batch's checks).
 
     Attributes:
         name: the op's Function class name ('MatMul') or the kernel's name ('gemm').
-        kind: 'forward', 'backward' or 'kernel'.
+        kind: 'forward', 'backward', 'kernel' or 'step'.
         layer: the layer whose call ran it ('outer/inner' when nested), or None.
         start: time.perf_counter() when it started.
         seconds: how long it took, its kernels included.
@@ -256,10 +257,43 @@ def record_op(name: str, kind: str, layer, run, *run_args):
         >>> int(total), [(e.name, e.kind, e.outer) for e in prof.events]
         (6, [('Sum', 'forward', True)])
     """
+    return _record(name, kind, kind, layer, run, run_args)
+
+
+def record_step(name: str, phase: str, run, *run_args):
+    """Time run(*run_args) as a phase of the framework (kind 'step') while a profile is on;
+    the ops and kernels it runs are its children, so its self time is the Python around them
+    (the autograd engine's walk, an optimizer's bookkeeping, a batch's checks). Off, it is one
+    check.
+
+    Args:
+        name: what the phase is, e.g. 'autograd.backward'.
+        phase: 'forward' or 'backward', where Profile.layer_times counts its self time.
+        run: the function to time.
+        *run_args: its arguments.
+
+    Returns:
+        run(*run_args).
+
+    Example:
+        >>> with tinydl.profile() as prof:
+        ...     total = record_step("tally", "forward", lambda: record_op("Sum", "forward", None,
+        ...                                                                np.sum, np.arange(4)))
+        >>> int(total), [(e.name, e.kind, e.outer) for e in prof.events]
+        (6, [('Sum', 'forward', False), ('tally', 'step', True)])
+        >>> int(record_step("tally", "forward", np.sum, np.arange(3)))   # no profile: just runs
+        3
+    """
+    if current is None:
+        return run(*run_args)
+    return _record(name, "step", phase, None, run, run_args)
+
+
+def _record(name: str, kind: str, phase: str, layer, run, run_args):
     prof = current
     ops = _open_ops()
     event = Event(name, kind, layer, time.perf_counter(), 0.0, threading.get_ident(),
-                  outer=not ops, phase=kind)
+                  outer=not ops, phase=phase)
     ops.append(event)
     try:
         return run(*run_args)

@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from tinydl import metrics as metrics_module, optimizers, tree
+from tinydl import metrics as metrics_module, optimizers, profiler, tree
 from tinydl.autograd import is_grad_enabled, no_grad
 from tinydl.models import compiled, data, loops
 from tinydl.tensor import Tensor
@@ -300,7 +300,7 @@ class TrainingMixin:
         """
         self._check_recording("fit / train_on_batch")
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        self.zero_grad()
+        profiler.record_step("zero_grad", "forward", self.zero_grad)
         y_pred, loss = self._forward_and_loss(x, y, sample_weight, training=True)
         weights = self.trainable_weights
         if weights:
@@ -380,7 +380,8 @@ class TrainingMixin:
         """One optimizer step on one batch; returns the loss (or [loss, *metrics]) of that batch."""
         self._check_compiled("train_on_batch")
         self._check_recording("train_on_batch")
-        batch = self._batch(x, y, "train_on_batch", sample_weight, class_weight)
+        batch = profiler.record_step("train_on_batch: checks", "forward", self._batch, x, y,
+                                     "train_on_batch", sample_weight, class_weight)
         return self._results(self._run_train_step(batch), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):

@@ -201,6 +201,13 @@ class Optimizer:
 
         A None gradient skips its variable. Runs on the arrays directly, so no graph is made.
         """
+        from tinydl import profiler
+        if profiler.current is not None:
+            return profiler.record_step(f"{type(self).__name__}.apply", "forward", self._apply,
+                                        grads, variables)
+        return self._apply(grads, variables)
+
+    def _apply(self, grads, variables) -> None:
         if len(grads) != len(variables):
             raise ValueError(f"apply: got {len(grads)} gradients for {len(variables)} variables")
         if self.gradient_aggregator is not None:  # tinydl.distributed: the mean over all ranks
