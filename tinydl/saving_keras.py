@@ -226,38 +226,38 @@ def _node_arguments(node, outputs: dict, legacy_node: bool):
             kwargs = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], dict) \
                 else {}
             # as tf_keras reads them: [layer, node, tensor] inside kwargs is a tensor
-            kwargs = {k: _map_legacy(v, lookup) for k, v in kwargs.items()}
+            kwargs = {k: _map_tensors(v, _is_legacy_tensor, lookup) for k, v in kwargs.items()}
             return ([tensors[0]] if len(tensors) == 1 else [tensors]), kwargs
 
         def decode(value):
             history = _history(value)
             return lookup(history) if history is not None else value
-        args = [_map_keras(a, decode) for a in node.get("args", [])]
-        kwargs = {k: _map_keras(v, decode) for k, v in (node.get("kwargs") or {}).items()}
+        args = [_map_tensors(a, _is_keras3_tensor, decode) for a in node.get("args", [])]
+        kwargs = {k: _map_tensors(v, _is_keras3_tensor, decode)
+                  for k, v in (node.get("kwargs") or {}).items()}
         return args, kwargs
     except LookupError:
         return None
 
 
-def _map_legacy(value, lookup):
-    """A Keras 2 call argument with each [layer name, node, tensor] looked up."""
-    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and all(
-            type(i) is int for i in value[1:]):
-        return lookup(value)
-    if isinstance(value, list):
-        return [_map_legacy(v, lookup) for v in value]
-    if isinstance(value, dict):
-        return {k: _map_legacy(v, lookup) for k, v in value.items()}
-    return value
+def _is_legacy_tensor(value) -> bool:
+    """Keras 2's reference to a tensor inside a call's kwargs: [layer name, node, tensor]."""
+    return isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and all(
+        type(i) is int for i in value[1:])
 
 
-def _map_keras(value, fn):
-    if _history(value) is not None:
+def _is_keras3_tensor(value) -> bool:
+    return _history(value) is not None
+
+
+def _map_tensors(value, is_tensor, fn):
+    """value with fn applied to each entry is_tensor accepts, through lists and dicts."""
+    if is_tensor(value):
         return fn(value)
     if isinstance(value, list):
-        return [_map_keras(v, fn) for v in value]
+        return [_map_tensors(v, is_tensor, fn) for v in value]
     if isinstance(value, dict):
-        return {k: _map_keras(v, fn) for k, v in value.items()}
+        return {k: _map_tensors(v, is_tensor, fn) for k, v in value.items()}
     return value
 
 
