@@ -306,10 +306,9 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         >>> x.grad
         array([ 2., 60.], dtype=float32)
     """
-    if profiler.current is not None:  # the engine's own time, beside the ops' (a 'step')
-        return profiler.record_step("autograd.backward", "backward", _backward, root, grad,
-                                    retain_graph)
-    return _backward(root, grad, retain_graph)
+    # the engine's own time, beside the ops', when a profile is on (a 'step')
+    return profiler.record_step("autograd.backward", "backward", _backward, root, grad,
+                                retain_graph)
 
 
 def _backward(root, grad: np.ndarray, retain_graph: bool) -> None:

@@ -314,7 +314,7 @@ def _legacy_node(node) -> list:
     writes MultiHeadAttention()(query, value) or (query, value=..., key=...))."""
     from tinydl.layers.symbolic import KerasTensor
     first, rest = node.args[0], node.args[1:]
-    names = [n for n in inspect.signature(node.layer.call).parameters][1:]
+    names = list(inspect.signature(node.layer.call).parameters)[1:]
     kwargs = {**dict(zip(names, rest)), **node.kwargs}
     kwargs = tree.map_structure(lambda v: _tensor_history(v) if isinstance(v, KerasTensor)
                                 else v, kwargs)

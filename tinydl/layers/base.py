@@ -629,20 +629,18 @@ class Layer:
         """Run call on zeros of input_shape (one sample; unknown sizes 1); the output shape(s).
         KerasTensors among the call's other arguments (MultiHeadAttention's value and key, a
         mask) are probed as zeros of their shapes too."""
-        def zeros_of(shape):
+        def zeros_of(shape, dtype=np.float32):
+            """One sample of zeros: a Tensor for floats, an array otherwise (ids, a mask)."""
             shape = (1,) + tuple(1 if d is None else d for d in shape[1:])
             budget = _WEIGHT_BUDGET.get()
             if budget is not None:
-                budget.charge(shape, np.float32, f"the shape probe of layer '{self.name}'",
+                budget.charge(shape, dtype, f"the shape probe of layer '{self.name}'",
                               keep=False)
-            return Tensor(np.zeros(shape, np.float32))
+            zeros = np.zeros(shape, dtype)
+            return Tensor(zeros) if zeros.dtype.kind == "f" else zeros
 
         def probe_leaf(t):
-            if not isinstance(t, symbolic.KerasTensor):
-                return t
-            if np.dtype(t.dtype).kind == "f":
-                return zeros_of(t.shape)
-            return np.zeros((1,) + tuple(1 if d is None else d for d in t.shape[1:]), t.dtype)
+            return zeros_of(t.shape, t.dtype) if isinstance(t, symbolic.KerasTensor) else t
 
         def probe_arg(value):
             return tree.map_structure(probe_leaf, value) if symbolic.is_symbolic(value) else value

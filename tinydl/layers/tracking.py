@@ -59,8 +59,7 @@ def tracked(layer, layer_type, variable_type) -> tuple[list, list]:
         ([(3,)], ['first', 'second'])
     """
     variables, sublayers, seen = [], [], {id(layer)}
-    pending = [value for name, value in vars(layer).items()
-               if name not in _SKIPPED and type(value) not in _PLAIN]
+    pending = [value for name, value in vars(layer).items() if name not in _SKIPPED]
     pending.reverse()
     while pending:
         value = pending.pop()

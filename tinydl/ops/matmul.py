@@ -72,21 +72,16 @@ class MatMul(Function):
     def forward(ctx, a, b):
         _check_matmul_shapes(a, b)
         ctx.save_for_backward(a, b)
-        if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype:
-            return backend.gemm(a, b)
-        if a.ndim > 2 and b.ndim == 2 and a.dtype == b.dtype:  # (..., K) @ (K, N): one GEMM
-            return backend.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
+        if a.ndim >= 2 and b.ndim == 2 and a.dtype == b.dtype:  # (..., K) @ (K, N): one GEMM
+            out = backend.gemm(a.reshape(-1, a.shape[-1]), b)
+            return out if a.ndim == 2 else out.reshape(a.shape[:-1] + b.shape[1:])
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype:
-            grad_a = backend.gemm(grad, b, trans_b=True) if ctx.needs_input_grad[0] else None
-            grad_b = backend.gemm(a, grad, trans_a=True) if ctx.needs_input_grad[1] else None
-            return grad_a, grad_b
-        if a.ndim > 2 and b.ndim == 2 and a.dtype == b.dtype:
-            a2, g2 = a.reshape(-1, a.shape[-1]), np.ascontiguousarray(grad).reshape(-1, b.shape[1])
+        if a.ndim >= 2 and b.ndim == 2 and a.dtype == b.dtype:  # rows flattened, as forward
+            a2, g2 = a.reshape(-1, a.shape[-1]), grad.reshape(-1, b.shape[1])
             grad_a = backend.gemm(g2, b, trans_b=True).reshape(a.shape) \
                 if ctx.needs_input_grad[0] else None
             grad_b = backend.gemm(a2, g2, trans_a=True) if ctx.needs_input_grad[1] else None

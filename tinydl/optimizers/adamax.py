@@ -70,8 +70,13 @@ class Nadam(_Betas):
     def slot_names(self) -> tuple:
         return ("momentum", "velocity")
 
+    @staticmethod
+    def _decay(step: int) -> np.float32:
+        """1 - 0.5 * 0.96^step, in float32."""
+        return np.float32(1) - np.float32(0.5) * np.float32(0.96) ** np.float32(step)
+
     def _u(self, step: int) -> np.float32:
-        return np.float32(self.beta_1) * (np.float32(1) - np.float32(0.5) * np.float32(0.96) ** np.float32(step))
+        return np.float32(self.beta_1) * self._decay(step)
 
     def _u_product(self, step: int) -> np.float32:
         """P_step = u_1 * ... * u_step in float32, one product per step in Keras' order
@@ -81,8 +86,7 @@ class Nadam(_Betas):
         if cached_step > step:
             cached_step, product = 0, np.float32(1.0)
         for s in range(cached_step + 1, step + 1):
-            product = (product * np.float32(self.beta_1)) * (
-                np.float32(1) - np.float32(0.5) * np.float32(0.96) ** np.float32(s))
+            product = (product * np.float32(self.beta_1)) * self._decay(s)
         self._product_cache = (step, product)
         return product
 

@@ -202,10 +202,8 @@ class Optimizer:
         A None gradient skips its variable. Runs on the arrays directly, so no graph is made.
         """
         from tinydl import profiler
-        if profiler.current is not None:
-            return profiler.record_step(f"{type(self).__name__}.apply", "forward", self._apply,
-                                        grads, variables)
-        return self._apply(grads, variables)
+        return profiler.record_step(f"{type(self).__name__}.apply", "forward", self._apply,
+                                    grads, variables)
 
     def _apply(self, grads, variables) -> None:
         if len(grads) != len(variables):
