@@ -1,7 +1,8 @@
 /* rnn.c: recurrent time loops, float and double (see rnn.h).
  *
  * Written once in rnn_impl.inc and instantiated here per dtype: RNN(x) is tdl_rnn_f32_x or
- * tdl_rnn_f64_x, GEMM the dtype's tdl_gemm_*_compute, TANH and SIGMOID its activations:
+ * tdl_rnn_f64_x, GEMM_SERIAL and WORKSPACE_INIT the dtype's tdl_gemm_*_serial and
+ * tdl_gemm_*_workspace_init, TANH and SIGMOID its activations:
  * for float tdl_rnn_tanhf and tdl_rnn_sigmoidf (rnn_math.h: no calls, so the gate loops
  * vectorize), for double libm's tanh and 0.5 * tanh(0.5 x) + 0.5 (as the NumPy reference).
  * The per-sample gate loops (static *_row functions) are compiled for AVX-512, AVX2 and
@@ -35,29 +36,35 @@
 #define TDL_RNN_CLONES
 #endif
 
-/* Below this many gate values per step the row loops run on one thread. */
-#define TDL_RNN_PARALLEL_MIN 16384
+/* A call with fewer multiply-adds than this (over all its steps) runs on one thread; a
+ * thread's block has at least TDL_RNN_BLOCK_MIN_ROWS samples (see rnn_impl.inc). */
+#define TDL_RNN_PARALLEL_MIN_WORK (1 << 20)
+#define TDL_RNN_BLOCK_MIN_ROWS 8
 
 #define T float
 #define RNN(name) tdl_rnn_f32_##name
-#define GEMM tdl_gemm_f32_compute
+#define GEMM_SERIAL tdl_gemm_f32_serial
+#define WORKSPACE_INIT tdl_gemm_f32_workspace_init
 #define TANH tdl_rnn_tanhf
 #define SIGMOID tdl_rnn_sigmoidf
 #include "rnn_impl.inc"
 #undef T
 #undef RNN
-#undef GEMM
+#undef GEMM_SERIAL
+#undef WORKSPACE_INIT
 #undef TANH
 #undef SIGMOID
 
 #define T double
 #define RNN(name) tdl_rnn_f64_##name
-#define GEMM tdl_gemm_f64_compute
+#define GEMM_SERIAL tdl_gemm_f64_serial
+#define WORKSPACE_INIT tdl_gemm_f64_workspace_init
 #define TANH tanh
 #define SIGMOID(x) (0.5 * tanh(0.5 * (x)) + 0.5)
 #include "rnn_impl.inc"
 #undef T
 #undef RNN
-#undef GEMM
+#undef GEMM_SERIAL
+#undef WORKSPACE_INIT
 #undef TANH
 #undef SIGMOID

@@ -4,14 +4,16 @@
  *   xw  (T, N, G*U)  input projections x_t @ kernel + bias of every step (one GEMM, by the caller)
  *   rk  (U, G*U)     recurrent kernel; G = 1 (SimpleRNN), 4 (LSTM: i, f, c, o), 3 (GRU: z, r, h)
  *   mask (T, N)      uint8 or NULL: where mask[t, n] == 0, step t keeps sample n's states
- * Loop nest, forward: for t in [0, T): one GEMM z_t = xw_t + h_{t-1} @ rk (N x G*U x U),
- *   then the gates row by row (rows in parallel). Backward: for t from T-1 down: the gates'
- *   derivatives row by row give dz_t, then one GEMM dh_{t-1} += dz_t @ rk^T. The carried
- *   gradient dh lives in dh0 (and dc in dc0) and is the initial state's gradient at the end.
+ * Loop nest, forward: for t in [0, T): z_t = xw_t + h_{t-1} @ rk (a GEMM), then the gates
+ *   row by row. Backward: for t from T-1 down: the gates' derivatives row by row give dz_t,
+ *   then dh_{t-1} += dz_t @ rk^T (rk^T made once per call). The carried gradient dh lives in
+ *   dh0 (and dc in dc0) and is the initial state's gradient at the end.
+ * Threads: samples never meet in a recurrence, so the batch is cut into blocks of rows, one
+ *   task each, and a task runs the whole time loop for its rows with serial GEMMs: one
+ *   parallel region per call, no barrier per step.
  * sigmoid(x) = 0.5 * tanh(0.5 * x) + 0.5 (no overflow), as in the NumPy reference
  * (tinydl/kernels/reference_recurrent.py), which states every formula.
- * Results do not depend on the thread count (the row loops are elementwise, the GEMM is
- * deterministic).
+ * Results do not depend on the thread count (a row's arithmetic is the same in any block).
  *
  * Preconditions (checked in Python): T, N, U >= 1; arrays as above; outputs do not alias inputs.
  * Functions returning int give 0, or -1 when scratch memory could not be allocated.

@@ -68,15 +68,47 @@ def test_simple_rnn_forward_and_backward_match_reference(case, two_threads):
            reference.simple_rnn_backward(dhs, rk, h0, hs, mask), reduction=steps * units)
 
 
-def test_recurrent_results_do_not_depend_on_the_thread_count(two_threads):
+def _all_recurrent_kernels(kind, dtype, steps=5, n=37, units=48, masked=True):
+    """Forward and backward outputs of one native kernel on a batch big enough for the time
+    loop to cut it into several blocks of rows (37 rows: blocks of unequal size), with the
+    NumPy reference's (its backward from the reference's forward) and the error scale."""
     rng = np.random.default_rng(3)
-    xw, rk = rng.standard_normal((6, 64, 256)).astype(np.float32), \
-        rng.standard_normal((64, 256)).astype(np.float32) * 0.1
-    h0 = c0 = np.zeros((64, 64), np.float32)
-    with_two = native.lstm_forward(xw, rk, h0, c0, None)
+    gates = {"simple": 1, "lstm": 4, "gru": 3}[kind]
+    units = 2 * units if kind == "simple" else units  # enough work to use the threads
+    xw = rng.standard_normal((steps, n, gates * units)).astype(dtype)
+    rk = (rng.standard_normal((units, gates * units)) / np.sqrt(units)).astype(dtype)
+    h0, c0 = (rng.standard_normal((n, units)).astype(dtype) for _ in range(2))
+    mask = rng.random((steps, n)) > 0.3 if masked else None
+    if kind == "lstm":
+        ref = reference.lstm_forward(xw, rk, h0, c0, mask)
+        g = rng.standard_normal(ref[0].shape).astype(dtype)
+        fwd = native.lstm_forward(xw, rk, h0, c0, mask)
+        bwd = native.lstm_backward(g, rk, h0, c0, *ref, mask)
+        ref = (*ref, *reference.lstm_backward(g, rk, h0, c0, *ref, mask))
+    elif kind == "gru":
+        rb = rng.standard_normal(xw.shape[2]).astype(dtype)
+        ref = reference.gru_forward(xw, rk, rb, h0, mask)
+        g = rng.standard_normal(ref[0].shape).astype(dtype)
+        fwd = native.gru_forward(xw, rk, rb, h0, mask)
+        bwd = native.gru_backward(g, rk, h0, *ref, mask)
+        ref = (*ref, *reference.gru_backward(g, rk, h0, *ref, mask))
+    else:
+        hs = reference.simple_rnn_forward(xw, rk, h0, mask)
+        g = rng.standard_normal(hs.shape).astype(dtype)
+        fwd = (native.simple_rnn_forward(xw, rk, h0, mask),)
+        bwd = native.simple_rnn_backward(g, rk, h0, hs, mask)
+        ref = (hs, *reference.simple_rnn_backward(g, rk, h0, hs, mask))
+    return list(fwd) + list(bwd), list(ref), steps * gates * units
+
+
+@pytest.mark.parametrize("kind", ["simple", "lstm", "gru"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_recurrent_results_do_not_depend_on_the_thread_count(kind, dtype, two_threads):
+    with_two, ref, reduction = _all_recurrent_kernels(kind, dtype)
+    _close(with_two, ref, reduction=reduction)  # the blocks of rows agree with NumPy
     native.set_num_threads(1)
-    with_one = native.lstm_forward(xw, rk, h0, c0, None)
-    for a, b in zip(with_two, with_one):
+    with_one, _, _ = _all_recurrent_kernels(kind, dtype)
+    for a, b in zip(with_two, with_one, strict=True):
         assert np.array_equal(a, b)
 
 
