@@ -18,6 +18,12 @@ from tinydl import backend
 from tinydl.autograd import Function
 
 
+def _contiguous(x):
+    """x (T, N, D) in C order: a layer's time-major input is a transposed view, copied once
+    here for the projection and for backward's x^T dz (each would copy it again)."""
+    return np.ascontiguousarray(x)
+
+
 def _project(x, kernel, bias):
     """x (T, N, D) @ kernel (D, G) + bias: (T, N, G), one GEMM."""
     t_steps, n, d = x.shape
@@ -59,6 +65,7 @@ class SimpleRNNSequence(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, recurrent_kernel, bias, h0, mask):
+        x = _contiguous(x)
         hs = backend.simple_rnn_forward(_project(x, kernel, bias), recurrent_kernel, h0, mask)
         ctx.save_for_backward(x, kernel, recurrent_kernel, h0, hs, mask)
         ctx.has_bias = bias is not None
@@ -93,6 +100,7 @@ class LSTMSequence(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, recurrent_kernel, bias, h0, c0, mask, last_only=False):
+        x = _contiguous(x)
         xw = _project(x, kernel, bias)
         states, gates = backend.lstm_forward(xw, recurrent_kernel, h0, c0, mask,
                                              overwrite_xw=True)  # xw is ours: no copy
@@ -133,6 +141,7 @@ class GRUSequence(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, recurrent_kernel, bias, h0, mask):
+        x = _contiguous(x)
         three_u = kernel.shape[1]
         input_bias = None if bias is None else bias[0]
         recurrent_bias = np.zeros(three_u, x.dtype) if bias is None else bias[1]
