@@ -62,15 +62,19 @@ class Max(Function):
     def forward(ctx, a, axis=None, keepdims=False):
         axes = _normalize_axes(axis, a.ndim)
         out = a.max(axis=axes, keepdims=True)
-        winners = (a == out)
-        ctx.save_for_backward(winners / winners.sum(axis=axes, keepdims=True))
+        ctx.save_for_backward(a, out)  # the winners are found in backward, not at inference
         ctx.axes, ctx.keepdims = axes, keepdims
         return np.asarray(out if keepdims else out.squeeze(axis=axes))
 
     @staticmethod
     def backward(ctx, grad):
-        (share,) = ctx.saved
-        return _expand(grad, share.shape, ctx.axes, ctx.keepdims) * share
+        a, out = ctx.saved
+        winners = a == out
+        if not ctx.keepdims:
+            for axis in ctx.axes:
+                grad = np.expand_dims(grad, axis)
+        count = winners.sum(axis=ctx.axes, keepdims=True).astype(a.dtype)
+        return winners * (grad / count).astype(a.dtype, copy=False)
 
 
 class Prod(Function):
