@@ -192,7 +192,7 @@ static void run_sequence(void)
     check(tdl_rnn_f32_simple_forward(&s, xw, rk, h0, mask, seq), "simple rnn forward");
     check(tdl_rnn_f32_simple_backward(&s, dseq, rk, h0, seq, mask, dx, dh0), "simple rnn back");
     check(tdl_rnn_f32_lstm_forward(&s, xw, rk, h0, c0, mask, seq, gates), "lstm forward");
-    check(tdl_rnn_f32_lstm_backward(&s, dseq, rk, h0, c0, seq, gates, mask, dx, dh0, dc0),
+    check(tdl_rnn_f32_lstm_backward(&s, dseq, s.t, rk, h0, c0, seq, gates, mask, dx, dh0, dc0),
           "lstm backward");
     check(tdl_rnn_f32_gru_forward(&s, xw, rk, rb, h0, NULL, seq, gates), "gru forward");
     check(tdl_rnn_f32_gru_backward(&s, dseq, rk, h0, seq, gates, NULL, dx, dinner, dh0),

@@ -51,15 +51,16 @@ int tdl_rnn_f32_lstm_forward(const tdl_rnn_shape *s, const float *xw, const floa
 int tdl_rnn_f64_lstm_forward(const tdl_rnn_shape *s, const double *xw, const double *rk,
                              const double *h0, const double *c0, const uint8_t *mask,
                              double *states, double *gates);
-/* dz (T, N, 4U), dh0, dc0 (N, U) from dstates (T, N, 2U). */
-int tdl_rnn_f32_lstm_backward(const tdl_rnn_shape *s, const float *dstates, const float *rk,
-                              const float *h0, const float *c0, const float *states,
-                              const float *gates, const uint8_t *mask, float *dz, float *dh0,
-                              float *dc0);
-int tdl_rnn_f64_lstm_backward(const tdl_rnn_shape *s, const double *dstates, const double *rk,
-                              const double *h0, const double *c0, const double *states,
-                              const double *gates, const uint8_t *mask, double *dz,
-                              double *dh0, double *dc0);
+/* dz (T, N, 4U), dh0, dc0 (N, U) from dstates (dsteps, N, 2U): dsteps is T, or 1 when only
+ * the last step has a gradient (a layer returning its last state: the others' are 0). */
+int tdl_rnn_f32_lstm_backward(const tdl_rnn_shape *s, const float *dstates, tdl_index dsteps,
+                              const float *rk, const float *h0, const float *c0,
+                              const float *states, const float *gates, const uint8_t *mask,
+                              float *dz, float *dh0, float *dc0);
+int tdl_rnn_f64_lstm_backward(const tdl_rnn_shape *s, const double *dstates, tdl_index dsteps,
+                              const double *rk, const double *h0, const double *c0,
+                              const double *states, const double *gates, const uint8_t *mask,
+                              double *dz, double *dh0, double *dc0);
 
 /* GRU, reset_after: hs (T, N, U), gates (T, N, 4U) = [z | r | hh | inner_h]; rb (3U,). */
 int tdl_rnn_f32_gru_forward(const tdl_rnn_shape *s, const float *xw, const float *rk,

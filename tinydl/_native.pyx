@@ -472,12 +472,12 @@ cdef extern from "rnn.h":
                                  const double *h0, const double *c0, const uint8_t *mask,
                                  double *states, double *gates) nogil
     int tdl_rnn_f32_lstm_backward(const tdl_rnn_shape *s, const float *dstates,
-                                  const float *rk, const float *h0, const float *c0,
+                                  tdl_index dsteps, const float *rk, const float *h0, const float *c0,
                                   const float *states, const float *gates,
                                   const uint8_t *mask, float *dz, float *dh0,
                                   float *dc0) nogil
     int tdl_rnn_f64_lstm_backward(const tdl_rnn_shape *s, const double *dstates,
-                                  const double *rk, const double *h0, const double *c0,
+                                  tdl_index dsteps, const double *rk, const double *h0, const double *c0,
                                   const double *states, const double *gates,
                                   const uint8_t *mask, double *dz, double *dh0,
                                   double *dc0) nogil
@@ -570,11 +570,13 @@ def lstm_backward(const floating[:, :, ::1] dstates, const floating[:, ::1] rk,
     cdef int status
     with nogil:
         if floating is float:
-            status = tdl_rnn_f32_lstm_backward(&s, &dstates[0, 0, 0], &rk[0, 0], &h0[0, 0],
+            status = tdl_rnn_f32_lstm_backward(&s, &dstates[0, 0, 0], dstates.shape[0],
+                                               &rk[0, 0], &h0[0, 0],
                                                &c0[0, 0], &states[0, 0, 0], &gates[0, 0, 0], m,
                                                &dz[0, 0, 0], &dh0[0, 0], &dc0[0, 0])
         else:
-            status = tdl_rnn_f64_lstm_backward(&s, &dstates[0, 0, 0], &rk[0, 0], &h0[0, 0],
+            status = tdl_rnn_f64_lstm_backward(&s, &dstates[0, 0, 0], dstates.shape[0],
+                                               &rk[0, 0], &h0[0, 0],
                                                &c0[0, 0], &states[0, 0, 0], &gates[0, 0, 0], m,
                                                &dz[0, 0, 0], &dh0[0, 0], &dc0[0, 0])
     _check(status)

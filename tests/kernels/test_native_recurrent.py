@@ -194,3 +194,34 @@ def test_float_gate_activations_keep_nan():
     hs = native.simple_rnn_forward(x.reshape(1, 2, 1), np.zeros((1, 1), np.float32),
                                    np.zeros((2, 1), np.float32), None)
     assert np.isnan(hs[0, 0, 0]) and np.isfinite(hs[0, 1, 0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [3, 37])  # one block, and several on two threads
+def test_lstm_backward_from_the_last_steps_gradient_only(dtype, n, two_threads):
+    # dstates (1, N, 2U) means the steps before the last have no gradient: the same result
+    # as the whole (T, N, 2U) with zeros there, natively and in the reference.
+    rng = np.random.default_rng(11)
+    steps, units = 6, 48
+    xw = rng.standard_normal((steps, n, 4 * units)).astype(dtype)
+    rk = (rng.standard_normal((units, 4 * units)) / np.sqrt(units)).astype(dtype)
+    h0, c0 = (rng.standard_normal((n, units)).astype(dtype) for _ in range(2))
+    mask = rng.random((steps, n)) > 0.3
+    states, gates = reference.lstm_forward(xw, rk, h0, c0, mask)
+    last = rng.standard_normal((1, n, 2 * units)).astype(dtype)
+    full = np.zeros_like(states)
+    full[-1] = last[0]
+    oracle = reference.lstm_backward(full, rk, h0, c0, states, gates, mask)
+    _close(reference.lstm_backward(last, rk, h0, c0, states, gates, mask), oracle, reduction=1)
+    ours = native.lstm_backward(last, rk, h0, c0, states, gates, mask)
+    _close(ours, oracle, reduction=steps * 4 * units)
+    for a, b in zip(ours, native.lstm_backward(full, rk, h0, c0, states, gates, mask)):
+        assert np.array_equal(a, b)
+
+
+def test_lstm_backward_refuses_a_gradient_of_other_steps():
+    rng = np.random.default_rng(0)
+    states, gates = np.zeros((4, 2, 6)), np.zeros((4, 2, 12))
+    rk, h0 = rng.standard_normal((3, 12)), np.zeros((2, 3))
+    with pytest.raises(ValueError, match="dstates"):
+        backend.lstm_backward(np.zeros((2, 2, 6)), rk, h0, h0, states, gates, None)

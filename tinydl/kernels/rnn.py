@@ -173,7 +173,8 @@ def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw: bool = False):
 
 
 def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
-    """(dz (T, N, 4U), dh0, dc0 (N, U)) from dstates (T, N, 2U).
+    """(dz (T, N, 4U), dh0, dc0 (N, U)) from dstates (T, N, 2U), or (1, N, 2U) when only the
+    last step has a gradient.
 
     Args:
         As tinydl.kernels.rnn.lstm_backward_reference,
@@ -212,8 +213,10 @@ def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
     dstates, rk, h0, c0, states, gates = float_arrays(
         where, dstates=dstates, rk=rk, h0=h0, c0=c0, states=states, gates=gates)
     _, mask = _rnn_checks(where, gates, 4, rk, mask, h0=h0, c0=c0)
-    check_shape(where, "dstates", dstates, gates.shape[:2] + (gates.shape[2] // 2,))
-    check_shape(where, "states", states, dstates.shape)
+    full = gates.shape[:2] + (gates.shape[2] // 2,)
+    check_shape(where, "states", states, full)
+    if dstates.shape != (1,) + full[1:]:  # the last step's only, or every step's
+        check_shape(where, "dstates", dstates, full)
     return _dispatch.run(where, dstates, rk, h0, c0, states, gates, mask)
 
 
@@ -429,7 +432,8 @@ def lstm_forward_reference(xw, rk, h0, c0, mask, overwrite_xw=False):
 
 
 def lstm_backward_reference(dstates, rk, h0, c0, states, gates, mask):
-    """Gradients of lstm_forward from dstates (T, N, 2U), the loss' gradient for each [h_t | c_t].
+    """Gradients of lstm_forward from dstates (T, N, 2U), the loss' gradient for each [h_t | c_t]
+    (or (1, N, 2U): the last step's only, the others' being 0).
 
     Returns:
         (dz (T, N, 4U), the gradient of the pre-activations z (and so of xw); dh0, dc0 (N, U)).
@@ -453,7 +457,9 @@ def lstm_backward_reference(dstates, rk, h0, c0, states, gates, mask):
         >>> bool(np.isclose(slope, (dxw * d).sum()))
         True
     """
-    t_steps, n, two_u = dstates.shape
+    t_steps, n, two_u = states.shape
+    if dstates.shape[0] != t_steps:  # the last step's only
+        dstates = np.concatenate([np.zeros((t_steps - 1, n, two_u), dstates.dtype), dstates])
     u = two_u // 2
     dz = np.empty_like(gates)
     dh, dc = np.zeros_like(h0), np.zeros_like(c0)

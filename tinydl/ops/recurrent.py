@@ -86,7 +86,7 @@ class LSTMSequence(Function):
     forward(x (T, N, D), kernel (D, 4U), recurrent_kernel (U, 4U), bias (4U,) or None,
     h0 (N, U), c0 (N, U), mask, last_only=False); backward gives dx, dkernel,
     drecurrent_kernel, dbias, dh0, dc0. last_only returns only the last step's (N, 2U), for a
-    layer that needs no sequence (its backward then makes one zero gradient, not several).
+    layer that needs no sequence (its backward then passes the kernels that one step's gradient).
 
     Example:
         >>> from tinydl import Tensor
@@ -112,9 +112,7 @@ class LSTMSequence(Function):
     def backward(ctx, grad):
         x, kernel, rk, h0, c0, states, gates, mask = ctx.saved
         if ctx.last_only:  # grad is the last step's (N, 2U): the others get none
-            full = np.zeros_like(states)
-            full[-1] = grad
-            grad = full
+            grad = grad[None]
         dz, dh0, dc0 = backend.lstm_backward(grad, rk, h0, c0, states, gates, mask)
         hs = states[:, :, :h0.shape[1]]
         dx, dk, dr = _weight_grads(ctx, x, kernel, dz, _previous_states(hs, h0))
