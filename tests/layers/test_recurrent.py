@@ -77,6 +77,19 @@ def test_embedding_lookup_gradient_matches_finite_differences(reference_backend)
     assert gradcheck(lambda table: EmbeddingLookup.apply(table, ids), RNG.standard_normal((4, 2)))
 
 
+def test_embedding_lookup_gradient_through_a_transpose_matches_the_scatter_sum():
+    # an RNN hands back a time-major gradient transposed to batch-major (not C-contiguous):
+    # the lookup reads it in memory order, and every id's row still gets its sum
+    rng = np.random.default_rng(1)
+    ids = rng.integers(0, 7, (4, 9))
+    table = Tensor(rng.standard_normal((7, 3)), requires_grad=True)
+    upstream = rng.standard_normal((9, 4, 3))
+    (EmbeddingLookup.apply(table, ids).transpose(1, 0, 2) * Tensor(upstream)).sum().backward()
+    expected = np.zeros((7, 3))
+    np.add.at(expected, ids, upstream.transpose(1, 0, 2))
+    np.testing.assert_allclose(table.grad, expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("layer, names", [
     (layers.Conv1D(2, 3, strides=2, padding="same"), ["kernel", "bias"]),
     (layers.Conv1D(2, 2, dilation_rate=2, padding="causal", activation="relu"), ["kernel", "bias"]),

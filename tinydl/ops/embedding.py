@@ -31,5 +31,18 @@ class EmbeddingLookup(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        grad, ids = _in_memory_order(grad, ctx.ids)
         flat = grad.reshape(-1, grad.shape[-1])
-        return backend.embedding_backward(ctx.ids.reshape(-1), flat, ctx.rows), None
+        return backend.embedding_backward(ids.reshape(-1), flat, ctx.rows), None
+
+
+def _in_memory_order(grad, ids):
+    """grad (*S, D) and ids (*S) with S's axes put in the order grad's memory has them, so
+    that grad flattens without a copy (an RNN's time-major gradient, transposed back to
+    batch-major, is one). The scatter-add's sum is over the same rows either way."""
+    lead = grad.ndim - 1
+    order = sorted(range(lead), key=lambda axis: -grad.strides[axis])
+    if grad.flags.c_contiguous or order == list(range(lead)):
+        return grad, ids
+    moved = grad.transpose(*order, lead)
+    return (moved, ids.transpose(order)) if moved.flags.c_contiguous else (grad, ids)
