@@ -3,7 +3,9 @@
 For every model of benchmarks/zoo.py, batch size and thread count, each framework is measured
 in its own fresh process (warm-up, then the median of --repeats x --steps steps), the
 frameworks taken in turn for --rounds rounds, and the table keeps the median per cell. The
-headline is the ratio tinydl / peer (above 1: tinydl is faster).
+headline is the ratio tinydl / peer (above 1: tinydl is faster); in brackets, the lowest and
+highest of the rounds' own ratios (each round's frameworks ran back to back), the spread a
+busy or noisy machine puts on it.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_models.py
     python benchmarks/bench_models.py --models mlp vgg_bn --batches 32 64 128 --threads 1 2
@@ -149,22 +151,38 @@ def run_cells(models, batches, threads_list, frameworks, args, busy: int = 0) ->
         for name in models:
             for batch in batches:
                 for threads in threads_list:
-                    runs = {fw: [] for fw in frameworks}
+                    rounds = []  # per round: {framework: result} (a failed child is absent)
                     for _ in range(args.rounds):
+                        rounds.append({})
                         for fw in frameworks:
                             child = ["--child", fw, name, batch, threads, args.steps, args.repeats]
                             r = _child.run_child(__file__, child, threads, f"{fw} {name}")
                             if r is not None:
-                                runs[fw].append(r)
+                                rounds[-1][fw] = r
                     cell = {"model": name, "batch": batch, "threads": threads, "busy": busy}
-                    for fw, rs in runs.items():
+                    for fw in frameworks:
+                        rs = [one[fw] for one in rounds if fw in one]
                         if rs:
                             cell[fw] = {key: statistics.median(r[key] for r in rs)
                                         for key in ("train_s", "infer_s")}
                             cell[fw]["peak_mib"] = max(r["peak_mib"] for r in rs)
+                        if fw != "tinydl":
+                            cell.setdefault("round_ratios", {})[fw] = _round_ratios(rounds, fw)
                     cells.append(cell)
                     print_cell(cell, frameworks)
     return cells
+
+
+def _round_ratios(rounds, peer: str) -> dict:
+    """peer's time / tinydl's, round by round (the two measured minutes apart, not hours):
+    {'train': [...], 'infer': [...]} over the rounds where both ran."""
+    both = [one for one in rounds if "tinydl" in one and peer in one]
+    return {mode: [one[peer][f"{mode}_s"] / one["tinydl"][f"{mode}_s"] for one in both]
+            for mode in ("train", "infer")}
+
+
+def _spread(values) -> str:
+    return f" [{min(values):.2f}-{max(values):.2f}]" if len(values) > 1 else ""
 
 
 def print_cell(cell: dict, frameworks) -> None:
@@ -179,8 +197,10 @@ def print_cell(cell: dict, frameworks) -> None:
         text = (f"{fw}: train {cell['batch'] / r['train_s']:7.0f} img/s, infer "
                 f"{cell['batch'] / r['infer_s']:7.0f}, {r['peak_mib']:5.0f} MiB")
         if fw != "tinydl" and ours:
-            text += (f" (tinydl/{fw}: train {r['train_s'] / ours['train_s']:.2f}x, "
-                     f"infer {r['infer_s'] / ours['infer_s']:.2f}x)")
+            spread = cell.get("round_ratios", {}).get(fw, {"train": [], "infer": []})
+            text += (f" (tinydl/{fw}: train {r['train_s'] / ours['train_s']:.2f}x"
+                     f"{_spread(spread['train'])}, infer {r['infer_s'] / ours['infer_s']:.2f}x"
+                     f"{_spread(spread['infer'])})")
         parts.append(text)
     print(" | ".join(parts), flush=True)
 

@@ -158,6 +158,17 @@ def have_openmp():
     return bool(tdl_threads_have_openmp())
 
 
+# ----------------------------------------------------------------------------- memory
+
+cdef extern from "memory.h":
+    int tdl_memory_keep_freed(int mmap_threshold, int trim_threshold) nogil
+
+
+def memory_keep_freed(int mmap_threshold, int trim_threshold):
+    """Raise malloc's mmap and trim thresholds (csrc/memory.h); True when the C library did."""
+    return bool(tdl_memory_keep_freed(mmap_threshold, trim_threshold))
+
+
 def cpu_features():
     """{'avx2': bool, 'fma': bool, 'avx512f': bool} for this CPU and OS."""
     cdef int f = tdl_cpu_features_get()

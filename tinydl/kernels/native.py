@@ -11,13 +11,11 @@ reach into the C build for tests and benchmarks.
 from __future__ import annotations
 
 from tinydl import _native as _ext
-from tinydl.kernels import _registry
+from tinydl.kernels import _extension, _registry
 
 # Every kernel with a native twin, by its name (e.g. gemm = tinydl.kernels.gemm.gemm_native).
 globals().update({name: kernel.native for name, kernel in _registry.kernels().items()
                   if kernel.native is not None})
-
-MICROKERNELS = ("auto", "avx512", "avx2", "generic")
 
 MICROKERNELS = ("auto", "avx512", "avx2", "generic")
 
@@ -160,12 +158,14 @@ def info() -> dict:
     """Build facts for backend_info(): OpenMP, threads, CPU features and micro-kernel choice.
 
     Returns:
-        {'openmp', 'max_threads', 'cpu_features', 'gemm_microkernel', 'conv_algorithm'}.
+        {'openmp', 'max_threads', 'cpu_features', 'gemm_microkernel', 'conv_algorithm',
+        'keeps_freed_memory'} (the last: malloc keeps freed blocks for reuse, see
+        tinydl/kernels/_extension.py).
 
     Example:
         >>> facts = info()
-        >>> sorted(facts), facts["conv_algorithm"], facts["max_threads"] == get_num_threads()
-        (['conv_algorithm', 'cpu_features', 'gemm_microkernel', 'max_threads', 'openmp'], 'auto', True)
+        >>> sorted(facts)[:3], facts["conv_algorithm"], facts["max_threads"] == get_num_threads()
+        (['conv_algorithm', 'cpu_features', 'gemm_microkernel'], 'auto', True)
     """
     return {
         "openmp": _ext.have_openmp(),
@@ -173,5 +173,6 @@ def info() -> dict:
         "cpu_features": _ext.cpu_features(),
         "gemm_microkernel": _ext.gemm_kernel_name(),
         "conv_algorithm": get_conv_algorithm(),
+        "keeps_freed_memory": _extension.keeps_freed_memory,
     }
 
