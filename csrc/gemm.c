@@ -46,6 +46,10 @@ static const tdl_gemm_f32_kernel AVX512_F32 = {
     TDL_GEMM_AVX512, TDL_AVX512_F32_MR, TDL_AVX512_F32_NR,
     TDL_AVX512_KC, TDL_AVX512_F32_MC, TDL_AVX512_F32_NC, tdl_gemm_f32_ukr_avx512,
     tdl_gemm_f32_ukr_avx512_rows};
+static const tdl_gemm_f32_kernel AVX512_F32_NARROW = {
+    TDL_GEMM_AVX512, TDL_AVX512_F32_NARROW_MR, TDL_AVX512_F32_NARROW_NR,
+    TDL_AVX512_KC, TDL_AVX512_F32_MC, TDL_AVX512_F32_NC, tdl_gemm_f32_ukr_avx512_narrow,
+    tdl_gemm_f32_ukr_avx512_narrow_rows};
 static const tdl_gemm_f64_kernel AVX512_F64 = {
     TDL_GEMM_AVX512, TDL_AVX512_F64_MR, TDL_AVX512_F64_NR,
     TDL_AVX512_KC, TDL_AVX512_F64_MC, TDL_AVX512_F64_NC, tdl_gemm_f64_ukr_avx512,
@@ -103,19 +107,21 @@ const char *tdl_gemm_kernel_name(int id)
     }
 }
 
-static const tdl_gemm_f32_kernel *select_f32(void)
+/* The micro-kernel in use for a C of n columns (AVX-512: the 24 x 16 one when n <= 16). */
+static const tdl_gemm_f32_kernel *select_f32(tdl_index n)
 {
     switch (tdl_gemm_kernel_id()) {
 #if defined(__x86_64__)
-    case TDL_GEMM_AVX512: return &AVX512_F32;
+    case TDL_GEMM_AVX512: return n <= TDL_AVX512_F32_NARROW_NR ? &AVX512_F32_NARROW : &AVX512_F32;
     case TDL_GEMM_AVX2: return &AVX2_F32;
 #endif
     default: return &GENERIC_F32;
     }
 }
 
-static const tdl_gemm_f64_kernel *select_f64(void)
+static const tdl_gemm_f64_kernel *select_f64(tdl_index n)
 {
+    (void)n;
     switch (tdl_gemm_kernel_id()) {
 #if defined(__x86_64__)
     case TDL_GEMM_AVX512: return &AVX512_F64;

@@ -23,6 +23,10 @@
 #define TDL_AVX512_F64_MC 1536
 #define TDL_AVX512_F32_NC 1024
 #define TDL_AVX512_F64_NC 512
+/* ...and for C at most 16 columns wide (a convolution with 16 filters, say), where the 32-wide
+ * tile would compute half zeros: rows 1 ZMM wide, 24 accumulators. */
+#define TDL_AVX512_F32_NARROW_MR 24
+#define TDL_AVX512_F32_NARROW_NR 16
 
 /* AVX2 + FMA: C rows are 2 YMM registers wide; 6 x 2 accumulators out of 16 registers. */
 #define TDL_AVX2_F32_MR 6

@@ -1,4 +1,5 @@
-/* gemm_ukr_avx512.c: AVX-512F micro-kernels, 12 x 32 (float) and 12 x 16 (double).
+/* gemm_ukr_avx512.c: AVX-512F micro-kernels, 12 x 32 (float) and 12 x 16 (double), and
+ * 24 x 16 (float) for C of at most 16 columns.
  *
  * Each step p loads one row of packed B (two ZMM registers), broadcasts the MR values of A
  * in turn and issues 2*MR fused multiply-adds into 2*MR accumulators (24 of 32 registers).
@@ -66,6 +67,43 @@ TDL_AVX512 TDL_INLINE void f32_body(tdl_index k, float alpha, const float *a, td
     }
 }
 
+/* 24 x 16: one ZMM of B per step, 24 accumulators; per element the same operations in the
+ * same order as f32_body, so the same bits. */
+TDL_AVX512 TDL_INLINE void f32_narrow_body(tdl_index k, float alpha, const float *a,
+                                           tdl_index rs, tdl_index cs, const float *b,
+                                           tdl_index ldb, float beta, float *c, tdl_index ldc,
+                                           const float *bias, int relu)
+{
+    enum { MR = TDL_AVX512_F32_NARROW_MR };
+    __m512 acc[MR];
+#pragma GCC unroll 24
+    for (int i = 0; i < MR; i++) {
+        acc[i] = _mm512_setzero_ps();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    }
+#pragma GCC unroll 4
+    for (tdl_index p = 0; p < k; p++, a += cs, b += ldb) {
+        __m512 b0 = _mm512_loadu_ps(b);
+#pragma GCC unroll 24
+        for (int i = 0; i < MR; i++)
+            acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * rs]), b0, acc[i]);
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), zero = _mm512_setzero_ps();
+    __m512 bias0 = bias ? _mm512_loadu_ps(bias) : zero;
+#pragma GCC unroll 24
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        __m512 r = _mm512_mul_ps(va, acc[i]);
+        if (beta != 0.0f)
+            r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci), r);
+        if (bias)
+            r = _mm512_add_ps(r, bias0);
+        if (relu)  /* max(0, r): a NaN in r stays NaN, as in np.maximum */
+            r = _mm512_max_ps(zero, r);
+        _mm512_storeu_ps(ci, r);
+    }
+}
+
 TDL_AVX512 TDL_INLINE void f64_body(tdl_index k, double alpha, const double *a, tdl_index rs,
                                     tdl_index cs, const double *b, tdl_index ldb, double beta,
                                     double *c, tdl_index ldc, const double *bias, int relu)
@@ -128,6 +166,22 @@ TDL_AVX512 void tdl_gemm_f32_ukr_avx512_rows(tdl_index k, float alpha, const flo
                                              const float *bias, int relu)
 {
     f32_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
+}
+
+TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow(tdl_index k, float alpha, const float *a,
+                                               tdl_index cs_a, const float *b, tdl_index ldb,
+                                               float beta, float *c, tdl_index ldc,
+                                               const float *bias, int relu)
+{
+    f32_narrow_body(k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+}
+
+TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow_rows(tdl_index k, float alpha, const float *a,
+                                                    tdl_index lda, const float *b,
+                                                    tdl_index ldb, float beta, float *c,
+                                                    tdl_index ldc, const float *bias, int relu)
+{
+    f32_narrow_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
 }
 
 TDL_AVX512 void tdl_gemm_f64_ukr_avx512(tdl_index k, double alpha, const double *a, tdl_index cs_a,

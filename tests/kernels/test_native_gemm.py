@@ -64,6 +64,34 @@ def test_alpha_beta_bias_relu(microkernel, dtype, trans_a, trans_b):
             check(a, b, trans_a, trans_b, k, **kw)
 
 
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+def test_narrow_c_gives_the_bits_of_the_wide_tile(trans_a, trans_b):
+    """AVX-512 runs a C of at most 16 columns on its 24 x 16 micro-kernel, and wider ones on
+    12 x 32, with the same operations per element: the 16 columns of a narrow product are
+    bit for bit the first 16 of the same product with a 17th column, and both match NumPy.
+    Sizes: one sliver and several, partial edges, K past KC (two K blocks); epilogues too."""
+    if "avx512" not in native.available_microkernels():
+        pytest.skip("this CPU cannot run the avx512 micro-kernel")
+    native.force_microkernel("avx512")
+    try:
+        rng = np.random.default_rng(16)
+        for m, k in ((1, 1), (23, 5), (24, 64), (25, 300), (97, 400), (613, 37)):
+            for n in (1, 9, 16):
+                a, wide = operands(rng, m, 17, k, trans_a, trans_b, np.float32)
+                narrow = wide[:n] if trans_b else np.ascontiguousarray(wide[:, :n])
+                c = rng.standard_normal((m, 17)).astype(np.float32)
+                bias = rng.standard_normal(17).astype(np.float32)
+                for kw in ({}, dict(alpha=0.7, beta=-1.0, bias=bias, relu=True)):
+                    full = dict(kw, c=c) if kw else kw
+                    part = dict(kw, c=np.ascontiguousarray(c[:, :n]), bias=bias[:n]) if kw else kw
+                    got = native.gemm(a, narrow, trans_a, trans_b, **part)
+                    assert np.array_equal(got, native.gemm(a, wide, trans_a, trans_b,
+                                                           **full)[:, :n])
+                    check(a, narrow, trans_a, trans_b, k, **part)
+    finally:
+        native.force_microkernel("auto")
+
+
 def test_beta_zero_ignores_c():
     """With beta == 0, C is not read: NaNs in it must not leak into the result."""
     a, b = np.ones((5, 3)), np.ones((3, 4))
