@@ -1,6 +1,7 @@
 """The fusion pass (tinydl/fusion.py): models run their Conv2D -> [BatchNormalization] -> [ReLU] ->
 [MaxPooling2D] and Dense -> [ReLU] runs as fused ops, with the numbers of the layers called one by
-one (bit for bit, or within float32 rounding where a BatchNormalization is folded); the layers it
+one (bit for bit, or within float32 rounding where a BatchNormalization is folded or a wide
+3x3 convolution's input gradient meets a fused pool); the layers it
 must not fuse are called as they are; tinydl.set_fusion(False) turns it off."""
 
 from __future__ import annotations
@@ -185,6 +186,23 @@ def test_fusion_on_and_off_agree(backend, name, training):
             np.testing.assert_allclose(ours, want, rtol=FOLD_RTOL, atol=FOLD_RTOL * np.abs(want).max())
         else:
             np.testing.assert_array_equal(ours, want)
+
+
+@pytest.mark.parametrize("training", (True, False))
+def test_a_wide_conv_pool_fused_and_not_agree_to_rounding(training):
+    # 16+ channels each way: unfused, the convolution's input gradient runs as a forward
+    # (Winograd) convolution; fused with the pool, the col2im kernel routes the pool's
+    # gradient. Outputs and weight gradients stay bit for bit; the input gradient to rounding.
+    tinydl.utils.set_random_seed(3)
+    model = Sequential([Input((10, 10, 16)), Conv2D(16, 3, padding="same"), ReLU(),
+                        MaxPooling2D()])
+    x = RNG.standard_normal((2, 10, 10, 16)).astype(np.float32)
+    fused = _output_and_grads(model, x, True, training)
+    plain = _output_and_grads(model, x, False, training)
+    for ours, want in zip(fused[:-1], plain[:-1]):
+        np.testing.assert_array_equal(ours, want)
+    np.testing.assert_allclose(fused[-1], plain[-1], rtol=FOLD_RTOL,
+                               atol=FOLD_RTOL * np.abs(plain[-1]).max())
 
 
 @pytest.mark.parametrize("name", sorted(PATTERNS))

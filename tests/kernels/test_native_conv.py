@@ -173,3 +173,29 @@ def test_conv_empty_batch():
     assert native.conv2d_backward_input(dy, w, x.shape, (1, 1), (0, 0, 0, 0)).shape == x.shape
     dw, db = native.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (0, 0, 0, 0), True)
     assert np.array_equal(dw, np.zeros_like(w)) and np.array_equal(db, np.zeros(4, np.float32))
+
+
+@pytest.mark.parametrize("pads", [(1, 1, 1, 1), (0, 0, 0, 0), (2, 2, 2, 2), (1, 0, 2, 1)])
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("relu", (False, True))
+def test_input_gradient_as_a_forward_convolution(pads, dtype, relu, two_threads):
+    # A 3x3 stride-1 convolution with 16+ channels each way takes its input gradient from the
+    # forward kernel (w turned and transposed, dy padded by 2 - p): the reference's values,
+    # and the col2im kernel's (forced by 'im2col') to rounding, for 'same', 'valid', 'full'
+    # and uneven pads, with and without the fused ReLU's mask
+    rng = np.random.default_rng(7)
+    x_shape, (c, f) = (3, 11, 9, 16), (16, 24)
+    w = rng.standard_normal((3, 3, c, f)).astype(dtype)
+    oh, ow = x_shape[1] + pads[0] + pads[1] - 2, x_shape[2] + pads[2] + pads[3] - 2
+    dy = rng.standard_normal((3, oh, ow, f)).astype(dtype)
+    relu_out = np.maximum(rng.standard_normal(dy.shape), 0).astype(dtype) if relu else None
+    ours = native.conv2d_backward_input(dy, w, x_shape, (1, 1), pads, relu_out)
+    assert ours.shape == x_shape
+    assert_close(ours, reference.conv2d_backward_input(dy, w, x_shape, (1, 1), pads, relu_out),
+                 9 * f, "forward-route input gradient")
+    native.force_conv_algorithm("im2col")
+    try:
+        col2im = native.conv2d_backward_input(dy, w, x_shape, (1, 1), pads, relu_out)
+    finally:
+        native.force_conv_algorithm("auto")
+    assert_close(ours, col2im, 9 * f, "forward route vs col2im")

@@ -516,11 +516,38 @@ def conv2d_backward_input_native(dy, w, x_shape, strides, pads, relu_out=None, p
     if dy.size == 0 or w.size == 0 or 0 in x_shape:
         return conv2d_backward_input_reference(dy, w, x_shape, strides, pads, relu_out,
                                                pool_argmax, pool_geometry)
+    if pool_argmax is None and _input_grad_is_forward(w, strides, pads):
+        return _input_grad_as_forward(dy, w, pads, relu_out)
     out_hw = padded_output_hw(x_shape[1:3], w.shape[:2], strides, pads)
     dx = np.empty(x_shape, dtype=dy.dtype)
     _ext.conv2d_backward_input(dy, w, tuple(strides), tuple(pads), relu_out, pool_argmax,
                                pool_geometry, out_hw, dx)
     return dx
+
+
+def _input_grad_is_forward(w, strides, pads) -> bool:
+    """Whether _input_grad_as_forward takes this input gradient: a 3x3 window, unit strides,
+    pads of at most 2, at least 16 input and output channels (where the forward convolution
+    runs Winograd), and no algorithm forced to 'im2col' (which keeps the col2im kernel)."""
+    from tinydl.kernels import native  # the forced algorithm (a test and benchmark hook)
+
+    return (tuple(strides) == (1, 1) and w.shape[:2] == (3, 3) and max(pads) <= 2
+            and min(w.shape[2:]) >= 16 and native.get_conv_algorithm() != "im2col")
+
+
+def _input_grad_as_forward(dy, w, pads, relu_out):
+    """The input gradient of a stride-1 3x3 convolution, as the forward convolution it is: dy
+    (masked by relu_out > 0 when the ReLU was fused), padded by 2 - p on each side, convolved
+    with w turned by 180 degrees and its in and out channels swapped. So it runs on the forward
+    kernel (Winograd F(2x2, 3x3)): measured 1.1-1.9x faster than the col2im input-gradient
+    kernel on 16-128-channel layers, batch 64 (AMD EPYC Zen 4, 1 and 2 threads), and 1.05-1.3x
+    faster training steps for vgg_bn, seed_cnn5 and resnet_small. A max pool's routed
+    gradient keeps the col2im kernel, which skips the pixels the pool left out (the reference
+    CNN's steps were 7% slower the other way)."""
+    if relu_out is not None:
+        dy = np.multiply(dy, relu_out > 0, dtype=dy.dtype)
+    turned = np.ascontiguousarray(w[::-1, ::-1].transpose(0, 1, 3, 2))
+    return conv2d_forward_native(dy, turned, None, (1, 1), tuple(2 - p for p in pads))
 
 
 def conv2d_backward_kernel_native(dy, x, kernel_hw, strides, pads, with_bias, relu_out=None,
