@@ -540,10 +540,10 @@ def _input_grad_as_forward(dy, w, pads, relu_out):
     (masked by relu_out > 0 when the ReLU was fused), padded by 2 - p on each side, convolved
     with w turned by 180 degrees and its in and out channels swapped. So it runs on the forward
     kernel (Winograd F(2x2, 3x3)): measured 1.1-1.9x faster than the col2im input-gradient
-    kernel on 16-128-channel layers, batch 64 (AMD EPYC Zen 4, 1 and 2 threads), and 1.05-1.3x
-    faster training steps for vgg_bn, seed_cnn5 and resnet_small. A max pool's routed
-    gradient keeps the col2im kernel, which skips the pixels the pool left out (the reference
-    CNN's steps were 7% slower the other way)."""
+    kernel on 16-128-channel layers, batch 64 (AMD EPYC Zen 4, 1 and 2 threads); training
+    steps of the zoo's vgg_bn and seed_cnn5 about 1.1x faster, resnet_small's unchanged. A max
+    pool's routed gradient keeps the col2im kernel, which skips the pixels the pool left out
+    (the reference CNN's steps were 7% slower the other way)."""
     if relu_out is not None:
         dy = np.multiply(dy, relu_out > 0, dtype=dy.dtype)
     turned = np.ascontiguousarray(w[::-1, ::-1].transpose(0, 1, 3, 2))
