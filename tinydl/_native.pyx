@@ -483,13 +483,13 @@ cdef extern from "rnn.h":
                                  const double *h0, const double *c0, const uint8_t *mask,
                                  double *states, double *gates) nogil
     int tdl_rnn_f32_lstm_backward(const tdl_rnn_shape *s, const float *dstates,
-                                  tdl_index dsteps, const float *rk, const float *h0, const float *c0,
-                                  const float *states, const float *gates,
+                                  tdl_index dsteps, const float *rk, const float *h0,
+                                  const float *c0, const float *states, const float *gates,
                                   const uint8_t *mask, float *dz, float *dh0,
                                   float *dc0) nogil
     int tdl_rnn_f64_lstm_backward(const tdl_rnn_shape *s, const double *dstates,
-                                  tdl_index dsteps, const double *rk, const double *h0, const double *c0,
-                                  const double *states, const double *gates,
+                                  tdl_index dsteps, const double *rk, const double *h0,
+                                  const double *c0, const double *states, const double *gates,
                                   const uint8_t *mask, double *dz, double *dh0,
                                   double *dc0) nogil
     int tdl_rnn_f32_gru_forward(const tdl_rnn_shape *s, const float *xw, const float *rk,

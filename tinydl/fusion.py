@@ -29,8 +29,9 @@ of after) for the folded BatchNormalization, and for a fused max pool after a 3x
 convolution of 16 or more channels each way (unfused, its input gradient runs as a forward
 Winograd convolution; fused, the col2im kernel takes the pool's routed gradient). Only layers
 of exactly these classes take part (a subclass may change call), every layer must be built,
-and an input with a Keras mask runs unfused. While a tinydl.profile() or anomaly mode is active, a fused step's ops are
-attributed to its layers joined by '+' (e.g. 'conv2d+batch_normalization+re_lu').
+and an input with a Keras mask runs unfused. While a tinydl.profile() or anomaly mode is
+active, a fused step's ops are attributed to its layers joined by '+' (e.g.
+'conv2d+batch_normalization+re_lu').
 
 Switch it off to see the plain path, layer by layer (Conv2D.call, Dense.call):
 

@@ -70,9 +70,7 @@ class Max(Function):
     def backward(ctx, grad):
         a, out = ctx.saved
         winners = a == out
-        if not ctx.keepdims:
-            for axis in ctx.axes:
-                grad = np.expand_dims(grad, axis)
+        grad = _expand(grad, out.shape, ctx.axes, ctx.keepdims)  # out kept the reduced axes
         count = winners.sum(axis=ctx.axes, keepdims=True).astype(a.dtype)
         return winners * (grad / count).astype(a.dtype, copy=False)
 
