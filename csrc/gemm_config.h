@@ -51,6 +51,16 @@
  * instead of being packed (B when not transposed, A when transposed): narrow panels such as
  * a convolution's weights stay cache- and TLB-friendly without the copy. */
 #define TDL_GEMM_IN_PLACE_MAX_LD_BYTES 2560
+/* ...but not a transposed A whose rows are a multiple of TDL_GEMM_ALIASING_LD_BYTES apart
+ * (its sliver would sit in a quarter or fewer of L1's sets), nor a B of rows longer than
+ * TDL_GEMM_B_IN_PLACE_MAX_LD_BYTES under a C of more than TDL_GEMM_B_IN_PLACE_MAX_M rows
+ * (a packed panel streams). Measured on AMD EPYC Zen 3 (AVX2; 32 KiB L1d, 512 KiB L2),
+ * 1 thread, medians of 5 processes: (64 x 512) @ (512 x 512) 55 -> 68 GFLOP/s, 512^3
+ * 66 -> 79, (1024 x 1152) @ (1152 x 256) 65 -> 73, the weight-gradient shape
+ * (4096 x 576)^T @ (4096 x 128) 59 -> 72; C of 12-32 rows and B of 64 columns unchanged. */
+#define TDL_GEMM_ALIASING_LD_BYTES 256
+#define TDL_GEMM_B_IN_PLACE_MAX_M 32
+#define TDL_GEMM_B_IN_PLACE_MAX_LD_BYTES 256
 
 /* Problems with fewer multiply-adds than this (M*N*K) run on one thread. */
 #define TDL_GEMM_PARALLEL_MIN_WORK (1 << 20)

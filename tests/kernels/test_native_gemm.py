@@ -92,6 +92,27 @@ def test_narrow_c_gives_the_bits_of_the_wide_tile(trans_a, trans_b):
         native.force_microkernel("auto")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_or_packed_operands_give_the_same_bits(microkernel, dtype):
+    """B is read in place only under a C of at most 32 rows or when its rows are at most 256
+    bytes, and A^T only when its rows are not a multiple of 256 bytes apart (gemm_config.h);
+    either side of each rule gives NumPy's product, and the same bits: the first 32 rows of a
+    33-row product (B packed) are the 32-row product (B in place)."""
+    rng = np.random.default_rng(33)
+    item = np.dtype(dtype).itemsize
+    for n in (256 // item, 256 // item + 1, 2560 // item, 2560 // item + 1):
+        for trans_a in (False, True):
+            a, b = operands(rng, 33, n, 300, trans_a, False, dtype)
+            bias = rng.standard_normal(n).astype(dtype)
+            check(a, b, trans_a, False, 300, bias=bias, relu=True)
+            head = a[:, :32] if trans_a else a[:32]
+            assert np.array_equal(native.gemm(a, b, trans_a, False)[:32],
+                                  native.gemm(np.ascontiguousarray(head), b, trans_a, False))
+    for m in (256 // item, 256 // item + 3):  # A^T's rows m values apart
+        a, b = operands(rng, m, 40, 500, True, False, dtype)
+        check(a, b, True, False, 500, alpha=0.5)
+
+
 def test_beta_zero_ignores_c():
     """With beta == 0, C is not read: NaNs in it must not leak into the result."""
     a, b = np.ones((5, 3)), np.ones((3, 4))
