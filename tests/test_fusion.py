@@ -249,6 +249,29 @@ def test_the_fold_follows_changed_weights():
     np.testing.assert_allclose(after, plain, rtol=FOLD_RTOL, atol=FOLD_RTOL * np.abs(plain).max())
 
 
+@pytest.mark.parametrize("conv_bias, bn_affine", [(True, True), (False, False)])
+def test_the_fold_without_a_graph_gives_the_recorded_folds_bits(conv_bias, bn_affine):
+    """Under no_grad (predict) the fold runs on the arrays: the same numbers, bit for bit, as
+    the recorded fold, whose gradients reach the kernel, bias, gamma and beta."""
+    bn = BatchNormalization(center=bn_affine, scale=bn_affine)
+    bn.build_for((None, 5, 5, 6))
+    bn.moving_mean.assign(RNG.standard_normal(6).astype(np.float32))
+    bn.moving_variance.assign(RNG.random(6).astype(np.float32) + 0.5)
+    if bn_affine:
+        bn.gamma.assign(RNG.standard_normal(6).astype(np.float32))
+        bn.beta.assign(RNG.standard_normal(6).astype(np.float32))
+    kernel = Tensor(RNG.standard_normal((3, 3, 4, 6)).astype(np.float32), requires_grad=True)
+    bias = Tensor(RNG.standard_normal(6).astype(np.float32), requires_grad=True) if conv_bias else None
+    recorded = fusion.fold_batch_norm(kernel, bias, bn)
+    with tinydl.no_grad():
+        plain = fusion.fold_batch_norm(kernel, bias, bn)
+    for got, want in zip(plain, recorded):
+        assert got.dtype == want.dtype and np.array_equal(got.numpy(), want.numpy())
+    inv = 1 / np.sqrt(bn.moving_variance.numpy() + bn.epsilon)
+    scale = inv * (bn.gamma.numpy() if bn_affine else 1)
+    np.testing.assert_allclose(plain[0].numpy(), kernel.numpy() * scale, rtol=1e-6)
+
+
 def _functional(branch: bool):
     tinydl.utils.set_random_seed(5)
     inputs = Input((10, 10, 3))

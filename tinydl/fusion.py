@@ -48,7 +48,7 @@ import contextlib
 import numpy as np
 
 from tinydl import activations, anomaly, functional as F, ops, profiler
-from tinydl.autograd import no_grad
+from tinydl.autograd import is_grad_enabled, no_grad
 from tinydl.layers.activation import ReLU
 from tinydl.layers.convolutional import Conv2D
 from tinydl.layers.core import Activation, Dense
@@ -275,8 +275,13 @@ def fold_batch_norm(kernel, bias, bn):
     """
     dtype = kernel.dtype
     inv = (1.0 / np.sqrt(bn.moving_variance.data + bn.epsilon)).astype(dtype)
-    scale = Tensor(inv) if bn.gamma is None else bn.gamma * inv
     mean = bn.moving_mean.data.astype(dtype)
+    if not is_grad_enabled():  # predict: the same arithmetic on the arrays, no graph to record
+        scale = inv if bn.gamma is None else bn.gamma.data * inv
+        shift = -mean if bias is None else bias.data - mean
+        shift = shift * scale if bn.beta is None else shift * scale + bn.beta.data
+        return Tensor(kernel.data * scale), Tensor(shift)
+    scale = Tensor(inv) if bn.gamma is None else bn.gamma * inv
     shift = Tensor(-mean) if bias is None else bias - mean
     folded_bias = shift * scale if bn.beta is None else shift * scale + bn.beta
     return kernel * scale, folded_bias
