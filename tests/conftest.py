@@ -9,6 +9,12 @@ from hypothesis import HealthCheck, settings
 
 import tinydl
 
+# TensorFlow, the Keras oracle's backend, turns its oneDNN kernels on by default only on CPUs
+# with AVX-512 VNNI and the like; elsewhere (an AVX2 Zen 3, say) its Eigen DepthwiseConv2dNative
+# rejects unequal strides, which oneDNN's runs. On, the oracle is the same on every x86 CPU.
+# Set before any test imports TensorFlow.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
 # No deadlines (gradient checks run fn hundreds of times, and CI machines are slow), a modest
 # number of examples, and derandomized draws so that every run sees the same inputs.
 settings.register_profile(
