@@ -35,6 +35,9 @@ LAYER_CLASSES: dict = {}  # class name -> class; the only classes a saved model 
 # once (reentrant: a model's build builds its layers). Building is rare; calls never take it.
 BUILD_LOCK = threading.RLock()
 _NAMES_LOCK = threading.Lock()  # so that layers made in several threads get distinct names
+# Set by the first add_loss() of the process, never reset: until then every layer's
+# _own_losses is empty, and a call need not walk its sublayers to clear them.
+_LOSSES_ADDED = [False]
 
 
 class Variable(Tensor):
@@ -531,6 +534,7 @@ class Layer:
             if not isinstance(value, Tensor):
                 raise ValueError(f"add_loss() expects a Tensor computed in call(). "
                                  f"Received: {value!r}")
+            _LOSSES_ADDED[0] = True
             self._own_losses.append(value)
 
     @property
@@ -544,6 +548,8 @@ class Layer:
                         if w.regularizer is not None]
 
     def _clear_losses(self) -> None:
+        if not _LOSSES_ADDED[0]:  # nothing anywhere to clear (see _LOSSES_ADDED)
+            return
         self._own_losses.clear()
         for layer in self._flatten_layers():
             layer._own_losses.clear()
