@@ -2,10 +2,12 @@
  *
  * libm's tanhf is a function call per value, which keeps the gate loops scalar; with five
  * of them per LSTM unit and step the gates cost more than the recurrent GEMM. These are
- * straight-line float arithmetic (no calls, no tables, no branches: the selects are bit
- * masks), so a gate loop over j vectorizes (16 lanes with AVX-512), and they give the same
- * bits on every ISA and thread count (no FMA contraction in ISO C; only +, -, *, / and bit
- * operations).
+ * straight-line float arithmetic (no calls, no tables; the clamps are comparisons that
+ * setup.py's -fno-trapping-math lets the compiler turn into vector compares and blends, the
+ * other selects bit masks), so a gate loop over j vectorizes (16 lanes with AVX-512), and
+ * they give the same bits on every ISA and thread count (no FMA contraction in ISO C; only
+ * +, -, *, /, comparisons and bit operations). Built without that flag (the sanitizer
+ * build), the same code gives the same values, unvectorized.
  *
  *   exp(y), y clamped to [-87, 88]: 2^k * p(r), k = round(y / ln 2) (the 1.5 * 2^23 trick),
  *       r = y - k ln 2 (ln 2 split in two, Cody and Waite) in [-ln2/2, ln2/2], p the
@@ -43,15 +45,11 @@ static inline float tdl_rnn_select(uint32_t pick, float hi, float lo)
     return tdl_rnn_from_bits((tdl_rnn_bits(hi) & pick) | (tdl_rnn_bits(lo) & ~pick));
 }
 
-/* x clamped to [lo, hi] (lo < 0 < hi); NaN stays NaN. Compares bit patterns. */
+/* x clamped to [lo, hi]; NaN stays NaN (both comparisons are false for it). */
 static inline float tdl_rnn_clamp(float x, float lo, float hi)
 {
-    const uint32_t b = tdl_rnn_bits(x), mag = b & 0x7fffffffu, inf = 0x7f800000u;
-    const uint32_t neg = -(uint32_t)(b >> 31);
-    const uint32_t over = -(uint32_t)((mag <= inf) & (mag > tdl_rnn_bits(hi)) & ~neg);
-    const uint32_t under = -(uint32_t)((mag <= inf) & (mag > (tdl_rnn_bits(lo) & 0x7fffffffu))
-                                       & neg);
-    return tdl_rnn_select(over, hi, tdl_rnn_select(under, lo, x));
+    x = x < lo ? lo : x;
+    return x > hi ? hi : x;
 }
 
 static inline float tdl_rnn_expf(float y)
