@@ -83,12 +83,8 @@ class BuildExt(build_ext):
 
 def _native_extension():
     is_msvc_like = sys.platform == "win32"
-    # -fno-trapping-math: floating-point exception flags are nobody's business here, so the
-    # compiler may turn a float comparison's ternary into a vector compare and blend (the
-    # recurrent gates' clamps, csrc/rnn_math.h); values are unchanged (IEEE results, no FMA
-    # contraction, no reassociation).
     compile_args = [] if is_msvc_like else ["-O3", "-std=c11", "-fno-strict-aliasing",
-                                             "-fno-trapping-math", "-Wno-unknown-pragmas"]
+                                             "-Wno-unknown-pragmas"]
     return Extension(
         "tinydl._native",
         sources=["tinydl/_native.pyx"] + sorted(glob.glob("csrc/*.c")),
