@@ -14,9 +14,9 @@
 
 /* GCC: no trapping math in this file, so the gates' clamps (float comparisons, rnn_math.h)
  * become vector compares and blends; without it GCC keeps them scalar branches, for the
- * exception flags, and the gate loop runs about 3x slower. Values are the same either way.
- * Not for the whole build: it made the reference CNN's pooled kernels 2x slower (Zen 3).
- * Clang ignores floating-point exceptions by default. */
+ * exception flags, and an LSTM forward ran 3x slower. Values are the same either way. Not
+ * for the whole build: there it made the reference CNN's inference 2x slower (AMD EPYC
+ * Zen 3). Clang ignores floating-point exceptions by default. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("no-trapping-math")
 #endif
