@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from tinydl.distributed import launch
 
-from mpi_launching import SCRIPTS, TIMEOUT, _missing, run  # noqa: E402,F401
+from mpi_launching import RANK_OUTPUT, SCRIPTS, TIMEOUT, _missing, run  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +47,13 @@ def launcher(mpi_available):
         if threads is not None:
             env["OMP_NUM_THREADS"] = threads
         env["PYTHONUNBUFFERED"] = "1"
-        command = launch.mpirun_command(ranks, mpi_available) + [sys.executable, *program,
-                                                                 *map(str, args)]
-        done = run(command, env, cwd, timeout)
+        outputs = Path(tempfile.mkdtemp(prefix="rank-output-"))
+        command = launch.mpirun_command(ranks, mpi_available) + [
+            sys.executable, str(RANK_OUTPUT), str(outputs), *program, *map(str, args)]
+        try:
+            done = run(command, env, cwd, timeout, outputs)
+        finally:
+            shutil.rmtree(outputs, ignore_errors=True)
         if expect_ok and done.returncode != 0:
             pytest.fail(f"{' '.join(command)} exited with {done.returncode}\nstdout:\n"
                         f"{done.stdout[-4000:]}\nstderr:\n{done.stderr[-4000:]}")
