@@ -350,3 +350,78 @@ def test_a_layer_with_an_activity_penalty_ends_the_run():
     plain.build_for((None, 8, 8, 2))
     relu = ReLU(activity_regularizer="l1")
     assert fusion.match([plain, relu, pool]) is None   # the ReLU's output is penalized
+
+
+def _residual(relu=None, add_inputs=2, read_sum=False):
+    """Input -> Conv2D 'same' -> Add([conv, input, ...]) -> relu -> Flatten -> Dense; with
+    read_sum, the Add's output is also a second model output."""
+    tinydl.utils.set_random_seed(7)
+    inputs = Input((6, 6, 3))
+    h = Conv2D(3, 3, padding="same")(inputs)
+    total = Add()([h, inputs] + [inputs] * (add_inputs - 2))
+    out = Dense(4)(Flatten()((relu or ReLU())(total)))
+    return Model(inputs, [out, total] if read_sum else out)
+
+
+def _outputs_and_grads(model, x, fused: bool, training=True):
+    for w in model.trainable_weights:
+        w.grad = None
+    with tinydl.use_fusion(fused):
+        out = model(Tensor(x), training=training)
+    out = out if isinstance(out, list) else [out]
+    sum(((o * o).sum() for o in out), Tensor(np.float32(0))).backward()
+    return [o.data for o in out] + [w.grad for w in model.trainable_weights]
+
+
+def _residual_steps(model):
+    steps = fusion.plan_nodes(model._graph.nodes, model._graph.flat_outputs, training=True)
+    return [s for s in steps if isinstance(s, fusion.FusedNodes)
+            and isinstance(s.fused, fusion.AddReluStep)]
+
+
+@pytest.mark.parametrize("training", (True, False))
+def test_a_residual_add_and_relu_fuse_with_the_layers_bits(training):
+    model = _residual()
+    (step,) = _residual_steps(model)
+    assert [type(layer).__name__ for layer in step.fused.layers] == ["Add", "ReLU"]
+    assert len(step.inputs) == 2
+    x = RNG.standard_normal((2, 6, 6, 3)).astype(np.float32)
+    fused, plain = _outputs_and_grads(model, x, True, training), \
+        _outputs_and_grads(model, x, False, training)
+    for ours, want in zip(fused, plain):
+        assert ours.dtype == want.dtype and np.array_equal(ours, want)
+
+
+def test_the_residual_op_runs_and_its_gradient_reaches_both_inputs():
+    model = _residual()
+    x = Tensor(RNG.standard_normal((2, 6, 6, 3)).astype(np.float32), requires_grad=True)
+    with tinydl.profile() as prof:
+        model(x, training=True).sum().backward()
+    assert any(e.name == "AddRelu" for e in prof.events)
+    assert any(e.layer and e.layer.startswith("add") and "+re_lu" in e.layer for e in prof.events)
+    with tinydl.use_fusion(False):
+        x2 = Tensor(x.numpy(), requires_grad=True)
+        model(x2, training=True).sum().backward()
+    np.testing.assert_array_equal(x.grad, x2.grad)   # through the sum and through the conv
+
+
+@pytest.mark.parametrize("case", ("relu6", "three_inputs", "sum_is_an_output", "leaky"))
+def test_what_is_not_an_add_relu_pair_runs_as_its_layers(case):
+    kwargs = {"relu6": {"relu": ReLU(max_value=6.0)}, "leaky": {"relu": ReLU(negative_slope=0.1)},
+              "three_inputs": {"add_inputs": 3}, "sum_is_an_output": {"read_sum": True}}[case]
+    model = _residual(**kwargs)
+    assert _residual_steps(model) == []
+    x = RNG.standard_normal((2, 6, 6, 3)).astype(np.float32)
+    for ours, want in zip(_outputs_and_grads(model, x, True), _outputs_and_grads(model, x, False)):
+        assert np.array_equal(ours, want)
+
+
+def test_inputs_that_broadcast_take_the_layers_path():
+    step = fusion.AddReluStep(Add(), ReLU())
+    a = RNG.standard_normal((2, 3)).astype(np.float32)
+    b = RNG.standard_normal((1, 3)).astype(np.float32)
+    assert not step.accepts(a, b) and not step.accepts(a, a.astype(np.float64))
+    np.testing.assert_array_equal(step(a, b).numpy(), np.maximum(a + b, 0))
+    ints = np.arange(6).reshape(2, 3) - 3
+    assert not step.accepts(ints, ints)
+    np.testing.assert_array_equal(step(ints, ints).numpy(), np.maximum(2 * ints, 0))

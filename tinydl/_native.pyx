@@ -25,6 +25,8 @@ cdef extern from "elementwise.h":
     void tdl_relu_f64_forward(const double *x, double *out, tdl_index n) nogil
     void tdl_relu_f32_backward(const float *y, const float *dy, float *dx, tdl_index n) nogil
     void tdl_relu_f64_backward(const double *y, const double *dy, double *dx, tdl_index n) nogil
+    void tdl_add_relu_f32(const float *a, const float *b, float *out, tdl_index n) nogil
+    void tdl_add_relu_f64(const double *a, const double *b, double *out, tdl_index n) nogil
 
 cdef extern from "batchnorm.h":
     int tdl_batchnorm_f32_forward(const float *x, tdl_index m, tdl_index c, const float *gamma,
@@ -420,6 +422,14 @@ def relu_backward(const floating[::1] y, const floating[::1] dy, floating[::1] d
             tdl_relu_f32_backward(&y[0], &dy[0], &dx[0], y.shape[0])
         else:
             tdl_relu_f64_backward(&y[0], &dy[0], &dx[0], y.shape[0])
+
+
+def add_relu(const floating[::1] a, const floating[::1] b, floating[::1] out):
+    with nogil:
+        if floating is float:
+            tdl_add_relu_f32(&a[0], &b[0], &out[0], a.shape[0])
+        else:
+            tdl_add_relu_f64(&a[0], &b[0], &out[0], a.shape[0])
 
 
 # ----------------------------------------------------------------------------- optimizers

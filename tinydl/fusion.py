@@ -6,6 +6,10 @@ each output feeds exactly one next layer), are matched against these patterns, l
     Conv2D -> [BatchNormalization] -> [ReLU] -> [MaxPooling2D]
     Dense  -> [ReLU]
 
+and, in a functional graph, the end of a residual block, whose Add takes two tensors:
+
+    Add -> ReLU
+
 ReLU is a ReLU() layer with its default arguments, an Activation('relu') layer, or the
 Conv2D's / Dense's own activation='relu' (then no layer of the pattern may sit between the
 convolution and its ReLU). A matched run is computed as one fused step:
@@ -20,10 +24,12 @@ convolution and its ReLU). A matched run is computed as one fused step:
   (batch statistics) the ReLU runs inside the batch-norm kernel, forward and backward
   (tinydl/kernels/batchnorm.py), and the pool after it as its own op;
 - a Dense adds its bias and applies a ReLU inside the GEMM's epilogue (functional.dense), and
-  its backward masks, reduces the bias gradient and runs the two GEMMs in one op.
+  its backward masks, reduces the bias gradient and runs the two GEMMs in one op;
+- an Add of two tensors of one shape and the ReLU after it are one pass, max(a + b, 0), and
+  one masked gradient for both inputs (ops.AddRelu): the sum is never stored.
 
 A layer with an activity_regularizer ends the run before it (its penalty needs its own output).
-Values agree with the unfused layers: bit for bit for the ReLU, pool and bias epilogues; up to
+Values agree with the unfused layers: bit for bit for the ReLU, pool, bias and Add epilogues; up to
 float32 rounding (a relative 1e-5, the weights are multiplied before the convolution instead
 of after) for the folded BatchNormalization, and for a fused max pool after a 3x3 stride-1
 convolution of 16 or more channels each way (unfused, its input gradient runs as a forward
@@ -53,9 +59,11 @@ from tinydl.layers.activation import ReLU
 from tinydl.layers.convolutional import Conv2D
 from tinydl.layers.core import Activation, Dense
 from tinydl.layers.masking import get_mask
+from tinydl.layers.merge import Add
 from tinydl.layers.normalization import BatchNormalization
 from tinydl.layers.pooling import MaxPooling2D
-from tinydl.layers.symbolic import is_symbolic
+from tinydl.layers.symbolic import KerasTensor, is_symbolic
+from tinydl.ops.elementwise import AddRelu
 from tinydl.ops.normalization import batch_norm_train
 from tinydl.tensor import Tensor
 
@@ -256,6 +264,49 @@ class DenseStep(FusedStep):
         return y if self.relu else dense.activation(y)
 
 
+class AddReluStep:
+    """Add -> ReLU (a residual block's end): max(a + b, 0) in one pass each way (ops.AddRelu),
+    called on the Add's two inputs; the same bits as the two layers.
+
+    Attributes:
+        layers: (the Add, the ReLU). name: their names joined by '+'.
+
+    Example:
+        >>> add, relu = tinydl.layers.Add(), tinydl.layers.ReLU()
+        >>> step = AddReluStep(add, relu)
+        >>> a, b = np.array([[1.0, -2.0]], "float32"), np.array([[-3.0, 4.0]], "float32")
+        >>> step(a, b).numpy(), step.plain(a, b).numpy()
+        (array([[0., 2.]], dtype=float32), array([[0., 2.]], dtype=float32))
+        >>> step.accepts(a, b[:, :1])                          # broadcasting: the layers' path
+        False
+    """
+
+    def __init__(self, add, relu):
+        self.layers = (add, relu)
+        self.name = f"{add.name}+{relu.name}"
+
+    def __call__(self, a, b, training=None):
+        if not self.accepts(a, b):
+            return self.plain(a, b, training)
+        if anomaly.is_anomaly_enabled() or profiler.current is not None:
+            with anomaly.layer_scope(self.name):
+                return AddRelu.apply(a, b)
+        return AddRelu.apply(a, b)
+
+    def plain(self, a, b, training=None):
+        """The Add, then the ReLU (the unfused path)."""
+        add, relu = self.layers
+        return relu(add([a, b], training=training), training=training)
+
+    @staticmethod
+    def accepts(a, b) -> bool:
+        """a and b are float inputs of one shape and dtype, neither symbolic nor masked."""
+        return (not is_symbolic(a) and not is_symbolic(b) and get_mask(a) is None
+                and get_mask(b) is None and hasattr(a, "dtype") and hasattr(b, "dtype")
+                and a.dtype == b.dtype and np.dtype(a.dtype).kind == "f"
+                and tuple(a.shape) == tuple(b.shape))
+
+
 def fold_batch_norm(kernel, bias, bn):
     """(kernel * s, (bias - moving_mean) * s + beta), s = gamma / sqrt(moving_variance + eps).
 
@@ -373,11 +424,12 @@ def call_layers(layers, x, training=None):
 
 
 class FusedNodes:
-    """A chain of a functional graph's nodes run as one fused step: input -> ... -> output.
+    """A run of a functional graph's nodes computed as one fused step: inputs -> output.
 
     Attributes:
-        fused: the FusedStep. input: the KerasTensor the chain starts from. output: the
-            KerasTensor it computes (the last node's output).
+        fused: the FusedStep (or AddReluStep). inputs: the KerasTensors it is called on (a
+            chain's one input; an Add's two). output: the KerasTensor it computes (the last
+            node's output).
 
     Example:
         >>> from tinydl.models.functional import Graph
@@ -385,19 +437,19 @@ class FusedNodes:
         >>> out = tinydl.layers.MaxPooling2D(2)(tinydl.layers.Conv2D(2, 3, activation="relu")(inp))
         >>> graph = Graph(inp, out, "demo")
         >>> (chain,) = plan_nodes(graph.nodes, graph.flat_outputs)
-        >>> isinstance(chain, FusedNodes), chain.input is inp, chain.output is out
+        >>> isinstance(chain, FusedNodes), chain.inputs == (inp,), chain.output is out
         (True, True, True)
         >>> x = np.random.default_rng(0).normal(size=(2, 6, 6, 1)).astype(np.float32)
         >>> bool(np.array_equal(chain(x).numpy(), chain.fused.plain(x).numpy()))
         True
     """
 
-    def __init__(self, fused, input_tensor, output_tensor):
-        self.fused, self.input, self.output = fused, input_tensor, output_tensor
+    def __init__(self, fused, inputs, output_tensor):
+        self.fused, self.inputs, self.output = fused, tuple(inputs), output_tensor
 
-    def __call__(self, value, training=None):
-        """The chain's output, from the value of its input."""
-        return self.fused(value, training)
+    def __call__(self, *values, training=None):
+        """The step's output, from the values of its inputs."""
+        return self.fused(*values, training=training)
 
 
 def _single_input(node):
@@ -416,6 +468,25 @@ def _chain(node, consumers, max_length=4) -> list:
             break
         chain.append(users[0])
     return chain
+
+
+def _add_relu(node, consumers):
+    """(AddReluStep, the ReLU node) when node is an Add of two KerasTensors whose output only
+    a default ReLU reads (and no model output is it), else None."""
+    if type(node.layer) is not Add or node.kwargs or len(node.args) != 1 \
+            or len(node.flat_outputs) != 1:
+        return None
+    pair = node.args[0]
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2 \
+            or not all(isinstance(t, KerasTensor) for t in pair):
+        return None
+    users = consumers.get(id(node.flat_outputs[0]), [])
+    if len(users) != 1 or users[0] is None or _single_input(users[0]) is None \
+            or not _is_relu_layer(users[0].layer):
+        return None
+    if len(_without_activity_penalty([node.layer, users[0].layer])) != 2:
+        return None
+    return AddReluStep(node.layer, users[0].layer), users[0]
 
 
 def plan_nodes(nodes, outputs, training=None) -> list:
@@ -460,6 +531,12 @@ def plan_nodes(nodes, outputs, training=None) -> list:
     for node in nodes:
         if id(node) in taken:
             continue
+        residual = _add_relu(node, consumers)
+        if residual is not None:
+            step, relu_node = residual
+            taken.add(id(relu_node))
+            steps.append(FusedNodes(step, node.args[0], relu_node.flat_outputs[0]))
+            continue
         step = match([n.layer for n in _chain(node, consumers)], training) \
             if _single_input(node) is not None else None
         if step is None:
@@ -467,5 +544,5 @@ def plan_nodes(nodes, outputs, training=None) -> list:
             continue
         chain = _chain(node, consumers)[:len(step.layers)]
         taken.update(id(n) for n in chain)
-        steps.append(FusedNodes(step, node.args[0], chain[-1].flat_outputs[0]))
+        steps.append(FusedNodes(step, (node.args[0],), chain[-1].flat_outputs[0]))
     return steps

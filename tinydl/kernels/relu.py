@@ -1,4 +1,5 @@
-"""ReLU, max(x, 0), forward and backward, any shape: checks, reference, native.
+"""ReLU, max(x, 0), forward and backward, and add_relu, max(a + b, 0) (a residual block's
+Add -> ReLU in one pass), any shape: checks, reference, native.
 """
 
 from __future__ import annotations
@@ -71,6 +72,33 @@ def relu_backward(y, dy):
     return _dispatch.run("relu_backward", y, dy)
 
 
+def add_relu(a, b):
+    """max(a + b, 0) elementwise; a and b of one shape and dtype (no broadcasting).
+
+    Args:
+        As tinydl.kernels.relu.add_relu_reference; here both are checked (dtype, shape,
+        size) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.relu.add_relu_reference, computed by the backend in use.
+
+    Raises:
+        ValueError: b's shape is not a's.
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> add_relu(np.array([1.0, -2.0, 0.5]), np.array([-3.0, 1.0, 0.5]))
+        array([0., 0., 1.])
+        >>> add_relu(np.ones(3), np.ones(2))
+        Traceback (most recent call last):
+        ...
+        ValueError: add_relu: b must have shape (3,), got (2,)
+    """
+    a, b = float_arrays("add_relu", a=a, b=b)
+    check_shape("add_relu", "b", b, a.shape)
+    return _dispatch.run("add_relu", a, b)
+
+
 # ------------------------------------------------------------ reference (NumPy)
 
 def relu_forward_reference(x):
@@ -94,6 +122,18 @@ def relu_backward_reference(y, dy):
         array([0., 7., 0., 3.])
     """
     return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+
+
+def add_relu_reference(a, b):
+    """max(a + b, 0), elementwise: the sum rounded to the dtype, then the ReLU (a NaN stays
+    NaN). a and b of one shape.
+
+    Example:
+        >>> add_relu_reference(np.array([1.0, -2.0]), np.array([-3.0, 4.0]))
+        array([0., 2.])
+    """
+    with np.errstate(invalid="ignore"):  # inf + -inf is NaN, silently, as in the C kernel
+        return np.maximum(a + b, 0)
 
 
 # ------------------------------------------- native (C, through tinydl._native)
@@ -145,6 +185,25 @@ def relu_backward_native(y, dy):
     return dx
 
 
+def add_relu_native(a, b):
+    """max(a + b, 0) in one pass over a, b and the output: same shape as a.
+
+    Args:
+        As tinydl.kernels.relu.add_relu_reference, already checked and made C-contiguous.
+
+    Returns:
+        As tinydl.kernels.relu.add_relu_reference (the same bits).
+
+    Example:
+        >>> add_relu_native(np.array([1.0, -2.0]), np.array([-3.0, 4.0]))
+        array([0., 2.])
+    """
+    out = np.empty_like(a)
+    if a.size:
+        _ext.add_relu(a.reshape(-1), b.reshape(-1), out.reshape(-1))
+    return out
+
+
 # --------------------------------------------------------- the family's kernels
 
 KERNELS = (
@@ -154,4 +213,7 @@ KERNELS = (
     Kernel("relu_backward", entry=relu_backward,
            reference=relu_backward_reference,
            native=relu_backward_native),
+    Kernel("add_relu", entry=add_relu,
+           reference=add_relu_reference,
+           native=add_relu_native),
 )

@@ -170,7 +170,8 @@ class Graph:
             computed[id(tensor)] = layer(value) if layer is not None else value
         for step in fusion.plan_nodes(self.nodes, self.flat_outputs, training):
             if isinstance(step, fusion.FusedNodes):  # a chain the fusion pass runs as one step
-                computed[id(step.output)] = step(computed[id(step.input)], training)
+                computed[id(step.output)] = step(*(computed[id(t)] for t in step.inputs),
+                                                 training=training)
                 continue
             args = tree.map_structure(
                 lambda v: computed[id(v)] if isinstance(v, KerasTensor) else v, list(step.args))

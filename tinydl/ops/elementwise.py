@@ -190,6 +190,33 @@ class Relu(Function):
         return backend.relu_backward(out, grad)
 
 
+class AddRelu(Function):
+    """max(a + b, 0) for a and b of one shape: a residual block's Add -> ReLU in one pass each
+    way (the fusion pass's AddReluStep); both inputs get the ReLU's masked gradient.
+
+    Example:
+        >>> a = tinydl.Tensor([1.0, -2.0], requires_grad=True)
+        >>> b = tinydl.Tensor([-3.0, 4.0], requires_grad=True)
+        >>> y = AddRelu.apply(a, b); y.sum().backward()
+        >>> y
+        Tensor([0., 2.], requires_grad=True)
+        >>> a.grad, b.grad
+        (array([0., 1.], dtype=float32), array([0., 1.], dtype=float32))
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = backend.add_relu(a, b)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        masked = backend.relu_backward(out, grad)
+        return masked, masked
+
+
 class Abs(Function):
     @staticmethod
     def forward(ctx, a):
