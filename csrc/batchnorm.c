@@ -5,6 +5,34 @@
 #include <string.h>
 
 #include "batchnorm.h"
+#include "gemm.h"
+
+/* No multiply-add contraction (clang's default would fuse v * v + s in the AVX-512 copy only,
+ * which has FMA): every copy of the row loops rounds each operation, as the baseline does. */
+#pragma STDC FP_CONTRACT OFF
+
+/* The row loops (batchnorm_rows.inc) are compiled for the baseline ISA and, on x86-64 with GCC
+ * or clang, also with AVX2 and AVX-512F target attributes; bn_isa() picks the copy once per
+ * call as the GEMM micro-kernel is picked (the CPU's best, or the one a test forced), so
+ * forcing a micro-kernel tests every path. Baseline x86-64 is SSE2: two doubles a vector. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TDL_BN_HAVE_ISA_COPIES 1
+#define TDL_BN_DISPATCH(isa, name, ...)                                                      \
+    ((isa) == TDL_GEMM_AVX512 ? TDL_BN_LOCAL(name##_avx512)(__VA_ARGS__)                     \
+     : (isa) == TDL_GEMM_AVX2 ? TDL_BN_LOCAL(name##_avx2)(__VA_ARGS__)                       \
+                              : TDL_BN_LOCAL(name##_base)(__VA_ARGS__))
+#else
+#define TDL_BN_HAVE_ISA_COPIES 0
+#define TDL_BN_DISPATCH(isa, name, ...) ((void)(isa), TDL_BN_LOCAL(name##_base)(__VA_ARGS__))
+#endif
+
+/* Channels summed together in registers by the row loops (a multiple of every vector width). */
+#define TDL_BN_CHUNK 16
+
+static int bn_isa(void)
+{
+    return tdl_gemm_kernel_id();
+}
 
 #define TDL_BN_PARALLEL_MIN 32768 /* below this many elements one thread does it all */
 

@@ -59,6 +59,38 @@ def test_native_matches_the_reference(case):
     assert set(gaps) == {"batchnorm_forward", "batchnorm_backward"}
 
 
+def _forward_and_backward(x, gamma, beta, dy, relu):
+    from tinydl.kernels import native
+    y, mean, var = native.batchnorm_forward(x, gamma, beta, 1e-3, relu)
+    return (y, mean, var) + native.batchnorm_backward(dy, x, y if relu else None, mean, var,
+                                                      gamma, 1e-3)
+
+
+@needs_native
+@pytest.mark.parametrize("channels", (1, 15, 16, 17, 40, 64))
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_each_instruction_sets_row_loops_give_the_baselines_bits(microkernel, channels, dtype):
+    """The row loops are compiled per ISA and follow the forced micro-kernel; channels in
+    register chunks of 16 and the rest one by one: every copy sums in the same order."""
+    from tinydl.kernels import native
+    rng = np.random.default_rng(channels)
+    x = (rng.standard_normal((64 * 3 + 5, channels)) * 2 + 3).astype(dtype)   # 4 blocks
+    gamma, beta = rng.uniform(0.5, 2, channels).astype(dtype), rng.standard_normal(channels).astype(dtype)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    for relu in (False, True):
+        ours = _forward_and_backward(x, gamma, beta, dy, relu)
+        native.force_microkernel("generic")
+        try:
+            baseline = _forward_and_backward(x, gamma, beta, dy, relu)
+        finally:
+            native.force_microkernel(microkernel)
+        for a, b in zip(ours, baseline):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+        ref = bn_kernels.batchnorm_forward_reference(x, gamma, beta, 1e-3, relu)
+        for got, want in zip(ours[:3], ref):
+            assert_close(got, want, reduction=x.shape[0], what="forward")
+
+
 @needs_native
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
 def test_bit_identical_for_every_run_and_thread_count(dtype):
