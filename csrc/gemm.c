@@ -15,6 +15,7 @@ typedef struct {
     tdl_index kc, mc, nc;
     tdl_gemm_f32_ukr run;       /* A(i, p) = a[p*cs_a + i] */
     tdl_gemm_f32_ukr run_rows;  /* A(i, p) = a[i*lda + p] */
+    tdl_gemm_f32_ukr_short run_short, run_rows_short;  /* the last rows; NULL: a tile aside */
 } tdl_gemm_f32_kernel;
 
 typedef struct {
@@ -23,6 +24,7 @@ typedef struct {
     tdl_index kc, mc, nc;
     tdl_gemm_f64_ukr run;
     tdl_gemm_f64_ukr run_rows;
+    tdl_gemm_f64_ukr_short run_short, run_rows_short;
 } tdl_gemm_f64_kernel;
 
 static const tdl_gemm_f32_kernel GENERIC_F32 = {
@@ -45,7 +47,8 @@ static const tdl_gemm_f64_kernel AVX2_F64 = {
 static const tdl_gemm_f32_kernel AVX512_F32 = {
     TDL_GEMM_AVX512, TDL_AVX512_F32_MR, TDL_AVX512_F32_NR,
     TDL_AVX512_KC, TDL_AVX512_F32_MC, TDL_AVX512_F32_NC, tdl_gemm_f32_ukr_avx512,
-    tdl_gemm_f32_ukr_avx512_rows};
+    tdl_gemm_f32_ukr_avx512_rows, tdl_gemm_f32_ukr_avx512_short,
+    tdl_gemm_f32_ukr_avx512_rows_short};
 static const tdl_gemm_f32_kernel AVX512_F32_NARROW = {
     TDL_GEMM_AVX512, TDL_AVX512_F32_NARROW_MR, TDL_AVX512_F32_NARROW_NR,
     TDL_AVX512_KC, TDL_AVX512_F32_MC, TDL_AVX512_F32_NC, tdl_gemm_f32_ukr_avx512_narrow,

@@ -27,6 +27,16 @@ typedef void (*tdl_gemm_f32_ukr)(tdl_index k, float alpha, const float *a, tdl_i
 typedef void (*tdl_gemm_f64_ukr)(tdl_index k, double alpha, const double *a, tdl_index lda,
                                  const double *b, tdl_index ldb, double beta, double *c,
                                  tdl_index ldc, const double *bias, int relu);
+/* The first `rows` (1 .. MR - 1) rows of a tile, written straight to C (an optional entry:
+ * without it the driver computes the whole tile aside and keeps those rows). The A sliver is
+ * the zero-padded copy of the layout's edge, read with the same strides. */
+typedef void (*tdl_gemm_f32_ukr_short)(int rows, tdl_index k, float alpha, const float *a,
+                                       tdl_index lda, const float *b, tdl_index ldb, float beta,
+                                       float *c, tdl_index ldc, const float *bias, int relu);
+typedef void (*tdl_gemm_f64_ukr_short)(int rows, tdl_index k, double alpha, const double *a,
+                                       tdl_index lda, const double *b, tdl_index ldb,
+                                       double beta, double *c, tdl_index ldc,
+                                       const double *bias, int relu);
 
 /* Portable C (any CPU). */
 void tdl_gemm_f32_ukr_generic(tdl_index k, float alpha, const float *a, tdl_index cs_a,
@@ -63,6 +73,13 @@ void tdl_gemm_f32_ukr_avx512(tdl_index k, float alpha, const float *a, tdl_index
 void tdl_gemm_f32_ukr_avx512_rows(tdl_index k, float alpha, const float *a, tdl_index lda,
                                   const float *b, tdl_index ldb, float beta, float *c,
                                   tdl_index ldc, const float *bias, int relu);
+void tdl_gemm_f32_ukr_avx512_short(int rows, tdl_index k, float alpha, const float *a,
+                                   tdl_index cs_a, const float *b, tdl_index ldb, float beta,
+                                   float *c, tdl_index ldc, const float *bias, int relu);
+void tdl_gemm_f32_ukr_avx512_rows_short(int rows, tdl_index k, float alpha, const float *a,
+                                        tdl_index lda, const float *b, tdl_index ldb,
+                                        float beta, float *c, tdl_index ldc, const float *bias,
+                                        int relu);
 /* 24 x 16 (float): for C of at most 16 columns, same arithmetic per element as 12 x 32. */
 void tdl_gemm_f32_ukr_avx512_narrow(tdl_index k, float alpha, const float *a, tdl_index cs_a,
                                     const float *b, tdl_index ldb, float beta, float *c,

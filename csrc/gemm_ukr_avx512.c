@@ -1,5 +1,5 @@
 /* gemm_ukr_avx512.c: AVX-512F micro-kernels, 12 x 32 (float) and 12 x 16 (double), and
- * 24 x 16 (float) for C of at most 16 columns.
+ * 24 x 16 (float) for C of at most 16 columns; and 1..11 x 32 (float) for the last rows.
  *
  * Each step p loads one row of packed B (two ZMM registers), broadcasts the MR values of A
  * in turn and issues 2*MR fused multiply-adds into 2*MR accumulators (24 of 32 registers).
@@ -17,15 +17,17 @@
 #define TDL_AVX512 __attribute__((target("avx512f")))
 #define TDL_INLINE static inline __attribute__((always_inline))
 
-/* A(i, p) = a[i * rs + p * cs]. */
-TDL_AVX512 TDL_INLINE void f32_body(tdl_index k, float alpha, const float *a, tdl_index rs,
-                                    tdl_index cs, const float *b, tdl_index ldb, float beta,
-                                    float *c, tdl_index ldc, const float *bias, int relu)
+/* A(i, p) = a[i * rs + p * cs]; the first mr rows of the tile (mr = MR, or fewer for the
+ * last sliver of C's rows: a compile-time constant in each instantiation, see f32_short). */
+TDL_AVX512 TDL_INLINE void f32_body(const int mr, tdl_index k, float alpha, const float *a,
+                                    tdl_index rs, tdl_index cs, const float *b, tdl_index ldb,
+                                    float beta, float *c, tdl_index ldc, const float *bias,
+                                    int relu)
 {
     enum { MR = TDL_AVX512_F32_MR, NR = TDL_AVX512_F32_NR };
     __m512 acc[MR][2];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < mr; i++) {
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
@@ -34,7 +36,7 @@ TDL_AVX512 TDL_INLINE void f32_body(tdl_index k, float alpha, const float *a, td
     for (tdl_index p = 0; p < k; p++, a += cs, b += ldb) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             __m512 ai = _mm512_set1_ps(a[i * rs]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
@@ -47,7 +49,7 @@ TDL_AVX512 TDL_INLINE void f32_body(tdl_index k, float alpha, const float *a, td
         bias1 = _mm512_loadu_ps(bias + 16);
     }
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < mr; i++) {
         float *ci = c + i * ldc;
         __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
         if (beta != 0.0f) {
@@ -157,7 +159,7 @@ TDL_AVX512 void tdl_gemm_f32_ukr_avx512(tdl_index k, float alpha, const float *a
                                         const float *b, tdl_index ldb, float beta, float *c,
                                         tdl_index ldc, const float *bias, int relu)
 {
-    f32_body(k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+    f32_body(TDL_AVX512_F32_MR, k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
 }
 
 TDL_AVX512 void tdl_gemm_f32_ukr_avx512_rows(tdl_index k, float alpha, const float *a,
@@ -165,7 +167,45 @@ TDL_AVX512 void tdl_gemm_f32_ukr_avx512_rows(tdl_index k, float alpha, const flo
                                              float beta, float *c, tdl_index ldc,
                                              const float *bias, int relu)
 {
-    f32_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
+    f32_body(TDL_AVX512_F32_MR, k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
+}
+
+/* The first `rows` (1 .. MR - 1) rows of a 12 x 32 tile, written straight to C: the last
+ * sliver of C's rows (M = 64 is 5 x 12 + 4) without computing a whole tile aside. Per
+ * element the same operations as the whole tile, so the same bits. */
+TDL_AVX512 TDL_INLINE void f32_short(int rows, tdl_index k, float alpha, const float *a,
+                                     tdl_index rs, tdl_index cs, const float *b, tdl_index ldb,
+                                     float beta, float *c, tdl_index ldc, const float *bias,
+                                     int relu)
+{
+    switch (rows) {
+#define TDL_SHORT_CASE(r)                                                                     \
+    case r:                                                                                    \
+        f32_body(r, k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu);                    \
+        break;
+    TDL_SHORT_CASE(1) TDL_SHORT_CASE(2) TDL_SHORT_CASE(3) TDL_SHORT_CASE(4)
+    TDL_SHORT_CASE(5) TDL_SHORT_CASE(6) TDL_SHORT_CASE(7) TDL_SHORT_CASE(8)
+    TDL_SHORT_CASE(9) TDL_SHORT_CASE(10) TDL_SHORT_CASE(11)
+#undef TDL_SHORT_CASE
+    default: break;
+    }
+}
+
+TDL_AVX512 void tdl_gemm_f32_ukr_avx512_short(int rows, tdl_index k, float alpha,
+                                              const float *a, tdl_index cs_a, const float *b,
+                                              tdl_index ldb, float beta, float *c,
+                                              tdl_index ldc, const float *bias, int relu)
+{
+    f32_short(rows, k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+}
+
+TDL_AVX512 void tdl_gemm_f32_ukr_avx512_rows_short(int rows, tdl_index k, float alpha,
+                                                   const float *a, tdl_index lda,
+                                                   const float *b, tdl_index ldb, float beta,
+                                                   float *c, tdl_index ldc, const float *bias,
+                                                   int relu)
+{
+    f32_short(rows, k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
 }
 
 TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow(tdl_index k, float alpha, const float *a,

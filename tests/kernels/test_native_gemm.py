@@ -113,6 +113,28 @@ def test_in_place_or_packed_operands_give_the_same_bits(microkernel, dtype):
         check(a, b, True, False, 500, alpha=0.5)
 
 
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+def test_the_last_rows_give_the_bits_of_whole_tiles(microkernel, trans_a, trans_b):
+    """A C whose rows are not a multiple of MR ends in a partial sliver (AVX-512: M = 64 is
+    5 x 12 + 4, run by the 1..11-row micro-kernels, straight to C): its rows are bit for bit
+    those of a product padded to whole tiles, with every epilogue and a beta of 0.3, in both
+    A layouts and over two K blocks."""
+    rng = np.random.default_rng(12)
+    for m in list(range(1, 26)) + [64]:
+        whole = -(-m // 24) * 24  # a multiple of every micro-kernel's MR
+        for k in (7, 500):
+            a, b = operands(rng, whole, 64, k, trans_a, trans_b, np.float32)
+            head = np.ascontiguousarray(a[:, :m] if trans_a else a[:m])
+            c = rng.standard_normal((whole, 64)).astype(np.float32)
+            bias = rng.standard_normal(64).astype(np.float32)
+            for kw in ({}, dict(alpha=0.7, beta=0.3, bias=bias, relu=True)):
+                full = dict(kw, c=c) if kw else kw
+                part = dict(kw, c=np.ascontiguousarray(c[:m])) if kw else kw
+                got = native.gemm(head, b, trans_a, trans_b, **part)
+                assert np.array_equal(got, native.gemm(a, b, trans_a, trans_b, **full)[:m])
+                check(head, b, trans_a, trans_b, k, **part)
+
+
 def test_beta_zero_ignores_c():
     """With beta == 0, C is not read: NaNs in it must not leak into the result."""
     a, b = np.ones((5, 3)), np.ones((3, 4))
