@@ -39,7 +39,7 @@ static const tdl_gemm_f64_kernel GENERIC_F64 = {
 static const tdl_gemm_f32_kernel AVX2_F32 = {
     TDL_GEMM_AVX2, TDL_AVX2_F32_MR, TDL_AVX2_F32_NR,
     TDL_AVX2_KC, TDL_AVX2_F32_MC, TDL_AVX2_F32_NC, tdl_gemm_f32_ukr_avx2,
-    tdl_gemm_f32_ukr_avx2_rows};
+    tdl_gemm_f32_ukr_avx2_rows, tdl_gemm_f32_ukr_avx2_short, tdl_gemm_f32_ukr_avx2_rows_short};
 static const tdl_gemm_f64_kernel AVX2_F64 = {
     TDL_GEMM_AVX2, TDL_AVX2_F64_MR, TDL_AVX2_F64_NR,
     TDL_AVX2_KC, TDL_AVX2_F64_MC, TDL_AVX2_F64_NC, tdl_gemm_f64_ukr_avx2,

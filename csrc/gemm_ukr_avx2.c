@@ -1,4 +1,5 @@
-/* gemm_ukr_avx2.c: AVX2 + FMA micro-kernels, 6 x 16 (float) and 6 x 8 (double).
+/* gemm_ukr_avx2.c: AVX2 + FMA micro-kernels, 6 x 16 (float) and 6 x 8 (double), and
+ * 1..5 x 16 (float) for the last rows.
  *
  * Each step p loads one row of packed B (two YMM registers), broadcasts the MR values of A
  * in turn and issues 2*MR fused multiply-adds into 2*MR accumulators (12 of 16 registers).
@@ -16,15 +17,17 @@
 #define TDL_AVX2 __attribute__((target("avx2,fma")))
 #define TDL_INLINE static inline __attribute__((always_inline))
 
-/* A(i, p) = a[i * rs + p * cs]. */
-TDL_AVX2 TDL_INLINE void f32_body(tdl_index k, float alpha, const float *a, tdl_index rs,
-                                  tdl_index cs, const float *b, tdl_index ldb, float beta,
-                                  float *c, tdl_index ldc, const float *bias, int relu)
+/* A(i, p) = a[i * rs + p * cs]; the first mr rows of the tile (mr = MR, or fewer for the
+ * last sliver of C's rows: a compile-time constant in each instantiation, see f32_short). */
+TDL_AVX2 TDL_INLINE void f32_body(const int mr, tdl_index k, float alpha, const float *a,
+                                  tdl_index rs, tdl_index cs, const float *b, tdl_index ldb,
+                                  float beta, float *c, tdl_index ldc, const float *bias,
+                                  int relu)
 {
     enum { MR = TDL_AVX2_F32_MR, NR = TDL_AVX2_F32_NR };
     __m256 acc[MR][2];
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < mr; i++) {
         acc[i][0] = acc[i][1] = _mm256_setzero_ps();
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
@@ -33,7 +36,7 @@ TDL_AVX2 TDL_INLINE void f32_body(tdl_index k, float alpha, const float *a, tdl_
     for (tdl_index p = 0; p < k; p++, a += cs, b += ldb) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 8
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             __m256 ai = _mm256_set1_ps(a[i * rs]);
             acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
@@ -46,7 +49,7 @@ TDL_AVX2 TDL_INLINE void f32_body(tdl_index k, float alpha, const float *a, tdl_
         bias1 = _mm256_loadu_ps(bias + 8);
     }
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < mr; i++) {
         float *ci = c + i * ldc;
         __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
         if (beta != 0.0f) {
@@ -119,14 +122,48 @@ TDL_AVX2 void tdl_gemm_f32_ukr_avx2(tdl_index k, float alpha, const float *a, td
                                     const float *b, tdl_index ldb, float beta, float *c,
                                     tdl_index ldc, const float *bias, int relu)
 {
-    f32_body(k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+    f32_body(TDL_AVX2_F32_MR, k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
 }
 
 TDL_AVX2 void tdl_gemm_f32_ukr_avx2_rows(tdl_index k, float alpha, const float *a, tdl_index lda,
                                          const float *b, tdl_index ldb, float beta, float *c,
                                          tdl_index ldc, const float *bias, int relu)
 {
-    f32_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
+    f32_body(TDL_AVX2_F32_MR, k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
+}
+
+/* The first `rows` (1 .. MR - 1) rows of a 6 x 16 tile, written straight to C (the last
+ * sliver of C's rows); per element the same operations as the whole tile. */
+TDL_AVX2 TDL_INLINE void f32_short(int rows, tdl_index k, float alpha, const float *a,
+                                   tdl_index rs, tdl_index cs, const float *b, tdl_index ldb,
+                                   float beta, float *c, tdl_index ldc, const float *bias,
+                                   int relu)
+{
+    switch (rows) {
+#define TDL_SHORT_CASE(r)                                                                     \
+    case r:                                                                                    \
+        f32_body(r, k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu);                    \
+        break;
+    TDL_SHORT_CASE(1) TDL_SHORT_CASE(2) TDL_SHORT_CASE(3) TDL_SHORT_CASE(4) TDL_SHORT_CASE(5)
+#undef TDL_SHORT_CASE
+    default: break;
+    }
+}
+
+TDL_AVX2 void tdl_gemm_f32_ukr_avx2_short(int rows, tdl_index k, float alpha, const float *a,
+                                          tdl_index cs_a, const float *b, tdl_index ldb,
+                                          float beta, float *c, tdl_index ldc,
+                                          const float *bias, int relu)
+{
+    f32_short(rows, k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+}
+
+TDL_AVX2 void tdl_gemm_f32_ukr_avx2_rows_short(int rows, tdl_index k, float alpha,
+                                               const float *a, tdl_index lda, const float *b,
+                                               tdl_index ldb, float beta, float *c,
+                                               tdl_index ldc, const float *bias, int relu)
+{
+    f32_short(rows, k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
 }
 
 TDL_AVX2 void tdl_gemm_f64_ukr_avx2(tdl_index k, double alpha, const double *a, tdl_index cs_a,
