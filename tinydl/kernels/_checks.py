@@ -12,7 +12,8 @@ import weakref
 
 import numpy as np
 
-from tinydl.kernels.limits import check_argmax_plane, check_elements, check_scalars  # noqa: F401
+from tinydl.kernels.limits import (MAX_ELEMENTS, check_argmax_plane, check_elements,  # noqa: F401
+                                  check_scalars)
 from tinydl.kernels.shapes import padded_output_hw
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -50,17 +51,37 @@ def argmax_in_range(argmax: np.ndarray, plane: int, trust_own: bool = False) -> 
 
 def float_arrays(where: str, **arrays):
     """Check that the arrays are float32/float64 of one dtype and within the kernels' index
-    limit; return them as arrays (not copied: _run makes them C-contiguous, last)."""
-    arrays = {name: None if a is None else np.asarray(a) for name, a in arrays.items()}
-    check_elements(where, **{name: None if a is None else a.shape for name, a in arrays.items()})
-    dtypes = {name: a.dtype for name, a in arrays.items() if a is not None}
-    for name, dtype in dtypes.items():
-        if dtype not in FLOAT_DTYPES:
-            raise TypeError(f"{where}: {name} must be float32 or float64, got {dtype}")
-    if len(set(dtypes.values())) > 1:
-        found = ", ".join(f"{n}={d}" for n, d in dtypes.items())
-        raise TypeError(f"{where}: arrays must share one dtype, got {found}")
-    return list(arrays.values())
+    limit; return them as arrays (not copied: _run makes them C-contiguous, last).
+
+    The checks and their order are check_elements' over every array, then each dtype, then
+    one dtype for all; written as one loop each (every kernel call runs them).
+    """
+    out = [None if a is None else a if type(a) is np.ndarray else np.asarray(a)
+           for a in arrays.values()]
+    for name, a in zip(arrays, out):
+        if a is not None and a.ndim:
+            _check_array_elements(where, name, a.shape)
+    dtype = None
+    for name, a in zip(arrays, out):
+        if a is None:
+            continue
+        if a.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{where}: {name} must be float32 or float64, got {a.dtype}")
+        dtype = a.dtype if dtype is None else dtype
+    for a in out:
+        if a is not None and a.dtype != dtype:
+            found = ", ".join(f"{n}={a.dtype}" for n, a in zip(arrays, out) if a is not None)
+            raise TypeError(f"{where}: arrays must share one dtype, got {found}")
+    return out
+
+
+def _check_array_elements(where: str, name: str, shape: tuple) -> None:
+    """check_elements for an array's own shape (Python ints, so the product cannot wrap)."""
+    count = 1
+    for s in shape:
+        count *= s
+    if count > MAX_ELEMENTS or max(shape) > MAX_ELEMENTS:
+        check_elements(where, **{name: shape})  # raises with its message
 
 
 def check_ndim(where: str, name: str, array, ndim: int, layout: str) -> None:
