@@ -34,13 +34,15 @@ static int conv_threads(const tdl_conv2d_shape *s)
  * windows, unit strides, and enough channels that the 16 small GEMMs, not the transforms,
  * dominate. */
 #define TDL_CONV_WINO_MIN_CHANNELS 16
-/* ...and for the weight gradient at least this many filters: its 16 GEMMs are (C x F) sums over
- * the tiles, and with 16 or 24 filters they run at a fraction of the im2col GEMM's rate. Xeon
- * (AVX-512), batch 64, 3x3 'same': 32x32 16->16 12.6 ms by Winograd against 4.3 by im2col on
- * 1 thread (6.2 against 2.2 on 2), 32x32 32->16 13.1 against 6.6, 16x16 24->24 5.2 against
- * 3.9; with 32 or more filters Winograd stays ahead (32x32 32->32 11.0 against 14.7, 16x16
- * 64->64 8.9 against 14.9). */
-#define TDL_CONV_WINO_GRAD_MIN_FILTERS 32
+/* ...and for the weight gradient on the AVX-512 micro-kernels at least this many filters: its
+ * 16 GEMMs are (C x F) sums over the tiles, and with 16 or 24 filters (the 24 x 16 kernel, or
+ * 12 x 32 with a third of it unused) they run at a fraction of the im2col GEMM's rate. Xeon
+ * (AVX-512), batch 64, 3x3 'same': 32x32 16->16 10.6-12.6 ms by Winograd against 4.3 by
+ * im2col on 1 thread (6.2 against 2.2 on 2), 32x32 32->16 13 against 7-8, 16x16 24->24 5.0
+ * against 3.7; with 32 or more filters Winograd stays ahead (32x32 32->32 11.0 against 14.0,
+ * 16x16 64->64 8.9 against 14.9). With the AVX2 kernel (6 x 16) Winograd wins from 16 filters
+ * (32x32 16->16 4.7 against 5.4, 16x16 24->24 2.7 against 3.6, forced on the same Xeon). */
+#define TDL_CONV_WINO_GRAD_MIN_FILTERS_AVX512 32
 /* Target size of one chunk's transformed tiles (V and M), per thread. */
 #define TDL_CONV_WINO_CHUNK_BYTES (384 * 1024)
 /* ...but at least this many tiles per weight-gradient chunk when dU is large (see
@@ -72,11 +74,12 @@ static int use_winograd(const tdl_conv2d_shape *s)
            && s->f >= TDL_CONV_WINO_MIN_CHANNELS;
 }
 
-/* For the weight gradient too, when it has at least TDL_CONV_WINO_GRAD_MIN_FILTERS filters,
- * unless a max pool follows whose windows are not the 2x2 tiles. */
+/* For the weight gradient too (on AVX-512 with at least TDL_CONV_WINO_GRAD_MIN_FILTERS_AVX512
+ * filters), unless a max pool follows whose windows are not the 2x2 tiles. */
 static int use_winograd_kernel_grad(const tdl_conv2d_shape *s, const tdl_conv2d_pool *pool)
 {
-    if (forced_algorithm == TDL_CONV_AUTO && s->f < TDL_CONV_WINO_GRAD_MIN_FILTERS)
+    if (forced_algorithm == TDL_CONV_AUTO && tdl_gemm_kernel_id() == TDL_GEMM_AVX512
+        && s->f < TDL_CONV_WINO_GRAD_MIN_FILTERS_AVX512)
         return 0;
     return use_winograd(s)
            && (!pool || (pool->kh == 2 && pool->kw == 2 && pool->top == 0 && pool->left == 0));

@@ -20,9 +20,9 @@
  *                     rows; then dw = sum of dw_t in thread order (deterministic per count).
  * A 1x1 kernel with unit strides and no padding skips im2col (cols is x itself).
  * A 3x3 kernel with unit strides and at least 16 input and output channels computes the
- * forward (and, with at least 32 filters, the weight gradient) by Winograd's F(2x2, 3x3)
- * instead (conv2d_winograd.inc):
- * 16 GEMMs over 2x2 output tiles, 2.25x fewer multiplies; the input gradient stays im2col.
+ * forward and the weight gradient (on AVX-512 with at least 32 filters) by Winograd's
+ * F(2x2, 3x3) instead (conv2d_winograd.inc): 16 GEMMs over 2x2 output tiles, 2.25x fewer
+ * multiplies; the input gradient stays im2col.
  * The per-tile loops (im2col, col2im, building the output gradient) are plain C compiled once
  * per instruction set (conv2d_tiles.inc) and picked per call like the GEMM micro-kernel.
  * Forward and input-gradient tiles are whole multiples of 12 rows (every micro-kernel's MR
@@ -65,7 +65,8 @@ int tdl_conv2d_f64_forward_max_pool(const tdl_conv2d_shape *s, const double *x,
 /* The algorithm of the forward and the weight gradient: im2col + GEMM, or, for 3x3 windows
  * with unit strides and at least 16 input and output channels, Winograd F(2x2, 3x3)
  * (conv2d_winograd.inc; in the pooled forward when the pool is 2x2, in the weight gradient
- * when it has at least 32 filters and, after a pool, when its windows are the 2x2 tiles). The input gradient is always im2col.
+ * when it has at least 32 filters on AVX-512 and, after a pool, when its windows are the 2x2
+ * tiles). The input gradient is always im2col.
  * tdl_conv2d_force_algorithm picks one for every later call (Winograd still only where it
  * applies); returns 0, or -1 for an unknown id. A test hook, not for concurrent use.
  * Winograd's transforms add and subtract inputs, so an infinite input can give NaN where

@@ -52,7 +52,8 @@ static const tdl_gemm_f32_kernel AVX512_F32 = {
 static const tdl_gemm_f32_kernel AVX512_F32_NARROW = {
     TDL_GEMM_AVX512, TDL_AVX512_F32_NARROW_MR, TDL_AVX512_F32_NARROW_NR,
     TDL_AVX512_KC, TDL_AVX512_F32_MC, TDL_AVX512_F32_NC, tdl_gemm_f32_ukr_avx512_narrow,
-    tdl_gemm_f32_ukr_avx512_narrow_rows};
+    tdl_gemm_f32_ukr_avx512_narrow_rows, tdl_gemm_f32_ukr_avx512_narrow_short,
+    tdl_gemm_f32_ukr_avx512_narrow_rows_short};
 static const tdl_gemm_f64_kernel AVX512_F64 = {
     TDL_GEMM_AVX512, TDL_AVX512_F64_MR, TDL_AVX512_F64_NR,
     TDL_AVX512_KC, TDL_AVX512_F64_MC, TDL_AVX512_F64_NC, tdl_gemm_f64_ukr_avx512,

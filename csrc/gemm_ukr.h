@@ -94,6 +94,14 @@ void tdl_gemm_f32_ukr_avx512_narrow_rows(tdl_index k, float alpha, const float *
                                          tdl_index lda, const float *b, tdl_index ldb,
                                          float beta, float *c, tdl_index ldc, const float *bias,
                                          int relu);
+void tdl_gemm_f32_ukr_avx512_narrow_short(int rows, tdl_index k, float alpha, const float *a,
+                                          tdl_index cs_a, const float *b, tdl_index ldb,
+                                          float beta, float *c, tdl_index ldc, const float *bias,
+                                          int relu);
+void tdl_gemm_f32_ukr_avx512_narrow_rows_short(int rows, tdl_index k, float alpha,
+                                               const float *a, tdl_index lda, const float *b,
+                                               tdl_index ldb, float beta, float *c,
+                                               tdl_index ldc, const float *bias, int relu);
 void tdl_gemm_f64_ukr_avx512(tdl_index k, double alpha, const double *a, tdl_index cs_a,
                              const double *b, tdl_index ldb, double beta, double *c,
                              tdl_index ldc, const double *bias, int relu);

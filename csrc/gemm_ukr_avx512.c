@@ -71,15 +71,15 @@ TDL_AVX512 TDL_INLINE void f32_body(const int mr, tdl_index k, float alpha, cons
 
 /* 24 x 16: one ZMM of B per step, 24 accumulators; per element the same operations in the
  * same order as f32_body, so the same bits. */
-TDL_AVX512 TDL_INLINE void f32_narrow_body(tdl_index k, float alpha, const float *a,
-                                           tdl_index rs, tdl_index cs, const float *b,
-                                           tdl_index ldb, float beta, float *c, tdl_index ldc,
-                                           const float *bias, int relu)
+TDL_AVX512 TDL_INLINE void f32_narrow_body(const int mr, tdl_index k, float alpha,
+                                           const float *a, tdl_index rs, tdl_index cs,
+                                           const float *b, tdl_index ldb, float beta, float *c,
+                                           tdl_index ldc, const float *bias, int relu)
 {
     enum { MR = TDL_AVX512_F32_NARROW_MR };
     __m512 acc[MR];
 #pragma GCC unroll 24
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < mr; i++) {
         acc[i] = _mm512_setzero_ps();
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     }
@@ -87,13 +87,13 @@ TDL_AVX512 TDL_INLINE void f32_narrow_body(tdl_index k, float alpha, const float
     for (tdl_index p = 0; p < k; p++, a += cs, b += ldb) {
         __m512 b0 = _mm512_loadu_ps(b);
 #pragma GCC unroll 24
-        for (int i = 0; i < MR; i++)
+        for (int i = 0; i < mr; i++)
             acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * rs]), b0, acc[i]);
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), zero = _mm512_setzero_ps();
     __m512 bias0 = bias ? _mm512_loadu_ps(bias) : zero;
 #pragma GCC unroll 24
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < mr; i++) {
         float *ci = c + i * ldc;
         __m512 r = _mm512_mul_ps(va, acc[i]);
         if (beta != 0.0f)
@@ -213,7 +213,8 @@ TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow(tdl_index k, float alpha, const f
                                                float beta, float *c, tdl_index ldc,
                                                const float *bias, int relu)
 {
-    f32_narrow_body(k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+    f32_narrow_body(TDL_AVX512_F32_NARROW_MR, k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias,
+                    relu);
 }
 
 TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow_rows(tdl_index k, float alpha, const float *a,
@@ -221,7 +222,49 @@ TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow_rows(tdl_index k, float alpha, co
                                                     tdl_index ldb, float beta, float *c,
                                                     tdl_index ldc, const float *bias, int relu)
 {
-    f32_narrow_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
+    f32_narrow_body(TDL_AVX512_F32_NARROW_MR, k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias,
+                    relu);
+}
+
+/* The first `rows` (1 .. 23) rows of a 24 x 16 tile, straight to C (a C of 16 rows, such as
+ * a Winograd weight gradient's 16 x 16 GEMMs, is one such sliver). */
+TDL_AVX512 TDL_INLINE void f32_narrow_short(int rows, tdl_index k, float alpha, const float *a,
+                                            tdl_index rs, tdl_index cs, const float *b,
+                                            tdl_index ldb, float beta, float *c, tdl_index ldc,
+                                            const float *bias, int relu)
+{
+    switch (rows) {
+#define TDL_SHORT_CASE(r)                                                                     \
+    case r:                                                                                    \
+        f32_narrow_body(r, k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu);             \
+        break;
+    TDL_SHORT_CASE(1) TDL_SHORT_CASE(2) TDL_SHORT_CASE(3) TDL_SHORT_CASE(4)
+    TDL_SHORT_CASE(5) TDL_SHORT_CASE(6) TDL_SHORT_CASE(7) TDL_SHORT_CASE(8)
+    TDL_SHORT_CASE(9) TDL_SHORT_CASE(10) TDL_SHORT_CASE(11) TDL_SHORT_CASE(12)
+    TDL_SHORT_CASE(13) TDL_SHORT_CASE(14) TDL_SHORT_CASE(15) TDL_SHORT_CASE(16)
+    TDL_SHORT_CASE(17) TDL_SHORT_CASE(18) TDL_SHORT_CASE(19) TDL_SHORT_CASE(20)
+    TDL_SHORT_CASE(21) TDL_SHORT_CASE(22) TDL_SHORT_CASE(23)
+#undef TDL_SHORT_CASE
+    default: break;
+    }
+}
+
+TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow_short(int rows, tdl_index k, float alpha,
+                                                     const float *a, tdl_index cs_a,
+                                                     const float *b, tdl_index ldb, float beta,
+                                                     float *c, tdl_index ldc, const float *bias,
+                                                     int relu)
+{
+    f32_narrow_short(rows, k, alpha, a, 1, cs_a, b, ldb, beta, c, ldc, bias, relu);
+}
+
+TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow_rows_short(int rows, tdl_index k, float alpha,
+                                                          const float *a, tdl_index lda,
+                                                          const float *b, tdl_index ldb,
+                                                          float beta, float *c, tdl_index ldc,
+                                                          const float *bias, int relu)
+{
+    f32_narrow_short(rows, k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
 }
 
 TDL_AVX512 void tdl_gemm_f64_ukr_avx512(tdl_index k, double alpha, const double *a, tdl_index cs_a,

@@ -90,7 +90,7 @@ def force_conv_algorithm(name: str) -> None:
     """Make every convolution forward and weight gradient use one algorithm: 'im2col'
     (+ GEMM), 'winograd' (F(2x2, 3x3), for 3x3 windows with unit strides; other windows still
     use im2col) or 'auto' (Winograd for 3x3, stride 1, at least 16 input and output channels;
-    for the weight gradient at least 32 filters too).
+    for the weight gradient on AVX-512 at least 32 filters).
     The input gradient of a 3x3 stride-1 convolution with at least 16 channels each way runs
     as a forward convolution (so Winograd) unless 'im2col' is forced; others, and one whose
     output went through a fused max pool, use the col2im kernel (tinydl/kernels/conv2d.py).

@@ -1,7 +1,7 @@
 """Winograd's F(2x2, 3x3) convolution in NumPy: the readable twin of csrc/conv2d_winograd.inc.
 
 The native kernels compute a 3x3, stride-1 convolution with at least 16 input and output
-channels this way (the forward, and the weight gradient when there are 32 filters or more). This module shows the same arithmetic on
+channels this way (the forward, and the weight gradient; on AVX-512 with 32 filters or more). This module shows the same arithmetic on
 whole arrays, for reading and for checking; the reference backend itself convolves directly
 (tinydl.kernels.reference.conv2d_forward), and both give the same numbers up to rounding.
 
