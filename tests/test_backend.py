@@ -128,6 +128,7 @@ def test_importing_tinydl_prints_nothing():
 # ----------------------------------------------------------------------------- check_backends
 
 def every_kernel_once(dtype=np.float32):
+    from tinydl.ops.elementwise import AddRelu
     """A computation that runs each kernel at least once."""
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((2, 6, 6, 2)).astype(dtype), requires_grad=True)
@@ -136,6 +137,7 @@ def every_kernel_once(dtype=np.float32):
     h = F.conv2d(x, k, padding="same").relu()                          # conv2d_*, relu_*
     h, _, _ = batch_norm_train(h, None, None, -1, 1e-3)                 # batchnorm_*
     h = F.max_pool2d(h, 2) + F.avg_pool2d(h, 2)                         # (2, 3, 3, 3)
+    h = AddRelu.apply(h, h * 0.5 - 0.25)                                # add_relu
     h = F.avg_pool2d(h, (2, 1), strides=1).reshape(2, -1)               # (2, 2, 3, 3) -> (2, 18)
     logits = h[:, :12] @ w                                              # gemm
     pooled = F.conv2d_max_pool(x, k, pool_size=2, fused_relu=True)      # conv2d_max_pool_*
