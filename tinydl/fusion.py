@@ -29,9 +29,9 @@ convolution and its ReLU). A matched run is computed as one fused step:
   one masked gradient for both inputs (ops.AddRelu): the sum is never stored.
 
 A layer with an activity_regularizer ends the run before it (its penalty needs its own output).
-Values agree with the unfused layers: bit for bit for the ReLU, pool, bias and Add epilogues; up to
-float32 rounding (a relative 1e-5, the weights are multiplied before the convolution instead
-of after) for the folded BatchNormalization, and for a fused max pool after a 3x3 stride-1
+Values agree with the unfused layers: bit for bit for the ReLU, pool, bias and Add epilogues;
+up to float32 rounding (a relative 1e-5, the weights are multiplied before the convolution
+instead of after) for the folded BatchNormalization, and for a fused max pool after a 3x3 stride-1
 convolution of 16 or more channels each way (unfused, its input gradient runs as a forward
 Winograd convolution; fused, the col2im kernel takes the pool's routed gradient). Only layers
 of exactly these classes take part (a subclass may change call), every layer must be built,

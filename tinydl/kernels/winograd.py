@@ -1,9 +1,10 @@
 """Winograd's F(2x2, 3x3) convolution in NumPy: the readable twin of csrc/conv2d_winograd.inc.
 
 The native kernels compute a 3x3, stride-1 convolution with at least 16 input and output
-channels this way (the forward, and the weight gradient; on AVX-512 with 32 filters or more). This module shows the same arithmetic on
-whole arrays, for reading and for checking; the reference backend itself convolves directly
-(tinydl.kernels.reference.conv2d_forward), and both give the same numbers up to rounding.
+channels this way (the forward, and the weight gradient; on AVX-512 with 32 filters or more).
+This module shows the same arithmetic on whole arrays, for reading and for checking; the
+reference backend itself convolves directly (tinydl.kernels.reference.conv2d_forward), and
+both give the same numbers up to rounding.
 
 The idea (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): a 2x2
 block of outputs of a 3x3 filter g reads a 4x4 patch d of the input. Directly that is
