@@ -30,6 +30,43 @@ typedef void (*tdl_gemm_f64_ukr)(tdl_index k, double alpha, const double *a, tdl
 /* The first `rows` (1 .. MR - 1) rows of a tile, written straight to C (an optional entry:
  * without it the driver computes the whole tile aside and keeps those rows). The A sliver is
  * the zero-padded copy of the layout's edge, read with the same strides. */
+/* The body of a `_short` entry: body(r, args...) for r = rows, with each r a compile-time
+ * constant so that the kernel's loops over its rows unroll (r < max, the kernel's MR; 23 at
+ * most). */
+#define TDL_UKR_SHORT_CASE(r, max, body, ...)                                                 \
+    case r:                                                                                    \
+        if ((r) < (max))                                                                       \
+            body(r, __VA_ARGS__);                                                              \
+        break;
+#define TDL_UKR_SHORT_ROWS(rows, max, body, ...)                                              \
+    switch (rows) {                                                                            \
+        TDL_UKR_SHORT_CASE(1, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(2, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(3, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(4, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(5, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(6, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(7, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(8, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(9, max, body, __VA_ARGS__)                                          \
+        TDL_UKR_SHORT_CASE(10, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(11, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(12, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(13, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(14, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(15, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(16, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(17, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(18, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(19, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(20, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(21, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(22, max, body, __VA_ARGS__)                                         \
+        TDL_UKR_SHORT_CASE(23, max, body, __VA_ARGS__)                                         \
+    default:                                                                                   \
+        break;                                                                                 \
+    }
+
 typedef void (*tdl_gemm_f32_ukr_short)(int rows, tdl_index k, float alpha, const float *a,
                                        tdl_index lda, const float *b, tdl_index ldb, float beta,
                                        float *c, tdl_index ldc, const float *bias, int relu);

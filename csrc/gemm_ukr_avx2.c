@@ -139,15 +139,8 @@ TDL_AVX2 TDL_INLINE void f32_short(int rows, tdl_index k, float alpha, const flo
                                    float beta, float *c, tdl_index ldc, const float *bias,
                                    int relu)
 {
-    switch (rows) {
-#define TDL_SHORT_CASE(r)                                                                     \
-    case r:                                                                                    \
-        f32_body(r, k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu);                    \
-        break;
-    TDL_SHORT_CASE(1) TDL_SHORT_CASE(2) TDL_SHORT_CASE(3) TDL_SHORT_CASE(4) TDL_SHORT_CASE(5)
-#undef TDL_SHORT_CASE
-    default: break;
-    }
+    TDL_UKR_SHORT_ROWS(rows, TDL_AVX2_F32_MR, f32_body,
+                       k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu)
 }
 
 TDL_AVX2 void tdl_gemm_f32_ukr_avx2_short(int rows, tdl_index k, float alpha, const float *a,

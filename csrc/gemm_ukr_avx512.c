@@ -178,17 +178,8 @@ TDL_AVX512 TDL_INLINE void f32_short(int rows, tdl_index k, float alpha, const f
                                      float beta, float *c, tdl_index ldc, const float *bias,
                                      int relu)
 {
-    switch (rows) {
-#define TDL_SHORT_CASE(r)                                                                     \
-    case r:                                                                                    \
-        f32_body(r, k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu);                    \
-        break;
-    TDL_SHORT_CASE(1) TDL_SHORT_CASE(2) TDL_SHORT_CASE(3) TDL_SHORT_CASE(4)
-    TDL_SHORT_CASE(5) TDL_SHORT_CASE(6) TDL_SHORT_CASE(7) TDL_SHORT_CASE(8)
-    TDL_SHORT_CASE(9) TDL_SHORT_CASE(10) TDL_SHORT_CASE(11)
-#undef TDL_SHORT_CASE
-    default: break;
-    }
+    TDL_UKR_SHORT_ROWS(rows, TDL_AVX512_F32_MR, f32_body,
+                       k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu)
 }
 
 TDL_AVX512 void tdl_gemm_f32_ukr_avx512_short(int rows, tdl_index k, float alpha,
@@ -233,20 +224,8 @@ TDL_AVX512 TDL_INLINE void f32_narrow_short(int rows, tdl_index k, float alpha, 
                                             tdl_index ldb, float beta, float *c, tdl_index ldc,
                                             const float *bias, int relu)
 {
-    switch (rows) {
-#define TDL_SHORT_CASE(r)                                                                     \
-    case r:                                                                                    \
-        f32_narrow_body(r, k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu);             \
-        break;
-    TDL_SHORT_CASE(1) TDL_SHORT_CASE(2) TDL_SHORT_CASE(3) TDL_SHORT_CASE(4)
-    TDL_SHORT_CASE(5) TDL_SHORT_CASE(6) TDL_SHORT_CASE(7) TDL_SHORT_CASE(8)
-    TDL_SHORT_CASE(9) TDL_SHORT_CASE(10) TDL_SHORT_CASE(11) TDL_SHORT_CASE(12)
-    TDL_SHORT_CASE(13) TDL_SHORT_CASE(14) TDL_SHORT_CASE(15) TDL_SHORT_CASE(16)
-    TDL_SHORT_CASE(17) TDL_SHORT_CASE(18) TDL_SHORT_CASE(19) TDL_SHORT_CASE(20)
-    TDL_SHORT_CASE(21) TDL_SHORT_CASE(22) TDL_SHORT_CASE(23)
-#undef TDL_SHORT_CASE
-    default: break;
-    }
+    TDL_UKR_SHORT_ROWS(rows, TDL_AVX512_F32_NARROW_MR, f32_narrow_body,
+                       k, alpha, a, rs, cs, b, ldb, beta, c, ldc, bias, relu)
 }
 
 TDL_AVX512 void tdl_gemm_f32_ukr_avx512_narrow_short(int rows, tdl_index k, float alpha,
