@@ -426,3 +426,30 @@ def test_add_rejects_non_layers():
     with pytest.raises(TypeError, match="tinydl Layer"):
         model.add("dense")
     assert isinstance(tinydl.models.Sequential(), Sequential)
+
+
+def test_predict_on_batch_keeps_the_metrics_test_on_batch_resets_them_as_keras():
+    """After evaluate, Keras' predict_on_batch leaves the metrics' state alone (test_on_batch
+    and train_on_batch reset it first): the same model and weights give the same results."""
+    from keras_oracle import import_keras
+    keras = import_keras()
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((40, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    theirs = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3, activation="softmax")])
+    ours = Sequential([layers.Input((5,)), Dense(3, activation="softmax")])
+    ours.set_weights([np.asarray(w) for w in theirs.weights])
+    results = {}
+    for name, model in (("keras", theirs), ("tinydl", ours)):
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.evaluate(x, y, verbose=0)
+        model.predict_on_batch(x[:7])
+        kept = {k: float(v) for k, v in model.get_metrics_result().items()}
+        model.test_on_batch(x[:10], y[:10])
+        results[name] = kept, {k: float(v) for k, v in model.get_metrics_result().items()}
+    for ours_, theirs_ in zip(results["tinydl"], results["keras"]):
+        assert set(ours_) == set(theirs_) == {"loss", "accuracy"}
+        for key in ours_:
+            assert ours_[key] == pytest.approx(theirs_[key], rel=1e-5, abs=1e-6), key
+    assert results["tinydl"][0]["loss"] > 0  # evaluate's loss is still there after predict

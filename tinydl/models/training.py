@@ -367,12 +367,15 @@ class TrainingMixin:
         values = [logs[n] for n in names if n in logs] + [logs[k] for k in logs if k not in names]
         return values[0] if len(values) == 1 else values
 
-    def _batch(self, x, y, where: str, sample_weight=None, class_weight=None) -> tuple:
-        """The data of one step: (x,), (x, y) or (x, y, sample_weight), checked."""
+    def _batch(self, x, y, where: str, sample_weight=None, class_weight=None,
+               reset_metrics: bool = True) -> tuple:
+        """The data of one step: (x,), (x, y) or (x, y, sample_weight), checked; the metrics
+        reset first for a train or test step (Keras' train_on_batch and test_on_batch)."""
         source = data.make_source(x, y, _batch_size(x), False, None, y is not None, where,
                                   sample_weight, class_weight)
         self._prepare(source, where)
-        self._reset_metrics()
+        if reset_metrics:
+            self._reset_metrics()
         return loops.pack(next(iter(source.epoch())))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
@@ -391,8 +394,9 @@ class TrainingMixin:
         return self._results(self._run_test_step(batch), return_dict)
 
     def predict_on_batch(self, x):
-        """The model's output for one batch, as an array (or a structure of arrays)."""
-        batch = self._batch(x, None, "predict_on_batch")
+        """The model's output for one batch, as an array (or a structure of arrays); the
+        metrics keep their state, as in Keras."""
+        batch = self._batch(x, None, "predict_on_batch", reset_metrics=False)
         with no_grad():
             return tree.map_structure(lambda t: t.data if isinstance(t, Tensor) else np.asarray(t),
                                       self.predict_step(batch))
