@@ -30,6 +30,21 @@ static int conv_threads(const tdl_conv2d_shape *s)
     return work < TDL_CONV_PARALLEL_MIN_WORK ? 1 : tdl_threads_get();
 }
 
+/* The tile loops (conv2d_tiles.inc) are compiled for the baseline ISA and, on x86-64 with
+ * GCC or clang, also with AVX2 and AVX-512F target attributes. conv_isa() picks the copy
+ * once per call: the same choice as the GEMM micro-kernel (tdl_gemm_kernel_id: the CPU's
+ * best, or the one a test forced), so forcing a micro-kernel tests every path. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TDL_CONV_HAVE_ISA_COPIES 1
+#else
+#define TDL_CONV_HAVE_ISA_COPIES 0
+#endif
+
+static int conv_isa(void)
+{
+    return tdl_gemm_kernel_id();
+}
+
 /* Winograd F(2x2, 3x3) for the forward and the weight gradient (conv2d_winograd.inc): 3x3
  * windows, unit strides, and enough channels that the 16 small GEMMs, not the transforms,
  * dominate. */
@@ -78,7 +93,7 @@ static int use_winograd(const tdl_conv2d_shape *s)
  * filters), unless a max pool follows whose windows are not the 2x2 tiles. */
 static int use_winograd_kernel_grad(const tdl_conv2d_shape *s, const tdl_conv2d_pool *pool)
 {
-    if (forced_algorithm == TDL_CONV_AUTO && tdl_gemm_kernel_id() == TDL_GEMM_AVX512
+    if (forced_algorithm == TDL_CONV_AUTO && conv_isa() == TDL_GEMM_AVX512
         && s->f < TDL_CONV_WINO_GRAD_MIN_FILTERS_AVX512)
         return 0;
     return use_winograd(s)
@@ -121,21 +136,6 @@ static tdl_index amortised_rows(tdl_index per_tile, tdl_index available, int wei
     if (!weight_pass)
         return per_tile;
     return tdl_max(per_tile, whole_slivers(tdl_min(TDL_CONV_MIN_AMORTISED_ROWS, available)));
-}
-
-/* The tile loops (conv2d_tiles.inc) are compiled for the baseline ISA and, on x86-64 with
- * GCC or clang, also with AVX2 and AVX-512F target attributes. conv_isa() picks the copy
- * once per call: the same choice as the GEMM micro-kernel (tdl_gemm_kernel_id: the CPU's
- * best, or the one a test forced), so forcing a micro-kernel tests every path. */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define TDL_CONV_HAVE_ISA_COPIES 1
-#else
-#define TDL_CONV_HAVE_ISA_COPIES 0
-#endif
-
-static int conv_isa(void)
-{
-    return tdl_gemm_kernel_id();
 }
 
 #define T float

@@ -161,13 +161,13 @@ class FusedStep:
         self.layers = tuple(layers)
         self.name = "+".join(layer.name for layer in self.layers)
 
-    def __call__(self, x, training=None):
-        if not self.accepts(x):  # the layers' own calls raise the layer's message
-            return self.plain(x, training)
+    def __call__(self, *inputs, training=None):
+        if not self.accepts(*inputs):  # the layers' own calls raise the layer's message
+            return self.plain(*inputs, training=training)
         if anomaly.is_anomaly_enabled() or profiler.current is not None:
             with anomaly.layer_scope(self.name):
-                return self.run(x, training)
-        return self.run(x, training)
+                return self.run(*inputs, training=training)
+        return self.run(*inputs, training=training)
 
     def plain(self, x, training=None):
         """The layers called one after the other (the unfused path)."""
@@ -264,12 +264,9 @@ class DenseStep(FusedStep):
         return y if self.relu else dense.activation(y)
 
 
-class AddReluStep:
+class AddReluStep(FusedStep):
     """Add -> ReLU (a residual block's end): max(a + b, 0) in one pass each way (ops.AddRelu),
     called on the Add's two inputs; the same bits as the two layers.
-
-    Attributes:
-        layers: (the Add, the ReLU). name: their names joined by '+'.
 
     Example:
         >>> add, relu = tinydl.layers.Add(), tinydl.layers.ReLU()
@@ -282,15 +279,9 @@ class AddReluStep:
     """
 
     def __init__(self, add, relu):
-        self.layers = (add, relu)
-        self.name = f"{add.name}+{relu.name}"
+        super().__init__((add, relu))
 
-    def __call__(self, a, b, training=None):
-        if not self.accepts(a, b):
-            return self.plain(a, b, training)
-        if anomaly.is_anomaly_enabled() or profiler.current is not None:
-            with anomaly.layer_scope(self.name):
-                return AddRelu.apply(a, b)
+    def run(self, a, b, training=None):
         return AddRelu.apply(a, b)
 
     def plain(self, a, b, training=None):
@@ -298,8 +289,7 @@ class AddReluStep:
         add, relu = self.layers
         return relu(add([a, b], training=training), training=training)
 
-    @staticmethod
-    def accepts(a, b) -> bool:
+    def accepts(self, a, b) -> bool:
         """a and b are float inputs of one shape and dtype, neither symbolic nor masked."""
         return (not is_symbolic(a) and not is_symbolic(b) and get_mask(a) is None
                 and get_mask(b) is None and hasattr(a, "dtype") and hasattr(b, "dtype")
@@ -427,7 +417,7 @@ class FusedNodes:
     """A run of a functional graph's nodes computed as one fused step: inputs -> output.
 
     Attributes:
-        fused: the FusedStep (or AddReluStep). inputs: the KerasTensors it is called on (a
+        fused: the FusedStep. inputs: the KerasTensors it is called on (a
             chain's one input; an Add's two). output: the KerasTensor it computes (the last
             node's output).
 
