@@ -17,6 +17,17 @@
 #define TDL_AVX512 __attribute__((target("avx512f")))
 #define TDL_INLINE static inline __attribute__((always_inline))
 
+/* Rows of A read in place, A(i, p) = a[i*lda + p]: base pointers q[] TDL_ROWS_PER_BASE rows
+ * apart, each plus 0, 1, 2 or 3 times lda, so that 24 rows cost nine registers (12 rows six).
+ * Written as a[i*lda], the rows are MR offsets from one pointer, more than there are free
+ * registers, and gcc reloaded many of them from the stack at every step p: the 24 x 16 kernel
+ * issued ~40 loads per 24 multiply-adds and ran at about a third of its peak. */
+#define TDL_ROWS_PER_BASE 4
+TDL_INLINE float row_in_place(int i, const float *const *q, tdl_index lda)
+{
+    return q[i / TDL_ROWS_PER_BASE][(i % TDL_ROWS_PER_BASE) * lda];
+}
+
 /* A(i, p) = a[i * rs + p * cs]; the first mr rows of the tile (mr = MR, or fewer for the
  * last sliver of C's rows: a compile-time constant in each instantiation, see f32_short). */
 TDL_AVX512 TDL_INLINE void f32_body(const int mr, tdl_index k, float alpha, const float *a,
@@ -32,14 +43,32 @@ TDL_AVX512 TDL_INLINE void f32_body(const int mr, tdl_index k, float alpha, cons
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
     }
+    if (cs == 1) {  /* rows in place (see row_in_place) */
+        const float *q[3];
+        for (int j = 0; j < 3; j++)
+            q[j] = a + j * TDL_ROWS_PER_BASE * rs;
 #pragma GCC unroll 4
-    for (tdl_index p = 0; p < k; p++, a += cs, b += ldb) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        for (tdl_index p = 0; p < k; p++, b += ldb) {
+            __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 16
-        for (int i = 0; i < mr; i++) {
-            __m512 ai = _mm512_set1_ps(a[i * rs]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+            for (int i = 0; i < mr; i++) {
+                __m512 ai = _mm512_set1_ps(row_in_place(i, q, rs));
+                acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+                acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+            }
+            for (int j = 0; j < 3; j++)
+                q[j]++;
+        }
+    } else {
+#pragma GCC unroll 4
+        for (tdl_index p = 0; p < k; p++, a += cs, b += ldb) {
+            __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 16
+            for (int i = 0; i < mr; i++) {
+                __m512 ai = _mm512_set1_ps(a[i * rs]);
+                acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+                acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+            }
         }
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), zero = _mm512_setzero_ps();
@@ -69,17 +98,6 @@ TDL_AVX512 TDL_INLINE void f32_body(const int mr, tdl_index k, float alpha, cons
     }
 }
 
-/* Rows in place for the 24 x 16 kernel, A(i, p) = a[i*lda + p]: six base pointers, rows 0, 4,
- * .., 20 (q[0..5]), each plus 0, 1, 2 or 3 times lda, so the 24 addresses cost nine registers.
- * Written as a[i*lda], the 24 rows are 24 offsets from one pointer, more than there are free
- * registers, and gcc reloads about half of them from the stack at every step p: ~40 loads per
- * 24 multiply-adds, and the kernel ran at about a third of its peak. */
-#define TDL_NARROW_ROWS_PER_BASE 4
-TDL_INLINE float narrow_row(int i, const float *const q[6], tdl_index lda)
-{
-    return q[i / TDL_NARROW_ROWS_PER_BASE][(i % TDL_NARROW_ROWS_PER_BASE) * lda];
-}
-
 /* 24 x 16: one ZMM of B per step, 24 accumulators; per element the same operations in the
  * same order as f32_body, so the same bits. */
 TDL_AVX512 TDL_INLINE void f32_narrow_body(const int mr, tdl_index k, float alpha,
@@ -94,16 +112,16 @@ TDL_AVX512 TDL_INLINE void f32_narrow_body(const int mr, tdl_index k, float alph
         acc[i] = _mm512_setzero_ps();
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     }
-    if (cs == 1) {  /* rows in place (see narrow_row) */
+    if (cs == 1) {  /* rows in place (see row_in_place) */
         const float *q[6];
         for (int j = 0; j < 6; j++)
-            q[j] = a + j * TDL_NARROW_ROWS_PER_BASE * rs;
+            q[j] = a + j * TDL_ROWS_PER_BASE * rs;
 #pragma GCC unroll 4
         for (tdl_index p = 0; p < k; p++, b += ldb) {
             __m512 b0 = _mm512_loadu_ps(b);
 #pragma GCC unroll 24
             for (int i = 0; i < mr; i++)
-                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(narrow_row(i, q, rs)), b0, acc[i]);
+                acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(row_in_place(i, q, rs)), b0, acc[i]);
             for (int j = 0; j < 6; j++)
                 q[j]++;
         }
