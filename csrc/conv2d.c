@@ -70,7 +70,7 @@ static volatile int forced_algorithm = TDL_CONV_AUTO;
 int tdl_conv2d_force_algorithm(int algorithm)
 {
     if (algorithm != TDL_CONV_AUTO && algorithm != TDL_CONV_IM2COL
-        && algorithm != TDL_CONV_WINOGRAD)
+        && algorithm != TDL_CONV_WINOGRAD && algorithm != TDL_CONV_IMPLICIT)
         return -1;
     forced_algorithm = algorithm;
     return 0;
@@ -88,6 +88,45 @@ static int use_winograd(const tdl_conv2d_shape *s)
     return winograd_applies(s) && s->c >= TDL_CONV_WINO_MIN_CHANNELS
            && s->f >= TDL_CONV_WINO_MIN_CHANNELS;
 }
+
+/* The implicit GEMM (CONV(implicit) and CONV(implicit_grad_part) in conv2d_impl.inc): unit
+ * strides; no patch matrix, each GEMM reads the padded input rows in place. */
+static int implicit_applies(const tdl_conv2d_shape *s)
+{
+    return s->sh == 1 && s->sw == 1;
+}
+
+/* The forward only when forced: it was no clear gain over the better of im2col and Winograd
+ * (Xeon, AVX-512, 1 thread, batch 64, 3x3 'same': 32x32 16->16 3.6 ms against 3.8 by Winograd
+ * and 4.0 by im2col, within the noise; 16x16 32->32 3.5 against 2.4 by Winograd). */
+static int use_implicit(const tdl_conv2d_shape *s)
+{
+    if (forced_algorithm != TDL_CONV_AUTO)
+        return forced_algorithm == TDL_CONV_IMPLICIT && implicit_applies(s);
+    return 0;
+}
+
+/* The weight gradient, where it would otherwise be im2col (it is asked after Winograd), with
+ * at most 16 filters (the 24 x 16 AVX-512 kernel, the 6 x 16 AVX2 one: one sliver of
+ * columns) and at least one whole sliver of rows of A per kernel row (KW*C >= MR). Its GEMMs
+ * then sum over the pixels with no patch matrix written and read back (KH*KW copies of the
+ * input). Xeon, batch 64, 3x3 'same', 1 / 2 threads, im2col -> implicit: AVX-512 32x32 16->16
+ * 4.4 -> 2.9 / 2.2 -> 1.5 ms, 32x32 32->16 7.8 -> 5.3 / 3.2 -> 2.6, 32x32 8->16 2.6 -> 1.5,
+ * 16x16 16->16 1.09 -> 0.74; 3->16 (KW*C = 9 < 24) 2.7 -> 5.3, so not taken. AVX2 (forced on the
+ * same Xeon) 32x32 3->16 2.6 -> 2.0, 8->16 3.7 -> 2.7. The generic kernel keeps im2col. */
+static int use_implicit_kernel_grad(const tdl_conv2d_shape *s)
+{
+    if (forced_algorithm != TDL_CONV_AUTO)
+        return use_implicit(s);
+    const int isa = conv_isa();
+    const tdl_index mr = isa == TDL_GEMM_AVX512 ? TDL_AVX512_F32_NARROW_MR
+                         : isa == TDL_GEMM_AVX2 ? TDL_AVX2_F32_MR : 0;
+    return implicit_applies(s) && mr && s->f <= TDL_AVX512_F32_NARROW_NR
+           && s->kw * s->c >= mr;
+}
+
+/* Target bytes of one implicit-GEMM band: its padded input rows and its output rows. */
+#define TDL_CONV_IMPLICIT_BAND_BYTES (192 * 1024)
 
 /* For the weight gradient too (on AVX-512 with at least TDL_CONV_WINO_GRAD_MIN_FILTERS_AVX512
  * filters), unless a max pool follows whose windows are not the 2x2 tiles. */

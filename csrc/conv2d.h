@@ -23,6 +23,15 @@
  * forward and the weight gradient (on AVX-512 with at least 32 filters) by Winograd's
  * F(2x2, 3x3) instead (conv2d_winograd.inc): 16 GEMMs over 2x2 output tiles, 2.25x fewer
  * multiplies; the input gradient stays im2col.
+ * With unit strides there is a third way, the implicit GEMM (CONV(implicit) in conv2d_impl.inc),
+ * which the weight gradient takes with at most 16 filters on the AVX-512 and AVX2 kernels
+ * (conv2d.c, use_implicit_kernel_grad): a band of output rows of one image is copied once,
+ * zero-padded (wp = OW + KW - 1 columns), into xp; output pixel (r, q) is then GEMM row
+ * P = r*wp + q, and kernel row i's KW*C products read KW*C contiguous values of xp at
+ * (P + i*wp)*C, so A is xp itself with rows C apart. Per kernel row one GEMM: the forward adds
+ * them into a wp-wide output band (its padding columns are dropped), the weight gradient sums
+ * dw[i] += A_i^T @ dy over the band, with dy laid on the same grid (zero in the padding
+ * columns). No patch matrix (KH*KW copies of the input) is written and read back.
  * The per-tile loops (im2col, col2im, building the output gradient) are plain C compiled once
  * per instruction set (conv2d_tiles.inc) and picked per call like the GEMM micro-kernel.
  * Forward and input-gradient tiles are whole multiples of 12 rows (every micro-kernel's MR
@@ -71,9 +80,12 @@ int tdl_conv2d_f64_forward_max_pool(const tdl_conv2d_shape *s, const double *x,
  * applies); returns 0, or -1 for an unknown id. A test hook, not for concurrent use.
  * Winograd's transforms add and subtract inputs, so an infinite input can give NaN where
  * the direct sum gives an infinity (inf - inf); finite inputs differ by rounding only. */
+/* TDL_CONV_IMPLICIT forces the implicit GEMM for every unit-stride forward (and pooled forward:
+ * the forward, then the pool) and weight gradient; others stay im2col. */
 #define TDL_CONV_AUTO 0
 #define TDL_CONV_IM2COL 1
 #define TDL_CONV_WINOGRAD 2
+#define TDL_CONV_IMPLICIT 3
 int tdl_conv2d_force_algorithm(int algorithm);
 
 /* A max pool that read the convolution's output y (N, OH, OW, F) with windows that tile it

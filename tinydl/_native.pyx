@@ -215,11 +215,12 @@ def gemm(bint trans_a, bint trans_b, tdl_index m, tdl_index n, tdl_index k, doub
 
 # ----------------------------------------------------------------------------- conv2d
 
-_CONV_ALGORITHMS = {"auto": 0, "im2col": 1, "winograd": 2}
+_CONV_ALGORITHMS = {"auto": 0, "im2col": 1, "winograd": 2, "implicit": 3}
 
 
 def conv2d_force_algorithm(str name):
-    """Make convolutions use 'im2col', 'winograd' (where it applies) or 'auto' (conv2d.h)."""
+    """Make convolutions use 'im2col', 'winograd' or 'implicit' (where they apply) or 'auto'
+    (conv2d.h)."""
     return tdl_conv2d_force_algorithm(_CONV_ALGORITHMS[name])
 
 

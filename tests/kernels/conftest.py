@@ -29,10 +29,10 @@ def two_threads():
     native.set_num_threads(previous)
 
 
-@pytest.fixture(params=("im2col", "winograd"))
+@pytest.fixture(params=("im2col", "winograd", "implicit"))
 def conv_algorithm(request):
-    """Run the test once per convolution algorithm (forward and weight gradient; Winograd
-    where it applies), then restore the previous choice."""
+    """Run the test once per convolution algorithm (forward and weight gradient; Winograd and
+    the implicit GEMM where they apply, im2col elsewhere), then restore the previous choice."""
     previous = native.get_conv_algorithm()
     native.force_conv_algorithm(request.param)
     yield request.param

@@ -201,24 +201,126 @@ def test_input_gradient_as_a_forward_convolution(pads, dtype, relu, two_threads)
     assert_close(ours, col2im, 9 * f, "forward route vs col2im")
 
 
-@pytest.mark.parametrize("filters", (16, 24, 32))
-def test_auto_weight_gradient_algorithm_follows_the_micro_kernel(microkernel, filters):
-    """Winograd's weight gradient needs 32 filters with the AVX-512 micro-kernels (with 16 or
-    24 its (C x F) GEMMs ran 1.3-2.5x slower than im2col on a Xeon) and 16 with the others:
-    'auto' gives the bits of the algorithm the rule names."""
+def expected_weight_gradient_algorithm(microkernel, channels, filters):
+    """conv2d.c's rule for a 3x3 stride-1 weight gradient: Winograd from 16 channels and 16
+    filters (32 filters with the AVX-512 micro-kernels: with 16 or 24 its (C x F) GEMMs ran
+    1.3-2.5x slower than im2col on a Xeon); else the implicit GEMM with at most 16 filters on
+    the x86 kernels when 3*C fills a sliver of the kernel's rows (24 AVX-512, 6 AVX2); else
+    im2col."""
+    wino_filters = 32 if microkernel == "avx512" else 16
+    if channels >= 16 and filters >= wino_filters:
+        return "winograd"
+    mr = {"avx512": 24, "avx2": 6}.get(microkernel)
+    if mr and filters <= 16 and 3 * channels >= mr:
+        return "implicit"
+    return "im2col"
+
+
+@pytest.mark.parametrize("channels, filters", [(16, 16), (16, 24), (16, 32), (8, 16), (3, 16),
+                                               (2, 16), (8, 17)])
+def test_auto_weight_gradient_algorithm_follows_the_micro_kernel(microkernel, channels, filters):
+    """'auto' gives the bits of the algorithm the rule names (see
+    expected_weight_gradient_algorithm), and the reference's numbers."""
     rng = np.random.default_rng(filters)
-    x = rng.standard_normal((2, 9, 10, 16)).astype(np.float32)
+    x = rng.standard_normal((2, 9, 10, channels)).astype(np.float32)
     dy = rng.standard_normal((2, 9, 10, filters)).astype(np.float32)
-    winograd = filters >= 32 or microkernel != "avx512"
+    expected = expected_weight_gradient_algorithm(microkernel, channels, filters)
     grads = {}
-    for algorithm in ("auto", "winograd" if winograd else "im2col"):
+    for algorithm in ("auto", expected):
         native.force_conv_algorithm(algorithm)
         try:
             grads[algorithm] = native.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (1, 1, 1, 1),
                                                              True)
         finally:
             native.force_conv_algorithm("auto")
-    chosen = grads["winograd" if winograd else "im2col"]
-    assert all(np.array_equal(a, b) for a, b in zip(grads["auto"], chosen))
+    assert all(np.array_equal(a, b) for a, b in zip(grads["auto"], grads[expected]))
+    others = {"im2col", "winograd", "implicit"} - {expected}
+    for algorithm in sorted(others - ({"winograd"} if channels < 16 else set())):
+        native.force_conv_algorithm(algorithm)  # the others give other bits: the rule is seen
+        try:
+            other = native.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (1, 1, 1, 1), True)
+        finally:
+            native.force_conv_algorithm("auto")
+        assert not np.array_equal(other[0], grads["auto"][0]), algorithm
     ref = reference.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (1, 1, 1, 1), True)
     assert_close(grads["auto"][0], ref[0], 2 * 9 * 10, "dw")
+
+
+@st.composite
+def implicit_cases(draw):
+    """Unit-stride convolutions with any pads (up to a 'full' window's), the implicit GEMM's
+    domain: (x, w, bias, pads, dy)."""
+    dtype = draw(st.sampled_from((np.float32, np.float64)))
+    n, kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    pads = tuple(draw(st.integers(0, k - 1)) for k in (kh, kh, kw, kw))
+    oh, ow = h + pads[0] + pads[1] - kh + 1, w + pads[2] + pads[3] - kw + 1
+    if oh < 1 or ow < 1:
+        pads = (kh - 1, kh - 1, kw - 1, kw - 1)
+        oh, ow = h + kh - 1, w + kw - 1
+    c, f = draw(st.integers(1, 40)), draw(st.integers(1, 40))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    return (rng.standard_normal((n, h, w, c)).astype(dtype),
+            rng.standard_normal((kh, kw, c, f)).astype(dtype),
+            rng.standard_normal(f).astype(dtype), pads,
+            rng.standard_normal((n, oh, ow, f)).astype(dtype))
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=implicit_cases())
+def test_implicit_gemm_matches_reference(microkernel, case):
+    """The implicit GEMM (forced) against the reference: forward with and without bias and
+    ReLU, weight and bias gradients plain and with the fused ReLU mask; the same bits again."""
+    x, w, bias, pads, dy = case
+    kh, kw, c, f = w.shape
+    native.force_conv_algorithm("implicit")
+    try:
+        for relu in (False, True):
+            for b in (bias, None):
+                got = native.conv2d_forward(x, w, b, (1, 1), pads, relu)
+                assert_close(got, reference.conv2d_forward(x, w, b, (1, 1), pads, relu),
+                             kh * kw * c, f"implicit forward x{x.shape} w{w.shape} p{pads}")
+                assert np.array_equal(got, native.conv2d_forward(x, w, b, (1, 1), pads, relu))
+        check_conv_relu_out(x, w, (1, 1), pads, dy)
+        for with_bias in (True, False):
+            dw, db = native.conv2d_backward_kernel(dy, x, (kh, kw), (1, 1), pads, with_bias)
+            rdw, rdb = reference.conv2d_backward_kernel(dy, x, (kh, kw), (1, 1), pads, with_bias)
+            assert_close(dw, rdw, dy.size // f, f"implicit dw x{x.shape} w{w.shape} p{pads}")
+            if with_bias:
+                assert_close(db, rdb, dy.size // f, "implicit db")
+            again = native.conv2d_backward_kernel(dy, x, (kh, kw), (1, 1), pads, with_bias)
+            assert np.array_equal(dw, again[0])
+    finally:
+        native.force_conv_algorithm("auto")
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_implicit_gemm_bands_and_threads(threads):
+    """Images cut into bands of output rows (a large map, and a batch of one image that is cut
+    to give every thread two bands): the reference's numbers on any thread count, and the same
+    bits on repeats; the forward's bits do not depend on the thread count (a band is computed
+    whole by one thread)."""
+    previous = native.get_num_threads()
+    rng = np.random.default_rng(threads)
+    native.force_conv_algorithm("implicit")
+    try:
+        for shape, f in (((2, 70, 66, 24), 16), ((1, 23, 9, 8), 12)):
+            x = rng.standard_normal(shape).astype(np.float32)
+            w = rng.standard_normal((3, 3, shape[3], f)).astype(np.float32)
+            dy = rng.standard_normal((shape[0], shape[1], shape[2], f)).astype(np.float32)
+            native.set_num_threads(1)
+            y1 = native.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1))
+            native.set_num_threads(threads)
+            y = native.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1))
+            assert np.array_equal(y, y1)
+            assert_close(y, reference.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1)),
+                         9 * shape[3], "implicit forward, bands")
+            dw, db = native.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (1, 1, 1, 1), True)
+            rdw, rdb = reference.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (1, 1, 1, 1), True)
+            assert_close(dw, rdw, dy.size // f, "implicit dw, bands")
+            assert_close(db, rdb, dy.size // f, "implicit db, bands")
+            again = native.conv2d_backward_kernel(dy, x, (3, 3), (1, 1), (1, 1, 1, 1), True)
+            assert np.array_equal(dw, again[0]) and np.array_equal(db, again[1])
+    finally:
+        native.force_conv_algorithm("auto")
+        native.set_num_threads(previous)

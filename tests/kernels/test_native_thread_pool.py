@@ -182,7 +182,7 @@ def test_gemm_on_the_pool_matches_the_reference(m, n, k, trans_a, trans_b, threa
        strides=st.tuples(st.integers(1, 3), st.integers(1, 3)),
        padding=st.sampled_from(["valid", "same"]), threads=st.sampled_from([1, 2, 5]),
        microkernel=st.sampled_from(native.available_microkernels()),
-       algorithm=st.sampled_from(["im2col", "winograd"]), seed=st.integers(0, 2**16))
+       algorithm=st.sampled_from(["im2col", "winograd", "implicit"]), seed=st.integers(0, 2**16))
 def test_conv_on_the_pool_matches_the_reference(window, strides, padding, threads, microkernel,
                                                 algorithm, seed):
     tinydl.set_num_threads(threads)

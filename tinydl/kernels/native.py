@@ -82,15 +82,18 @@ def force_microkernel(name: str) -> None:
         )
 
 
-CONV_ALGORITHMS = ("auto", "im2col", "winograd")
+CONV_ALGORITHMS = ("auto", "im2col", "winograd", "implicit")
 _forced = {"conv_algorithm": "auto"}
 
 
 def force_conv_algorithm(name: str) -> None:
     """Make every convolution forward and weight gradient use one algorithm: 'im2col'
-    (+ GEMM), 'winograd' (F(2x2, 3x3), for 3x3 windows with unit strides; other windows still
-    use im2col) or 'auto' (Winograd for 3x3, stride 1, at least 16 input and output channels;
-    for the weight gradient on AVX-512 at least 32 filters).
+    (+ GEMM), 'winograd' (F(2x2, 3x3), for 3x3 windows with unit strides), 'implicit' (the
+    implicit GEMM: unit strides, no patch matrix; csrc/conv2d.h), or 'auto'. Where the forced
+    one does not apply, im2col runs. 'auto' takes Winograd for 3x3, stride 1, at least 16
+    input and output channels (for the weight gradient on AVX-512, at least 32 filters), and
+    for a stride-1 weight gradient with at most 16 filters on the AVX-512 and AVX2 kernels,
+    the implicit GEMM (docs/kernels.md has the rule and its measurements).
     The input gradient of a 3x3 stride-1 convolution with at least 16 channels each way runs
     as a forward convolution (so Winograd) unless 'im2col' is forced; others, and one whose
     output went through a fused max pool, use the col2im kernel (tinydl/kernels/conv2d.py).
@@ -107,16 +110,18 @@ def force_conv_algorithm(name: str) -> None:
         >>> rng = np.random.default_rng(0)
         >>> x, w = rng.normal(size=(1, 6, 6, 16)), rng.normal(size=(3, 3, 16, 16))
         >>> results = {}
-        >>> for name in ("im2col", "winograd"):
+        >>> for name in ("im2col", "winograd", "implicit"):
         ...     force_conv_algorithm(name)
         ...     results[name] = conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1))
         >>> force_conv_algorithm("auto")
         >>> bool(np.allclose(results["im2col"], results["winograd"]))
         True
+        >>> bool(np.allclose(results["im2col"], results["implicit"]))
+        True
         >>> force_conv_algorithm("fft")
         Traceback (most recent call last):
         ...
-        ValueError: conv algorithm must be one of ('auto', 'im2col', 'winograd'), got 'fft'
+        ValueError: conv algorithm must be one of ('auto', 'im2col', 'winograd', 'implicit'), got 'fft'
     """
     if name not in CONV_ALGORITHMS:
         raise ValueError(f"conv algorithm must be one of {CONV_ALGORITHMS}, got {name!r}")
@@ -128,7 +133,7 @@ def get_conv_algorithm() -> str:
     """The algorithm force_conv_algorithm chose: 'auto' unless one was forced.
 
     Returns:
-        'auto', 'im2col' or 'winograd'.
+        'auto', 'im2col', 'winograd' or 'implicit'.
 
     Example:
         >>> get_conv_algorithm()
