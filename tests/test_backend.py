@@ -138,6 +138,7 @@ def every_kernel_once(dtype=np.float32):
     h, _, _ = batch_norm_train(h, None, None, -1, 1e-3)                 # batchnorm_*
     h = F.max_pool2d(h, 2) + F.avg_pool2d(h, 2)                         # (2, 3, 3, 3)
     h = AddRelu.apply(h, h * 0.5 - 0.25)                                # add_relu
+    h = F.dropout(h, 0.25, training=True, rng=np.random.default_rng(1))  # dropout
     h = F.avg_pool2d(h, (2, 1), strides=1).reshape(2, -1)               # (2, 2, 3, 3) -> (2, 18)
     logits = h[:, :12] @ w                                              # gemm
     pooled = F.conv2d_max_pool(x, k, pool_size=2, fused_relu=True)      # conv2d_max_pool_*

@@ -7,7 +7,7 @@ tinydl/kernels/native.py allocates every output and never passes an empty array.
 """
 
 from cython cimport floating
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 cdef extern from "tdl_common.h":
     ctypedef int64_t tdl_index
@@ -27,6 +27,12 @@ cdef extern from "elementwise.h":
     void tdl_relu_f64_backward(const double *y, const double *dy, double *dx, tdl_index n) nogil
     void tdl_add_relu_f32(const float *a, const float *b, float *out, tdl_index n) nogil
     void tdl_add_relu_f64(const double *a, const double *b, double *out, tdl_index n) nogil
+
+cdef extern from "dropout.h":
+    void tdl_dropout_f32(const float *x, float *out, tdl_index n, uint64_t key, uint64_t threshold,
+                         float scale) nogil
+    void tdl_dropout_f64(const double *x, double *out, tdl_index n, uint64_t key,
+                         uint64_t threshold, double scale) nogil
 
 cdef extern from "batchnorm.h":
     int tdl_batchnorm_f32_forward(const float *x, tdl_index m, tdl_index c, const float *gamma,
@@ -423,6 +429,15 @@ def relu_backward(const floating[::1] y, const floating[::1] dy, floating[::1] d
             tdl_relu_f32_backward(&y[0], &dy[0], &dx[0], y.shape[0])
         else:
             tdl_relu_f64_backward(&y[0], &dy[0], &dx[0], y.shape[0])
+
+
+def dropout(const floating[::1] x, floating[::1] out, uint64_t key, uint64_t threshold,
+            double scale):
+    with nogil:
+        if floating is float:
+            tdl_dropout_f32(&x[0], &out[0], x.shape[0], key, threshold, <float>scale)
+        else:
+            tdl_dropout_f64(&x[0], &out[0], x.shape[0], key, threshold, scale)
 
 
 def add_relu(const floating[::1] a, const floating[::1] b, floating[::1] out):

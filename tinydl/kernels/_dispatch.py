@@ -44,7 +44,10 @@ def uses_native(name: str) -> bool:
 
 def run(name: str, *args):
     """Run kernel `name` on args (already checked by its entry) and return its result."""
-    args = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in args)
+    # (np.ascontiguousarray would also turn a 0-d array into shape (1,): a scalar's ReLU
+    # came back as a 1-element vector.)
+    args = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) and not a.flags.c_contiguous
+                 else a for a in args)
     if profiler.current is None:
         return _dispatch(name, args)
     which = "native" if uses_native(name) else "reference"

@@ -253,7 +253,11 @@ class Clip(Function):
 
 
 class Dropout(Function):
-    """Multiply by a 0/scale mask drawn in forward (inverted dropout: no rescale at inference).
+    """Multiply by a mask of 0 and 1 / (1 - rate) (inverted dropout: no rescale at inference).
+
+    The mask comes from one 64-bit key drawn from rng (so a seeded generator repeats it); the
+    kernel computes each element's draw from the key and its index (tinydl/kernels/dropout.py),
+    so the backward applies the same mask to the gradient without a stored copy.
 
     Example:
         >>> y = Dropout.apply(tinydl.Tensor(np.ones(6)), 0.5, np.random.default_rng(0))
@@ -263,15 +267,12 @@ class Dropout(Function):
 
     @staticmethod
     def forward(ctx, a, rate, rng):
-        keep = rng.random(a.shape) >= rate
-        mask = keep.astype(a.dtype) / a.dtype.type(1.0 - rate)
-        ctx.save_for_backward(mask)
-        return a * mask
+        ctx.rate, ctx.key = rate, int(rng.integers(0, 2**64, dtype=np.uint64))
+        return backend.dropout(a, rate, ctx.key)
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved
-        return grad * mask, None, None
+        return backend.dropout(grad, ctx.rate, ctx.key), None, None
 
 
 class Log1p(Function):
