@@ -31,7 +31,9 @@
  * (P + i*wp)*C, so A is xp itself with rows C apart. Per kernel row one GEMM: the forward adds
  * them into a wp-wide output band (its padding columns are dropped), the weight gradient sums
  * dw[i] += A_i^T @ dy over the band, with dy laid on the same grid (zero in the padding
- * columns). No patch matrix (KH*KW copies of the input) is written and read back.
+ * columns). No patch matrix (KH*KW copies of the input) is written and read back. For a 3x3
+ * window over 3 or 1 channels (float, AVX-512) the weight gradient's GEMMs are replaced by the
+ * small-patch kernel (conv2d_wgrad_small.h), dw held in registers.
  * The per-tile loops (im2col, col2im, building the output gradient) are plain C compiled once
  * per instruction set (conv2d_tiles.inc) and picked per call like the GEMM micro-kernel.
  * Forward and input-gradient tiles are whole multiples of 12 rows (every micro-kernel's MR

@@ -205,11 +205,14 @@ def expected_weight_gradient_algorithm(microkernel, channels, filters):
     """conv2d.c's rule for a 3x3 stride-1 weight gradient: Winograd from 16 channels and 16
     filters (32 filters with the AVX-512 micro-kernels: with 16 or 24 its (C x F) GEMMs ran
     1.3-2.5x slower than im2col on a Xeon); else the implicit GEMM with at most 16 filters on
-    the x86 kernels when 3*C fills a sliver of the kernel's rows (24 AVX-512, 6 AVX2); else
+    the x86 kernels when 3*C fills a sliver of the kernel's rows (24 AVX-512, 6 AVX2), or on
+    AVX-512 with 1 or 3 channels and at most 64 filters (the small-patch kernel); else
     im2col."""
     wino_filters = 32 if microkernel == "avx512" else 16
     if channels >= 16 and filters >= wino_filters:
         return "winograd"
+    if microkernel == "avx512" and channels in (1, 3) and filters <= 64:
+        return "implicit"  # its small-patch kernel (csrc/conv2d_wgrad_small.h)
     mr = {"avx512": 24, "avx2": 6}.get(microkernel)
     if mr and filters <= 16 and 3 * channels >= mr:
         return "implicit"
@@ -217,7 +220,7 @@ def expected_weight_gradient_algorithm(microkernel, channels, filters):
 
 
 @pytest.mark.parametrize("channels, filters", [(16, 16), (16, 24), (16, 32), (8, 16), (3, 16),
-                                               (2, 16), (8, 17)])
+                                               (2, 16), (8, 17), (3, 64), (3, 65), (1, 32)])
 def test_auto_weight_gradient_algorithm_follows_the_micro_kernel(microkernel, channels, filters):
     """'auto' gives the bits of the algorithm the rule names (see
     expected_weight_gradient_algorithm), and the reference's numbers."""
@@ -324,3 +327,34 @@ def test_implicit_gemm_bands_and_threads(threads):
     finally:
         native.force_conv_algorithm("auto")
         native.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("window, channels", [((3, 3), 3), ((3, 3), 1), ((3, 1), 9), ((3, 9), 1)])
+@pytest.mark.parametrize("filters", [1, 5, 16, 17, 32, 64])
+def test_small_patch_weight_gradient_matches_reference(microkernel, window, channels, filters):
+    """Three kernel rows of 9 or 3 values (3x3 over RGB or grayscale, and the other windows
+    with the same rows), the filters in passes of 16 with a masked last one: dw and db against
+    the reference, with the fused ReLU mask and a routed 2x2 max pool too; the same bits again.
+    (It runs on the AVX-512 micro-kernel; the others take the implicit GEMM or im2col here.)"""
+    rng = np.random.default_rng(filters * 10 + channels)
+    x = rng.standard_normal((3, 11, 10, channels)).astype(np.float32)
+    w = rng.standard_normal((*window, channels, filters)).astype(np.float32)
+    (oh, ow), pads = window_geometry((11, 10), window, (1, 1), "same")
+    dy = rng.standard_normal((3, oh, ow, filters)).astype(np.float32)
+    dw, db = native.conv2d_backward_kernel(dy, x, window, (1, 1), pads, True)
+    rdw, rdb = reference.conv2d_backward_kernel(dy, x, window, (1, 1), pads, True)
+    assert_close(dw, rdw, 3 * oh * ow, f"small-patch dw {window} C={channels} F={filters}")
+    assert_close(db, rdb, 3 * oh * ow, "small-patch db")
+    again = native.conv2d_backward_kernel(dy, x, window, (1, 1), pads, True)
+    assert np.array_equal(dw, again[0]) and np.array_equal(db, again[1])
+    check_conv_relu_out(x, w, (1, 1), pads, dy)
+    y = np.maximum(native.conv2d_forward(x, w, None, (1, 1), pads), 0)
+    pooled, argmax = native.max_pool2d_forward(y, (2, 2), (2, 2), (0, 0, 0, 0))
+    dp = rng.standard_normal(pooled.shape).astype(np.float32)
+    geometry = ((2, 2), (0, 0, 0, 0))
+    got = native.conv2d_backward_kernel(dp, x, window, (1, 1), pads, True, pooled, argmax,
+                                        geometry)
+    want = reference.conv2d_backward_kernel(dp, x, window, (1, 1), pads, True, pooled, argmax,
+                                            geometry)
+    assert_close(got[0], want[0], 3 * oh * ow, "small-patch dw after a pool")
+    assert_close(got[1], want[1], 3 * oh * ow, "small-patch db after a pool")
