@@ -58,6 +58,13 @@ typedef struct {
     void *a_pack;        /* MC x KC, packed A */
     void *b_pack;        /* KC x NC, packed B */
     void *tile;          /* MR x NR, for edge tiles */
+    /* keep_b (0 after init, set by the caller): the caller promises that no B it passes changes
+     * while it uses this workspace, so a packed B that fits one panel (K <= KC, N <= NC) is
+     * packed by the first call with that B only (a recurrent kernel's rk over its time loop). */
+    int keep_b;
+    const void *kept_b;  /* the B in b_pack under keep_b, NULL for none: pointer and shape */
+    tdl_index kept_ldb, kept_k, kept_n;
+    int kept_trans_b;
 } tdl_gemm_workspace;
 
 int tdl_gemm_f32_workspace_init(tdl_gemm_workspace *ws, tdl_index max_m, tdl_index max_n,
