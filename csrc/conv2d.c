@@ -113,8 +113,9 @@ static int use_implicit(const tdl_conv2d_shape *s)
  * then sum over the pixels with no patch matrix written and read back (KH*KW copies of the
  * input). Xeon, batch 64, 3x3 'same', 1 / 2 threads, im2col -> implicit: AVX-512 32x32 16->16
  * 4.4 -> 2.9 / 2.2 -> 1.5 ms, 32x32 32->16 7.8 -> 5.3 / 3.2 -> 2.6, 32x32 8->16 2.6 -> 1.5,
- * 16x16 16->16 1.09 -> 0.74; 3->16 (KW*C = 9 < 24) 2.7 -> 5.3, so not taken. AVX2 (forced on the
- * same Xeon) 32x32 3->16 2.6 -> 2.0, 8->16 3.7 -> 2.7. The generic kernel keeps im2col. */
+ * 16x16 16->16 1.09 -> 0.74; 3->16 (KW*C = 9 < 24) 2.7 -> 5.3, so not taken (the small-patch
+ * kernel below takes it). AVX2 (forced on the same Xeon) 32x32 3->16 2.6 -> 2.0, 8->16 3.7 ->
+ * 2.7. The generic kernel keeps im2col. */
 static int use_implicit_kernel_grad(const tdl_conv2d_shape *s)
 {
     if (forced_algorithm != TDL_CONV_AUTO)

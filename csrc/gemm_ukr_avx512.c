@@ -44,8 +44,8 @@ TDL_AVX512 TDL_INLINE void f32_body(const int mr, tdl_index k, float alpha, cons
         _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
     }
     if (cs == 1) {  /* rows in place (see row_in_place) */
-        const float *q[3];
-        for (int j = 0; j < 3; j++)
+        const float *q[3] = {a, a, a};  /* only the bases of rows the tile has */
+        for (int j = 1; j * TDL_ROWS_PER_BASE < mr; j++)
             q[j] = a + j * TDL_ROWS_PER_BASE * rs;
 #pragma GCC unroll 4
         for (tdl_index p = 0; p < k; p++, b += ldb) {
@@ -113,8 +113,8 @@ TDL_AVX512 TDL_INLINE void f32_narrow_body(const int mr, tdl_index k, float alph
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     }
     if (cs == 1) {  /* rows in place (see row_in_place) */
-        const float *q[6];
-        for (int j = 0; j < 6; j++)
+        const float *q[6] = {a, a, a, a, a, a};  /* only the bases of rows the tile has */
+        for (int j = 1; j * TDL_ROWS_PER_BASE < mr; j++)
             q[j] = a + j * TDL_ROWS_PER_BASE * rs;
 #pragma GCC unroll 4
         for (tdl_index p = 0; p < k; p++, b += ldb) {
