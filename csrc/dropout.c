@@ -2,8 +2,8 @@
  *
  * The element loop is compiled for the baseline ISA and, on x86-64 with GCC or clang, with
  * AVX2 and AVX-512F target attributes (the compiler vectorises SplitMix64's 64-bit multiplies
- * there); dropout_isa() picks the copy per call, the same choice as the GEMM micro-kernel (so
- * forcing a micro-kernel tests every copy). All copies do the same integer arithmetic and one
+ * there); TDL_DROPOUT_PICK takes the copy of tdl_gemm_kernel_id() per call, the GEMM
+ * micro-kernel's choice (so forcing a micro-kernel tests every copy). All copies do the same integer arithmetic and one
  * multiply in the dtype: the same bits. 2^19 floats, 1 thread, Xeon: baseline 2.5 ms, AVX2
  * 0.69, AVX-512F 0.41 (NumPy's random mask took 1.9).
  */

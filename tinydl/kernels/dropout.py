@@ -61,10 +61,15 @@ def dropout(x, rate, key):
     return _dispatch.run("dropout", x, float(rate), int(key))
 
 
-def _threshold_and_scale(rate: float, dtype) -> tuple[int, float]:
-    """floor(rate * 2^32), and 1 / (1 - rate) computed in double and rounded to the dtype, as
-    Keras (tf.nn.dropout) and PyTorch scale."""
-    return int(rate * 2.0**32), float(np.dtype(dtype).type(1.0 / (1.0 - rate)))
+def _threshold(rate: float) -> int:
+    """floor(rate * 2^32): an element is dropped when its 32-bit draw is below it."""
+    return int(rate * 2.0**32)
+
+
+def _scale(rate: float, dtype) -> float:
+    """1 / (1 - rate) computed in double and rounded to the dtype, as Keras (tf.nn.dropout)
+    and PyTorch scale."""
+    return float(np.dtype(dtype).type(1.0 / (1.0 - rate)))
 
 
 # ------------------------------------------------------------ reference (NumPy)
@@ -80,8 +85,7 @@ def keep_mask(n: int, rate: float, key: int) -> np.ndarray:
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
     z ^= z >> np.uint64(31)
-    threshold, _ = _threshold_and_scale(rate, np.float64)
-    return (z >> np.uint64(32)) >= np.uint64(threshold)
+    return (z >> np.uint64(32)) >= np.uint64(_threshold(rate))
 
 
 def dropout_reference(x, rate, key):
@@ -100,8 +104,7 @@ def dropout_reference(x, rate, key):
         >>> dropout_reference(np.arange(1.0, 7.0), 0.5, 7)
         array([0., 0., 6., 8., 0., 0.])
     """
-    _, scale = _threshold_and_scale(rate, x.dtype)
-    mask = np.where(keep_mask(x.size, rate, key), scale, 0.0).astype(x.dtype)
+    mask = np.where(keep_mask(x.size, rate, key), _scale(rate, x.dtype), 0.0).astype(x.dtype)
     return x * mask.reshape(x.shape)
 
 
@@ -122,8 +125,8 @@ def dropout_native(x, rate, key):
     """
     out = np.empty_like(x)
     if x.size:
-        threshold, scale = _threshold_and_scale(rate, x.dtype)
-        _ext.dropout(x.reshape(-1), out.reshape(-1), key, threshold, scale)
+        _ext.dropout(x.reshape(-1), out.reshape(-1), key, _threshold(rate),
+                     _scale(rate, x.dtype))
     return out
 
 
