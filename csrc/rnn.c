@@ -6,8 +6,10 @@
  * for float tdl_rnn_tanhf and tdl_rnn_sigmoidf (rnn_math.h: no calls, so the gate loops
  * vectorize), for double libm's tanh and 0.5 * tanh(0.5 x) + 0.5 (as the NumPy reference).
  * The per-sample gate loops (static *_row functions) are compiled for AVX-512, AVX2 and
- * baseline x86-64 (GCC/clang target_clones, picked once at load time from the CPU); the
- * arithmetic is the same on each (no FMA contraction in ISO C), so are the results.
+ * baseline x86-64 (GCC/clang target_clones, picked once at load time from the CPU). The
+ * AVX2 and AVX-512 copies fuse multiply-adds (see the pragma below): results are the same
+ * for a given CPU and thread count, and may differ in the last bits between CPUs, as the
+ * GEMM's micro-kernels do.
  */
 #include <math.h>
 #include <string.h>
@@ -18,7 +20,7 @@
  * for the whole build: there it made the reference CNN's inference 2x slower (AMD EPYC
  * Zen 3). Clang ignores floating-point exceptions by default. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
+#pragma GCC optimize("no-trapping-math", "fp-contract=fast")
 #endif
 #include "gemm.h"
 #include "rnn.h"

@@ -5,9 +5,10 @@
  * straight-line float arithmetic: no calls, no tables, and selects that vectorize (bit
  * masks, and clamps by comparison, which the compiler turns into vector compares and blends
  * when it may ignore floating-point exceptions: rnn.c tells GCC so, clang does by default).
- * So a gate loop over j vectorizes (16 lanes with AVX-512), and they give the same bits on
- * every ISA and thread count (no FMA contraction in ISO C; only +, -, *, /, comparisons and
- * bit operations). Where they stay scalar, the same code gives the same values.
+ * So a gate loop over j vectorizes (16 lanes with AVX-512). Only +, -, *, /, comparisons and
+ * bit operations: the same bits for a given CPU and thread count (rnn.c lets the compiler
+ * fuse a * b + c where the CPU has FMA, so AVX2/AVX-512 and baseline copies may differ in
+ * the last bit; each stays within the error bound below).
  *
  *   exp(y), y clamped to [-87, 88]: 2^k * p(r), k = round(y / ln 2) (the 1.5 * 2^23 trick),
  *       r = y - k ln 2 (ln 2 split in two, Cody and Waite) in [-ln2/2, ln2/2], p the
