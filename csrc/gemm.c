@@ -16,6 +16,7 @@ typedef struct {
     tdl_gemm_f32_ukr run;       /* A(i, p) = a[p*cs_a + i] */
     tdl_gemm_f32_ukr run_rows;  /* A(i, p) = a[i*lda + p] */
     tdl_gemm_f32_ukr_short run_short, run_rows_short;  /* the last rows; NULL: a tile aside */
+    tdl_gemm_f32_pack pack_bt;  /* a whole sliver of B stored (N, K); NULL: the portable copy */
 } tdl_gemm_f32_kernel;
 
 typedef struct {
@@ -25,6 +26,7 @@ typedef struct {
     tdl_gemm_f64_ukr run;
     tdl_gemm_f64_ukr run_rows;
     tdl_gemm_f64_ukr_short run_short, run_rows_short;
+    tdl_gemm_f64_pack pack_bt;
 } tdl_gemm_f64_kernel;
 
 static const tdl_gemm_f32_kernel GENERIC_F32 = {
@@ -39,7 +41,8 @@ static const tdl_gemm_f64_kernel GENERIC_F64 = {
 static const tdl_gemm_f32_kernel AVX2_F32 = {
     TDL_GEMM_AVX2, TDL_AVX2_F32_MR, TDL_AVX2_F32_NR,
     TDL_AVX2_KC, TDL_AVX2_F32_MC, TDL_AVX2_F32_NC, tdl_gemm_f32_ukr_avx2,
-    tdl_gemm_f32_ukr_avx2_rows, tdl_gemm_f32_ukr_avx2_short, tdl_gemm_f32_ukr_avx2_rows_short};
+    tdl_gemm_f32_ukr_avx2_rows, tdl_gemm_f32_ukr_avx2_short, tdl_gemm_f32_ukr_avx2_rows_short,
+    tdl_gemm_f32_pack_bt_avx2};
 static const tdl_gemm_f64_kernel AVX2_F64 = {
     TDL_GEMM_AVX2, TDL_AVX2_F64_MR, TDL_AVX2_F64_NR,
     TDL_AVX2_KC, TDL_AVX2_F64_MC, TDL_AVX2_F64_NC, tdl_gemm_f64_ukr_avx2,
@@ -48,12 +51,12 @@ static const tdl_gemm_f32_kernel AVX512_F32 = {
     TDL_GEMM_AVX512, TDL_AVX512_F32_MR, TDL_AVX512_F32_NR,
     TDL_AVX512_KC, TDL_AVX512_F32_MC, TDL_AVX512_F32_NC, tdl_gemm_f32_ukr_avx512,
     tdl_gemm_f32_ukr_avx512_rows, tdl_gemm_f32_ukr_avx512_short,
-    tdl_gemm_f32_ukr_avx512_rows_short};
+    tdl_gemm_f32_ukr_avx512_rows_short, tdl_gemm_f32_pack_bt_avx512};
 static const tdl_gemm_f32_kernel AVX512_F32_NARROW = {
     TDL_GEMM_AVX512, TDL_AVX512_F32_NARROW_MR, TDL_AVX512_F32_NARROW_NR,
     TDL_AVX512_KC, TDL_AVX512_F32_MC, TDL_AVX512_F32_NC, tdl_gemm_f32_ukr_avx512_narrow,
     tdl_gemm_f32_ukr_avx512_narrow_rows, tdl_gemm_f32_ukr_avx512_narrow_short,
-    tdl_gemm_f32_ukr_avx512_narrow_rows_short};
+    tdl_gemm_f32_ukr_avx512_narrow_rows_short, tdl_gemm_f32_pack_bt_avx512_narrow};
 static const tdl_gemm_f64_kernel AVX512_F64 = {
     TDL_GEMM_AVX512, TDL_AVX512_F64_MR, TDL_AVX512_F64_NR,
     TDL_AVX512_KC, TDL_AVX512_F64_MC, TDL_AVX512_F64_NC, tdl_gemm_f64_ukr_avx512,

@@ -75,6 +75,11 @@ typedef void (*tdl_gemm_f64_ukr_short)(int rows, tdl_index k, double alpha, cons
                                        double beta, double *c, tdl_index ldc,
                                        const double *bias, int relu);
 
+/* A transposing pack of one whole NR-wide sliver of B stored (N, K): dst[p*NR + j] =
+ * b[j*ldb + p] for p < kb, j < NR (an optional entry: without it the driver's portable copy,
+ * which gives the same values). */
+typedef void (*tdl_gemm_f32_pack)(const float *b, tdl_index ldb, tdl_index kb, float *dst);
+typedef void (*tdl_gemm_f64_pack)(const double *b, tdl_index ldb, tdl_index kb, double *dst);
 /* Portable C (any CPU). */
 void tdl_gemm_f32_ukr_generic(tdl_index k, float alpha, const float *a, tdl_index cs_a,
                               const float *b, tdl_index ldb, float beta, float *c, tdl_index ldc,
@@ -103,6 +108,7 @@ void tdl_gemm_f32_ukr_avx2_short(int rows, tdl_index k, float alpha, const float
 void tdl_gemm_f32_ukr_avx2_rows_short(int rows, tdl_index k, float alpha, const float *a,
                                       tdl_index lda, const float *b, tdl_index ldb, float beta,
                                       float *c, tdl_index ldc, const float *bias, int relu);
+void tdl_gemm_f32_pack_bt_avx2(const float *b, tdl_index ldb, tdl_index kb, float *dst);
 void tdl_gemm_f64_ukr_avx2(tdl_index k, double alpha, const double *a, tdl_index cs_a,
                            const double *b, tdl_index ldb, double beta, double *c, tdl_index ldc,
                            const double *bias, int relu);
@@ -139,6 +145,9 @@ void tdl_gemm_f32_ukr_avx512_narrow_rows_short(int rows, tdl_index k, float alph
                                                const float *a, tdl_index lda, const float *b,
                                                tdl_index ldb, float beta, float *c,
                                                tdl_index ldc, const float *bias, int relu);
+void tdl_gemm_f32_pack_bt_avx512(const float *b, tdl_index ldb, tdl_index kb, float *dst);
+void tdl_gemm_f32_pack_bt_avx512_narrow(const float *b, tdl_index ldb, tdl_index kb,
+                                        float *dst);
 void tdl_gemm_f64_ukr_avx512(tdl_index k, double alpha, const double *a, tdl_index cs_a,
                              const double *b, tdl_index ldb, double beta, double *c,
                              tdl_index ldc, const double *bias, int relu);

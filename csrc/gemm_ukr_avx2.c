@@ -172,4 +172,47 @@ TDL_AVX2 void tdl_gemm_f64_ukr_avx2_rows(tdl_index k, double alpha, const double
 {
     f64_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
 }
+
+/* ----------------------------------------------------------------- transposing B pack */
+
+/* r[q] (q < 8) becomes column q of the 8 x 8 block whose rows were r[0..7]. */
+TDL_AVX2 TDL_INLINE void transpose8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 8; g += 4) {  /* u[g + c]: columns c and 4 + c of rows g..g+3 */
+        u[g] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+        u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+        u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+        u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    }
+}
+
+/* dst[p*16 + j] = b[j*ldb + p] for p < kb, j < 16: one whole sliver of a B stored (N, K), in
+ * 8 x 8 blocks; the last steps (kb % 8) with masked loads. The same values as the driver's
+ * portable copy. */
+TDL_AVX2 void tdl_gemm_f32_pack_bt_avx2(const float *b, tdl_index ldb, tdl_index kb, float *dst)
+{
+    enum { NR = TDL_AVX2_F32_NR };
+    for (tdl_index p = 0; p < kb; p += 8) {
+        const int steps = (int)tdl_min(8, kb - p);
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(steps), lanes);
+        for (int half = 0; half < NR; half += 8) {
+            __m256 r[8];
+            for (int j = 0; j < 8; j++)
+                r[j] = _mm256_maskload_ps(b + (half + j) * ldb + p, mask);
+            transpose8(r);
+            for (int q = 0; q < steps; q++)
+                _mm256_storeu_ps(dst + (p + q) * NR + half, r[q]);
+        }
+    }
+}
 #endif

@@ -304,4 +304,68 @@ TDL_AVX512 void tdl_gemm_f64_ukr_avx512_rows(tdl_index k, double alpha, const do
 {
     f64_body(k, alpha, a, lda, 1, b, ldb, beta, c, ldc, bias, relu);
 }
+
+/* ----------------------------------------------------------------- transposing B packs */
+
+/* out[q] (q < 16) = column q of the 16 x 16 block whose rows are r[0..15]: four rounds of
+ * shuffles (pairs of rows, pairs of pairs within 128-bit lanes, then lanes), 64 in all. */
+TDL_AVX512 TDL_INLINE void transpose16(__m512 r[16])
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) {  /* u[g + c], lane L: column 4L + c of rows g..g+3 */
+        __m512d t0 = _mm512_castps_pd(t[g]), t1 = _mm512_castps_pd(t[g + 1]);
+        __m512d t2 = _mm512_castps_pd(t[g + 2]), t3 = _mm512_castps_pd(t[g + 3]);
+        u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+        u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+        u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+        u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+    }
+    for (int c = 0; c < 4; c++) {  /* column 4L + c: lane L of u[c], u[4 + c], u[8 + c], u[12 + c] */
+        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
+        __m512 v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+        __m512 w0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+        __m512 w1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+        r[c] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+        r[4 + c] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+        r[8 + c] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+        r[12 + c] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+    }
+}
+
+/* dst[p*nr + j] = b[j*ldb + p] for p < kb, j < nr (nr = 16 or 32): one whole sliver of a B
+ * stored (N, K), in 16 x 16 blocks; the last steps (kb % 16) with masked loads. The same
+ * values as the driver's portable copy, so the same products. */
+TDL_AVX512 TDL_INLINE void f32_pack_bt(const int nr, const float *b, tdl_index ldb,
+                                       tdl_index kb, float *dst)
+{
+    for (tdl_index p = 0; p < kb; p += 16) {
+        const int steps = (int)tdl_min(16, kb - p);
+        const __mmask16 mask = (__mmask16)((1u << steps) - 1u);
+        for (int half = 0; half < nr; half += 16) {
+            __m512 r[16];
+            for (int j = 0; j < 16; j++)
+                r[j] = _mm512_maskz_loadu_ps(mask, b + (half + j) * ldb + p);
+            transpose16(r);
+            for (int q = 0; q < steps; q++)
+                _mm512_storeu_ps(dst + (p + q) * nr + half, r[q]);
+        }
+    }
+}
+
+TDL_AVX512 void tdl_gemm_f32_pack_bt_avx512(const float *b, tdl_index ldb, tdl_index kb,
+                                            float *dst)
+{
+    f32_pack_bt(TDL_AVX512_F32_NR, b, ldb, kb, dst);
+}
+
+TDL_AVX512 void tdl_gemm_f32_pack_bt_avx512_narrow(const float *b, tdl_index ldb, tdl_index kb,
+                                                   float *dst)
+{
+    f32_pack_bt(TDL_AVX512_F32_NARROW_NR, b, ldb, kb, dst);
+}
+
 #endif

@@ -113,6 +113,25 @@ def test_in_place_or_packed_operands_give_the_same_bits(microkernel, dtype):
         check(a, b, True, False, 500, alpha=0.5)
 
 
+@pytest.mark.parametrize("trans_a", (False, True))
+def test_a_transposed_b_gives_the_bits_of_b(microkernel, trans_a):
+    """op(B) = B^T is packed by the micro-kernel's own transposing copy (AVX-512: 16 x 16
+    blocks, AVX2: 8 x 8, masked for the last K % 16 or K % 8 steps; the generic kernel and
+    slivers narrower than NR use the portable copy): every such product is bit for bit the one
+    from B itself, stored (K, N), and NumPy's. N covers the narrow AVX-512 kernel (<= 16) and
+    partial slivers; K the block tails and two K blocks; an epilogue on the last block."""
+    rng = np.random.default_rng(14)
+    for m, n, k in itertools.product((5, 64), (8, 16, 17, 32, 45, 100), (1, 7, 8, 9, 16, 31, 500)):
+        a, bt = operands(rng, m, n, k, trans_a, True, np.float32)
+        b = np.ascontiguousarray(bt.T)
+        c = rng.standard_normal((m, n)).astype(np.float32)
+        bias = rng.standard_normal(n).astype(np.float32)
+        for kw in ({}, dict(alpha=0.7, beta=0.3, c=c, bias=bias, relu=True)):
+            got = native.gemm(a, bt, trans_a, True, **kw)
+            assert np.array_equal(got, native.gemm(a, b, trans_a, False, **kw)), (m, n, k, kw)
+            check(a, bt, trans_a, True, k, **kw)
+
+
 @pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
 def test_the_last_rows_give_the_bits_of_whole_tiles(microkernel, trans_a, trans_b):
     """A C whose rows are not a multiple of MR ends in a partial sliver (AVX-512: M = 64 is
