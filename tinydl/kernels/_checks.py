@@ -58,9 +58,12 @@ def float_arrays(where: str, **arrays):
     """
     out = [None if a is None else a if type(a) is np.ndarray else np.asarray(a)
            for a in arrays.values()]
-    for name, a in zip(arrays, out):
-        if a is not None and a.ndim:
+    for name, a in zip(arrays, out):  # (an array of 1..MAX_ELEMENTS has no larger dimension)
+        if a is not None and a.ndim and not 0 < a.size <= MAX_ELEMENTS:
             _check_array_elements(where, name, a.shape)
+    dtypes = [a.dtype for a in out if a is not None]
+    if dtypes and dtypes.count(dtypes[0]) == len(dtypes) and dtypes[0] in FLOAT_DTYPES:
+        return out  # one float dtype (the common case, checked without the loops below)
     dtype = None
     for name, a in zip(arrays, out):
         if a is None:

@@ -46,8 +46,11 @@ def run(name: str, *args):
     """Run kernel `name` on args (already checked by its entry) and return its result."""
     # (np.ascontiguousarray would also turn a 0-d array into shape (1,): a scalar's ReLU
     # came back as a 1-element vector.)
-    args = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) and not a.flags.c_contiguous
-                 else a for a in args)
+    for a in args:  # (a loop that stops at the first strided array: every kernel call runs it)
+        if isinstance(a, np.ndarray) and not a.flags.c_contiguous:
+            args = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray)
+                         and not a.flags.c_contiguous else a for a in args)
+            break
     if profiler.current is None:
         return _dispatch(name, args)
     which = "native" if uses_native(name) else "reference"

@@ -19,8 +19,6 @@ Two limits, from the C kernels (csrc/) and the int32 argmax both backends return
 
 from __future__ import annotations
 
-import math
-
 MAX_ELEMENTS = 2**48
 ARGMAX_PLANE_MAX = 2**31
 
@@ -47,9 +45,13 @@ def check_elements(where: str, **shapes) -> None:
     for name, shape in shapes.items():
         if shape is None:
             continue
-        shape = tuple(int(s) for s in shape)
-        count = math.prod(shape)
-        if count > MAX_ELEMENTS or any(s > MAX_ELEMENTS for s in shape):
+        count, largest = 1, 0
+        for s in shape:  # Python ints: a product of NumPy ints could wrap
+            s = int(s)
+            count *= s
+            largest = s if s > largest else largest
+        if count > MAX_ELEMENTS or largest > MAX_ELEMENTS:
+            shape = tuple(int(s) for s in shape)
             raise ValueError(
                 f"{where}: {name} would have {count} elements (shape {shape}); the kernels "
                 f"index at most {MAX_ELEMENTS} = 2**48 (tinydl.kernels.limits.MAX_ELEMENTS). "
