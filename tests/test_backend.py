@@ -147,6 +147,7 @@ def every_kernel_once(dtype=np.float32):
     loss = loss + _sequence_kernels_once(rng, dtype)
     depthwise = image_ops.depthwise_conv2d(x, k[:, :, :, :1], strides=2, padding="same")  # depthwise_*
     loss = loss + depthwise.sum()
+    loss = loss + F.global_avg_pool(x).sum() + F.global_max_pool(x).sum()  # global_*_pool*
     loss.backward()
     Adam().apply([w.grad], [w])                                         # adam_update
     return loss

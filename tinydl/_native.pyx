@@ -34,6 +34,25 @@ cdef extern from "dropout.h":
     void tdl_dropout_f64(const double *x, double *out, tdl_index n, uint64_t key,
                          uint64_t threshold, double scale) nogil
 
+cdef extern from "global_pool.h":
+    void tdl_global_pool_f32_avg_forward(const float *x, tdl_index n, tdl_index s, tdl_index c,
+                                         float *y) nogil
+    void tdl_global_pool_f64_avg_forward(const double *x, tdl_index n, tdl_index s,
+                                         tdl_index c, double *y) nogil
+    void tdl_global_pool_f32_avg_backward(const float *dy, tdl_index n, tdl_index s,
+                                          tdl_index c, float *dx) nogil
+    void tdl_global_pool_f64_avg_backward(const double *dy, tdl_index n, tdl_index s,
+                                          tdl_index c, double *dx) nogil
+    void tdl_global_pool_f32_max_forward(const float *x, tdl_index n, tdl_index s, tdl_index c,
+                                         float *y) nogil
+    void tdl_global_pool_f64_max_forward(const double *x, tdl_index n, tdl_index s,
+                                         tdl_index c, double *y) nogil
+    int tdl_global_pool_f32_max_backward(const float *x, const float *y, const float *dy,
+                                         tdl_index n, tdl_index s, tdl_index c, float *dx) nogil
+    int tdl_global_pool_f64_max_backward(const double *x, const double *y, const double *dy,
+                                         tdl_index n, tdl_index s, tdl_index c,
+                                         double *dx) nogil
+
 cdef extern from "batchnorm.h":
     int tdl_batchnorm_f32_forward(const float *x, tdl_index m, tdl_index c, const float *gamma,
                                   const float *beta, double epsilon, int relu, float *y,
@@ -438,6 +457,51 @@ def dropout(const floating[::1] x, floating[::1] out, uint64_t key, uint64_t thr
             tdl_dropout_f32(&x[0], &out[0], x.shape[0], key, threshold, <float>scale)
         else:
             tdl_dropout_f64(&x[0], &out[0], x.shape[0], key, threshold, scale)
+
+
+def global_avg_pool(const floating[:, :, ::1] x, floating[:, ::1] y):
+    with nogil:
+        if floating is float:
+            tdl_global_pool_f32_avg_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
+                                            &y[0, 0])
+        else:
+            tdl_global_pool_f64_avg_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
+                                            &y[0, 0])
+
+
+def global_avg_pool_backward(const floating[:, ::1] dy, floating[:, :, ::1] dx):
+    with nogil:
+        if floating is float:
+            tdl_global_pool_f32_avg_backward(&dy[0, 0], dx.shape[0], dx.shape[1], dx.shape[2],
+                                             &dx[0, 0, 0])
+        else:
+            tdl_global_pool_f64_avg_backward(&dy[0, 0], dx.shape[0], dx.shape[1], dx.shape[2],
+                                             &dx[0, 0, 0])
+
+
+def global_max_pool(const floating[:, :, ::1] x, floating[:, ::1] y):
+    with nogil:
+        if floating is float:
+            tdl_global_pool_f32_max_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
+                                            &y[0, 0])
+        else:
+            tdl_global_pool_f64_max_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
+                                            &y[0, 0])
+
+
+def global_max_pool_backward(const floating[:, :, ::1] x, const floating[:, ::1] y,
+                             const floating[:, ::1] dy, floating[:, :, ::1] dx):
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_global_pool_f32_max_backward(&x[0, 0, 0], &y[0, 0], &dy[0, 0],
+                                                      x.shape[0], x.shape[1], x.shape[2],
+                                                      &dx[0, 0, 0])
+        else:
+            status = tdl_global_pool_f64_max_backward(&x[0, 0, 0], &y[0, 0], &dy[0, 0],
+                                                      x.shape[0], x.shape[1], x.shape[2],
+                                                      &dx[0, 0, 0])
+    _check(status)
 
 
 def add_relu(const floating[::1] a, const floating[::1] b, floating[::1] out):

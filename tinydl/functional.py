@@ -14,7 +14,7 @@ from tinydl.ops.conv import Conv2d, Conv2dMaxPool
 from tinydl.ops.elementwise import Dropout
 from tinydl.ops.matmul import Dense
 from tinydl.ops.loss import LogSoftmax, Softmax, SoftmaxCrossEntropy
-from tinydl.ops.pool import AvgPool2d, MaxPool2d
+from tinydl.ops.pool import AvgPool2d, GlobalAvgPool, GlobalMaxPool, MaxPool2d
 from tinydl.rng import get_rng
 from tinydl.tensor import Tensor
 
@@ -157,6 +157,44 @@ def dense(x, kernel, bias=None, fused_relu: bool = False) -> Tensor:
         raise ValueError(f"dense expects x of shape (N, K) and kernel of shape (K, U). "
                          f"Received: x {x.shape}, kernel {kernel.shape}")
     return Dense.apply(x, kernel, None if bias is None else _as_tensor(bias), bool(fused_relu))
+
+
+def _global_pool(x, op, reduce_name: str, keepdims: bool) -> Tensor:
+    """op over the axes between the first and the last of x (N, ..., C); keepdims keeps them
+    as 1s. The kernels take (N, S, C) of float32 or float64 with no empty axis; anything else
+    takes the Tensor reduction (NumPy's semantics: an empty mean is NaN, an empty max raises)."""
+    x = _as_tensor(x)
+    if x.ndim < 3:
+        raise ValueError(f"global pooling expects (N, ..., C) with at least one axis between, "
+                         f"got shape {x.shape}")
+    axes = tuple(range(1, x.ndim - 1))
+    if 0 in x.shape or x.dtype not in (np.float32, np.float64):
+        return getattr(x, reduce_name)(axis=axes, keepdims=keepdims)
+    n, c = x.shape[0], x.shape[-1]
+    y = op.apply(x.reshape(n, -1, c))
+    return y.reshape(n, *([1] * len(axes)), c) if keepdims else y
+
+
+def global_avg_pool(x, keepdims: bool = False) -> Tensor:
+    """The mean of x (N, ..., C) over every axis but the first and the last: (N, C) (or with
+    keepdims, 1s for the reduced axes). GlobalAveragePooling1D/2D without a mask.
+
+    Example:
+        >>> global_avg_pool(Tensor(np.arange(8.0).reshape(1, 2, 2, 2))).data
+        array([[3., 4.]])
+    """
+    return _global_pool(x, GlobalAvgPool, "mean", keepdims)
+
+
+def global_max_pool(x, keepdims: bool = False) -> Tensor:
+    """The max of x (N, ..., C) over every axis but the first and the last; ties share the
+    gradient equally. GlobalMaxPooling1D/2D.
+
+    Example:
+        >>> global_max_pool(Tensor(np.arange(8.0).reshape(1, 2, 2, 2)), keepdims=True).shape
+        (1, 1, 1, 2)
+    """
+    return _global_pool(x, GlobalMaxPool, "max", keepdims)
 
 
 def _pool_arguments(x, pool_size, strides, padding, where):

@@ -283,7 +283,7 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
 
     def call(self, inputs):
         _check_sequence(inputs.shape, "GlobalMaxPooling1D")
-        return inputs.max(axis=1, keepdims=self.keepdims)
+        return F.global_max_pool(inputs, keepdims=self.keepdims)
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
@@ -299,7 +299,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     def call(self, inputs, mask=None):
         _check_sequence(inputs.shape, "GlobalAveragePooling1D")
         if mask is None:
-            return inputs.mean(axis=1, keepdims=self.keepdims)
+            return F.global_avg_pool(inputs, keepdims=self.keepdims)
         weights = np.asarray(mask, dtype=inputs.dtype)[:, :, None]
         total = (inputs * weights).sum(axis=1, keepdims=self.keepdims)
         count = weights.sum(axis=1, keepdims=self.keepdims)

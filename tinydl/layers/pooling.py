@@ -111,7 +111,7 @@ class GlobalMaxPooling2D(_GlobalPooling2D):
     """
 
     def _reduce(self, inputs):
-        return inputs.max(axis=(1, 2), keepdims=self.keepdims)
+        return F.global_max_pool(inputs, keepdims=self.keepdims)
 
 
 class GlobalAveragePooling2D(_GlobalPooling2D):
@@ -123,7 +123,7 @@ class GlobalAveragePooling2D(_GlobalPooling2D):
     """
 
     def _reduce(self, inputs):
-        return inputs.mean(axis=(1, 2), keepdims=self.keepdims)
+        return F.global_avg_pool(inputs, keepdims=self.keepdims)
 
     def macs_per_sample(self, input_shape):
         """H*W*C: one accumulate per input element."""

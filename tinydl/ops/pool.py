@@ -47,3 +47,48 @@ class AvgPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         return backend.avg_pool2d_backward(grad, ctx.x_shape, *ctx.geometry), None, None, None
+
+
+class GlobalAvgPool(Function):
+    """The mean over the middle axis of x (N, S, C): (N, C); each step gets dy / S back.
+
+    Example:
+        >>> x = tinydl.Tensor(np.arange(6.0).reshape(1, 3, 2), requires_grad=True)
+        >>> y = GlobalAvgPool.apply(x)
+        >>> y.sum().backward()
+        >>> y.data, x.grad[0, :, 0]
+        (array([[2., 3.]]), array([0.33333333, 0.33333333, 0.33333333]))
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.steps = x.shape[1]
+        return backend.global_avg_pool(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return backend.global_avg_pool_backward(grad, ctx.steps)
+
+
+class GlobalMaxPool(Function):
+    """The max over the middle axis of x (N, S, C): (N, C); ties share the gradient equally,
+    as in tinydl.ops.reduce.Max.
+
+    Example:
+        >>> x = tinydl.Tensor(np.array([[[1.0, 5.0], [4.0, 5.0]]]), requires_grad=True)
+        >>> GlobalMaxPool.apply(x).sum().backward()
+        >>> x.grad
+        array([[[0. , 0.5],
+                [1. , 0.5]]])
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        y = backend.global_max_pool(x)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        return backend.global_max_pool_backward(x, y, grad)
