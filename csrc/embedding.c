@@ -1,4 +1,7 @@
-/* embedding.c: scatter-add of gradient rows into the embedding table (see embedding.h). */
+/* embedding.c: the lookup's gather of rows, and the scatter-add of gradient rows into the
+ * embedding table (see embedding.h). */
+#include <string.h>
+
 #include "embedding.h"
 
 #define TDL_EMBEDDING_BLOCK 64          /* columns per task: a cache line or four of each row */
@@ -37,3 +40,39 @@
 /* tdl_embedding_f32_scatter_add, tdl_embedding_f64_scatter_add */
 SCATTER_ADD(float, tdl_embedding_f32_scatter_add)
 SCATTER_ADD(double, tdl_embedding_f64_scatter_add)
+
+/* Rows [lo, hi) of out: each a copy of its id's row of the table. */
+typedef struct {
+    const char *table;
+    const int64_t *ids;
+    size_t row_bytes;
+    char *out;
+} gather_job;
+
+static void gather_rows(void *arg, tdl_index lo, tdl_index hi)
+{
+    const gather_job *jb = arg;
+    for (tdl_index i = lo; i < hi; i++)
+        memcpy(jb->out + (size_t)i * jb->row_bytes,
+               jb->table + (size_t)jb->ids[i] * jb->row_bytes, jb->row_bytes);
+}
+
+static void gather(const void *table, const int64_t *ids, tdl_index m, tdl_index d,
+                   size_t item, void *out)
+{
+    const int threads = m * d < TDL_EMBEDDING_PARALLEL_MIN ? 1 : tdl_threads_get();
+    gather_job jb = {table, ids, (size_t)d * item, out};
+    tdl_parallel_for(threads, m, gather_rows, &jb);
+}
+
+void tdl_embedding_f32_gather(const float *table, const int64_t *ids, tdl_index m, tdl_index d,
+                              float *out)
+{
+    gather(table, ids, m, d, sizeof(float), out);
+}
+
+void tdl_embedding_f64_gather(const double *table, const int64_t *ids, tdl_index m,
+                              tdl_index d, double *out)
+{
+    gather(table, ids, m, d, sizeof(double), out);
+}

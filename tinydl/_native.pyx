@@ -534,10 +534,24 @@ def adam_update_f32(float[::1] w, const float[::1] g, float[::1] m, float[::1] v
 # ----------------------------------------------------------------------------- embedding
 
 cdef extern from "embedding.h":
+    void tdl_embedding_f32_gather(const float *table, const int64_t *ids, tdl_index m,
+                                  tdl_index d, float *out) nogil
+    void tdl_embedding_f64_gather(const double *table, const int64_t *ids, tdl_index m,
+                                  tdl_index d, double *out) nogil
     void tdl_embedding_f32_scatter_add(const int64_t *ids, const float *dy, tdl_index m,
                                        tdl_index d, float *dw) nogil
     void tdl_embedding_f64_scatter_add(const int64_t *ids, const double *dy, tdl_index m,
                                        tdl_index d, double *dw) nogil
+
+
+def embedding_forward(const floating[:, ::1] table, const int64_t[::1] ids, floating[:, ::1] out):
+    with nogil:
+        if floating is float:
+            tdl_embedding_f32_gather(&table[0, 0], &ids[0], out.shape[0], out.shape[1],
+                                     &out[0, 0])
+        else:
+            tdl_embedding_f64_gather(&table[0, 0], &ids[0], out.shape[0], out.shape[1],
+                                     &out[0, 0])
 
 
 def embedding_backward(const int64_t[::1] ids, const floating[:, ::1] dy, floating[:, ::1] dw):

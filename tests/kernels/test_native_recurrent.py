@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from native_helpers import assert_close
 
+import tinydl
 from tinydl import backend
 from tinydl.kernels import native, reference
 
@@ -124,6 +125,30 @@ def test_embedding_scatter_add_is_bit_identical_to_reference(dtype, m, d, v, see
     assert np.array_equal(ours, reference.embedding_backward(ids, dy, v))
 
 
+@settings(deadline=None, max_examples=40)
+@given(dtype=st.sampled_from((np.float32, np.float64)), m=st.integers(0, 3000),
+       d=st.integers(1, 150), v=st.integers(1, 40), strided=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_embedding_gather_is_the_references_rows(dtype, m, d, v, strided, seed):
+    """The lookup's gather: every row a copy of its id's (and 2,000+ rows cut across threads
+    give the same rows as one thread); a strided table is copied by the entry first."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, v, m)
+    table = rng.standard_normal((d, v) if strided else (v, d)).astype(dtype)
+    table = table.T if strided else table
+    want = reference.embedding_forward(np.ascontiguousarray(table), ids)
+    previous = native.get_num_threads()
+    try:
+        for threads in (1, 2):
+            native.set_num_threads(threads)
+            with tinydl.use_backend("native"):
+                got = backend.embedding_forward(table, ids)
+            assert got.dtype == dtype and got.shape == (m, d)
+            assert np.array_equal(got, want)
+    finally:
+        native.set_num_threads(previous)
+
+
 # ----------------------------------------------------------------------------- bad input stops in Python
 
 def test_embedding_backward_rejects_out_of_range_ids_before_c():
@@ -132,6 +157,19 @@ def test_embedding_backward_rejects_out_of_range_ids_before_c():
         backend.embedding_backward(np.array([0, 4, 1]), dy, 4)
     with pytest.raises(ValueError, match="ids must be integers of shape"):
         backend.embedding_backward(np.array([0.0, 1.0, 1.0]), dy, 4)
+
+
+@pytest.mark.parametrize("ids, message", [
+    (np.array([0, 3]), r"ids must be in \[0, input_dim=3\)"),
+    (np.array([-1, 0]), r"ids must be in \[0, input_dim=3\)"),
+    (np.array([0.0, 1.0]), r"ids must be integers of shape \(M,\)"),
+    (np.array([[0, 1]]), r"ids must be integers of shape \(M,\)"),
+])
+def test_embedding_forward_rejects_bad_ids_before_c(ids, message):
+    with tinydl.use_backend("native"), pytest.raises(ValueError, match=message):
+        backend.embedding_forward(np.ones((3, 2), np.float32), ids)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        backend.embedding_forward(np.ones((3, 2), np.int32), np.array([0]))
 
 
 @pytest.mark.parametrize("bad", ["kernel", "state", "mask", "dtype"])

@@ -1,4 +1,5 @@
-"""Embedding gradient, a scatter-add of rows by id: checks, reference, native.
+"""Embedding lookup, a gather of rows by id, and its gradient, a scatter-add of rows by id:
+checks, reference, native.
 """
 
 from __future__ import annotations
@@ -13,6 +14,52 @@ from tinydl.kernels.limits import check_elements
 
 
 # -------------------------------------------------------------- checked entries
+
+def _check_ids(where: str, ids, count, rows: int) -> np.ndarray:
+    """ids as contiguous int64 of shape (count,) (any length for None), each in [0, rows)
+    (C indexes with them)."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu" or ids.ndim != 1 or count not in (None, ids.shape[0]):
+        raise ValueError(f"{where}: ids must be integers of shape "
+                         f"({'M' if count is None else count},), got {ids.dtype} {ids.shape}")
+    ids = np.ascontiguousarray(ids, dtype=np.int64)  # (uint64 ids above 2**63 refused below)
+    # one pass: seen as uint64, a negative id is >= 2**63, so max() catches both ends
+    if rows < 1 or (ids.size and int(ids.view(np.uint64).max()) >= rows):
+        raise ValueError(f"{where}: ids must be in [0, input_dim={rows})")
+    return ids
+
+
+def embedding_forward(table, ids):
+    """The lookup: rows of table (V, D) by ids (M,) in [0, V): (M, D).
+
+    Args:
+        As tinydl.kernels.embedding.embedding_forward_reference; table and ids are checked
+        (dtype, shapes, the ids' range) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.embedding.embedding_forward_reference, computed by the backend in
+        use (get_backend()).
+
+    Raises:
+        ValueError: table is not (V, D), ids not integers of shape (M,) in [0, V).
+        TypeError: table is not float32 or float64.
+
+    Example:
+        >>> embedding_forward(np.arange(6.0).reshape(3, 2), np.array([2, 0, 2]))
+        array([[4., 5.],
+               [0., 1.],
+               [4., 5.]])
+        >>> embedding_forward(np.ones((3, 2)), np.array([3]))
+        Traceback (most recent call last):
+        ...
+        ValueError: embedding_forward: ids must be in [0, input_dim=3)
+    """
+    where = "embedding_forward"
+    (table,) = float_arrays(where, table=table)
+    check_ndim(where, "table", table, 2, "(V, D)")
+    ids = _check_ids(where, ids, None, table.shape[0])
+    return _dispatch.run(where, table, ids)
+
 
 def embedding_backward(ids, dy, input_dim):
     """Scatter-add of dy (M, D) rows into dW (input_dim, D) by ids (M,) in [0, input_dim).
@@ -48,19 +95,25 @@ def embedding_backward(ids, dy, input_dim):
     """
     where = "embedding_backward"
     (dy,) = float_arrays(where, dy=dy)
-    ids = np.asarray(ids)
     check_ndim(where, "dy", dy, 2, "(M, D)")
-    if ids.dtype.kind not in "iu" or ids.shape != dy.shape[:1]:
-        raise ValueError(f"{where}: ids must be integers of shape ({dy.shape[0]},), got "
-                         f"{ids.dtype} {ids.shape}")
     input_dim = int(input_dim)
     check_elements(where, output=(input_dim, dy.shape[1]))
-    if input_dim < 1 or (ids.size and (ids.min() < 0 or ids.max() >= input_dim)):
-        raise ValueError(f"{where}: ids must be in [0, input_dim={input_dim})")
-    return _dispatch.run(where, np.ascontiguousarray(ids, dtype=np.int64), dy, input_dim)
+    ids = _check_ids(where, ids, dy.shape[0], input_dim)
+    return _dispatch.run(where, ids, dy, input_dim)
 
 
 # ------------------------------------------------------------ reference (NumPy)
+
+def embedding_forward_reference(table, ids):
+    """table[ids]: (M, D), row m a copy of row ids[m]. ids int64 (M,), each in [0, V).
+
+    Example:
+        >>> embedding_forward_reference(np.arange(6.0).reshape(3, 2), np.array([2, 0]))
+        array([[4., 5.],
+               [0., 1.]])
+    """
+    return np.take(table, ids, axis=0)
+
 
 def embedding_backward_reference(ids, dy, input_dim):
     """Gradient of an embedding lookup: dW (input_dim, D) with dW[ids[m]] += dy[m], m in order.
@@ -85,6 +138,20 @@ def embedding_backward_reference(ids, dy, input_dim):
 
 
 # ------------------------------------------- native (C, through tinydl._native)
+
+def embedding_forward_native(table, ids):
+    """As embedding_forward_reference (row copies; ranges of rows in parallel).
+
+    Example:
+        >>> embedding_forward_native(np.arange(6.0).reshape(3, 2), np.array([2, 0]))
+        array([[4., 5.],
+               [0., 1.]])
+    """
+    out = np.empty((ids.shape[0], table.shape[1]), dtype=table.dtype)
+    if out.size:
+        _ext.embedding_forward(table, ids, out)
+    return out
+
 
 def embedding_backward_native(ids, dy, input_dim):
     """ids int64 (M,), dy (M, D) -> dW (input_dim, D), rows scatter-added by id.
@@ -119,6 +186,9 @@ def embedding_backward_native(ids, dy, input_dim):
 # --------------------------------------------------------- the family's kernels
 
 KERNELS = (
+    Kernel("embedding_forward", entry=embedding_forward,
+           reference=embedding_forward_reference,
+           native=embedding_forward_native),
     Kernel("embedding_backward", entry=embedding_backward,
            reference=embedding_backward_reference,
            native=embedding_backward_native),

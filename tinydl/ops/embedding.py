@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from tinydl import backend
 from tinydl.autograd import Function
 
@@ -27,7 +25,8 @@ class EmbeddingLookup(Function):
     @staticmethod
     def forward(ctx, table, ids):
         ctx.ids, ctx.rows = ids, table.shape[0]
-        return np.take(table, ids, axis=0)  # a row copy per id: ~3x faster than table[ids]
+        rows = backend.embedding_forward(table, ids.reshape(-1))  # a row copy per id
+        return rows.reshape(*ids.shape, table.shape[1])
 
     @staticmethod
     def backward(ctx, grad):
