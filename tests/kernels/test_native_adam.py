@@ -100,6 +100,24 @@ def test_hypothesis_same_bits_as_reference(n, steps, amsgrad, scale, specials, l
                lambda t: scalars(lr, beta_1, beta_2, epsilon, t))
 
 
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_each_loop_and_thread_count_gives_the_references_bits(microkernel, amsgrad, threads):
+    """The AVX-512 loop runs under the AVX-512 micro-kernel, SSE2 and the plain loop under the
+    others; a variable above 65,536 elements is cut into ranges across threads. Each gives
+    the reference's bits, special values included, at sizes that leave every loop a tail."""
+    rng = np.random.default_rng(17)
+    previous = native.get_num_threads()
+    native.set_num_threads(threads)
+    try:
+        for n in (70_001, 200_003):
+            state = adam_state(rng, n, amsgrad)
+            grads = gradients(rng, n, 2, specials=0.01)
+            check_same(state, grads, lambda t: scalars(t=t), f"n={n}")
+    finally:
+        native.set_num_threads(previous)
+
+
 def test_special_values_propagate_as_in_numpy():
     """Each special gradient value against each special slot value, with and without AMSGrad."""
     g = np.repeat(SPECIALS, SPECIALS.size)           # every (g, slot) pair once
