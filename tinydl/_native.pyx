@@ -459,10 +459,17 @@ def dropout(const floating[::1] x, floating[::1] out, uint64_t key, uint64_t thr
             tdl_dropout_f64(&x[0], &out[0], x.shape[0], key, threshold, scale)
 
 
-def global_avg_pool(const floating[:, :, ::1] x, floating[:, ::1] y):
+def global_pool(const floating[:, :, ::1] x, floating[:, ::1] y, bint use_max):
     with nogil:
         if floating is float:
-            tdl_global_pool_f32_avg_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
+            if use_max:
+                tdl_global_pool_f32_max_forward(&x[0, 0, 0], x.shape[0], x.shape[1],
+                                                x.shape[2], &y[0, 0])
+            else:
+                tdl_global_pool_f32_avg_forward(&x[0, 0, 0], x.shape[0], x.shape[1],
+                                                x.shape[2], &y[0, 0])
+        elif use_max:
+            tdl_global_pool_f64_max_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
                                             &y[0, 0])
         else:
             tdl_global_pool_f64_avg_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
@@ -477,16 +484,6 @@ def global_avg_pool_backward(const floating[:, ::1] dy, floating[:, :, ::1] dx):
         else:
             tdl_global_pool_f64_avg_backward(&dy[0, 0], dx.shape[0], dx.shape[1], dx.shape[2],
                                              &dx[0, 0, 0])
-
-
-def global_max_pool(const floating[:, :, ::1] x, floating[:, ::1] y):
-    with nogil:
-        if floating is float:
-            tdl_global_pool_f32_max_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
-                                            &y[0, 0])
-        else:
-            tdl_global_pool_f64_max_forward(&x[0, 0, 0], x.shape[0], x.shape[1], x.shape[2],
-                                            &y[0, 0])
 
 
 def global_max_pool_backward(const floating[:, :, ::1] x, const floating[:, ::1] y,
