@@ -17,12 +17,17 @@ from tinydl.kernels.limits import check_elements
 
 # -------------------------------------------------------------- checked entries
 
-def _check_x(where: str, x) -> np.ndarray:
-    (x,) = float_arrays(where, x=x)
+def _check_x_shape(where: str, x) -> None:
+    """x (an array float_arrays returned) is (N, S, C) with no empty axis."""
     check_ndim(where, "x", x, 3, "(N, S, C)")
     if 0 in x.shape:
         raise ValueError(f"{where}: x must have at least one sample, step and channel, "
                          f"got shape {x.shape}")
+
+
+def _check_x(where: str, x) -> np.ndarray:
+    (x,) = float_arrays(where, x=x)
+    _check_x_shape(where, x)
     return x
 
 
@@ -129,8 +134,8 @@ def global_max_pool_backward(x, y, dy):
         array([[[0. , 0.5],
                 [1. , 0.5]]])
     """
-    x = _check_x("global_max_pool_backward", x)
     x, y, dy = float_arrays("global_max_pool_backward", x=x, y=y, dy=dy)
+    _check_x_shape("global_max_pool_backward", x)
     check_shape("global_max_pool_backward", "y", y, (x.shape[0], x.shape[2]))
     check_shape("global_max_pool_backward", "dy", dy, (x.shape[0], x.shape[2]))
     return _dispatch.run("global_max_pool_backward", x, y, dy)
