@@ -59,6 +59,14 @@
  * 66 -> 79, (1024 x 1152) @ (1152 x 256) 65 -> 73, the weight-gradient shape
  * (4096 x 576)^T @ (4096 x 128) 59 -> 72; C of 12-32 rows and B of 64 columns unchanged. */
 #define TDL_GEMM_ALIASING_LD_BYTES 256
+/* A not transposed, rows longer than TDL_GEMM_IN_PLACE_MAX_LD_BYTES: read in place too (a
+ * packing copy of A cost 5-20% of a call), unless they are a multiple of this many bytes
+ * apart, where a sliver's MR rows share L1's sets and an 8-way L1 (AMD Zen) cannot hold
+ * them. Measured on an Intel Xeon (Sapphire Rapids class, AVX-512; 48 KiB 12-way L1d),
+ * 1 thread: (64 x 784) @ (784 x 512) 172 -> 184 GFLOP/s, (64 x 784) @ (784 x 128) 154 -> 190,
+ * (4096 x 1152) @ (1152 x 128) 166 -> 219, (512 x 784) @ (784 x 512) 203 -> 221; there rows
+ * a multiple of 4096 bytes apart were faster in place too, but that was not measured on Zen. */
+#define TDL_GEMM_A_ROWS_ALIASING_LD_BYTES 4096
 #define TDL_GEMM_B_IN_PLACE_MAX_M 32
 #define TDL_GEMM_B_IN_PLACE_MAX_LD_BYTES 256
 

@@ -132,6 +132,25 @@ def test_a_transposed_b_gives_the_bits_of_b(microkernel, trans_a):
             check(a, bt, trans_a, True, k, **kw)
 
 
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_wide_rows_of_a_read_in_place_give_the_bits_of_packed_a(microkernel, dtype):
+    """A not transposed is read in place whatever its rows' length, except rows a multiple
+    of 4096 bytes apart (packed); A^T of those shapes is always packed. Both layouts feed the
+    micro-kernel the same values in the same order: bit for bit the same product, with a
+    partial last sliver of rows, two or three K blocks and every epilogue; and NumPy's."""
+    rng = np.random.default_rng(21)
+    item = np.dtype(dtype).itemsize
+    for m, n, k in itertools.product((5, 64), (10, 40), (700, 4096 // item, 1500)):
+        a, b = operands(rng, m, n, k, False, False, dtype)
+        at = np.ascontiguousarray(a.T)
+        c = rng.standard_normal((m, n)).astype(dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        for kw in ({}, dict(alpha=0.7, beta=0.3, c=c, bias=bias, relu=True)):
+            got = native.gemm(a, b, False, False, **kw)
+            assert np.array_equal(got, native.gemm(at, b, True, False, **kw)), (m, n, k, kw)
+            check(a, b, False, False, k, **kw)
+
+
 @pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
 def test_the_last_rows_give_the_bits_of_whole_tiles(microkernel, trans_a, trans_b):
     """A C whose rows are not a multiple of MR ends in a partial sliver (AVX-512: M = 64 is
