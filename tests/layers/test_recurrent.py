@@ -31,6 +31,46 @@ def reference_backend():
         yield
 
 
+@pytest.mark.parametrize("backend_name", ["native", "reference"])
+def test_weight_gradients_from_one_gemm_are_those_of_one_gemm_each(backend_name):
+    """The recurrent ops' dkernel = x^T dz, drecurrent = h_prev^T dz and dbias = dz summed come
+    from one GEMM whose A^T stacks [x | h_prev | 1]: with the native GEMM on one thread each
+    product bit for bit that of its own GEMM (on two, the bigger product may split K where a
+    small one runs on one thread; NumPy's BLAS blocks by size: float32 rounding), the ones'
+    row NumPy's sum to float32 rounding, for every subset asked for."""
+    from itertools import product
+
+    from tinydl.kernels import gemm
+    from tinydl.ops.recurrent import _products
+    rng = np.random.default_rng(3)
+    t, n, d, u, g = 40, 65, 5, 6, 64  # K = 2600: on 2 threads, the GEMMs split K
+    x2 = rng.standard_normal((t * n, d)).astype(np.float32)
+    hs = rng.standard_normal((t, n, 2 * u)).astype(np.float32)[:, :, :u]  # a strided view
+    h0 = rng.standard_normal((n, u)).astype(np.float32)
+    dz = rng.standard_normal((t * n, g)).astype(np.float32)
+    h_prev = np.concatenate([h0[None], hs[:-1]]).reshape(-1, u)
+    previous = tinydl.backend.get_num_threads()
+    with tinydl.use_backend(backend_name):
+        for threads in (1, 2):
+            tinydl.backend.set_num_threads(threads)
+            dk = gemm.gemm(x2, dz, trans_a=True)
+            dr = gemm.gemm(h_prev, dz, trans_a=True)
+            for want_x, want_h, sums in product((False, True), repeat=3):
+                got = _products(dz, x2 if want_x else None, (hs, h0) if want_h else None, sums)
+                assert (got[0] is None) != want_x and (got[1] is None) != want_h
+                assert (got[2] is None) != sums
+                same = np.array_equal if threads == 1 and backend_name == "native" else (
+                    lambda a, b: np.allclose(a, b, rtol=1e-5, atol=1e-4))
+                if want_x:
+                    assert same(got[0], dk)
+                if want_h:
+                    assert same(got[1], dr)
+                if sums:
+                    np.testing.assert_allclose(got[2], dz.sum(axis=0, dtype=np.float64),
+                                               rtol=1e-5, atol=1e-4)
+    tinydl.backend.set_num_threads(previous)
+
+
 @pytest.mark.parametrize("layer", GRADCHECKED, ids=lambda layer: layer.name)
 @pytest.mark.parametrize("mask", [None, MASK], ids=["unmasked", "masked"])
 def test_recurrent_gradients_match_finite_differences(layer, mask, layer_gradcheck,
@@ -91,6 +131,9 @@ def test_embedding_lookup_gradient_through_a_transpose_matches_the_scatter_sum()
 
 
 @pytest.mark.parametrize("layer, names", [
+    (layers.LSTM(3, use_bias=False, return_sequences=True), ["kernel", "recurrent_kernel"]),
+    (layers.GRU(3, use_bias=False), ["kernel", "recurrent_kernel"]),
+    (layers.SimpleRNN(3, use_bias=False), ["kernel", "recurrent_kernel"]),
     (layers.Conv1D(2, 3, strides=2, padding="same"), ["kernel", "bias"]),
     (layers.Conv1D(2, 2, dilation_rate=2, padding="causal", activation="relu"), ["kernel", "bias"]),
     (layers.LayerNormalization(), ["gamma", "beta"]),

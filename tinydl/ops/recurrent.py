@@ -30,21 +30,64 @@ def _project(x, kernel, bias):
     return backend.gemm(x.reshape(t_steps * n, d), kernel, bias=bias).reshape(t_steps, n, -1)
 
 
+def _products(g, x, previous, sums: bool):
+    """(x^T g, h_prev^T g, g summed over its rows), each None when not asked for (x None,
+    previous None, sums false), by one GEMM over g (T*N, G) when more than one is: its A^T
+    is [x | h_prev | 1] stacked side by side, so that the long operand g is read once for
+    all of them. previous is (hs, h0): h_prev (T*N, U) holds h0, h_1 .. h_{T-1}. A row of the
+    product does not meet the others: with the native GEMM on one thread, x^T g and
+    h_prev^T g are the values of their own GEMMs (on more, the bigger product may cut K
+    where a smaller one would not; NumPy's BLAS blocks by size: float32 rounding),
+    and the ones' row is g's sum over rows in the GEMM's order of additions (a bias
+    gradient)."""
+    widths = [0 if x is None else x.shape[1], 0 if previous is None else previous[1].shape[1]]
+    if widths[0] + widths[1] + sums == 0:
+        return None, None, None
+    if not sums and 0 in widths:  # one product: straight from its operand
+        if x is not None:
+            return backend.gemm(x, g, trans_a=True), None, None
+        return None, backend.gemm(_previous_states(*previous), g, trans_a=True), None
+    stacked = np.empty((g.shape[0], widths[0] + widths[1] + sums), g.dtype)
+    if x is not None:
+        stacked[:, :widths[0]] = x
+    if previous is not None:  # h_prev's columns, by step: (T, N, U), a view of stacked
+        hs, h0 = previous
+        h_prev = stacked.reshape(hs.shape[0], hs.shape[1], -1)[:, :, widths[0]:widths[0] + widths[1]]
+        h_prev[0] = h0
+        h_prev[1:] = hs[:-1]
+    if sums:
+        stacked[:, -1] = 1
+    product = backend.gemm(stacked, g, trans_a=True)
+    return (product[:widths[0]] if x is not None else None,
+            product[widths[0]:widths[0] + widths[1]] if previous is not None else None,
+            product[-1] if sums else None)
+
+
 def _previous_states(hs, h0):
     """(T*N, U): h_{t-1} for every step, h0 first."""
     return np.concatenate([h0[None], hs[:-1]], axis=0).reshape(-1, h0.shape[1])
 
 
-def _weight_grads(ctx, x, kernel, dz, h_prev, dinner=None):
-    """(dx, dkernel, drecurrent) from dz (T, N, G); dinner replaces dz for the recurrent part."""
+def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None):
+    """(dx, dkernel, drecurrent, dbias) from dz (T, N, G), the states hs (T, N, U) and h0;
+    dinner replaces dz for the recurrent part (GRU), whose dbias is then the pair
+    (input bias, recurrent bias). Each None when its input needs no gradient.
+
+    dx = dz kernel^T; dkernel = x^T dz, drecurrent = h_prev^T dz (h_prev: h0, h_1 .. h_{T-1})
+    and dbias (dz summed over all steps and samples) from one GEMM over dz (see _products),
+    two for a GRU (one over dz, one over dinner)."""
     t_steps, n, d = x.shape
     dz2 = dz.reshape(t_steps * n, -1)
-    di2 = dz2 if dinner is None else dinner.reshape(t_steps * n, -1)
     need = ctx.needs_input_grad
+    need_b = ctx.has_bias and need[3]
     dx = backend.gemm(dz2, kernel, trans_b=True).reshape(x.shape) if need[0] else None
-    dk = backend.gemm(x.reshape(t_steps * n, d), dz2, trans_a=True) if need[1] else None
-    dr = backend.gemm(h_prev, di2, trans_a=True) if need[2] else None
-    return dx, dk, dr
+    x2 = x.reshape(t_steps * n, d) if need[1] else None
+    previous = (hs, h0) if need[2] else None
+    if dinner is None:
+        return (dx,) + _products(dz2, x2, previous, need_b)
+    dk, _, db_input = _products(dz2, x2, None, need_b)
+    _, dr, db_inner = _products(dinner.reshape(t_steps * n, -1), None, previous, need_b)
+    return dx, dk, dr, np.stack([db_input, db_inner]) if need_b else None
 
 
 class SimpleRNNSequence(Function):
@@ -75,8 +118,7 @@ class SimpleRNNSequence(Function):
     def backward(ctx, grad):
         x, kernel, rk, h0, hs, mask = ctx.saved
         dz, dh0 = backend.simple_rnn_backward(grad, rk, h0, hs, mask)
-        dx, dk, dr = _weight_grads(ctx, x, kernel, dz, _previous_states(hs, h0))
-        db = dz.reshape(-1, dz.shape[2]).sum(axis=0) if ctx.has_bias else None
+        dx, dk, dr, db = _weight_grads(ctx, x, kernel, dz, hs, h0)
         return dx, dk, dr, db, dh0, None
 
 
@@ -114,9 +156,7 @@ class LSTMSequence(Function):
         if ctx.last_only:  # grad is the last step's (N, 2U): the others get none
             grad = grad[None]
         dz, dh0, dc0 = backend.lstm_backward(grad, rk, h0, c0, states, gates, mask)
-        hs = states[:, :, :h0.shape[1]]
-        dx, dk, dr = _weight_grads(ctx, x, kernel, dz, _previous_states(hs, h0))
-        db = dz.reshape(-1, dz.shape[2]).sum(axis=0) if ctx.has_bias else None
+        dx, dk, dr, db = _weight_grads(ctx, x, kernel, dz, states[:, :, :h0.shape[1]], h0)
         return dx, dk, dr, db, dh0, dc0, None
 
 
@@ -153,9 +193,5 @@ class GRUSequence(Function):
     def backward(ctx, grad):
         x, kernel, rk, h0, hs, gates, mask = ctx.saved
         dxw, dinner, dh0 = backend.gru_backward(grad, rk, h0, hs, gates, mask)
-        dx, dk, dr = _weight_grads(ctx, x, kernel, dxw, _previous_states(hs, h0), dinner)
-        db = None
-        if ctx.has_bias:
-            db = np.stack([dxw.reshape(-1, dxw.shape[2]).sum(axis=0),
-                           dinner.reshape(-1, dinner.shape[2]).sum(axis=0)])
+        dx, dk, dr, db = _weight_grads(ctx, x, kernel, dxw, hs, h0, dinner)
         return dx, dk, dr, db, dh0, None
