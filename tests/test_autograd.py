@@ -422,6 +422,41 @@ def test_a_batched_input_times_a_matrix_is_one_gemm_with_the_right_gradients(bac
                                        rtol=1e-5, atol=1e-5)
 
 
+def test_a_leaf_keeps_a_fresh_gradient_as_it_is():
+    """A gradient array that only the engine holds (an op's fresh result) becomes the leaf's
+    .grad without a copy (a 5 MB embedding table's gradient, or a Dense kernel's, each step);
+    the same array given to two leaves, or kept by the op, is copied (see the test below)."""
+    x = Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    ids = []
+
+    class Recorded(tinydl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            out = np.full(grad.shape, 5.0, np.float32)
+            ids.append(id(out))
+            return out
+
+    Recorded.apply(x).sum().backward()
+    assert id(x.grad) == ids[0] and x.grad.tolist() == [[5.0] * 3] * 4
+    kept = []
+
+    class Keeps(Recorded):
+        @staticmethod
+        def backward(ctx, grad):
+            kept.append(np.full(grad.shape, 7.0, np.float32))
+            return kept[-1]
+
+    y = Tensor(np.ones(3, np.float32), requires_grad=True)
+    Keeps.apply(y).sum().backward()
+    assert not np.shares_memory(y.grad, kept[0])
+    y.grad *= 2
+    assert kept[0].tolist() == [7.0] * 3
+
+
 def test_leaf_gradients_never_share_memory_with_each_other_or_the_callers_arrays():
     # Leaves keep a fresh gradient without a copy; one that anything else holds is copied,
     # so changing a .grad in place (clipping, say) changes nothing else.

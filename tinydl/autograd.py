@@ -349,7 +349,8 @@ def _backward(root, grad: np.ndarray, retain_graph: bool) -> None:
             if tensor.grad is not None:
                 tensor.grad = tensor.grad + g
             else:  # a fresh gradient is kept as it is, not copied (a 5 MB table: ~1 ms)
-                tensor.grad = g if _owned(g, _references(g)) else g.copy()
+                count = _references(g)  # not inside _owned(...)'s arguments: g would be held
+                tensor.grad = g if _owned(g, count) else g.copy()  # once more, there
             continue
         if profiler.current is not None:
             grads = profiler.record_op(node.function.__name__, "backward",
