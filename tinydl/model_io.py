@@ -159,8 +159,9 @@ def _require_loadable_layers(model) -> None:
             raise ValueError(f"cannot save model '{model.name}': layer '{layer.name}' is of class "
                              f"{cls.__qualname__}, which is not the class registered as "
                              f"{cls.__name__!r} in tinydl.layers.LAYER_CLASSES (a name starting "
-                             "with '_' is not registered; two classes of one name replace each "
-                             "other), so load_model could not rebuild it")
+                             "with '_' is not registered, nor one of tinydl's own layers' names; "
+                             "two other classes of one name replace each other), so load_model "
+                             "could not rebuild it: rename the class")
 
 
 def _require_rebuildable_subclass(model) -> None:
@@ -175,7 +176,8 @@ def _require_rebuildable_subclass(model) -> None:
     if LAYER_CLASSES.get(cls.__name__) is not cls:
         raise ValueError(f"cannot save model '{model.name}': its class {cls.__qualname__} is not "
                          f"the class registered as {cls.__name__!r} (a name starting with '_' "
-                         "is not registered; two classes of one name replace each other)")
+                         "is not registered, nor one of tinydl's own layers' names; two other "
+                         "classes of one name replace each other): rename the class")
     if cls.from_config.__func__ is Model.from_config.__func__:
         try:
             inspect.signature(cls.__init__).bind(None, **config)

@@ -250,8 +250,25 @@ _KERAS_REFUSES_TRAINABLE = ("SpatialDropout1D",)  # Keras 3.15's constructor tak
 _KERAS2_LACKS = {"seed": (None,), "use_cudnn": ("auto",)}
 
 
+def _refuse_a_built_in_name(layer) -> None:
+    """A program's unregistered class named like one of tinydl's layers (see
+    layers.base._may_register) would be written under that name and load as the built-in."""
+    from tinydl.layers.base import LAYER_CLASSES, _is_builtin_class
+    cls = type(layer)
+    registered = LAYER_CLASSES.get(cls.__name__)
+    if (registered is not cls and registered is not None and _is_builtin_class(registered)
+            and not _is_builtin_class(cls)
+            and getattr(cls, "_keras_registered_name", None) is None):
+        raise ValueError(f"cannot save layer '{layer.name}': its class "
+                         f"{cls.__module__}.{cls.__qualname__} is not the class registered as "
+                         f"{cls.__name__!r}, one of tinydl's own layers, so a file would load it "
+                         "as that layer. Rename the class, or register it with "
+                         "keras.saving.register_keras_serializable()")
+
+
 def _layer_config_to_keras(layer, legacy: bool) -> dict:
     """tinydl layer -> Keras' {'class_name', 'config', ...} (legacy: Keras 2's .h5 form)."""
+    _refuse_a_built_in_name(layer)
     config = dict(layer.get_config())
     name = type(layer).__name__
     if name in _KERAS_REFUSES_TRAINABLE and config.get("trainable", True) is True:

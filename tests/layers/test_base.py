@@ -59,6 +59,28 @@ def test_custom_layer_works_and_is_registered():
     assert clone.units == 4 and clone.name == layer.name
 
 
+def test_a_programs_class_named_like_a_built_in_layer_does_not_replace_it(tmp_path):
+    """Keras' guides define `class ActivityRegularization(Layer)`: tinydl's own layer of that
+    name stays the one the registry (from_config, load_model) resolves, and a model holding
+    the program's class refuses to save, naming the clash, instead of writing a file that
+    would load as the other class."""
+    import tinydl
+    from tinydl.layers import ActivityRegularization as BuiltIn
+
+    class ActivityRegularization(Layer):
+        def call(self, inputs):
+            return inputs * 2
+
+    assert LAYER_CLASSES["ActivityRegularization"] is BuiltIn
+    clone = LAYER_CLASSES["ActivityRegularization"].from_config(
+        BuiltIn(l1=0.1, name="reg").get_config())
+    assert type(clone) is BuiltIn and clone.l1 == 0.1
+    model = Sequential([tinydl.Input((3,)), ActivityRegularization()])
+    with pytest.raises(ValueError, match="not the class registered as 'ActivityRegularization'"):
+        model.save(tmp_path / "clash.keras")
+    assert not (tmp_path / "clash.keras").exists()
+
+
 def test_trainable_false_freezes():
     layer = Scale()
     layer.build_for((None, 3))

@@ -40,6 +40,18 @@ _NAMES_LOCK = threading.Lock()  # so that layers made in several threads get dis
 _LOSSES_ADDED = [False]
 
 
+def _is_builtin_class(cls) -> bool:
+    return cls.__module__.split(".")[0] == "tinydl"
+
+
+def _may_register(cls) -> bool:
+    """Whether cls takes its name in LAYER_CLASSES: yes, unless the name is one of tinydl's own
+    layers and cls is not (a program's `class ActivityRegularization(Layer)`, as in Keras'
+    guides, must not replace the built-in layer that every later load and save resolves)."""
+    current = LAYER_CLASSES.get(cls.__name__)
+    return current is None or not _is_builtin_class(current) or _is_builtin_class(cls)
+
+
 class Variable(Tensor):
     """A named weight: a Tensor that an optimizer updates in place.
 
@@ -339,8 +351,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("_"):  # private helpers (e.g. _Pooling2D) are not saved
-            LAYER_CLASSES[cls.__name__] = cls
+        if not cls.__name__.startswith("_") and _may_register(cls):
+            LAYER_CLASSES[cls.__name__] = cls  # private helpers (e.g. _Pooling2D) are not saved
         if "build" in cls.__dict__:  # as Keras' build wrapper: build in the layer's name scope
             cls.build = _in_name_scope(cls.__dict__["build"])
         parameters = inspect.signature(cls.call).parameters

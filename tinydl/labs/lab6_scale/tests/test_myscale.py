@@ -63,8 +63,10 @@ def test_peak_step_bytes_counts_a_step_and_not_the_warm_up(myscale):
 @pytest.mark.task6_3
 def test_a_real_step_needs_memory_that_grows_with_the_batch(myscale):
     model = myscale.build_mlp(256, 3)
-    small, large = (myscale.peak_step_bytes(model, *myscale.batch(n)) for n in (16, 256))
-    assert large > small + 3 * 240 * 256 * 4, "240 more rows of three (N, 256) activations at least"
+    # batches whose activations outweigh the step's fixed part (the weight gradients, about
+    # 1.3 MB, peak at the end of backward, when most activations are already freed)
+    small, large = (myscale.peak_step_bytes(model, *myscale.batch(n)) for n in (256, 1024))
+    assert large > small + 3 * 768 * 256 * 4, "768 more rows of three (N, 256) activations at least"
     assert myscale.step_seconds(model, *myscale.batch(16), repeats=1) > 0
 
 
