@@ -457,6 +457,42 @@ def test_a_leaf_keeps_a_fresh_gradient_as_it_is():
     assert kept[0].tolist() == [7.0] * 3
 
 
+def test_a_second_gradient_is_added_into_the_first_only_when_nothing_else_holds_it():
+    """A tensor used twice (a residual block's input) gets two gradients: the second is added
+    into the first in place when only the engine holds it, and into a new array when an op
+    kept it (or hands it to another input too): the sums are right and no kept array moves."""
+    kept = []
+
+    class Keeps(tinydl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            kept.append(np.full(grad.shape, 3.0, np.float32))
+            return kept[-1]
+
+    class Fresh(Keeps):
+        @staticmethod
+        def backward(ctx, grad):
+            return np.full(grad.shape, 5.0, np.float32)
+
+    for first, second in ((Fresh, Fresh), (Keeps, Fresh), (Fresh, Keeps), (Keeps, Keeps)):
+        kept.clear()
+        x = Tensor(np.ones(4, np.float32), requires_grad=True)
+        h = x * 1  # an intermediate that both ops read: its two gradients meet in pending
+        (first.apply(h) + second.apply(h)).sum().backward()
+        expected = sum(3.0 if op is Keeps else 5.0 for op in (first, second))
+        assert x.grad.tolist() == [expected] * 4, (first, second)
+        assert all(k.tolist() == [3.0] * 4 for k in kept), (first, second)
+    # Add hands one gradient array to both of its inputs, here the same tensor twice
+    y = Tensor(np.ones(3, np.float32), requires_grad=True)
+    h = y * 1
+    (h + h).sum().backward()
+    assert y.grad.tolist() == [2.0] * 3
+
+
 def test_leaf_gradients_never_share_memory_with_each_other_or_the_callers_arrays():
     # Leaves keep a fresh gradient without a copy; one that anything else holds is copied,
     # so changing a .grad in place (clipping, say) changes nothing else.

@@ -365,7 +365,16 @@ def _backward(root, grad: np.ndarray, retain_graph: bool) -> None:
                 continue
             pg = unbroadcast(np.asarray(pg, dtype=parent.dtype), parent.shape)
             key = id(parent)
-            pending[key] = pg if key not in pending else pending[key] + pg
+            held = pending.get(key)
+            if held is None:
+                pending[key] = pg
+            else:  # a second gradient: added into the first when nothing but pending holds it
+                count = _references(held) - 1  # (pending's entry is one of them)
+                if _owned(held, count) and held.shape == pg.shape and held.dtype == pg.dtype:
+                    np.add(held, pg, out=held)
+                else:
+                    pending[key] = held + pg
+            held = None
         grads = pg = None  # pending holds the gradients now (see _owned)
         if not retain_graph:
             tensor._node = None
