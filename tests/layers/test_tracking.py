@@ -190,3 +190,28 @@ def test_training_flag_reaches_nested_layers():
     x = Tensor(np.ones((4, 50), np.float32))
     assert np.array_equal(layer(x, training=False).data, x.data)
     assert not np.array_equal(layer(x, training=True).data, x.data)
+
+
+def test_a_regularizer_given_to_a_variable_later_still_joins_the_losses():
+    """Layer.losses skips the walk over every weight until some Variable gets a regularizer
+    (the setter says so): one set on an existing variable, in a fresh process where none
+    had one, is found, and its penalty trains (in a step's loss)."""
+    import subprocess
+    import sys
+    code = (
+        "import numpy as np, tinydl as keras\n"
+        "model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])\n"
+        "model.compile('sgd', 'mse')\n"
+        "assert model.losses == []\n"
+        "kernel = model.layers[0].kernel\n"
+        "kernel.assign(np.ones((3, 2), np.float32))\n"
+        "kernel.regularizer = keras.regularizers.L2(0.5)\n"
+        "(penalty,) = model.losses\n"
+        "assert abs(float(penalty.numpy()) - 0.5 * 6) < 1e-6, penalty\n"
+        "x, y = np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32)\n"
+        "loss = float(model.train_on_batch(x, y))\n"
+        "assert abs(loss - 3.0) < 1e-5, loss\n"
+        "print('ok')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

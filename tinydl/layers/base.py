@@ -38,6 +38,9 @@ _NAMES_LOCK = threading.Lock()  # so that layers made in several threads get dis
 # Set by the first add_loss() of the process, never reset: until then every layer's
 # _own_losses is empty, and a call need not walk its sublayers to clear them.
 _LOSSES_ADDED = [False]
+# True once any Variable was given a regularizer (its setter says so): until then
+# Layer.losses has no weight penalties to look for, and skips walking every layer's weights
+_REGULARIZED = [False]
 
 
 def _is_builtin_class(cls) -> bool:
@@ -91,6 +94,17 @@ class Variable(Tensor):
         # Keras 3's Variable.path: the layers' name scopes it was made in, e.g.
         # 'sequential/dense/kernel' (see Layer._name_scope)
         self.path = f"{_SCOPE.path}/{self.name}" if _SCOPE.path else self.name
+
+    @property
+    def regularizer(self):
+        """The penalty callable weight -> scalar Tensor that Layer.losses adds, or None."""
+        return self._regularizer
+
+    @regularizer.setter
+    def regularizer(self, value) -> None:
+        if value is not None:
+            _REGULARIZED[0] = True
+        self._regularizer = value
 
     @property
     def value(self) -> "Variable":
@@ -554,8 +568,11 @@ class Layer:
         """Scalar Tensors: add_loss() losses of this layer and its sublayers (since the last
         call), then the regularization penalties of the trainable weights."""
         found = list(self._own_losses)
-        for layer in self._flatten_layers():
-            found.extend(layer._own_losses)
+        if _LOSSES_ADDED[0]:  # else every layer's _own_losses is empty (see _LOSSES_ADDED)
+            for layer in self._flatten_layers():
+                found.extend(layer._own_losses)
+        if not _REGULARIZED[0]:  # no Variable anywhere has a regularizer
+            return found
         return found + [w.regularizer(w) for w in self.trainable_weights
                         if w.regularizer is not None]
 

@@ -245,6 +245,15 @@ class TrainingMixin:
         for w in self.trainable_weights:
             w.grad = None
 
+    def _zero_grads(self, weights: list) -> None:
+        """train_step's zero_grad, after the forward (which reads no gradient) and before the
+        backward: of the weights the step trains, found once; an overridden zero_grad runs."""
+        if type(self).zero_grad is not TrainingMixin.zero_grad:
+            self.zero_grad()
+            return
+        for w in weights:
+            w.grad = None
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss of y_pred against y, plus self.losses (add_loss, regularizers).
 
@@ -300,9 +309,9 @@ class TrainingMixin:
         """
         self._check_recording("fit / train_on_batch")
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        profiler.record_step("zero_grad", "forward", self.zero_grad)
         y_pred, loss = self._forward_and_loss(x, y, sample_weight, training=True)
         weights = self.trainable_weights
+        profiler.record_step("zero_grad", "forward", self._zero_grads, weights)
         if weights:
             self._step(loss, weights)
         else:
