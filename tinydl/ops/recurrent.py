@@ -43,10 +43,8 @@ def _products(g, x, previous, sums: bool):
     widths = [0 if x is None else x.shape[1], 0 if previous is None else previous[1].shape[1]]
     if widths[0] + widths[1] + sums == 0:
         return None, None, None
-    if not sums and 0 in widths:  # one product: straight from its operand
-        if x is not None:
-            return backend.gemm(x, g, trans_a=True), None, None
-        return None, backend.gemm(_previous_states(*previous), g, trans_a=True), None
+    if not sums and previous is None:  # x^T g alone: straight from x, no copy
+        return backend.gemm(x, g, trans_a=True), None, None
     stacked = np.empty((g.shape[0], widths[0] + widths[1] + sums), g.dtype)
     if x is not None:
         stacked[:, :widths[0]] = x
@@ -61,11 +59,6 @@ def _products(g, x, previous, sums: bool):
     return (product[:widths[0]] if x is not None else None,
             product[widths[0]:widths[0] + widths[1]] if previous is not None else None,
             product[-1] if sums else None)
-
-
-def _previous_states(hs, h0):
-    """(T*N, U): h_{t-1} for every step, h0 first."""
-    return np.concatenate([h0[None], hs[:-1]], axis=0).reshape(-1, h0.shape[1])
 
 
 def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None):
