@@ -32,9 +32,10 @@ def _project(x, kernel, bias):
 
 def _products(g, x, previous, sums: bool):
     """(x^T g, h_prev^T g, g summed over its rows), each None when not asked for (x None,
-    previous None, sums false), by one GEMM over g (T*N, G) when more than one is: its A^T
-    is [x | h_prev | 1] stacked side by side, so that the long operand g is read once for
-    all of them. previous is (hs, h0): h_prev (T*N, U) holds h0, h_1 .. h_{T-1}. A row of the
+    previous None, sums false), by one GEMM over g (T*N, G): its A^T is [x | h_prev | 1]
+    stacked side by side, so that the long operand g is read once for all of them (x^T g
+    alone is read straight from x; h_prev exists only as the stack's columns). previous is
+    (hs, h0): h_prev (T*N, U) holds h0, h_1 .. h_{T-1}. A row of the
     product does not meet the others: with the native GEMM on one thread, x^T g and
     h_prev^T g are the values of their own GEMMs (on more, the bigger product may cut K
     where a smaller one would not; NumPy's BLAS blocks by size: float32 rounding),
