@@ -146,6 +146,21 @@ def test_winograd_matches_reference(conv_algorithm, case):
     check_conv(*case)
 
 
+@pytest.mark.parametrize("pads", [(2, 0, 0, 2), (0, 2, 2, 1), (1, 2, 3, 0), (0, 0, 1, 1)])
+@pytest.mark.parametrize("hw", [(9, 14), (12, 7)])
+def test_winograd_uneven_pads(conv_algorithm, pads, hw):
+    """Pads other than 'same' and 'valid' move where a tile's patch leaves the image (the
+    transforms read runs of tiles inside it in place, the rest from a padded patch) and
+    which tiles have pixels outside y."""
+    rng = np.random.default_rng(sum(pads) + hw[0])
+    c, f = 16, 17
+    x = rng.standard_normal((2, *hw, c)).astype(np.float32)
+    w = rng.standard_normal((3, 3, c, f)).astype(np.float32)
+    oh, ow = hw[0] + pads[0] + pads[1] - 2, hw[1] + pads[2] + pads[3] - 2
+    dy = rng.standard_normal((2, oh, ow, f)).astype(np.float32)
+    check_conv(x, w, rng.standard_normal(f).astype(np.float32), (1, 1), pads, dy)
+
+
 def test_winograd_repeatable_and_thread_independent(two_threads):
     rng = np.random.default_rng(13)
     x = rng.standard_normal((7, 15, 15, 32)).astype(np.float32)
