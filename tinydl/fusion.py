@@ -32,8 +32,9 @@ A layer with an activity_regularizer ends the run before it (its penalty needs i
 Values agree with the unfused layers: bit for bit for the ReLU, pool, bias and Add epilogues;
 up to float32 rounding (a relative 1e-5, the weights are multiplied before the convolution
 instead of after) for the folded BatchNormalization, and for a fused max pool after a 3x3 stride-1
-convolution of 16 or more channels each way (unfused, its input gradient runs as a forward
-Winograd convolution; fused, the col2im kernel takes the pool's routed gradient). Only layers
+convolution of 16 or more channels each way with 'valid'-like pads or an output under 4x4
+(unfused, its input gradient runs as a forward Winograd convolution; fused, the col2im kernel
+takes the pool's routed gradient; with 'same'-like pads both run as a forward). Only layers
 of exactly these classes take part (a subclass may change call), every layer must be built,
 and an input with a Keras mask runs unfused. While a tinydl.profile() or anomaly mode is
 active, a fused step's ops are attributed to its layers joined by '+' (e.g.

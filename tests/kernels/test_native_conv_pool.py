@@ -65,9 +65,9 @@ def check_pooled(x, w, strides, pads, y, p, argmax, geometry, dp):
             assert_close(dw, oracle_dw, dy.size // f, f"{name} dw")
             assert_close(db, oracle_db, dy.size // f, f"{name} db")
         # im2col sums dW over the same rows either way, and col2im dX; Winograd's tiles differ
-        # (pool windows against the whole output), and unpooled 3x3 input gradients with 16+
-        # channels run as a forward (Winograd) convolution, so there only the values, checked
-        # above, are comparable.
+        # (pool windows against the whole output), and 3x3 input gradients with 16+ channels
+        # (unpooled, or pooled after 'same'-like pads) run as a forward (Winograd)
+        # convolution, so there only the values, checked above, are comparable.
         algorithm = native.get_conv_algorithm()
         native.force_conv_algorithm("im2col")
         try:
@@ -99,6 +99,9 @@ def test_pooled_gradients_match(conv_algorithm, case):
     ((1, 5, 5, 4), (1, 1), (1, 1), "valid", 9, (2, 2), "same"),       # pointwise conv
     ((2, 5, 3, 16), (3, 3), (1, 1), "valid", 16, (2, 2), "same"),     # Winograd dW, a 1-wide
     ((2, 9, 9, 16), (3, 3), (1, 1), "valid", 20, (2, 2), "same"),     # output: tiles past it
+    ((2, 8, 8, 16), (3, 3), (1, 1), "same", 24, (2, 2), "valid"),     # dX routed, then as a
+    ((2, 9, 10, 16), (3, 3), (1, 1), "same", 16, (3, 2), "same"),     # forward convolution
+    ((2, 4, 4, 17), (3, 3), (1, 1), "same", 16, (2, 2), "valid"),     # the smallest it takes
 ])
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
 def test_pooled_named_shapes(microkernel, conv_algorithm, x_shape, window, strides, padding, f, pool,

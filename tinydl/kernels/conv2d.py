@@ -516,23 +516,45 @@ def conv2d_backward_input_native(dy, w, x_shape, strides, pads, relu_out=None, p
     if dy.size == 0 or w.size == 0 or 0 in x_shape:
         return conv2d_backward_input_reference(dy, w, x_shape, strides, pads, relu_out,
                                                pool_argmax, pool_geometry)
-    if pool_argmax is None and _input_grad_is_forward(w, strides, pads):
-        return _input_grad_as_forward(dy, w, pads, relu_out)
     out_hw = padded_output_hw(x_shape[1:3], w.shape[:2], strides, pads)
+    if _input_grad_is_forward(w, strides, pads, x_shape[1:3], out_hw, pool_argmax is not None):
+        if pool_argmax is not None:  # the pool's routed gradient, made the conv output's
+            from tinydl.kernels.pool import max_pool2d_backward_native
+            from tinydl.kernels.relu import relu_backward_native
+
+            if relu_out is not None:  # relu_out is the pool's output (the two commute)
+                dy = relu_backward_native(relu_out, dy)
+            dy = max_pool2d_backward_native(dy, pool_argmax, (x_shape[0], *out_hw, w.shape[3]))
+            relu_out = None
+        return _input_grad_as_forward(dy, w, pads, relu_out)
     dx = np.empty(x_shape, dtype=dy.dtype)
     _ext.conv2d_backward_input(dy, w, tuple(strides), tuple(pads), relu_out, pool_argmax,
                                pool_geometry, out_hw, dx)
     return dx
 
 
-def _input_grad_is_forward(w, strides, pads) -> bool:
+def _input_grad_is_forward(w, strides, pads, in_hw, out_hw, pooled: bool) -> bool:
     """Whether _input_grad_as_forward takes this input gradient: a 3x3 window, unit strides,
     pads of at most 2, at least 16 input and output channels (where the forward convolution
-    runs Winograd), and no algorithm forced to 'im2col' (which keeps the col2im kernel)."""
+    runs Winograd), an output of at least 4x4 pixels, and no algorithm forced to 'im2col'
+    (which keeps the col2im kernel). After a fused max pool, also an output at least as large
+    as the input ('same'-like pads), the pool's gradient then routed to the convolution's
+    output first.
+
+    Measured (AMD EPYC Zen 4, batch 64, 'same' unless said, ms at 1 / 2 threads, col2im ->
+    as a forward): pooled 16x16 32->64 6.2 -> 3.8 / 3.3 -> 2.7, 8x8 64->128 6.2 -> 3.3 /
+    3.4 -> 2.2, 4x4 128->256 6.2 -> 3.3 / 3.6 -> 3.1, 30x30 32->32 13.1 -> 8.2 / 7.3 -> 5.1;
+    but 'valid' (the pool skips the pixels the convolution lost) 15x15 32->64 3.6 -> 3.7 /
+    1.9 -> 2.5, 6x6 64->128 1.6 -> 1.8 / 1.0 -> 1.4; and at 2x2 pixels (64 Winograd tiles:
+    one chunk, one thread) 256->512 pooled 8.4 -> 7.6 / 5.7 -> 8.4, unpooled 7.4 -> 7.1 /
+    5.2 -> 6.9."""
     from tinydl.kernels import native  # the forced algorithm (a test and benchmark hook)
 
+    if pooled and out_hw[0] * out_hw[1] < in_hw[0] * in_hw[1]:
+        return False
     return (tuple(strides) == (1, 1) and w.shape[:2] == (3, 3) and max(pads) <= 2
-            and min(w.shape[2:]) >= 16 and native.get_conv_algorithm() != "im2col")
+            and min(w.shape[2:]) >= 16 and min(out_hw) >= 4
+            and native.get_conv_algorithm() != "im2col")
 
 
 def _input_grad_as_forward(dy, w, pads, relu_out):
@@ -541,9 +563,7 @@ def _input_grad_as_forward(dy, w, pads, relu_out):
     with w turned by 180 degrees and its in and out channels swapped. So it runs on the forward
     kernel (Winograd F(2x2, 3x3)): measured 1.1-1.9x faster than the col2im input-gradient
     kernel on 16-128-channel layers, batch 64 (AMD EPYC Zen 4, 1 and 2 threads); training
-    steps of the zoo's vgg_bn and seed_cnn5 about 1.1x faster, resnet_small's unchanged. A max
-    pool's routed gradient keeps the col2im kernel, which skips the pixels the pool left out
-    (the reference CNN's steps were 7% slower the other way)."""
+    steps of the zoo's vgg_bn and seed_cnn5 about 1.1x faster, resnet_small's unchanged."""
     if relu_out is not None:
         dy = np.multiply(dy, relu_out > 0, dtype=dy.dtype)
     turned = np.ascontiguousarray(w[::-1, ::-1].transpose(0, 1, 3, 2))

@@ -94,9 +94,11 @@ def force_conv_algorithm(name: str) -> None:
     input and output channels (for the weight gradient on AVX-512, at least 32 filters), and
     for a stride-1 weight gradient with at most 16 filters on the AVX-512 and AVX2 kernels,
     the implicit GEMM (docs/kernels.md has the rule and its measurements).
-    The input gradient of a 3x3 stride-1 convolution with at least 16 channels each way runs
-    as a forward convolution (so Winograd) unless 'im2col' is forced; others, and one whose
-    output went through a fused max pool, use the col2im kernel (tinydl/kernels/conv2d.py).
+    The input gradient of a 3x3 stride-1 convolution with at least 16 channels each way and
+    an output of at least 4x4 runs as a forward convolution (so Winograd) unless 'im2col' is
+    forced, after a fused max pool only when the output is at least as large as the input
+    ('same'-like pads; the pool's gradient routed to it first); others use the col2im kernel
+    (tinydl/kernels/conv2d.py, _input_grad_is_forward).
 
     A test and benchmark hook; not meant to be switched while kernels run on other threads.
 
