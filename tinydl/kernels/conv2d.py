@@ -14,8 +14,9 @@ from tinydl.kernels._registry import Kernel
 from tinydl.kernels.limits import check_argmax_plane, check_elements
 from tinydl.kernels.shapes import padded_output_hw
 from tinydl.kernels.windows import im2col, col2im  # noqa: F401 (col2im: the adjoint, for readers)
-from tinydl.kernels.pool import max_pool2d_backward_reference, max_pool2d_forward_reference
-from tinydl.kernels.relu import relu_backward_reference
+from tinydl.kernels.pool import (max_pool2d_backward_native, max_pool2d_backward_reference,
+                                 max_pool2d_forward_reference)
+from tinydl.kernels.relu import relu_backward_native, relu_backward_reference
 from tinydl.kernels.gemm import gemm_reference
 
 
@@ -328,19 +329,21 @@ def conv2d_max_pool_forward_reference(x, w, bias, strides, pads, relu, pool):
     return max_pool2d_forward_reference(y, pool, pool, (0, 0, 0, 0))
 
 
-def _conv_output_grad(dy, relu_out, pool_argmax, conv_out_shape):
+def _conv_output_grad(dy, relu_out, pool_argmax, conv_out_shape,
+                      relu_backward=relu_backward_reference,
+                      pool_backward=max_pool2d_backward_reference):
     """The gradient at the convolution's output, from the dy the gradient kernels receive.
 
     With relu_out, dy is first masked by the fused ReLU (relu_backward). With pool_argmax, dy
     belongs to the max pool that followed the convolution and goes back through it
     (max_pool2d_backward) to the (N, OH, OW, F) output. The ReLU may be undone before the pool
     because the two commute: max_pool(relu(z)) == relu(max_pool(z)), so relu_out is then the
-    pool's output.
+    pool's output. The reference kernels by default; the native input gradient passes its own.
     """
     if relu_out is not None:
-        dy = relu_backward_reference(relu_out, dy)
+        dy = relu_backward(relu_out, dy)
     if pool_argmax is not None:
-        dy = max_pool2d_backward_reference(dy, pool_argmax, conv_out_shape)
+        dy = pool_backward(dy, pool_argmax, conv_out_shape)
     return dy
 
 
@@ -518,13 +521,9 @@ def conv2d_backward_input_native(dy, w, x_shape, strides, pads, relu_out=None, p
                                                pool_argmax, pool_geometry)
     out_hw = padded_output_hw(x_shape[1:3], w.shape[:2], strides, pads)
     if _input_grad_is_forward(w, strides, pads, x_shape[1:3], out_hw, pool_argmax is not None):
-        if pool_argmax is not None:  # the pool's routed gradient, made the conv output's
-            from tinydl.kernels.pool import max_pool2d_backward_native
-            from tinydl.kernels.relu import relu_backward_native
-
-            if relu_out is not None:  # relu_out is the pool's output (the two commute)
-                dy = relu_backward_native(relu_out, dy)
-            dy = max_pool2d_backward_native(dy, pool_argmax, (x_shape[0], *out_hw, w.shape[3]))
+        if pool_argmax is not None:  # the pool's gradient routed to the conv output first
+            dy = _conv_output_grad(dy, relu_out, pool_argmax, (x_shape[0], *out_hw, w.shape[3]),
+                                   relu_backward_native, max_pool2d_backward_native)
             relu_out = None
         return _input_grad_as_forward(dy, w, pads, relu_out)
     dx = np.empty(x_shape, dtype=dy.dtype)
