@@ -18,8 +18,8 @@
  * Preconditions (checked in Python): T, N, U >= 1; arrays as above; outputs do not alias inputs.
  * Functions returning int give 0, or -1 when scratch memory could not be allocated.
  *
- * Names: tdl_rnn_{f32,f64}_{simple_forward, simple_backward, lstm_forward, lstm_backward,
- * gru_forward, gru_backward}.
+ * Names: tdl_rnn_{f32,f64}_{simple_forward, simple_backward, lstm_forward, lstm_forward_x,
+ * lstm_backward, gru_forward, gru_backward}.
  */
 #ifndef TDL_RNN_H
 #define TDL_RNN_H
@@ -51,6 +51,22 @@ int tdl_rnn_f32_lstm_forward(const tdl_rnn_shape *s, const float *xw, const floa
 int tdl_rnn_f64_lstm_forward(const tdl_rnn_shape *s, const double *xw, const double *rk,
                              const double *h0, const double *c0, const uint8_t *mask,
                              double *states, double *gates);
+/* The same from the inputs x instead of their projections: z_t = [x_t | h_{t-1}] @ w + bias,
+ * with w (D + U, 4U) = [kernel; rk] stacked and bias (4U) or NULL, one GEMM per step (no
+ * (T, N, 4U) projection pass before the loop). x is (T, N, D), or (N, T, D) when batch_major
+ * (a layer's batch-major input read in place). Results equal lstm_forward's on
+ * x @ kernel + bias up to float rounding (each z sums over D and U in one GEMM).
+ * last_only (inference of a layer that returns its last state): states holds min(T, 2) steps,
+ * step t at t % 2, so the last at (T - 1) % 2, and gates is not written (may be NULL). */
+int tdl_rnn_f32_lstm_forward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
+                               int last_only, const float *x, const float *w,
+                               const float *bias, const float *h0, const float *c0,
+                               const uint8_t *mask, float *states, float *gates);
+int tdl_rnn_f64_lstm_forward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
+                               int last_only, const double *x, const double *w,
+                               const double *bias,
+                               const double *h0, const double *c0, const uint8_t *mask,
+                               double *states, double *gates);
 /* dz (T, N, 4U), dh0, dc0 (N, U) from dstates (dsteps, N, 2U): dsteps is T, or 1 when only
  * the last step has a gradient (a layer returning its last state: the others' are 0). */
 int tdl_rnn_f32_lstm_backward(const tdl_rnn_shape *s, const float *dstates, tdl_index dsteps,

@@ -44,6 +44,91 @@ def test_lstm_forward_and_backward_match_reference(case, microkernel):
            reference.lstm_backward(dstates, rk, h0, c0, *ref, mask), reduction=steps * 4 * units)
 
 
+@st.composite
+def lstm_inputs(draw):
+    """(x (T, N, D) or (N, T, D), kernel, rk, bias or None, h0, c0, mask or None, batch_major)."""
+    xw, rk, h0, c0, mask, rng = draw(sequences(4))
+    t, n, four_u = xw.shape
+    d, batch_major = draw(st.integers(1, 40)), draw(st.booleans())
+    dtype = xw.dtype
+    x = rng.standard_normal((n, t, d) if batch_major else (t, n, d)).astype(dtype)
+    if draw(st.booleans()):  # a strided view (every other feature of a wider array)
+        x = np.repeat(x, 2, axis=2)[:, :, ::2]
+    kernel = (rng.standard_normal((d, four_u)) / np.sqrt(d)).astype(dtype)
+    bias = rng.standard_normal(four_u).astype(dtype) if draw(st.booleans()) else None
+    return x, kernel, rk, bias, h0, c0, mask, batch_major
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=lstm_inputs(), last_only=st.booleans())
+def test_lstm_forward_x_matches_reference(case, last_only, microkernel):
+    """The projection inside the time loop: the reference's states and gates (or, last_only,
+    the last step's states and no gates) to float rounding, from x read time- or batch-major."""
+    x, kernel, rk, bias, h0, c0, mask, batch_major = case
+    with backend.use_backend("native"):  # the checked entry: a strided x made contiguous
+        ours = backend.lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major, last_only)
+    oracle = reference.lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major, last_only)
+    steps = x.shape[1] if batch_major else x.shape[0]
+    assert (ours[1] is None) == (oracle[1] is None) == last_only
+    assert ours[0].shape == oracle[0].shape
+    _close([a for a in ours if a is not None], [a for a in oracle if a is not None],
+           reduction=steps * (kernel.shape[0] + rk.shape[0]))
+    # the projections computed apart first (lstm_forward) agree too
+    time_major = x.transpose(1, 0, 2) if batch_major else x
+    xw = time_major @ kernel + (0 if bias is None else bias)
+    apart = reference.lstm_forward(xw, rk, h0, c0, mask)[0]
+    assert_close(ours[0], apart[-1:] if last_only else apart,
+                 reduction=steps * (kernel.shape[0] + rk.shape[0]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("last_only", [False, True])
+def test_lstm_forward_x_is_bit_identical_across_thread_counts(dtype, last_only, two_threads):
+    """37 rows in blocks of unequal size: the same bits on 2 threads, on 1, and on a repeat."""
+    rng = np.random.default_rng(5)
+    t, n, d, u = 6, 37, 24, 48
+    x = rng.standard_normal((n, t, d)).astype(dtype)
+    kernel = (rng.standard_normal((d, 4 * u)) / 5).astype(dtype)
+    rk = (rng.standard_normal((u, 4 * u)) / 7).astype(dtype)
+    bias, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in (4 * u, (n, u), (n, u)))
+    mask = rng.random((t, n)) > 0.3
+    args = (x, kernel, rk, bias, h0, c0, mask, True, last_only)
+    with_two = native.lstm_forward_x(*args)
+    again = native.lstm_forward_x(*args)
+    native.set_num_threads(1)
+    with_one = native.lstm_forward_x(*args)
+    for a, b, c in zip(with_two, again, with_one, strict=True):
+        assert (a is None and b is None and c is None) or (np.array_equal(a, b)
+                                                           and np.array_equal(a, c))
+    _close([with_two[0]], [reference.lstm_forward_x(*args)[0]], reduction=t * (d + u))
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("kernel", "kernel must have shape"), ("rk", "recurrent_kernel must be"),
+    ("bias", "bias must have shape"), ("state", "c0 must have shape"),
+    ("mask", "mask must be bool"), ("dtype", "share one dtype"), ("rank", "x must have shape")])
+def test_lstm_forward_x_rejects_inconsistent_arrays_before_c(bad, message):
+    f = np.float32
+    x, kernel, rk = np.zeros((3, 2, 5), f), np.zeros((5, 8), f), np.zeros((2, 8), f)
+    bias, h0, c0, mask = np.zeros(8, f), np.zeros((2, 2), f), np.zeros((2, 2), f), None
+    if bad == "kernel":
+        kernel = np.zeros((4, 8), f)
+    elif bad == "rk":
+        rk = np.zeros((2, 6), f)
+    elif bad == "bias":
+        bias = np.zeros(6, f)
+    elif bad == "state":
+        c0 = np.zeros((3, 2), f)  # batch-major reading would make N = 3: checked per layout
+    elif bad == "mask":
+        mask = np.ones((2, 3), bool)
+    elif bad == "dtype":
+        h0 = h0.astype(np.float64)
+    else:
+        x = np.zeros((3, 10), f)
+    with pytest.raises((ValueError, TypeError), match=message):
+        backend.lstm_forward_x(x, kernel, rk, bias, h0, c0, mask)
+
+
 @settings(deadline=None, max_examples=40)
 @given(case=sequences(3))
 def test_gru_forward_and_backward_match_reference(case, microkernel):

@@ -3,7 +3,10 @@
 Everything is time-major. Letters: T time steps, N batch, U units. The input projection
 xw = x @ kernel + bias of all T steps is one GEMM done by the caller (tinydl/ops/recurrent.py);
 these kernels run the part that has to go step by step: one GEMM h_{t-1} @ recurrent_kernel
-per step, then the gates. The native twins are csrc/rnn.c.
+per step, then the gates. lstm_forward_x takes x itself instead: each step's GEMM is
+[x_t | h_{t-1}] @ [kernel; recurrent_kernel] (a longer K keeps the micro-kernel busier than two
+GEMMs would, and no (T, N, 4U) projections are written and read back), and for inference it
+can keep only the last step's states. The native twins are csrc/rnn.c.
 
 Masks are (T, N) booleans or None. Where mask[t, n] is False, step t leaves sample n's
 states unchanged (Keras' rule); its gradient then flows straight through the step.
@@ -170,6 +173,71 @@ def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw: bool = False):
     overwrite_xw = (bool(overwrite_xw) and _dispatch.state["checks"] is None
                     and xw.flags.c_contiguous and xw.flags.writeable)
     return _dispatch.run("lstm_forward", xw, rk, h0, c0, mask, overwrite_xw)
+
+
+def lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major: bool = False,
+                   last_only: bool = False):
+    """(states (T, N, 2U), gates (T, N, 4U)) of an LSTM from its inputs x: lstm_forward of
+    xw = x @ kernel + bias, with the projection done step by step inside the loop;
+    with last_only, (the last step's states (1, N, 2U), None), for inference.
+
+    Args:
+        As tinydl.kernels.rnn.lstm_forward_x_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.rnn.lstm_forward_x_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes that do not fit (the message names the argument and what it
+            received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, kernel, rk = rng.normal(size=(3, 2, 5)), rng.normal(size=(5, 8)), rng.normal(size=(2, 8))
+        >>> bias, h0, c0 = rng.normal(size=8), rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward_x(x, kernel, rk, bias, h0, c0, None)
+        >>> xw = x @ kernel + bias
+        >>> bool(np.allclose(states, lstm_forward(xw, rk, h0, c0, None)[0]))
+        True
+
+        batch_major reads x as (N, T, D), a layer's own layout:
+
+        >>> batch_major = np.ascontiguousarray(x.transpose(1, 0, 2))
+        >>> bool(np.allclose(states, lstm_forward_x(batch_major, kernel, rk, bias, h0, c0, None,
+        ...                                         batch_major=True)[0]))
+        True
+
+        last_only keeps the last step's states alone and no gates (nothing for a backward):
+
+        >>> last, no_gates = lstm_forward_x(x, kernel, rk, bias, h0, c0, None, last_only=True)
+        >>> last.shape, no_gates is None, bool(np.allclose(last, states[-1:]))
+        ((1, 2, 4), True, True)
+        >>> lstm_forward_x(x, kernel[:4], rk, bias, h0, c0, None)
+        Traceback (most recent call last):
+        ...
+        ValueError: lstm_forward_x: kernel must have shape (5, 8), ...
+    """
+    where = "lstm_forward_x"
+    x, kernel, rk, bias, h0, c0 = float_arrays(where, x=x, kernel=kernel, rk=rk, bias=bias,
+                                               h0=h0, c0=c0)
+    check_ndim(where, "x", x, 3, "(N, T, D)" if batch_major else "(T, N, D)")
+    check_ndim(where, "recurrent_kernel", rk, 2, "(U, 4U)")
+    u = rk.shape[0]
+    if rk.shape != (u, 4 * u) or u == 0:
+        raise ValueError(f"{where}: recurrent_kernel must be (U, 4U) with U >= 1, got {rk.shape}")
+    n, t_steps = x.shape[:2] if batch_major else x.shape[1::-1]
+    check_shape(where, "kernel", kernel, (x.shape[2], 4 * u))
+    if bias is not None:
+        check_shape(where, "bias", bias, (4 * u,))
+    check_shape(where, "h0", h0, (n, u))
+    check_shape(where, "c0", c0, (n, u))
+    mask = _rnn_mask(where, mask, (t_steps, n))
+    return _dispatch.run(where, x, kernel, rk, bias, h0, c0, mask, bool(batch_major),
+                         bool(last_only))
 
 
 def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
@@ -431,6 +499,34 @@ def lstm_forward_reference(xw, rk, h0, c0, mask, overwrite_xw=False):
     return states, gates
 
 
+def lstm_forward_x_reference(x, kernel, rk, bias, h0, c0, mask, batch_major=False,
+                             last_only=False):
+    """lstm_forward_reference of the projections xw = x @ kernel + bias.
+
+    Args:
+        x: (T, N, D), or (N, T, D) when batch_major. kernel: (D, 4U). rk: (U, 4U).
+        bias: (4U,) or None. h0, c0: (N, U). mask: (T, N) bool or None.
+        last_only: return the last step's states only, and no gates.
+
+    Returns:
+        (states (T, N, 2U), gates (T, N, 4U)), as lstm_forward_reference; with last_only
+        (states[-1:] (1, N, 2U), None).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, kernel, rk = rng.normal(size=(3, 2, 5)), rng.normal(size=(5, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = np.zeros((2, 2)), np.zeros((2, 2))
+        >>> states, gates = lstm_forward_x_reference(x, kernel, rk, None, h0, c0, None)
+        >>> bool(np.array_equal(states, lstm_forward_reference(x @ kernel, rk, h0, c0, None)[0]))
+        True
+    """
+    if batch_major:
+        x = x.transpose(1, 0, 2)
+    xw = x @ kernel if bias is None else x @ kernel + bias
+    states, gates = lstm_forward_reference(xw, rk, h0, c0, mask)
+    return (states[-1:], None) if last_only else (states, gates)
+
+
 def lstm_backward_reference(dstates, rk, h0, c0, states, gates, mask):
     """Gradients of lstm_forward from dstates (T, N, 2U), the loss' gradient for each [h_t | c_t]
     (or (1, N, 2U): the last step's only, the others' being 0).
@@ -685,6 +781,46 @@ def lstm_forward_native(xw, rk, h0, c0, mask, overwrite_xw=False):
     return states, gates
 
 
+def lstm_forward_x_native(x, kernel, rk, bias, h0, c0, mask, batch_major=False,
+                          last_only=False):
+    """x (T, N, D) or, batch_major, (N, T, D) -> (states (T, N, 2U), gates (T, N, 4U)).
+
+    Args:
+        As tinydl.kernels.rnn.lstm_forward_x_reference,
+        already checked and made C-contiguous by tinydl.backend.lstm_forward_x;
+        float32 or float64 (one C kernel per dtype). Each step is one GEMM of
+        [x_t | h_{t-1}] with [kernel; rk] (stacked here, once per call); last_only
+        keeps two steps' states (a ring) and no gates.
+
+    Returns:
+        As tinydl.kernels.rnn.lstm_forward_x_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, kernel, rk = rng.normal(size=(3, 2, 5)), rng.normal(size=(5, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward_x_native(x, kernel, rk, None, h0, c0, None)
+        >>> expected = lstm_forward_x_reference(x, kernel, rk, None, h0, c0, None)
+        >>> all(np.allclose(a, b) for a, b in zip((states, gates), expected))
+        True
+    """
+    if _empty(x, rk):
+        return lstm_forward_x_reference(x, kernel, rk, bias, h0, c0, mask, batch_major,
+                                        last_only)
+    n, t_steps = x.shape[:2] if batch_major else x.shape[1::-1]
+    u = rk.shape[0]
+    ring = min(t_steps, 2) if last_only else t_steps
+    states = np.empty((ring, n, 2 * u), dtype=x.dtype)
+    gates = None if last_only else np.empty((t_steps, n, 4 * u), dtype=x.dtype)
+    _ext.lstm_forward_x(x, bool(batch_major), np.concatenate([kernel, rk]), bias, h0, c0,
+                        _mask_bytes(mask), states, gates)
+    if last_only:
+        last = (t_steps - 1) % ring
+        return states[last:last + 1], None
+    return states, gates
+
+
 def lstm_backward_native(dstates, rk, h0, c0, states, gates, mask):
     """-> (dz (T, N, 4U), dh0, dc0 (N, U)).
 
@@ -809,6 +945,9 @@ KERNELS = (
     Kernel("lstm_forward", entry=lstm_forward,
            reference=lstm_forward_reference,
            native=lstm_forward_native),
+    Kernel("lstm_forward_x", entry=lstm_forward_x,
+           reference=lstm_forward_x_reference,
+           native=lstm_forward_x_native),
     Kernel("lstm_backward", entry=lstm_backward,
            reference=lstm_backward_reference,
            native=lstm_backward_native),

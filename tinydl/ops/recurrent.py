@@ -1,7 +1,8 @@
 """Recurrent layers' sequence ops, each a whole time loop in one node: SimpleRNN, LSTM, GRU.
 
 Every op takes a time-major input x (T, N, D) and works in three parts:
-  1. the input projection of all T steps at once, xw = x @ kernel + bias: one GEMM (T*N rows);
+  1. the input projection of all T steps at once, xw = x @ kernel + bias: one GEMM (T*N rows)
+     (the LSTM's forward instead folds it into the loop's GEMM, backend.lstm_forward_x);
   2. the time loop (backend.*_forward): per step one GEMM h_{t-1} @ recurrent_kernel and the
      gates, fused (csrc/rnn.c; the NumPy twins are in tinydl/kernels/rnn.py);
   3. in backward, the loop back through time (backend.*_backward) gives the gradient of
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinydl import backend
-from tinydl.autograd import Function
+from tinydl.autograd import Function, is_grad_enabled
 
 
 def _contiguous(x):
@@ -136,11 +137,18 @@ class LSTMSequence(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, recurrent_kernel, bias, h0, c0, mask, last_only=False):
-        x = _contiguous(x)
-        xw = _project(x, kernel, bias)
-        states, gates = backend.lstm_forward(xw, recurrent_kernel, h0, c0, mask,
-                                             overwrite_xw=True)  # xw is ours: no copy
-        ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask)
+        # the projection inside the time loop (backend.lstm_forward_x): one GEMM per step
+        # over [x_t | h_{t-1}], no (T, N, 4U) projections before it; a layer's time-major
+        # view of its batch-major input is read in place
+        batch_major = not x.flags.c_contiguous and x.transpose(1, 0, 2).flags.c_contiguous
+        x = x.transpose(1, 0, 2) if batch_major else _contiguous(x)
+        keep = is_grad_enabled() and any(ctx.needs_input_grad)
+        states, gates = backend.lstm_forward_x(x, kernel, recurrent_kernel, bias, h0, c0, mask,
+                                               batch_major=batch_major,
+                                               last_only=last_only and not keep)
+        if keep:  # backward's x: time-major (a view when x was read batch-major)
+            x = x.transpose(1, 0, 2) if batch_major else x
+            ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask)
         ctx.has_bias, ctx.last_only = bias is not None, bool(last_only)
         return states[-1] if last_only else states
 
