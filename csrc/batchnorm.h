@@ -5,12 +5,12 @@
  *   tdl_batchnorm_f32_forward   y = relu?(x * scale + shift), and the batch mean and var
  *   tdl_batchnorm_f32_backward  dx, dgamma, dbeta from dy (masked where y == 0 when y is given)
  *
- * Loop nest (both kernels, one OpenMP region with three phases):
- *   1. for each block b of TDL_BN_BLOCK_ROWS rows (parallel over blocks):
+ * Loop nest (both kernels, three phases, two of them parallel regions):
+ *   1. for each block b of TDL_BN_BLOCK_ROWS rows (parallel over runs of blocks):
  *          for r in block, for j < C: partial[b][j] += f(x[r, j])    (in double)
- *   2. for each channel j (parallel over channels):
+ *   2. for each channel j (on the calling thread):
  *          total[j] = sum over b = 0, 1, ... of partial[b][j]        (always in that order)
- *   3. for each row r (parallel over blocks), j < C: the elementwise output.
+ *   3. for each row r (parallel over runs of blocks), j < C: the elementwise output.
  * The blocks are fixed by M alone, and every sum runs in one fixed order, so the results are
  * bit-identical for any thread count (and from one run to the next).
  *
