@@ -33,7 +33,8 @@ def _project(x, kernel, bias):
 
 def _products(g, x, previous, sums: bool):
     """(x^T g, h_prev^T g, g summed over its rows), each None when not asked for (x None,
-    previous None, sums false), by one GEMM over g (T*N, G): its A^T is [x | h_prev | 1]
+    previous None, sums false), by one GEMM over g (T*N, G), x (T, N, D) (a strided view is
+    copied once, into the stack): its A^T is [x | h_prev | 1]
     stacked side by side, so that the long operand g is read once for all of them (x^T g
     alone is read straight from x; h_prev exists only as the stack's columns). previous is
     (hs, h0): h_prev (T*N, U) holds h0, h_1 .. h_{T-1}. A row of the
@@ -42,14 +43,14 @@ def _products(g, x, previous, sums: bool):
     where a smaller one would not; NumPy's BLAS blocks by size: float32 rounding),
     and the ones' row is g's sum over rows in the GEMM's order of additions (a bias
     gradient)."""
-    widths = [0 if x is None else x.shape[1], 0 if previous is None else previous[1].shape[1]]
+    widths = [0 if x is None else x.shape[2], 0 if previous is None else previous[1].shape[1]]
     if widths[0] + widths[1] + sums == 0:
         return None, None, None
-    if not sums and previous is None:  # x^T g alone: straight from x, no copy
-        return backend.gemm(x, g, trans_a=True), None, None
+    if not sums and previous is None:  # x^T g alone: straight from x
+        return backend.gemm(x.reshape(g.shape[0], -1), g, trans_a=True), None, None
     stacked = np.empty((g.shape[0], widths[0] + widths[1] + sums), g.dtype)
     if x is not None:
-        stacked[:, :widths[0]] = x
+        stacked.reshape(x.shape[0], x.shape[1], -1)[:, :, :widths[0]] = x
     if previous is not None:  # h_prev's columns, by step: (T, N, U), a view of stacked
         hs, h0 = previous
         h_prev = stacked.reshape(hs.shape[0], hs.shape[1], -1)[:, :, widths[0]:widths[0] + widths[1]]
@@ -76,11 +77,11 @@ def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None):
     need = ctx.needs_input_grad
     need_b = ctx.has_bias and need[3]
     dx = backend.gemm(dz2, kernel, trans_b=True).reshape(x.shape) if need[0] else None
-    x2 = x.reshape(t_steps * n, d) if need[1] else None
+    x3 = x if need[1] else None
     previous = (hs, h0) if need[2] else None
     if dinner is None:
-        return (dx,) + _products(dz2, x2, previous, need_b)
-    dk, _, db_input = _products(dz2, x2, None, need_b)
+        return (dx,) + _products(dz2, x3, previous, need_b)
+    dk, _, db_input = _products(dz2, x3, None, need_b)
     _, dr, db_inner = _products(dinner.reshape(t_steps * n, -1), None, previous, need_b)
     return dx, dk, dr, np.stack([db_input, db_inner]) if need_b else None
 
