@@ -19,7 +19,7 @@
  * Functions returning int give 0, or -1 when scratch memory could not be allocated.
  *
  * Names: tdl_rnn_{f32,f64}_{simple_forward, simple_backward, lstm_forward, lstm_forward_x,
- * lstm_backward, gru_forward, gru_backward}.
+ * lstm_backward, lstm_backward_x, gru_forward, gru_backward}.
  */
 #ifndef TDL_RNN_H
 #define TDL_RNN_H
@@ -77,6 +77,20 @@ int tdl_rnn_f64_lstm_backward(const tdl_rnn_shape *s, const double *dstates, tdl
                               const double *rk, const double *h0, const double *c0,
                               const double *states, const double *gates, const uint8_t *mask,
                               double *dz, double *dh0, double *dc0);
+
+/* The same and dx (T, N, D), or (N, T, D) when batch_major: dx_t = dz_t @ kernel^T from the
+ * step's one GEMM with wt (4U, D + U) = [kernel^T | rk^T], which also gives dz_t @ rk^T (no
+ * pass over dz after the loop). dz, dh0 and dc0 are lstm_backward's. */
+int tdl_rnn_f32_lstm_backward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
+                                const float *dstates, tdl_index dsteps, const float *wt,
+                                const float *c0, const float *states, const float *gates,
+                                const uint8_t *mask, float *dz, float *dx, float *dh0,
+                                float *dc0);
+int tdl_rnn_f64_lstm_backward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
+                                const double *dstates, tdl_index dsteps, const double *wt,
+                                const double *c0, const double *states, const double *gates,
+                                const uint8_t *mask, double *dz, double *dx, double *dh0,
+                                double *dc0);
 
 /* GRU, reset_after: hs (T, N, U), gates (T, N, 4U) = [z | r | hh | inner_h]; rb (3U,). */
 int tdl_rnn_f32_gru_forward(const tdl_rnn_shape *s, const float *xw, const float *rk,

@@ -601,6 +601,16 @@ cdef extern from "rnn.h":
                                   const double *c0, const double *states, const double *gates,
                                   const uint8_t *mask, double *dz, double *dh0,
                                   double *dc0) nogil
+    int tdl_rnn_f32_lstm_backward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
+                                    const float *dstates, tdl_index dsteps, const float *wt,
+                                    const float *c0, const float *states, const float *gates,
+                                    const uint8_t *mask, float *dz, float *dx, float *dh0,
+                                    float *dc0) nogil
+    int tdl_rnn_f64_lstm_backward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
+                                    const double *dstates, tdl_index dsteps, const double *wt,
+                                    const double *c0, const double *states,
+                                    const double *gates, const uint8_t *mask, double *dz,
+                                    double *dx, double *dh0, double *dc0) nogil
     int tdl_rnn_f32_gru_forward(const tdl_rnn_shape *s, const float *xw, const float *rk,
                                 const float *rb, const float *h0, const uint8_t *mask,
                                 float *hs, float *gates) nogil
@@ -725,6 +735,32 @@ def lstm_backward(const floating[:, :, ::1] dstates, const floating[:, ::1] rk,
                                                &rk[0, 0], &h0[0, 0],
                                                &c0[0, 0], &states[0, 0, 0], &gates[0, 0, 0], m,
                                                &dz[0, 0, 0], &dh0[0, 0], &dc0[0, 0])
+    _check(status)
+
+
+def lstm_backward_x(const floating[:, :, ::1] dstates, const floating[:, ::1] wt,
+                    const floating[:, ::1] c0, const floating[:, :, ::1] states,
+                    const floating[:, :, ::1] gates, const uint8_t[:, ::1] mask,
+                    bint batch_major, floating[:, :, ::1] dz, floating[:, :, ::1] dx,
+                    floating[:, ::1] dh0, floating[:, ::1] dc0):
+    """wt (4U, D + U) = [kernel^T | rk^T]; dx (T, N, D), or (N, T, D) when batch_major."""
+    cdef tdl_rnn_shape s = _rnn_shape(gates.shape[0], gates.shape[1], c0.shape[1])
+    cdef const uint8_t *m = _optional_mask(mask)
+    cdef tdl_index d = dx.shape[2]
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = tdl_rnn_f32_lstm_backward_x(&s, d, batch_major, &dstates[0, 0, 0],
+                                                 dstates.shape[0], &wt[0, 0], &c0[0, 0],
+                                                 &states[0, 0, 0], &gates[0, 0, 0], m,
+                                                 &dz[0, 0, 0], &dx[0, 0, 0], &dh0[0, 0],
+                                                 &dc0[0, 0])
+        else:
+            status = tdl_rnn_f64_lstm_backward_x(&s, d, batch_major, &dstates[0, 0, 0],
+                                                 dstates.shape[0], &wt[0, 0], &c0[0, 0],
+                                                 &states[0, 0, 0], &gates[0, 0, 0], m,
+                                                 &dz[0, 0, 0], &dx[0, 0, 0], &dh0[0, 0],
+                                                 &dc0[0, 0])
     _check(status)
 
 

@@ -129,6 +129,69 @@ def test_lstm_forward_x_rejects_inconsistent_arrays_before_c(bad, message):
         backend.lstm_forward_x(x, kernel, rk, bias, h0, c0, mask)
 
 
+@settings(deadline=None, max_examples=60)
+@given(case=lstm_inputs(), last_step_only=st.booleans())
+def test_lstm_backward_x_matches_reference(case, last_step_only, microkernel):
+    """dz, dh0, dc0 as lstm_backward's (the same bits: the loop is the same) and dx = dz @
+    kernel^T in either layout, from dstates of every step or of the last only."""
+    x, kernel, rk, bias, h0, c0, mask, batch_major = case
+    states, gates = reference.lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major)
+    rng = np.random.default_rng(int(abs(states).sum() * 1000) % 2**16)
+    shape = (1,) + states.shape[1:] if last_step_only else states.shape
+    dstates = rng.standard_normal(shape).astype(states.dtype)
+    args = (dstates, kernel, rk, h0, c0, states, gates, mask, batch_major)
+    ours = native.lstm_backward_x(*args)
+    oracle = reference.lstm_backward_x(*args)
+    steps, d = states.shape[0], kernel.shape[0]
+    assert [a.shape for a in ours] == [b.shape for b in oracle]
+    _close(ours, oracle, reduction=steps * 4 * rk.shape[0] + d)
+    plain = native.lstm_backward(dstates, rk, h0, c0, states, gates, mask)
+    for a, b in zip((ours[0], ours[2], ours[3]), plain, strict=True):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_backward_x_is_bit_identical_across_thread_counts(dtype, two_threads):
+    rng = np.random.default_rng(6)
+    t, n, d, u = 6, 37, 24, 48
+    kernel = (rng.standard_normal((d, 4 * u)) / 5).astype(dtype)
+    rk = (rng.standard_normal((u, 4 * u)) / 7).astype(dtype)
+    h0, c0 = (rng.standard_normal((n, u)).astype(dtype) for _ in range(2))
+    mask = rng.random((t, n)) > 0.3
+    states, gates = native.lstm_forward_x(rng.standard_normal((n, t, d)).astype(dtype), kernel,
+                                          rk, None, h0, c0, mask, True)
+    dstates = rng.standard_normal(states.shape).astype(dtype)
+    args = (dstates, kernel, rk, h0, c0, states, gates, mask, True)
+    with_two, again = native.lstm_backward_x(*args), native.lstm_backward_x(*args)
+    native.set_num_threads(1)
+    with_one = native.lstm_backward_x(*args)
+    for a, b, c in zip(with_two, again, with_one, strict=True):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    _close(with_two, reference.lstm_backward_x(*args), reduction=t * 4 * u + d)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("kernel", "kernel must have shape"), ("kernel_rank", "kernel must have shape"),
+    ("states", "states must have shape"), ("dstates", "dstates must have shape"),
+    ("dtype", "share one dtype")])
+def test_lstm_backward_x_rejects_inconsistent_arrays_before_c(bad, message):
+    f = np.float32
+    kernel, rk, h0, c0 = np.zeros((5, 8), f), np.zeros((2, 8), f), np.zeros((2, 2), f), np.zeros((2, 2), f)
+    states, gates, dstates = np.zeros((3, 2, 4), f), np.zeros((3, 2, 8), f), np.zeros((3, 2, 4), f)
+    if bad == "kernel":
+        kernel = np.zeros((5, 6), f)
+    elif bad == "kernel_rank":
+        kernel = np.zeros(8, f)
+    elif bad == "states":
+        states = np.zeros((3, 2, 6), f)
+    elif bad == "dstates":
+        dstates = np.zeros((2, 2, 4), f)
+    else:
+        kernel = kernel.astype(np.float64)
+    with pytest.raises((ValueError, TypeError), match=message):
+        backend.lstm_backward_x(dstates, kernel, rk, h0, c0, states, gates, None)
+
+
 @settings(deadline=None, max_examples=40)
 @given(case=sequences(3))
 def test_gru_forward_and_backward_match_reference(case, microkernel):

@@ -288,6 +288,54 @@ def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
     return _dispatch.run(where, dstates, rk, h0, c0, states, gates, mask)
 
 
+def lstm_backward_x(dstates, kernel, rk, h0, c0, states, gates, mask, batch_major: bool = False):
+    """(dz (T, N, 4U), dx, dh0, dc0 (N, U)): lstm_backward and the input gradient
+    dx = dz @ kernel^T, (T, N, D) or, batch_major, (N, T, D), from the loop's own GEMMs.
+
+    Args:
+        As tinydl.kernels.rnn.lstm_backward_x_reference,
+        the NumPy twin that defines the result; here every argument is checked
+        (dtype, ndim, shapes, ranges) before any kernel runs.
+
+    Returns:
+        As tinydl.kernels.rnn.lstm_backward_x_reference,
+        computed by the backend in use (get_backend()).
+
+    Raises:
+        ValueError: shapes that do not fit (the message names the argument and what it
+            received).
+        TypeError: arrays that are not float32 or float64, or of different dtypes.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x, kernel, rk = rng.normal(size=(3, 2, 5)), rng.normal(size=(5, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward_x(x, kernel, rk, None, h0, c0, None)
+        >>> dstates = rng.normal(size=states.shape)
+        >>> dz, dx, dh0, dc0 = lstm_backward_x(dstates, kernel, rk, h0, c0, states, gates, None)
+        >>> bool(np.allclose(dx, dz @ kernel.T)), dx.shape
+        (True, (3, 2, 5))
+        >>> lstm_backward_x(dstates, kernel[:, :4], rk, h0, c0, states, gates, None)
+        Traceback (most recent call last):
+        ...
+        ValueError: lstm_backward_x: kernel must have shape (D, 8) with D >= 1, got (5, 4)
+    """
+    where = "lstm_backward_x"
+    dstates, kernel, rk, h0, c0, states, gates = float_arrays(
+        where, dstates=dstates, kernel=kernel, rk=rk, h0=h0, c0=c0, states=states, gates=gates)
+    _, mask = _rnn_checks(where, gates, 4, rk, mask, h0=h0, c0=c0)
+    full = gates.shape[:2] + (gates.shape[2] // 2,)
+    check_shape(where, "states", states, full)
+    if dstates.shape != (1,) + full[1:]:  # the last step's only, or every step's
+        check_shape(where, "dstates", dstates, full)
+    check_ndim(where, "kernel", kernel, 2, "(D, 4U)")
+    if kernel.shape[1] != gates.shape[2] or kernel.shape[0] == 0:
+        raise ValueError(f"{where}: kernel must have shape (D, {gates.shape[2]}) with D >= 1, "
+                         f"got {kernel.shape}")
+    return _dispatch.run(where, dstates, kernel, rk, h0, c0, states, gates, mask,
+                         bool(batch_major))
+
+
 def gru_forward(xw, rk, rb, h0, mask):
     """(hs (T, N, U), gates (T, N, 4U) = [z | r | hh | inner_h]) of a GRU (reset_after=True).
 
@@ -575,6 +623,33 @@ def lstm_backward_reference(dstates, rk, h0, c0, states, gates, mask):
     return dz, dh, dc
 
 
+def lstm_backward_x_reference(dstates, kernel, rk, h0, c0, states, gates, mask,
+                              batch_major=False):
+    """lstm_backward_reference, and dx = dz @ kernel^T.
+
+    Args:
+        As lstm_backward_reference; kernel: (D, 4U), the input kernel; batch_major: dx as
+        (N, T, D) instead of (T, N, D).
+
+    Returns:
+        (dz (T, N, 4U), dx, dh0 (N, U), dc0 (N, U)).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, kernel, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(5, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward_reference(xw, rk, h0, c0, None)
+        >>> dstates = rng.normal(size=states.shape)
+        >>> dz, dx, dh0, dc0 = lstm_backward_x_reference(dstates, kernel, rk, h0, c0, states, gates,
+        ...                                              None, batch_major=True)
+        >>> dx.shape, bool(np.allclose(dx, (dz @ kernel.T).transpose(1, 0, 2)))
+        ((2, 3, 5), True)
+    """
+    dz, dh0, dc0 = lstm_backward_reference(dstates, rk, h0, c0, states, gates, mask)
+    dx = dz @ kernel.T
+    return dz, np.ascontiguousarray(dx.transpose(1, 0, 2)) if batch_major else dx, dh0, dc0
+
+
 def gru_forward_reference(xw, rk, rb, h0, mask):
     """One GRU step (Keras' reset_after=True) per time step: inner = h_{t-1} @ rk + rb, and
 
@@ -859,6 +934,45 @@ def lstm_backward_native(dstates, rk, h0, c0, states, gates, mask):
     return dz, dh0, dc0
 
 
+def lstm_backward_x_native(dstates, kernel, rk, h0, c0, states, gates, mask,
+                           batch_major=False):
+    """-> (dz (T, N, 4U), dx (T, N, D) or (N, T, D), dh0, dc0 (N, U)).
+
+    Args:
+        As tinydl.kernels.rnn.lstm_backward_x_reference,
+        already checked and made C-contiguous by tinydl.backend.lstm_backward_x;
+        float32 or float64 (one C kernel per dtype). Each step's one GEMM multiplies dz_t by
+        [kernel^T | rk^T] (made here, once per call): dx_t beside dz_t @ rk^T.
+
+    Returns:
+        As tinydl.kernels.rnn.lstm_backward_x_reference
+        (its result, to rounding).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> xw, kernel, rk = rng.normal(size=(3, 2, 8)), rng.normal(size=(5, 8)), rng.normal(size=(2, 8))
+        >>> h0, c0 = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+        >>> states, gates = lstm_forward(xw, rk, h0, c0, None)
+        >>> dstates = rng.normal(size=states.shape)
+        >>> ours = lstm_backward_x_native(dstates, kernel, rk, h0, c0, states, gates, None)
+        >>> expected = lstm_backward_x_reference(dstates, kernel, rk, h0, c0, states, gates, None)
+        >>> all(np.allclose(a, b) for a, b in zip(ours, expected))
+        True
+    """
+    if _empty(gates, rk, kernel):
+        return lstm_backward_x_reference(dstates, kernel, rk, h0, c0, states, gates, mask,
+                                         batch_major)
+    t_steps, n, four_u = gates.shape
+    d = kernel.shape[0]
+    dz = np.empty_like(gates)
+    dx = np.empty((n, t_steps, d) if batch_major else (t_steps, n, d), dtype=gates.dtype)
+    dh0, dc0 = np.empty_like(h0), np.empty_like(c0)
+    wt = np.ascontiguousarray(np.concatenate([kernel, rk]).T)
+    _ext.lstm_backward_x(dstates, wt, c0, states, gates, _mask_bytes(mask), bool(batch_major),
+                         dz, dx, dh0, dc0)
+    return dz, dx, dh0, dc0
+
+
 def gru_forward_native(xw, rk, rb, h0, mask):
     """xw (T, N, 3U) -> (hs (T, N, U), gates (T, N, 4U)).
 
@@ -951,6 +1065,9 @@ KERNELS = (
     Kernel("lstm_backward", entry=lstm_backward,
            reference=lstm_backward_reference,
            native=lstm_backward_native),
+    Kernel("lstm_backward_x", entry=lstm_backward_x,
+           reference=lstm_backward_x_reference,
+           native=lstm_backward_x_native),
     Kernel("gru_forward", entry=gru_forward,
            reference=gru_forward_reference,
            native=gru_forward_native),

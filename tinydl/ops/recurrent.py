@@ -64,10 +64,11 @@ def _products(g, x, previous, sums: bool):
             product[-1] if sums else None)
 
 
-def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None):
+def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None, input_grad: bool = True):
     """(dx, dkernel, drecurrent, dbias) from dz (T, N, G), the states hs (T, N, U) and h0;
     dinner replaces dz for the recurrent part (GRU), whose dbias is then the pair
-    (input bias, recurrent bias). Each None when its input needs no gradient.
+    (input bias, recurrent bias). Each None when its input needs no gradient, dx also
+    when input_grad is false (the LSTM's loop computed it).
 
     dx = dz kernel^T; dkernel = x^T dz, drecurrent = h_prev^T dz (h_prev: h0, h_1 .. h_{T-1})
     and dbias (dz summed over all steps and samples) from one GEMM over dz (see _products),
@@ -76,7 +77,8 @@ def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None):
     dz2 = dz.reshape(t_steps * n, -1)
     need = ctx.needs_input_grad
     need_b = ctx.has_bias and need[3]
-    dx = backend.gemm(dz2, kernel, trans_b=True).reshape(x.shape) if need[0] else None
+    dx = (backend.gemm(dz2, kernel, trans_b=True).reshape(x.shape) if need[0] and input_grad
+          else None)
     x3 = x if need[1] else None
     previous = (hs, h0) if need[2] else None
     if dinner is None:
@@ -151,6 +153,7 @@ class LSTMSequence(Function):
             x = x.transpose(1, 0, 2) if batch_major else x
             ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask)
         ctx.has_bias, ctx.last_only = bias is not None, bool(last_only)
+        ctx.batch_major = batch_major
         return states[-1] if last_only else states
 
     @staticmethod
@@ -158,8 +161,14 @@ class LSTMSequence(Function):
         x, kernel, rk, h0, c0, states, gates, mask = ctx.saved
         if ctx.last_only:  # grad is the last step's (N, 2U): the others get none
             grad = grad[None]
-        dz, dh0, dc0 = backend.lstm_backward(grad, rk, h0, c0, states, gates, mask)
-        dx, dk, dr, db = _weight_grads(ctx, x, kernel, dz, states[:, :, :h0.shape[1]], h0)
+        if ctx.needs_input_grad[0]:  # dx from the loop's GEMMs, in x's own layout
+            dz, dx, dh0, dc0 = backend.lstm_backward_x(grad, kernel, rk, h0, c0, states, gates,
+                                                       mask, batch_major=ctx.batch_major)
+            dx = dx.transpose(1, 0, 2) if ctx.batch_major else dx
+        else:
+            (dz, dh0, dc0), dx = backend.lstm_backward(grad, rk, h0, c0, states, gates, mask), None
+        _, dk, dr, db = _weight_grads(ctx, x, kernel, dz, states[:, :, :h0.shape[1]], h0,
+                                      input_grad=False)
         return dx, dk, dr, db, dh0, dc0, None
 
 
