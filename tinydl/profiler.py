@@ -357,11 +357,13 @@ def _nbytes(value) -> int:
 
 
 def kernel_flops(name: str, args: tuple, result) -> int:
-    """Multiply-adds x 2 of the compute kernels (GEMM and convolutions); 0 for the others.
+    """Multiply-adds x 2 of the compute kernels (GEMM, convolutions, and the LSTM loops whose
+    GEMMs take the input projection); 0 for the others.
 
     Args:
         name: the kernel's name: 'gemm', 'conv2d_forward', 'conv2d_max_pool_forward',
-            'conv2d_backward_input', 'conv2d_backward_kernel', or another (0).
+            'conv2d_backward_input', 'conv2d_backward_kernel', 'lstm_forward_x',
+            'lstm_backward_x', or another (0).
         args: the kernel's arguments, as the backend passes them.
         result: its result (for gemm, the (M, N) output).
 
@@ -375,6 +377,9 @@ def kernel_flops(name: str, args: tuple, result) -> int:
         >>> x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))     # (N, H, W, C), (KH, KW, C, F)
         >>> kernel_flops("conv2d_forward", (x, w, None, (1, 1), (0, 0, 0, 0)), None), 2 * 9 * 72
         (1296, 1296)
+        >>> xs, kernel, rk = np.ones((7, 2, 3)), np.ones((3, 16)), np.ones((4, 16))  # T, N, D; U = 4
+        >>> kernel_flops("lstm_forward_x", (xs, kernel, rk), None), 2 * 7 * 2 * 16 * (3 + 4)
+        (3136, 3136)
         >>> kernel_flops("relu_forward", (x,), x)
         0
     """
@@ -394,4 +399,10 @@ def kernel_flops(name: str, args: tuple, result) -> int:
     if name == "conv2d_backward_kernel":
         dy, x, kernel_hw = args[0], args[1], args[2]
         return 2 * math.prod(dy.shape) * kernel_hw[0] * kernel_hw[1] * x.shape[3]
+    if name == "lstm_forward_x":  # per step [x_t | h_{t-1}] (N, D + U) @ (D + U, 4U)
+        x, kernel, rk = args[0], args[1], args[2]
+        return 2 * x.shape[0] * x.shape[1] * kernel.shape[1] * (kernel.shape[0] + rk.shape[0])
+    if name == "lstm_backward_x":  # per step dz_t (N, 4U) @ (4U, D + U)
+        kernel, rk, gates = args[1], args[2], args[6]
+        return 2 * math.prod(gates.shape) * (kernel.shape[0] + rk.shape[0])
     return 0
