@@ -280,12 +280,18 @@ def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
     where = "lstm_backward"
     dstates, rk, h0, c0, states, gates = float_arrays(
         where, dstates=dstates, rk=rk, h0=h0, c0=c0, states=states, gates=gates)
+    mask = _lstm_backward_checks(where, dstates, rk, h0, c0, states, gates, mask)
+    return _dispatch.run(where, dstates, rk, h0, c0, states, gates, mask)
+
+
+def _lstm_backward_checks(where, dstates, rk, h0, c0, states, gates, mask):
+    """Check an LSTM backward's arrays against gates (T, N, 4U); return the mask."""
     _, mask = _rnn_checks(where, gates, 4, rk, mask, h0=h0, c0=c0)
     full = gates.shape[:2] + (gates.shape[2] // 2,)
     check_shape(where, "states", states, full)
     if dstates.shape != (1,) + full[1:]:  # the last step's only, or every step's
         check_shape(where, "dstates", dstates, full)
-    return _dispatch.run(where, dstates, rk, h0, c0, states, gates, mask)
+    return mask
 
 
 def lstm_backward_x(dstates, kernel, rk, h0, c0, states, gates, mask, batch_major: bool = False):
@@ -323,11 +329,7 @@ def lstm_backward_x(dstates, kernel, rk, h0, c0, states, gates, mask, batch_majo
     where = "lstm_backward_x"
     dstates, kernel, rk, h0, c0, states, gates = float_arrays(
         where, dstates=dstates, kernel=kernel, rk=rk, h0=h0, c0=c0, states=states, gates=gates)
-    _, mask = _rnn_checks(where, gates, 4, rk, mask, h0=h0, c0=c0)
-    full = gates.shape[:2] + (gates.shape[2] // 2,)
-    check_shape(where, "states", states, full)
-    if dstates.shape != (1,) + full[1:]:  # the last step's only, or every step's
-        check_shape(where, "dstates", dstates, full)
+    mask = _lstm_backward_checks(where, dstates, rk, h0, c0, states, gates, mask)
     check_ndim(where, "kernel", kernel, 2, "(D, 4U)")
     if kernel.shape[1] != gates.shape[2] or kernel.shape[0] == 0:
         raise ValueError(f"{where}: kernel must have shape (D, {gates.shape[2]}) with D >= 1, "
