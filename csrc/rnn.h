@@ -42,9 +42,7 @@ int tdl_rnn_f64_simple_backward(const tdl_rnn_shape *s, const double *dhs, const
                                 const double *h0, const double *hs, const uint8_t *mask,
                                 double *dxw, double *dh0);
 
-/* states (T, N, 2U) = [h_t | c_t], gates (T, N, 4U) = [i | f | g | o] (activated).
- * gates may be xw itself (the one exception to "no aliasing"): the gates then replace the
- * projections step by step, which saves a (T, N, 4U) buffer and its copy. */
+/* states (T, N, 2U) = [h_t | c_t], gates (T, N, 4U) = [i | f | g | o] (activated). */
 int tdl_rnn_f32_lstm_forward(const tdl_rnn_shape *s, const float *xw, const float *rk,
                              const float *h0, const float *c0, const uint8_t *mask,
                              float *states, float *gates);

@@ -131,14 +131,13 @@ def simple_rnn_backward(dhs, rk, h0, hs, mask):
     return _dispatch.run(where, dhs, rk, h0, hs, mask)
 
 
-def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw: bool = False):
+def lstm_forward(xw, rk, h0, c0, mask):
     """(states (T, N, 2U) = [h | c], gates (T, N, 4U) = [i | f | g | o]) of an LSTM.
 
     Args:
         As tinydl.kernels.rnn.lstm_forward_reference,
         the NumPy twin that defines the result; here every argument is checked
-        (dtype, ndim, shapes, windows, ranges) before any kernel runs. overwrite_xw lets the
-        kernel write the gates over xw (a scratch array of the caller's).
+        (dtype, ndim, shapes, windows, ranges) before any kernel runs.
 
     Returns:
         As tinydl.kernels.rnn.lstm_forward_reference,
@@ -169,10 +168,7 @@ def lstm_forward(xw, rk, h0, c0, mask, overwrite_xw: bool = False):
     """
     xw, rk, h0, c0 = float_arrays("lstm", xw=xw, rk=rk, h0=h0, c0=c0)
     _, mask = _rnn_checks("lstm", xw, 4, rk, mask, h0=h0, c0=c0)
-    # under check_backends the reference reads xw after the native kernel: keep it intact
-    overwrite_xw = (bool(overwrite_xw) and _dispatch.state["checks"] is None
-                    and xw.flags.c_contiguous and xw.flags.writeable)
-    return _dispatch.run("lstm_forward", xw, rk, h0, c0, mask, overwrite_xw)
+    return _dispatch.run("lstm_forward", xw, rk, h0, c0, mask)
 
 
 def lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major: bool = False,
@@ -504,7 +500,7 @@ def simple_rnn_backward_reference(dhs, rk, h0, hs, mask):
     return dxw, dh
 
 
-def lstm_forward_reference(xw, rk, h0, c0, mask, overwrite_xw=False):
+def lstm_forward_reference(xw, rk, h0, c0, mask):
     """One LSTM step per time step: z = xw_t + h_{t-1} @ rk, gates i, f, c, o of width U:
 
         i = sigmoid(z_i), f = sigmoid(z_f), g = tanh(z_c), o = sigmoid(z_o)
@@ -512,8 +508,6 @@ def lstm_forward_reference(xw, rk, h0, c0, mask, overwrite_xw=False):
 
     Args:
         xw: (T, N, 4U). rk: (U, 4U). h0, c0: (N, U). mask: (T, N) bool or None.
-        overwrite_xw: the native kernel may then write the gates over xw (saving a buffer);
-            here it changes nothing.
 
     Returns:
         (states (T, N, 2U): [h_t | c_t] per step, gates (T, N, 4U): [i | f | g | o]).
@@ -822,14 +816,13 @@ def simple_rnn_backward_native(dhs, rk, h0, hs, mask):
     return dxw, dh0
 
 
-def lstm_forward_native(xw, rk, h0, c0, mask, overwrite_xw=False):
+def lstm_forward_native(xw, rk, h0, c0, mask):
     """xw (T, N, 4U) -> (states (T, N, 2U), gates (T, N, 4U)).
 
     Args:
         As tinydl.kernels.rnn.lstm_forward_reference,
         already checked and made C-contiguous by tinydl.backend.lstm_forward;
-        float32 or float64 (one C kernel per dtype). overwrite_xw: the gates are written
-        over xw (returned as gates) instead of a new array.
+        float32 or float64 (one C kernel per dtype).
 
     Returns:
         As tinydl.kernels.rnn.lstm_forward_reference
@@ -853,7 +846,7 @@ def lstm_forward_native(xw, rk, h0, c0, mask, overwrite_xw=False):
         return lstm_forward_reference(xw, rk, h0, c0, mask)
     t_steps, n, four_u = xw.shape
     states = np.empty((t_steps, n, four_u // 2), dtype=xw.dtype)
-    gates = xw if overwrite_xw else np.empty_like(xw)
+    gates = np.empty_like(xw)
     _ext.lstm_forward(xw, rk, h0, c0, _mask_bytes(mask), states, gates)
     return states, gates
 

@@ -73,7 +73,7 @@ def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None, input_grad: bool = Tr
     dx = dz kernel^T; dkernel = x^T dz, drecurrent = h_prev^T dz (h_prev: h0, h_1 .. h_{T-1})
     and dbias (dz summed over all steps and samples) from one GEMM over dz (see _products),
     two for a GRU (one over dz, one over dinner)."""
-    t_steps, n, d = x.shape
+    t_steps, n = x.shape[:2]
     dz2 = dz.reshape(t_steps * n, -1)
     need = ctx.needs_input_grad
     need_b = ctx.has_bias and need[3]
@@ -143,14 +143,15 @@ class LSTMSequence(Function):
         # the projection inside the time loop (backend.lstm_forward_x): one GEMM per step
         # over [x_t | h_{t-1}], no (T, N, 4U) projections before it; a layer's time-major
         # view of its batch-major input is read in place
-        batch_major = not x.flags.c_contiguous and x.transpose(1, 0, 2).flags.c_contiguous
-        x = x.transpose(1, 0, 2) if batch_major else _contiguous(x)
+        swapped = x.transpose(1, 0, 2)
+        batch_major = not x.flags.c_contiguous and swapped.flags.c_contiguous
+        x = x if batch_major else _contiguous(x)  # time-major, as backward reads it
         keep = is_grad_enabled() and any(ctx.needs_input_grad)
-        states, gates = backend.lstm_forward_x(x, kernel, recurrent_kernel, bias, h0, c0, mask,
+        states, gates = backend.lstm_forward_x(swapped if batch_major else x, kernel,
+                                               recurrent_kernel, bias, h0, c0, mask,
                                                batch_major=batch_major,
                                                last_only=last_only and not keep)
-        if keep:  # backward's x: time-major (a view when x was read batch-major)
-            x = x.transpose(1, 0, 2) if batch_major else x
+        if keep:
             ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask)
         ctx.has_bias, ctx.last_only = bias is not None, bool(last_only)
         ctx.batch_major = batch_major
