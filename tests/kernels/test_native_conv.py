@@ -306,6 +306,89 @@ def test_implicit_gemm_matches_reference(microkernel, case):
         native.force_conv_algorithm("auto")
 
 
+@st.composite
+def direct_cases(draw):
+    """The direct forward's domain (csrc/conv2d_direct.h): float32, unit strides, at most 16
+    filters, any window and pads, rows long enough for several 24-pixel tiles and a partial
+    one: (x, w, bias, pads)."""
+    n, kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 75))
+    pads = tuple(draw(st.integers(0, k - 1)) for k in (kh, kh, kw, kw))
+    if h + pads[0] + pads[1] < kh or w + pads[2] + pads[3] < kw:
+        pads = (kh - 1, kh - 1, kw - 1, kw - 1)
+    c, f = draw(st.integers(1, 20)), draw(st.integers(1, 16))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    return (rng.standard_normal((n, h, w, c)).astype(np.float32),
+            rng.standard_normal((kh, kw, c, f)).astype(np.float32),
+            rng.standard_normal(f).astype(np.float32), pads)
+
+
+@settings(deadline=None, max_examples=80)
+@given(case=direct_cases())
+def test_direct_forward_matches_reference(case):
+    """The direct kernel (the implicit GEMM's bands, forced, on the AVX-512 micro-kernel)
+    against the reference, with and without bias and ReLU; the same bits on a repeat; NaN
+    stays NaN through the fused ReLU."""
+    if "avx512" not in native.available_microkernels():
+        pytest.skip("the direct kernel is AVX-512 only")
+    x, w, bias, pads = case
+    kh, kw, c, _ = w.shape
+    native.force_microkernel("avx512")
+    native.force_conv_algorithm("implicit")
+    try:
+        for relu in (False, True):
+            for b in (bias, None):
+                ours = native.conv2d_forward(x, w, b, (1, 1), pads, relu)
+                assert_close(ours, reference.conv2d_forward(x, w, b, (1, 1), pads, relu),
+                             kh * kw * c, f"direct x{x.shape} w{w.shape} p{pads} relu={relu}")
+                assert np.array_equal(ours, native.conv2d_forward(x, w, b, (1, 1), pads, relu))
+        poisoned = x.copy()
+        poisoned[0, 0, 0, 0] = np.nan
+        y = native.conv2d_forward(poisoned, w, bias, (1, 1), pads, True)
+        assert np.isnan(y).any() == np.isnan(
+            reference.conv2d_forward(poisoned, w, bias, (1, 1), pads, True)).any()
+    finally:
+        native.force_conv_algorithm("auto")
+        native.force_microkernel("auto")
+
+
+def expected_forward_algorithm(microkernel, window, channels, filters):
+    """conv2d.c's rule for a stride-1 forward: the direct kernel (the implicit GEMM's bands)
+    on AVX-512 for a window other than 1x1 over at most 16 channels into at most 16 filters;
+    else Winograd for 3x3 from 16 channels and 16 filters; else im2col."""
+    if microkernel == "avx512" and window != 1 and channels <= 16 and filters <= 16:
+        return "implicit"
+    if window == 3 and channels >= 16 and filters >= 16:
+        return "winograd"
+    return "im2col"
+
+
+@pytest.mark.parametrize("window, channels, filters", [(3, 16, 16), (3, 3, 16), (3, 16, 8),
+                                                       (5, 1, 16), (3, 17, 16), (3, 32, 16),
+                                                       (3, 16, 17), (1, 8, 16), (3, 16, 32)])
+def test_auto_forward_algorithm_follows_the_rule(microkernel, window, channels, filters):
+    """'auto' gives the bits of the algorithm the rule names (expected_forward_algorithm) and
+    the reference's numbers; where Winograd applies and is not the choice, its bits differ
+    (im2col's single sum can match the direct kernel's bit for bit: same order, one sum)."""
+    rng = np.random.default_rng(channels * filters)
+    x = rng.standard_normal((2, 9, 30, channels)).astype(np.float32)
+    w = rng.standard_normal((window, window, channels, filters)).astype(np.float32)
+    pads = (window // 2,) * 4
+    expected = expected_forward_algorithm(microkernel, window, channels, filters)
+    outputs = {}
+    for algorithm in ("auto", expected, "winograd"):
+        native.force_conv_algorithm(algorithm)
+        try:
+            outputs[algorithm] = native.conv2d_forward(x, w, None, (1, 1), pads, True)
+        finally:
+            native.force_conv_algorithm("auto")
+    assert np.array_equal(outputs["auto"], outputs[expected])
+    if expected != "winograd" and window == 3 and channels >= 16 and filters >= 16:
+        assert not np.array_equal(outputs["auto"], outputs["winograd"])
+    assert_close(outputs["auto"], reference.conv2d_forward(x, w, None, (1, 1), pads, True),
+                 window * window * channels, "auto forward")
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_implicit_gemm_bands_and_threads(threads):
     """Images cut into bands of output rows (a large map, and a batch of one image that is cut
