@@ -108,21 +108,27 @@ static int use_implicit(const tdl_conv2d_shape *s)
     return 0;
 }
 
-/* The direct forward (conv2d_direct.h: float, AVX-512, at most 16 filters) on the implicit
+/* The direct forward (conv2d_direct.h: float, AVX-512, at most 32 filters) on the implicit
  * GEMM's bands, taken by default, ahead of Winograd and im2col, for a unit-stride window
- * other than 1x1 over at most this many input channels. AMD EPYC Zen 4 (AVX-512), batch 64,
- * 'same' pads, 1 / 2 threads, before (Winograd from 16 channels, else im2col) -> direct:
- * 32x32 16->16 3x3 5.3 -> 4.0 / 2.5 -> 1.8 ms, 16x16 16->16 1.11 -> 0.86, 8x8 0.31 -> 0.21,
- * 32x32 8->16 2.7 -> 2.1, 32x32 3->16 1.44 -> 0.70, 5x5 3.2 -> 1.7, 28x28 1->16 0.91 ->
- * 0.26, 14x14 16->8 0.97 -> 0.62; but 32x32 32->16 7.6 / 3.4 against 7.2 / 3.6 (a tie) and
- * 16x16 64->16 3.0 -> 3.4 (Winograd's 2.25x fewer multiplies win with more channels), and a
- * 1x1 window stays the plain GEMM (0.47 against 0.57). */
+ * other than 1x1 over at most TDL_CONV_DIRECT_MAX_CHANNELS input channels into at most 16
+ * filters, or over at most TDL_CONV_DIRECT_WIDE_MAX_CHANNELS into 17 to 32. AMD EPYC Zen 4
+ * (AVX-512), batch 64, 'same' pads, 1 / 2 threads, before (Winograd from 16 channels, else
+ * im2col) -> direct: 32x32 16->16 3x3 5.3 -> 4.0 / 2.5 -> 1.8 ms, 16x16 16->16 1.11 -> 0.86,
+ * 8x8 0.31 -> 0.21, 32x32 8->16 2.7 -> 2.1, 32x32 3->16 1.44 -> 0.70, 5x5 3.2 -> 1.7, 28x28
+ * 1->16 0.91 -> 0.26, 14x14 16->8 0.97 -> 0.62; 32x32 3->32 1.86 -> 1.31 / 0.98 -> 0.66,
+ * 3->24 2.13 -> 1.30, 28x28 1->32 0.79 -> 0.42. Not taken: 32x32 32->16 7.6 / 3.4 against
+ * 7.2 / 3.6 (a tie) and 16x16 64->16 3.0 -> 3.4 (Winograd's 2.25x fewer multiplies win with
+ * more channels), 32x32 8->32 3.8 -> 4.3 / 2.0 -> 1.6, 16x16 16->32 1.28 (Winograd) -> 1.55;
+ * a 1x1 window stays the plain GEMM (0.47 against 0.57). */
 #define TDL_CONV_DIRECT_MAX_CHANNELS 16
+#define TDL_CONV_DIRECT_WIDE_MAX_CHANNELS 4
 
 static int direct_by_default(const tdl_conv2d_shape *s)
 {
+    const tdl_index max_c = s->f <= 16 ? TDL_CONV_DIRECT_MAX_CHANNELS
+                                       : TDL_CONV_DIRECT_WIDE_MAX_CHANNELS;
     return forced_algorithm == TDL_CONV_AUTO && implicit_applies(s) && !is_pointwise(s)
-           && s->kh * s->kw > 1 && s->c <= TDL_CONV_DIRECT_MAX_CHANNELS
+           && s->kh * s->kw > 1 && s->c <= max_c
            && tdl_conv2d_f32_direct(s->f, conv_isa()) != NULL;
 }
 

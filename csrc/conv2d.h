@@ -33,9 +33,10 @@
  * dw[i] += A_i^T @ dy over the band, with dy laid on the same grid (zero in the padding
  * columns). No patch matrix (KH*KW copies of the input) is written and read back. For a 3x3
  * window over 3 or 1 channels (float, AVX-512) the weight gradient's GEMMs are replaced by the
- * small-patch kernel (conv2d_wgrad_small.h), dw held in registers; for at most 16 filters
+ * small-patch kernel (conv2d_wgrad_small.h), dw held in registers; for at most 32 filters
  * (float, AVX-512) the forward's GEMMs by the direct kernel (conv2d_direct.h), which the
- * forward takes by default over at most 16 channels with a window other than 1x1.
+ * forward takes by default with a window other than 1x1 over at most 16 channels into at
+ * most 16 filters, or at most 4 channels into 32 (conv2d.c, direct_by_default).
  * The per-tile loops (im2col, col2im, building the output gradient) are plain C compiled once
  * per instruction set (conv2d_tiles.inc) and picked per call like the GEMM micro-kernel.
  * Forward and input-gradient tiles are whole multiples of 12 rows (every micro-kernel's MR

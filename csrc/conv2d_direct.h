@@ -1,4 +1,4 @@
-/* conv2d_direct.h: the forward of a unit-stride convolution with at most 16 filters, float,
+/* conv2d_direct.h: the forward of a unit-stride convolution with at most 32 filters, float,
  * AVX-512F, straight from zero-padded input rows (a ResNet's 16-filter stage, an image model's
  * first layer).
  *
@@ -7,7 +7,8 @@
  *     y[(r*OW + q)*F + j] = act(sum_{i<KH} sum_{t<KWC} xp[((r + i)*wp + q)*C + t]
  *                                                   * w[(i*KWC + t)*F + j] + bias[j])
  * (KWC = KW*C, w the HWIO kernel, act relu or none). A tile of up to 24 pixels of one output
- * row keeps its 24 x 16 sums in registers over all KH*KWC products: the implicit GEMM instead
+ * row keeps its 24 x 16 sums in registers over all KH*KWC products (12 pixels x 32 sums with
+ * 17 to 32 filters, the last 16 masked to F - 16): the implicit GEMM instead
  * runs one GEMM per kernel row (the sums stored and reloaded between them) into a wp-wide
  * band whose padding columns it computes and drops, then copies the band out. Per element
  * the sum runs over i, then t, in order, from zero; then the bias; then relu.
@@ -22,7 +23,7 @@ typedef void (*tdl_conv2d_f32_direct_fn)(const float *xp, tdl_index wp, tdl_inde
                                          const float *bias, int relu);
 
 /* The kernel for F filters on micro-kernel `isa` (a TDL_GEMM_* id), or NULL when there is
- * none: not AVX-512, or more than 16 filters. */
+ * none: not AVX-512, or more than 32 filters. */
 tdl_conv2d_f32_direct_fn tdl_conv2d_f32_direct(tdl_index f, int isa);
 
 #endif

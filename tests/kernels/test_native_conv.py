@@ -308,15 +308,15 @@ def test_implicit_gemm_matches_reference(microkernel, case):
 
 @st.composite
 def direct_cases(draw):
-    """The direct forward's domain (csrc/conv2d_direct.h): float32, unit strides, at most 16
-    filters, any window and pads, rows long enough for several 24-pixel tiles and a partial
-    one: (x, w, bias, pads)."""
+    """The direct forward's domain (csrc/conv2d_direct.h): float32, unit strides, at most 32
+    filters (one or two vectors of 16, the last masked), any window and pads, rows long enough
+    for several 24- or 12-pixel tiles and a partial one: (x, w, bias, pads)."""
     n, kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
     h, w = draw(st.integers(1, 9)), draw(st.integers(1, 75))
     pads = tuple(draw(st.integers(0, k - 1)) for k in (kh, kh, kw, kw))
     if h + pads[0] + pads[1] < kh or w + pads[2] + pads[3] < kw:
         pads = (kh - 1, kh - 1, kw - 1, kw - 1)
-    c, f = draw(st.integers(1, 20)), draw(st.integers(1, 16))
+    c, f = draw(st.integers(1, 20)), draw(st.integers(1, 32))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     return (rng.standard_normal((n, h, w, c)).astype(np.float32),
             rng.standard_normal((kh, kw, c, f)).astype(np.float32),
@@ -354,9 +354,11 @@ def test_direct_forward_matches_reference(case):
 
 def expected_forward_algorithm(microkernel, window, channels, filters):
     """conv2d.c's rule for a stride-1 forward: the direct kernel (the implicit GEMM's bands)
-    on AVX-512 for a window other than 1x1 over at most 16 channels into at most 16 filters;
-    else Winograd for 3x3 from 16 channels and 16 filters; else im2col."""
-    if microkernel == "avx512" and window != 1 and channels <= 16 and filters <= 16:
+    on AVX-512 for a window other than 1x1 over at most 16 channels into at most 16 filters,
+    or over at most 4 into 17 to 32; else Winograd for 3x3 from 16 channels and 16 filters;
+    else im2col."""
+    max_channels = 16 if filters <= 16 else 4 if filters <= 32 else 0
+    if microkernel == "avx512" and window != 1 and channels <= max_channels:
         return "implicit"
     if window == 3 and channels >= 16 and filters >= 16:
         return "winograd"
@@ -365,7 +367,9 @@ def expected_forward_algorithm(microkernel, window, channels, filters):
 
 @pytest.mark.parametrize("window, channels, filters", [(3, 16, 16), (3, 3, 16), (3, 16, 8),
                                                        (5, 1, 16), (3, 17, 16), (3, 32, 16),
-                                                       (3, 16, 17), (1, 8, 16), (3, 16, 32)])
+                                                       (3, 16, 17), (1, 8, 16), (3, 16, 32),
+                                                       (3, 3, 32), (3, 4, 24), (3, 5, 32),
+                                                       (3, 3, 33), (5, 1, 32)])
 def test_auto_forward_algorithm_follows_the_rule(microkernel, window, channels, filters):
     """'auto' gives the bits of the algorithm the rule names (expected_forward_algorithm) and
     the reference's numbers; where Winograd applies and is not the choice, its bits differ

@@ -89,14 +89,14 @@ _forced = {"conv_algorithm": "auto"}
 def force_conv_algorithm(name: str) -> None:
     """Make every convolution forward and weight gradient use one algorithm: 'im2col'
     (+ GEMM), 'winograd' (F(2x2, 3x3), for 3x3 windows with unit strides), 'implicit' (the
-    implicit GEMM: unit strides, no patch matrix; csrc/conv2d.h; for float with at most 16
+    implicit GEMM: unit strides, no patch matrix; csrc/conv2d.h; for float with at most 32
     filters on AVX-512 its direct kernel, csrc/conv2d_direct.h), or 'auto'. Where the forced
     one does not apply, im2col runs. 'auto' takes, for a float stride-1 forward on AVX-512
-    with a window other than 1x1 over at most 16 channels into at most 16 filters, the direct
-    kernel; else Winograd for 3x3, stride 1, at least 16 input and output channels (for the
-    weight gradient on AVX-512, at least 32 filters), and for a stride-1 weight gradient with
-    at most 16 filters on the AVX-512 and AVX2 kernels, the implicit GEMM (docs/kernels.md
-    has the rule and its measurements).
+    with a window other than 1x1 over at most 16 channels into at most 16 filters (or at most
+    4 channels into 32), the direct kernel; else Winograd for 3x3, stride 1, at least 16
+    input and output channels (for the weight gradient on AVX-512, at least 32 filters), and
+    for a stride-1 weight gradient with at most 16 filters on the AVX-512 and AVX2 kernels,
+    the implicit GEMM (docs/kernels.md has the rule and its measurements).
     The input gradient of a 3x3 stride-1 convolution with at least 16 channels each way and
     an output of at least 4x4 runs as a forward convolution (so as above) unless 'im2col' is
     forced, after a fused max pool only when the output is at least as large as the input
