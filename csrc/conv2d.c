@@ -109,8 +109,8 @@ static int use_implicit(const tdl_conv2d_shape *s)
 }
 
 /* The direct forward (conv2d_direct.h: float, AVX-512, at most 32 filters) on the implicit
- * GEMM's bands, taken by default, ahead of Winograd and im2col, for a unit-stride window
- * other than 1x1 over at most TDL_CONV_DIRECT_MAX_CHANNELS input channels into at most 16
+ * GEMM's bands, taken by default, ahead of Winograd and im2col, for a window other than 1x1
+ * (any strides) over at most TDL_CONV_DIRECT_MAX_CHANNELS input channels into at most 16
  * filters, or over at most TDL_CONV_DIRECT_WIDE_MAX_CHANNELS into 17 to 32. AMD EPYC Zen 4
  * (AVX-512), batch 64, 'same' pads, 1 / 2 threads, before (Winograd from 16 channels, else
  * im2col) -> direct: 32x32 16->16 3x3 5.3 -> 4.0 / 2.5 -> 1.8 ms, 16x16 16->16 1.11 -> 0.86,
@@ -119,17 +119,24 @@ static int use_implicit(const tdl_conv2d_shape *s)
  * 3->24 2.13 -> 1.30, 28x28 1->32 0.79 -> 0.42. Not taken: 32x32 32->16 7.6 / 3.4 against
  * 7.2 / 3.6 (a tie) and 16x16 64->16 3.0 -> 3.4 (Winograd's 2.25x fewer multiplies win with
  * more channels), 32x32 8->32 3.8 -> 4.3 / 2.0 -> 1.6, 16x16 16->32 1.28 (Winograd) -> 1.55;
- * a 1x1 window stays the plain GEMM (0.47 against 0.57). */
+ * a 1x1 window stays the plain GEMM (0.47 against 0.57). The same rule with strides (2, 2),
+ * against im2col, 'same' pads, 1 / 2 threads: 32x32 16->16 3x3 1.03 -> 0.90 / 0.59 -> 0.52 ms,
+ * 3->32 0.51 -> 0.36, 3->16 0.37 -> 0.21, 64x64 3->32 7x7 8.5 -> 7.2 / 4.7 -> 4.0; not taken
+ * 32x32 16->32 3x3 1.80 -> 1.95 / 0.98 -> 0.93, and 1x1 windows within noise. */
 #define TDL_CONV_DIRECT_MAX_CHANNELS 16
 #define TDL_CONV_DIRECT_WIDE_MAX_CHANNELS 4
 
-static int direct_by_default(const tdl_conv2d_shape *s)
+/* Whether the float forward runs the direct kernel: where it exists (AVX-512, F <= 32), when
+ * forced ('implicit') or by the rule above. */
+static int direct_takes(const tdl_conv2d_shape *s)
 {
+    if (tdl_conv2d_f32_direct(s->f, conv_isa()) == NULL)
+        return 0;
+    if (forced_algorithm != TDL_CONV_AUTO)
+        return forced_algorithm == TDL_CONV_IMPLICIT;
     const tdl_index max_c = s->f <= 16 ? TDL_CONV_DIRECT_MAX_CHANNELS
                                        : TDL_CONV_DIRECT_WIDE_MAX_CHANNELS;
-    return forced_algorithm == TDL_CONV_AUTO && implicit_applies(s) && !is_pointwise(s)
-           && s->kh * s->kw > 1 && s->c <= max_c
-           && tdl_conv2d_f32_direct(s->f, conv_isa()) != NULL;
+    return s->kh * s->kw > 1 && s->c <= max_c;
 }
 
 /* The weight gradient, where it would otherwise be im2col (it is asked after Winograd), with
@@ -226,7 +233,7 @@ static tdl_index amortised_rows(tdl_index per_tile, tdl_index available, int wei
 #define WGRAD_SMALL_PICK(s) tdl_conv2d_f32_wgrad_small((s)->kh, (s)->kw * (s)->c, conv_isa())
 #define DIRECT_FN tdl_conv2d_f32_direct_fn
 #define DIRECT_PICK(s) tdl_conv2d_f32_direct((s)->f, conv_isa())
-#define DIRECT_BY_DEFAULT(s) direct_by_default(s)
+#define DIRECT_TAKES(s) direct_takes(s)
 #include "conv2d_impl.inc"
 #undef T
 #undef CONV
@@ -236,7 +243,7 @@ static tdl_index amortised_rows(tdl_index per_tile, tdl_index available, int wei
 #undef WGRAD_SMALL_PICK
 #undef DIRECT_FN
 #undef DIRECT_PICK
-#undef DIRECT_BY_DEFAULT
+#undef DIRECT_TAKES
 
 #define T double
 #define CONV(name) tdl_conv2d_f64_##name
@@ -251,11 +258,12 @@ typedef void (*tdl_conv2d_f64_wgrad_small_fn)(const double *xp, tdl_index wp, td
 /* ...and so is the direct forward. */
 typedef void (*tdl_conv2d_f64_direct_fn)(const double *xp, tdl_index wp, tdl_index c,
                                          tdl_index kh, tdl_index kwc, const double *w,
-                                         tdl_index f, tdl_index rows, tdl_index ow, double *y,
+                                         tdl_index f, tdl_index rows, tdl_index ow,
+                                         tdl_index sh, tdl_index sw, double *y,
                                          const double *bias, int relu);
 #define DIRECT_FN tdl_conv2d_f64_direct_fn
 #define DIRECT_PICK(s) ((void)(s), (tdl_conv2d_f64_direct_fn)NULL)
-#define DIRECT_BY_DEFAULT(s) ((void)(s), 0)
+#define DIRECT_TAKES(s) ((void)(s), 0)
 #include "conv2d_impl.inc"
 #undef T
 #undef CONV
@@ -265,4 +273,4 @@ typedef void (*tdl_conv2d_f64_direct_fn)(const double *xp, tdl_index wp, tdl_ind
 #undef WGRAD_SMALL_PICK
 #undef DIRECT_FN
 #undef DIRECT_PICK
-#undef DIRECT_BY_DEFAULT
+#undef DIRECT_TAKES

@@ -35,8 +35,8 @@
  * window over 3 or 1 channels (float, AVX-512) the weight gradient's GEMMs are replaced by the
  * small-patch kernel (conv2d_wgrad_small.h), dw held in registers; for at most 32 filters
  * (float, AVX-512) the forward's GEMMs by the direct kernel (conv2d_direct.h), which the
- * forward takes by default with a window other than 1x1 over at most 16 channels into at
- * most 16 filters, or at most 4 channels into 32 (conv2d.c, direct_by_default).
+ * forward takes by default with a window other than 1x1 (any strides) over at most 16
+ * channels into at most 16 filters, or at most 4 channels into 32 (conv2d.c, direct_takes).
  * The per-tile loops (im2col, col2im, building the output gradient) are plain C compiled once
  * per instruction set (conv2d_tiles.inc) and picked per call like the GEMM micro-kernel.
  * Forward and input-gradient tiles are whole multiples of 12 rows (every micro-kernel's MR
@@ -86,8 +86,8 @@ int tdl_conv2d_f64_forward_max_pool(const tdl_conv2d_shape *s, const double *x,
  * Winograd's transforms add and subtract inputs, so an infinite input can give NaN where
  * the direct sum gives an infinity (inf - inf); finite inputs differ by rounding only. */
 /* TDL_CONV_IMPLICIT forces the implicit GEMM for every unit-stride forward (and pooled forward:
- * the forward, then the pool) and weight gradient, its direct kernel where that applies;
- * others stay im2col. */
+ * the forward, then the pool) and weight gradient, and the direct kernel for every float
+ * forward it applies to (AVX-512, at most 32 filters, any strides); others stay im2col. */
 #define TDL_CONV_AUTO 0
 #define TDL_CONV_IM2COL 1
 #define TDL_CONV_WINOGRAD 2

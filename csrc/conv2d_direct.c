@@ -13,11 +13,13 @@
 
 /* One tile: MP pixels (1..24 for NV = 1 vector of 16 filters, 1..12 for NV = 2; both
  * compile-time constants, so the loops unroll and only MP x NV accumulators exist) of one
- * output row. Pixel p's inputs are read where they lie, from base pointers four pixels apart
+ * output row, pixel p's inputs ps = SW*C values after pixel p - 1's. They are read where they
+ * lie, from base pointers four pixels apart
  * (as the GEMM's rows in place, gemm_ukr_avx512.c: written as a[p*c], gcc keeps too few of
  * the 24 offsets in registers). */
 TDL_AVX512 TDL_INLINE void direct_tile(const int mp, const int nv, const float *xp,
-                                       tdl_index wp, tdl_index c, tdl_index kh, tdl_index kwc,
+                                       tdl_index wp, tdl_index c, tdl_index ps, tdl_index kh,
+                                       tdl_index kwc,
                                        const float *w, tdl_index f, const __mmask16 *mask,
                                        float *y, const float *bias, int relu)
 {
@@ -30,7 +32,7 @@ TDL_AVX512 TDL_INLINE void direct_tile(const int mp, const int nv, const float *
         const float *row = xp + i * wp * c;
         const float *q[6] = {row, row, row, row, row, row};
         for (int b = 1; b * 4 < mp; b++)
-            q[b] = row + b * 4 * c;
+            q[b] = row + b * 4 * ps;
         const float *wi = w + i * kwc * f;
 #pragma GCC unroll 4
         for (tdl_index t = 0; t < kwc; t++, wi += f) {
@@ -39,7 +41,7 @@ TDL_AVX512 TDL_INLINE void direct_tile(const int mp, const int nv, const float *
                 wv[v] = _mm512_maskz_loadu_ps(mask[v], wi + 16 * v);
 #pragma GCC unroll 24
             for (int p = 0; p < mp; p++) {
-                const __m512 a = _mm512_set1_ps(q[p / 4][(p % 4) * c]);
+                const __m512 a = _mm512_set1_ps(q[p / 4][(p % 4) * ps]);
                 for (int v = 0; v < nv; v++)
                     acc[p][v] = _mm512_fmadd_ps(a, wv[v], acc[p][v]);
             }
@@ -65,7 +67,7 @@ TDL_AVX512 TDL_INLINE void direct_tile(const int mp, const int nv, const float *
 /* A tile of n pixels, n a compile-time constant so that its loops unroll. */
 #define TDL_DIRECT_CASE(n, nv)                                                                 \
     case n:                                                                                    \
-        direct_tile(n, nv, xq, wp, c, kh, kwc, w, f, mask, yq, bias, relu);                    \
+        direct_tile(n, nv, xq, wp, c, ps, kh, kwc, w, f, mask, yq, bias, relu);                \
         break;
 
 /* The band's rows, in tiles of TILE pixels (24 with NV = 1, 12 with NV = 2) and a last
@@ -73,8 +75,10 @@ TDL_AVX512 TDL_INLINE void direct_tile(const int mp, const int nv, const float *
 #define TDL_DIRECT_ROWS(NAME, NV, TILE, CASES)                                                 \
     TDL_AVX512 static void NAME(const float *xp, tdl_index wp, tdl_index c, tdl_index kh,     \
                                 tdl_index kwc, const float *w, tdl_index f, tdl_index rows,   \
-                                tdl_index ow, float *y, const float *bias, int relu)          \
+                                tdl_index ow, tdl_index sh, tdl_index sw, float *y,           \
+                                const float *bias, int relu)                                  \
     {                                                                                          \
+        const tdl_index ps = sw * c;                                                           \
         __mmask16 mask[2];                                                                     \
         for (int v = 0; v < 2; v++) {                                                          \
             const tdl_index left = tdl_max(0, tdl_min(16, f - 16 * v));                        \
@@ -82,12 +86,13 @@ TDL_AVX512 TDL_INLINE void direct_tile(const int mp, const int nv, const float *
         }                                                                                      \
         for (tdl_index r = 0; r < rows; r++) {                                                 \
             for (tdl_index q0 = 0; q0 < ow; q0 += (TILE)) {                                    \
-                const float *xq = xp + (r * wp + q0) * c;                                      \
+                const float *xq = xp + r * sh * wp * c + q0 * ps;                              \
                 float *yq = y + (r * ow + q0) * f;                                             \
                 switch (tdl_min((TILE), ow - q0)) {                                            \
                     CASES                                                                      \
                 default:                                                                       \
-                    direct_tile((TILE), (NV), xq, wp, c, kh, kwc, w, f, mask, yq, bias, relu); \
+                    direct_tile((TILE), (NV), xq, wp, c, ps, kh, kwc, w, f, mask, yq, bias,    \
+                                relu);                                                         \
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \

@@ -308,10 +308,11 @@ def test_implicit_gemm_matches_reference(microkernel, case):
 
 @st.composite
 def direct_cases(draw):
-    """The direct forward's domain (csrc/conv2d_direct.h): float32, unit strides, at most 32
-    filters (one or two vectors of 16, the last masked), any window and pads, rows long enough
-    for several 24- or 12-pixel tiles and a partial one: (x, w, bias, pads)."""
+    """The direct forward's domain (csrc/conv2d_direct.h): float32, at most 32 filters (one or
+    two vectors of 16, the last masked), any window, strides and pads, rows long enough for
+    several 24- or 12-pixel tiles and a partial one: (x, w, bias, strides, pads)."""
     n, kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    strides = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     h, w = draw(st.integers(1, 9)), draw(st.integers(1, 75))
     pads = tuple(draw(st.integers(0, k - 1)) for k in (kh, kh, kw, kw))
     if h + pads[0] + pads[1] < kh or w + pads[2] + pads[3] < kw:
@@ -320,7 +321,7 @@ def direct_cases(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     return (rng.standard_normal((n, h, w, c)).astype(np.float32),
             rng.standard_normal((kh, kw, c, f)).astype(np.float32),
-            rng.standard_normal(f).astype(np.float32), pads)
+            rng.standard_normal(f).astype(np.float32), strides, pads)
 
 
 @settings(deadline=None, max_examples=80)
@@ -331,36 +332,37 @@ def test_direct_forward_matches_reference(case):
     stays NaN through the fused ReLU."""
     if "avx512" not in native.available_microkernels():
         pytest.skip("the direct kernel is AVX-512 only")
-    x, w, bias, pads = case
+    x, w, bias, strides, pads = case
     kh, kw, c, _ = w.shape
     native.force_microkernel("avx512")
     native.force_conv_algorithm("implicit")
     try:
         for relu in (False, True):
             for b in (bias, None):
-                ours = native.conv2d_forward(x, w, b, (1, 1), pads, relu)
-                assert_close(ours, reference.conv2d_forward(x, w, b, (1, 1), pads, relu),
-                             kh * kw * c, f"direct x{x.shape} w{w.shape} p{pads} relu={relu}")
-                assert np.array_equal(ours, native.conv2d_forward(x, w, b, (1, 1), pads, relu))
+                ours = native.conv2d_forward(x, w, b, strides, pads, relu)
+                assert_close(ours, reference.conv2d_forward(x, w, b, strides, pads, relu),
+                             kh * kw * c,
+                             f"direct x{x.shape} w{w.shape} s{strides} p{pads} relu={relu}")
+                assert np.array_equal(ours, native.conv2d_forward(x, w, b, strides, pads, relu))
         poisoned = x.copy()
         poisoned[0, 0, 0, 0] = np.nan
-        y = native.conv2d_forward(poisoned, w, bias, (1, 1), pads, True)
-        assert np.isnan(y).any() == np.isnan(
-            reference.conv2d_forward(poisoned, w, bias, (1, 1), pads, True)).any()
+        y = native.conv2d_forward(poisoned, w, bias, strides, pads, True)
+        assert np.array_equal(np.isnan(y), np.isnan(
+            reference.conv2d_forward(poisoned, w, bias, strides, pads, True)))
     finally:
         native.force_conv_algorithm("auto")
         native.force_microkernel("auto")
 
 
-def expected_forward_algorithm(microkernel, window, channels, filters):
-    """conv2d.c's rule for a stride-1 forward: the direct kernel (the implicit GEMM's bands)
-    on AVX-512 for a window other than 1x1 over at most 16 channels into at most 16 filters,
-    or over at most 4 into 17 to 32; else Winograd for 3x3 from 16 channels and 16 filters;
-    else im2col."""
+def expected_forward_algorithm(microkernel, window, stride, channels, filters):
+    """conv2d.c's rule for a forward: the direct kernel (the implicit GEMM's bands, any
+    strides) on AVX-512 for a window other than 1x1 over at most 16 channels into at most 16
+    filters, or over at most 4 into 17 to 32; else, at stride 1, Winograd for 3x3 from 16
+    channels and 16 filters; else im2col."""
     max_channels = 16 if filters <= 16 else 4 if filters <= 32 else 0
     if microkernel == "avx512" and window != 1 and channels <= max_channels:
         return "implicit"
-    if window == 3 and channels >= 16 and filters >= 16:
+    if stride == 1 and window == 3 and channels >= 16 and filters >= 16:
         return "winograd"
     return "im2col"
 
@@ -370,7 +372,9 @@ def expected_forward_algorithm(microkernel, window, channels, filters):
                                                        (3, 16, 17), (1, 8, 16), (3, 16, 32),
                                                        (3, 3, 32), (3, 4, 24), (3, 5, 32),
                                                        (3, 3, 33), (5, 1, 32)])
-def test_auto_forward_algorithm_follows_the_rule(microkernel, window, channels, filters):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_auto_forward_algorithm_follows_the_rule(microkernel, window, stride, channels,
+                                                 filters):
     """'auto' gives the bits of the algorithm the rule names (expected_forward_algorithm) and
     the reference's numbers; where Winograd applies and is not the choice, its bits differ
     (im2col's single sum can match the direct kernel's bit for bit: same order, one sum)."""
@@ -378,18 +382,19 @@ def test_auto_forward_algorithm_follows_the_rule(microkernel, window, channels, 
     x = rng.standard_normal((2, 9, 30, channels)).astype(np.float32)
     w = rng.standard_normal((window, window, channels, filters)).astype(np.float32)
     pads = (window // 2,) * 4
-    expected = expected_forward_algorithm(microkernel, window, channels, filters)
+    strides = (stride, stride)
+    expected = expected_forward_algorithm(microkernel, window, stride, channels, filters)
     outputs = {}
     for algorithm in ("auto", expected, "winograd"):
         native.force_conv_algorithm(algorithm)
         try:
-            outputs[algorithm] = native.conv2d_forward(x, w, None, (1, 1), pads, True)
+            outputs[algorithm] = native.conv2d_forward(x, w, None, strides, pads, True)
         finally:
             native.force_conv_algorithm("auto")
     assert np.array_equal(outputs["auto"], outputs[expected])
-    if expected != "winograd" and window == 3 and channels >= 16 and filters >= 16:
+    if expected != "winograd" and stride == 1 and window == 3 and min(channels, filters) >= 16:
         assert not np.array_equal(outputs["auto"], outputs["winograd"])
-    assert_close(outputs["auto"], reference.conv2d_forward(x, w, None, (1, 1), pads, True),
+    assert_close(outputs["auto"], reference.conv2d_forward(x, w, None, strides, pads, True),
                  window * window * channels, "auto forward")
 
 

@@ -90,9 +90,9 @@ def force_conv_algorithm(name: str) -> None:
     """Make every convolution forward and weight gradient use one algorithm: 'im2col'
     (+ GEMM), 'winograd' (F(2x2, 3x3), for 3x3 windows with unit strides), 'implicit' (the
     implicit GEMM: unit strides, no patch matrix; csrc/conv2d.h; for float with at most 32
-    filters on AVX-512 its direct kernel, csrc/conv2d_direct.h), or 'auto'. Where the forced
-    one does not apply, im2col runs. 'auto' takes, for a float stride-1 forward on AVX-512
-    with a window other than 1x1 over at most 16 channels into at most 16 filters (or at most
+    filters on AVX-512 its direct kernel, any strides, csrc/conv2d_direct.h), or 'auto'. Where the forced
+    one does not apply, im2col runs. 'auto' takes, for a float forward on AVX-512 (any
+    strides) with a window other than 1x1 over at most 16 channels into at most 16 filters (or at most
     4 channels into 32), the direct kernel; else Winograd for 3x3, stride 1, at least 16
     input and output channels (for the weight gradient on AVX-512, at least 32 filters), and
     for a stride-1 weight gradient with at most 16 filters on the AVX-512 and AVX2 kernels,
