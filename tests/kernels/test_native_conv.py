@@ -354,6 +354,42 @@ def test_direct_forward_matches_reference(case):
         native.force_microkernel("auto")
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("x_shape, window, strides, pads, f, pool", [
+    ((3, 31, 29, 3), (3, 3), (1, 1), (0, 0, 0, 0), 32, (2, 2)),  # the reference CNN's conv1
+    ((1, 20, 50, 2), (5, 3), (2, 1), (2, 2, 1, 1), 20, (3, 2)),  # one image: bands per thread
+    ((2, 9, 9, 16), (3, 3), (1, 1), (1, 1, 1, 1), 16, (3, 3)),
+    ((5, 8, 8, 1), (2, 2), (2, 2), (0, 0, 0, 0), 7, (1, 2))])
+def test_direct_pooled_forward_is_forward_then_pool(x_shape, window, strides, pads, f, pool,
+                                                    threads):
+    """The direct kernel's pooled forward (bands of pooled rows, y never stored) gives the bits
+    of its forward followed by the max pool, on any thread count, and the reference's values."""
+    if "avx512" not in native.available_microkernels():
+        pytest.skip("the direct kernel is AVX-512 only")
+    rng = np.random.default_rng(f)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal((*window, x_shape[3], f)).astype(np.float32)
+    bias = rng.standard_normal(f).astype(np.float32)
+    previous = native.get_num_threads()
+    native.force_microkernel("avx512")
+    native.force_conv_algorithm("implicit")
+    try:
+        native.set_num_threads(threads)
+        p, argmax = native.conv2d_max_pool_forward(x, w, bias, strides, pads, True, pool)
+        y = native.conv2d_forward(x, w, bias, strides, pads, True)
+        want_p, want_argmax = native.max_pool2d_forward(y, pool, pool, (0, 0, 0, 0))
+        assert np.array_equal(p, want_p) and np.array_equal(argmax, want_argmax)
+        native.set_num_threads(1)
+        assert np.array_equal(p, native.conv2d_max_pool_forward(x, w, bias, strides, pads, True,
+                                                                pool)[0])
+    finally:
+        native.set_num_threads(previous)
+        native.force_conv_algorithm("auto")
+        native.force_microkernel("auto")
+    ref_p, _ = reference.conv2d_max_pool_forward(x, w, bias, strides, pads, True, pool)
+    assert_close(p, ref_p, window[0] * window[1] * x_shape[3], "direct pooled forward")
+
+
 def expected_forward_algorithm(microkernel, window, stride, channels, filters):
     """conv2d.c's rule for a forward: the direct kernel (the implicit GEMM's bands, any
     strides) on AVX-512 for a window other than 1x1 over at most 16 channels into at most 16
