@@ -55,16 +55,19 @@ int tdl_rnn_f64_lstm_forward(const tdl_rnn_shape *s, const double *xw, const dou
  * (a layer's batch-major input read in place). Results equal lstm_forward's on
  * x @ kernel + bias up to float rounding (each z sums over D and U in one GEMM).
  * last_only (inference of a layer that returns its last state): states holds min(T, 2) steps,
- * step t at t % 2, so the last at (T - 1) % 2, and gates is not written (may be NULL). */
+ * step t at t % 2, so the last at (T - 1) % 2, and gates is not written (may be NULL).
+ * stack (T*N, D + U + 1), or NULL: row t*N + n gets [x_t[n] | h_{t-1}[n] | 1], the A of each
+ * step's GEMM kept (in place of a per-block scratch) for the weight gradient, whose A^T it
+ * is (dkernel, drecurrent and dbias from one GEMM, stack^T @ dz). Not with last_only. */
 int tdl_rnn_f32_lstm_forward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
                                int last_only, const float *x, const float *w,
                                const float *bias, const float *h0, const float *c0,
-                               const uint8_t *mask, float *states, float *gates);
+                               const uint8_t *mask, float *states, float *gates, float *stack);
 int tdl_rnn_f64_lstm_forward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
                                int last_only, const double *x, const double *w,
                                const double *bias,
                                const double *h0, const double *c0, const uint8_t *mask,
-                               double *states, double *gates);
+                               double *states, double *gates, double *stack);
 /* dz (T, N, 4U), dh0, dc0 (N, U) from dstates (dsteps, N, 2U): dsteps is T, or 1 when only
  * the last step has a gradient (a layer returning its last state: the others' are 0). */
 int tdl_rnn_f32_lstm_backward(const tdl_rnn_shape *s, const float *dstates, tdl_index dsteps,

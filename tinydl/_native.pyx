@@ -586,11 +586,11 @@ cdef extern from "rnn.h":
     int tdl_rnn_f32_lstm_forward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
                                    int last_only, const float *x, const float *w, const float *bias,
                                    const float *h0, const float *c0, const uint8_t *mask,
-                                   float *states, float *gates) nogil
+                                   float *states, float *gates, float *stack) nogil
     int tdl_rnn_f64_lstm_forward_x(const tdl_rnn_shape *s, tdl_index d, int batch_major,
                                    int last_only, const double *x, const double *w, const double *bias,
                                    const double *h0, const double *c0, const uint8_t *mask,
-                                   double *states, double *gates) nogil
+                                   double *states, double *gates, double *stack) nogil
     int tdl_rnn_f32_lstm_backward(const tdl_rnn_shape *s, const float *dstates,
                                   tdl_index dsteps, const float *rk, const float *h0,
                                   const float *c0, const float *states, const float *gates,
@@ -693,14 +693,17 @@ def lstm_forward(const floating[:, :, ::1] xw, const floating[:, ::1] rk,
 def lstm_forward_x(const floating[:, :, ::1] x, bint batch_major, const floating[:, ::1] w,
                    const floating[::1] bias, const floating[:, ::1] h0,
                    const floating[:, ::1] c0, const uint8_t[:, ::1] mask,
-                   floating[:, :, ::1] states, floating[:, :, ::1] gates):
+                   floating[:, :, ::1] states, floating[:, :, ::1] gates,
+                   floating[:, ::1] stack):
     """x (T, N, D), or (N, T, D) when batch_major; w (D + U, 4U) = [kernel; rk]; bias (4U,)
-    or None; gates None: last_only, states a ring of min(T, 2) steps (rnn.h)."""
+    or None; gates None: last_only, states a ring of min(T, 2) steps; stack (T*N, D + U + 1)
+    or None (rnn.h)."""
     cdef Py_ssize_t t_steps = x.shape[1] if batch_major else x.shape[0]
     cdef tdl_rnn_shape s = _rnn_shape(t_steps, states.shape[1], h0.shape[1])
     cdef const uint8_t *m = _optional_mask(mask)
     cdef const floating *b = NULL if bias is None else &bias[0]
     cdef floating *g = NULL if gates is None else &gates[0, 0, 0]
+    cdef floating *st = NULL if stack is None else &stack[0, 0]
     cdef tdl_index d = x.shape[2]
     cdef int last_only = gates is None
     cdef int status
@@ -708,11 +711,11 @@ def lstm_forward_x(const floating[:, :, ::1] x, bint batch_major, const floating
         if floating is float:
             status = tdl_rnn_f32_lstm_forward_x(&s, d, batch_major, last_only, &x[0, 0, 0],
                                                 &w[0, 0], b, &h0[0, 0], &c0[0, 0], m,
-                                                &states[0, 0, 0], g)
+                                                &states[0, 0, 0], g, st)
         else:
             status = tdl_rnn_f64_lstm_forward_x(&s, d, batch_major, last_only, &x[0, 0, 0],
                                                 &w[0, 0], b, &h0[0, 0], &c0[0, 0], m,
-                                                &states[0, 0, 0], g)
+                                                &states[0, 0, 0], g, st)
     _check(status)
 
 

@@ -81,6 +81,33 @@ def test_lstm_forward_x_matches_reference(case, last_only, microkernel):
                  reduction=steps * (kernel.shape[0] + rk.shape[0]))
 
 
+@settings(deadline=None, max_examples=40)
+@given(case=lstm_inputs())
+def test_lstm_forward_x_stack_keeps_each_steps_rows(case):
+    """stack: the loop's rows [x_t | h_{t-1} | 1] (row t*N + n), x and the ones exactly, h_{t-1}
+    the states' own bits (h0 first); states and gates the bits of the call without it; the
+    weight-gradient GEMM over it gives the reference's x^T dz, h_prev^T dz and dz's sums."""
+    x, kernel, rk, bias, h0, c0, mask, batch_major = case
+    with backend.use_backend("native"):
+        states, gates, stack = backend.lstm_forward_x(x, kernel, rk, bias, h0, c0, mask,
+                                                      batch_major, stack=True)
+        plain = backend.lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major)
+    assert np.array_equal(states, plain[0]) and np.array_equal(gates, plain[1])
+    time_major = x.transpose(1, 0, 2) if batch_major else x
+    t, n, d = time_major.shape
+    u = h0.shape[1]
+    rows = stack.reshape(t, n, d + u + 1)
+    assert np.array_equal(rows[:, :, :d], time_major) and (rows[:, :, -1] == 1).all()
+    assert np.array_equal(rows[0, :, d:-1], h0)
+    assert np.array_equal(rows[1:, :, d:-1], states[:-1, :, :u])
+    oracle = reference.lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major, stack=True)
+    _close([stack], [oracle[2]], reduction=t * (d + u))
+    dz = np.random.default_rng(t).standard_normal((t * n, 4 * u)).astype(x.dtype)
+    with backend.use_backend("native"):
+        product = backend.gemm(stack, dz, trans_a=True)
+    assert_close(product, oracle[2].T @ dz, reduction=t * n)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("last_only", [False, True])
 def test_lstm_forward_x_is_bit_identical_across_thread_counts(dtype, last_only, two_threads):
@@ -92,7 +119,7 @@ def test_lstm_forward_x_is_bit_identical_across_thread_counts(dtype, last_only, 
     rk = (rng.standard_normal((u, 4 * u)) / 7).astype(dtype)
     bias, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in (4 * u, (n, u), (n, u)))
     mask = rng.random((t, n)) > 0.3
-    args = (x, kernel, rk, bias, h0, c0, mask, True, last_only)
+    args = (x, kernel, rk, bias, h0, c0, mask, True, last_only, not last_only)  # stack too
     with_two = native.lstm_forward_x(*args)
     again = native.lstm_forward_x(*args)
     native.set_num_threads(1)

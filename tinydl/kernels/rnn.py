@@ -172,10 +172,12 @@ def lstm_forward(xw, rk, h0, c0, mask):
 
 
 def lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major: bool = False,
-                   last_only: bool = False):
+                   last_only: bool = False, stack: bool = False):
     """(states (T, N, 2U), gates (T, N, 4U)) of an LSTM from its inputs x: lstm_forward of
     xw = x @ kernel + bias, with the projection done step by step inside the loop;
-    with last_only, (the last step's states (1, N, 2U), None), for inference.
+    with last_only, (the last step's states (1, N, 2U), None), for inference; with stack,
+    (states, gates, stack), stack (T*N, D + U + 1) the rows [x_t | h_{t-1} | 1] of every
+    step's GEMM, kept for the weight gradient (stack^T @ dz: dkernel, drecurrent, dbias).
 
     Args:
         As tinydl.kernels.rnn.lstm_forward_x_reference,
@@ -212,6 +214,17 @@ def lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major: bool = False,
         >>> last, no_gates = lstm_forward_x(x, kernel, rk, bias, h0, c0, None, last_only=True)
         >>> last.shape, no_gates is None, bool(np.allclose(last, states[-1:]))
         ((1, 2, 4), True, True)
+
+        stack keeps each step's [x_t | h_{t-1} | 1] (row t*N + n), the A^T of the weight
+        gradients' GEMM:
+
+        >>> _, _, kept = lstm_forward_x(x, kernel, rk, bias, h0, c0, None, stack=True)
+        >>> kept.shape, bool(np.array_equal(kept[2:4, :5], x[1])), bool((kept[:, -1] == 1).all())
+        ((6, 8), True, True)
+        >>> lstm_forward_x(x, kernel, rk, bias, h0, c0, None, last_only=True, stack=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: lstm_forward_x: stack needs every step (not last_only)
         >>> lstm_forward_x(x, kernel[:4], rk, bias, h0, c0, None)
         Traceback (most recent call last):
         ...
@@ -232,8 +245,10 @@ def lstm_forward_x(x, kernel, rk, bias, h0, c0, mask, batch_major: bool = False,
     check_shape(where, "h0", h0, (n, u))
     check_shape(where, "c0", c0, (n, u))
     mask = _rnn_mask(where, mask, (t_steps, n))
+    if stack and last_only:
+        raise ValueError(f"{where}: stack needs every step (not last_only)")
     return _dispatch.run(where, x, kernel, rk, bias, h0, c0, mask, bool(batch_major),
-                         bool(last_only))
+                         bool(last_only), bool(stack))
 
 
 def lstm_backward(dstates, rk, h0, c0, states, gates, mask):
@@ -544,17 +559,19 @@ def lstm_forward_reference(xw, rk, h0, c0, mask):
 
 
 def lstm_forward_x_reference(x, kernel, rk, bias, h0, c0, mask, batch_major=False,
-                             last_only=False):
+                             last_only=False, stack=False):
     """lstm_forward_reference of the projections xw = x @ kernel + bias.
 
     Args:
         x: (T, N, D), or (N, T, D) when batch_major. kernel: (D, 4U). rk: (U, 4U).
         bias: (4U,) or None. h0, c0: (N, U). mask: (T, N) bool or None.
         last_only: return the last step's states only, and no gates.
+        stack: also return the rows [x_t | h_{t-1} | 1] (T*N, D + U + 1), row t*N + n
+            (h_{-1} = h0), the A^T of the weight gradients' GEMM.
 
     Returns:
         (states (T, N, 2U), gates (T, N, 4U)), as lstm_forward_reference; with last_only
-        (states[-1:] (1, N, 2U), None).
+        (states[-1:] (1, N, 2U), None); with stack (states, gates, stack).
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -568,7 +585,15 @@ def lstm_forward_x_reference(x, kernel, rk, bias, h0, c0, mask, batch_major=Fals
         x = x.transpose(1, 0, 2)
     xw = x @ kernel if bias is None else x @ kernel + bias
     states, gates = lstm_forward_reference(xw, rk, h0, c0, mask)
-    return (states[-1:], None) if last_only else (states, gates)
+    if last_only:
+        return states[-1:], None
+    if not stack:
+        return states, gates
+    t_steps, n, d = x.shape
+    u = h0.shape[1]
+    h_prev = np.concatenate([h0[None], states[:-1, :, :u]])[:t_steps]
+    ones = np.ones((t_steps, n, 1), x.dtype)
+    return states, gates, np.concatenate([x, h_prev, ones], axis=2).reshape(t_steps * n, -1)
 
 
 def lstm_backward_reference(dstates, rk, h0, c0, states, gates, mask):
@@ -852,7 +877,7 @@ def lstm_forward_native(xw, rk, h0, c0, mask):
 
 
 def lstm_forward_x_native(x, kernel, rk, bias, h0, c0, mask, batch_major=False,
-                          last_only=False):
+                          last_only=False, stack=False):
     """x (T, N, D) or, batch_major, (N, T, D) -> (states (T, N, 2U), gates (T, N, 4U)).
 
     Args:
@@ -860,7 +885,8 @@ def lstm_forward_x_native(x, kernel, rk, bias, h0, c0, mask, batch_major=False,
         already checked and made C-contiguous by tinydl.backend.lstm_forward_x;
         float32 or float64 (one C kernel per dtype). Each step is one GEMM of
         [x_t | h_{t-1}] with [kernel; rk] (stacked here, once per call); last_only
-        keeps two steps' states (a ring) and no gates.
+        keeps two steps' states (a ring) and no gates; stack keeps every step's
+        [x_t | h_{t-1} | 1] (the loop writes it in place of its scratch).
 
     Returns:
         As tinydl.kernels.rnn.lstm_forward_x_reference
@@ -877,18 +903,19 @@ def lstm_forward_x_native(x, kernel, rk, bias, h0, c0, mask, batch_major=False,
     """
     if _empty(x, rk):
         return lstm_forward_x_reference(x, kernel, rk, bias, h0, c0, mask, batch_major,
-                                        last_only)
+                                        last_only, stack)
     n, t_steps = x.shape[:2] if batch_major else x.shape[1::-1]
     u = rk.shape[0]
     ring = min(t_steps, 2) if last_only else t_steps
     states = np.empty((ring, n, 2 * u), dtype=x.dtype)
     gates = None if last_only else np.empty((t_steps, n, 4 * u), dtype=x.dtype)
+    kept = np.empty((t_steps * n, x.shape[2] + u + 1), x.dtype) if stack else None
     _ext.lstm_forward_x(x, bool(batch_major), np.concatenate([kernel, rk]), bias, h0, c0,
-                        _mask_bytes(mask), states, gates)
+                        _mask_bytes(mask), states, gates, kept)
     if last_only:
         last = (t_steps - 1) % ring
         return states[last:last + 1], None
-    return states, gates
+    return (states, gates, kept) if stack else (states, gates)
 
 
 def lstm_backward_native(dstates, rk, h0, c0, states, gates, mask):

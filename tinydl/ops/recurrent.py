@@ -147,19 +147,23 @@ class LSTMSequence(Function):
         batch_major = not x.flags.c_contiguous and swapped.flags.c_contiguous
         x = x if batch_major else _contiguous(x)  # time-major, as backward reads it
         keep = is_grad_enabled() and any(ctx.needs_input_grad)
-        states, gates = backend.lstm_forward_x(swapped if batch_major else x, kernel,
-                                               recurrent_kernel, bias, h0, c0, mask,
-                                               batch_major=batch_major,
-                                               last_only=last_only and not keep)
+        # for the weight gradients, the loop keeps each step's [x_t | h_{t-1} | 1]: their
+        # one GEMM's A^T (see _products), not rebuilt from x and the states in backward
+        stack = keep and any(ctx.needs_input_grad[1:4])
+        out = backend.lstm_forward_x(swapped if batch_major else x, kernel, recurrent_kernel,
+                                     bias, h0, c0, mask, batch_major=batch_major,
+                                     last_only=last_only and not keep, stack=stack)
+        states, gates, stacked = out if stack else (*out, None)
         if keep:
-            ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask)
+            ctx.save_for_backward(x, kernel, recurrent_kernel, h0, c0, states, gates, mask,
+                                  stacked)
         ctx.has_bias, ctx.last_only = bias is not None, bool(last_only)
         ctx.batch_major = batch_major
         return states[-1] if last_only else states
 
     @staticmethod
     def backward(ctx, grad):
-        x, kernel, rk, h0, c0, states, gates, mask = ctx.saved
+        x, kernel, rk, h0, c0, states, gates, mask, stacked = ctx.saved
         if ctx.last_only:  # grad is the last step's (N, 2U): the others get none
             grad = grad[None]
         if ctx.needs_input_grad[0]:  # dx from the loop's GEMMs, in x's own layout
@@ -168,8 +172,15 @@ class LSTMSequence(Function):
             dx = dx.transpose(1, 0, 2) if ctx.batch_major else dx
         else:
             (dz, dh0, dc0), dx = backend.lstm_backward(grad, rk, h0, c0, states, gates, mask), None
-        _, dk, dr, db = _weight_grads(ctx, x, kernel, dz, states[:, :, :h0.shape[1]], h0,
-                                      input_grad=False)
+        if stacked is None:
+            _, dk, dr, db = _weight_grads(ctx, x, kernel, dz, states[:, :, :h0.shape[1]], h0,
+                                          input_grad=False)
+            return dx, dk, dr, db, dh0, dc0, None
+        product = backend.gemm(stacked, dz.reshape(stacked.shape[0], -1), trans_a=True)
+        d, need = x.shape[2], ctx.needs_input_grad
+        dk = product[:d] if need[1] else None
+        dr = product[d:-1] if need[2] else None
+        db = product[-1] if ctx.has_bias and need[3] else None
         return dx, dk, dr, db, dh0, dc0, None
 
 
