@@ -64,11 +64,10 @@ def _products(g, x, previous, sums: bool):
             product[-1] if sums else None)
 
 
-def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None, input_grad: bool = True):
+def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None):
     """(dx, dkernel, drecurrent, dbias) from dz (T, N, G), the states hs (T, N, U) and h0;
     dinner replaces dz for the recurrent part (GRU), whose dbias is then the pair
-    (input bias, recurrent bias). Each None when its input needs no gradient, dx also
-    when input_grad is false (the LSTM's loop computed it).
+    (input bias, recurrent bias). Each None when its input needs no gradient.
 
     dx = dz kernel^T; dkernel = x^T dz, drecurrent = h_prev^T dz (h_prev: h0, h_1 .. h_{T-1})
     and dbias (dz summed over all steps and samples) from one GEMM over dz (see _products),
@@ -77,8 +76,7 @@ def _weight_grads(ctx, x, kernel, dz, hs, h0, dinner=None, input_grad: bool = Tr
     dz2 = dz.reshape(t_steps * n, -1)
     need = ctx.needs_input_grad
     need_b = ctx.has_bias and need[3]
-    dx = (backend.gemm(dz2, kernel, trans_b=True).reshape(x.shape) if need[0] and input_grad
-          else None)
+    dx = backend.gemm(dz2, kernel, trans_b=True).reshape(x.shape) if need[0] else None
     x3 = x if need[1] else None
     previous = (hs, h0) if need[2] else None
     if dinner is None:
@@ -172,10 +170,8 @@ class LSTMSequence(Function):
             dx = dx.transpose(1, 0, 2) if ctx.batch_major else dx
         else:
             (dz, dh0, dc0), dx = backend.lstm_backward(grad, rk, h0, c0, states, gates, mask), None
-        if stacked is None:
-            _, dk, dr, db = _weight_grads(ctx, x, kernel, dz, states[:, :, :h0.shape[1]], h0,
-                                          input_grad=False)
-            return dx, dk, dr, db, dh0, dc0, None
+        if stacked is None:  # no weight needs a gradient (forward kept no stack)
+            return dx, None, None, None, dh0, dc0, None
         product = backend.gemm(stacked, dz.reshape(stacked.shape[0], -1), trans_a=True)
         d, need = x.shape[2], ctx.needs_input_grad
         dk = product[:d] if need[1] else None
